@@ -1,0 +1,248 @@
+import { performance } from "node:perf_hooks";
+import { create, isMessage, toBinary, fromBinary } from "@bufbuild/protobuf";
+import type { DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import type { Logger } from "pino";
+import { toConnectError } from "./errors.js";
+import { REQUEST_ID_HEADER, requestIdFrom, runWithRequest } from "./request-context.js";
+
+/**
+ * One service to serve: its generated descriptor and its implementation (the connect-es
+ * `ServiceImpl` shape, so the same object also serves `createRouterTransport` in tests).
+ */
+export interface ServiceRegistration {
+  /** The generated service descriptor, for example `ProductService`. */
+  readonly service: DescService;
+  /** The implementation; methods it lacks answer UNIMPLEMENTED. */
+  readonly impl: Partial<ServiceImpl<DescService>>;
+  /** Name of the dependency blamed when a handler fails with a connection error. */
+  readonly dependency?: string;
+}
+
+/**
+ * Pairs a service descriptor with a type-checked implementation.
+ *
+ * @param service - the generated service descriptor.
+ * @param impl - the implementation (typically a class instance implementing `ServiceImpl<S>`).
+ * @param dependency - what to name in UNAVAILABLE errors, for example "catalog database".
+ */
+export function registration<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+  dependency?: string,
+): ServiceRegistration {
+  return { service, impl: impl as Partial<ServiceImpl<DescService>>, dependency };
+}
+
+/** Options of {@link createGrpcServer}. */
+export interface GrpcServerOptions {
+  /** The services to serve. */
+  readonly services: readonly ServiceRegistration[];
+  /** The process logger; each RPC logs one line through a child carrying `requestId` and `rpc`. */
+  readonly logger: Logger;
+  /** Largest accepted request message, in bytes (default 4 MiB, grpc-js' default). */
+  readonly maxReceiveMessageBytes?: number;
+}
+
+/** A gRPC server built but not yet listening (see {@link GrpcServer.listen}). */
+export interface GrpcServer {
+  /** The underlying grpc-js server. */
+  readonly server: grpc.Server;
+  /** The `grpc.health.v1.Health` implementation, for flipping statuses. */
+  readonly health: HealthImplementation;
+  /**
+   * Binds an insecure (h2c) listener and starts serving.
+   *
+   * @param host - interface to bind, for example "127.0.0.1".
+   * @param port - TCP port; 0 asks the OS for a free one.
+   * @returns the bound port.
+   * @throws Error when the address cannot be bound (for example EADDRINUSE).
+   */
+  listen(host: string, port: number): Promise<number>;
+  /**
+   * Stops accepting calls, marks every service NOT_SERVING, lets in-flight calls finish for up to
+   * `graceMs` milliseconds, then cancels what remains.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Builds a grpc-js server that serves connect-es service implementations over the gRPC protocol,
+ * plus `grpc.health.v1.Health` (https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
+ * and server reflection v1 and v1alpha
+ * (https://github.com/grpc/grpc/blob/master/doc/server-reflection.md), so that grpcurl's `list`
+ * and `describe` work. Messages are (de)serialised with @bufbuild/protobuf from the generated
+ * descriptors. Every RPC runs inside a request context carrying the request id (from
+ * `x-request-id`, else a new UUID), which is echoed in the response headers and logged.
+ *
+ * Errors: a handler's ConnectError keeps its code and message; connection failures of backing
+ * servers become UNAVAILABLE; anything else becomes INTERNAL "internal error" and is logged with
+ * its stack.
+ *
+ * @param options - services, logger and limits.
+ * @throws Error when a service has a streaming method (only unary RPCs are served).
+ */
+export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
+  });
+  const statuses: Record<string, "SERVING"> = { "": "SERVING" };
+  for (const { service, impl, dependency } of options.services) {
+    addService(server, service, impl, options.logger, dependency);
+    statuses[service.typeName] = "SERVING";
+  }
+  const health = new HealthImplementation(statuses);
+  health.addToServer(server);
+  new ReflectionService(reflectionPackage(options.services.map((s) => s.service))).addToServer(server);
+
+  return {
+    server,
+    health,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+          err ? reject(err) : resolve(bound),
+        );
+      });
+    },
+    async shutdown(graceMs = 10_000) {
+      for (const name of Object.keys(statuses)) health.setStatus(name, "NOT_SERVING");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+type UnaryHandler = (request: unknown, context: HandlerContext) => unknown;
+
+function addService(
+  server: grpc.Server,
+  service: DescService,
+  impl: Partial<ServiceImpl<DescService>>,
+  logger: Logger,
+  dependency: string | undefined,
+): void {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const method of service.methods) {
+    if (method.methodKind !== "unary") {
+      throw new Error(`${service.typeName}.${method.name}: only unary RPCs are supported`);
+    }
+    const path = `/${service.typeName}/${method.name}`;
+    definition[method.localName] = {
+      path,
+      requestStream: false,
+      responseStream: false,
+      originalName: method.name,
+      requestSerialize: serializer(method.input),
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output),
+      responseDeserialize: deserializer(method.output),
+    };
+    const fn = (impl as Record<string, UnaryHandler | undefined>)[method.localName];
+    handlers[method.localName] = unaryHandler(service, method, path, fn?.bind(impl), logger, dependency);
+  }
+  server.addService(definition, handlers);
+}
+
+function serializer(schema: DescMessage) {
+  return (message: unknown) => Buffer.from(toBinary(schema, message as Parameters<typeof toBinary>[1]));
+}
+
+function deserializer(schema: DescMessage) {
+  return (bytes: Buffer) => fromBinary(schema, bytes);
+}
+
+function unaryHandler(
+  service: DescService,
+  method: DescMethod,
+  path: string,
+  fn: UnaryHandler | undefined,
+  logger: Logger,
+  dependency: string | undefined,
+): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const started = performance.now();
+    const requestHeader = new Headers();
+    for (const [key, value] of Object.entries(call.metadata.getMap())) {
+      if (typeof value === "string") requestHeader.set(key, value);
+    }
+    const requestId = requestIdFrom(requestHeader.get(REQUEST_ID_HEADER) ?? undefined);
+    const log = logger.child({ requestId, rpc: path });
+    const abort = new AbortController();
+    call.on("cancelled", () => abort.abort(new ConnectError("cancelled by the client", Code.Canceled)));
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    const context = createHandlerContext({
+      service,
+      method,
+      protocolName: "grpc",
+      requestMethod: "POST",
+      url: path,
+      requestHeader,
+      requestSignal: abort.signal,
+      timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
+    });
+    const responseMetadata = new grpc.Metadata();
+    responseMetadata.set(REQUEST_ID_HEADER, requestId);
+    call.sendMetadata(responseMetadata);
+
+    void runWithRequest({ requestId, logger: log }, async () => {
+      try {
+        if (!fn) throw new ConnectError(`${path} is not implemented`, Code.Unimplemented);
+        const result = await fn(call.request, context);
+        const message = isMessage(result, method.output)
+          ? result
+          : create(method.output, result as Parameters<typeof create>[1]);
+        callback(null, message);
+        log.info({ code: "OK", durationMs: elapsed(started) }, "rpc");
+      } catch (err) {
+        const error = toConnectError(err, dependency);
+        if (error.code === Code.Internal && !(err instanceof ConnectError)) {
+          log.error({ err, durationMs: elapsed(started) }, "rpc failed");
+        } else {
+          const level = error.code === Code.Unavailable ? "warn" : "info";
+          log[level]({ code: Code[error.code], error: error.rawMessage, durationMs: elapsed(started) }, "rpc");
+        }
+        callback({ code: error.code as number as grpc.status, details: error.rawMessage });
+      }
+    });
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/**
+ * Builds the proto-loader package definition that @grpc/reflection serves: the services' files
+ * and everything they import (from the descriptors embedded in the generated code), plus the
+ * health service's own proto.
+ */
+function reflectionPackage(services: readonly DescService[]): protoLoader.PackageDefinition {
+  const files = new Map<string, DescFile>();
+  const visit = (file: DescFile): void => {
+    if (files.has(file.name)) return;
+    files.set(file.name, file);
+    for (const dependency of file.dependencies) visit(dependency);
+  };
+  for (const service of services) visit(service.file);
+  const set = create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) });
+  const ours = protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, set)));
+  const healthPackage = protoLoader.loadSync(healthProtoPath);
+  return { ...ours, ...healthPackage };
+}
