@@ -1,0 +1,66 @@
+import { computeNeighbors, type Neighbor, type NeighborOptions } from "./neighbors.js";
+import { productTerms, type ProductText } from "./product-text.js";
+import { buildTfIdf, cosine, type SparseVector, type TfIdfModel } from "./tfidf.js";
+
+/**
+ * The content model of a catalog: one L2-normalised TF-IDF vector per product over the terms of
+ * its title (without the year), categories, tags and description (see {@link productTerms} and
+ * {@link buildTfIdf}), and the cosine similarity between any two products.
+ */
+export class ContentModel {
+  private constructor(private readonly tfidf: TfIdfModel) {}
+
+  /**
+   * Vectorises a catalog. Fast (linear in the text size: ~0.2 s for the 9,742 MovieLens movies);
+   * the all-pairs neighbour lists are the expensive part, see {@link ContentModel.neighbors}.
+   *
+   * @param products - the catalog; the order is the tie-break order of neighbour lists.
+   */
+  static build(products: Iterable<ProductText>): ContentModel {
+    const documents = [...products].map((p) => ({ id: p.productId, terms: productTerms(p) }));
+    return new ContentModel(buildTfIdf(documents));
+  }
+
+  /** Number of products in the model. */
+  get size(): number {
+    return this.tfidf.ids.length;
+  }
+
+  /** Number of distinct terms in the vocabulary. */
+  get vocabularySize(): number {
+    return this.tfidf.vocabulary.size;
+  }
+
+  /** The underlying TF-IDF model (vocabulary, document frequencies, vectors). */
+  get model(): TfIdfModel {
+    return this.tfidf;
+  }
+
+  /** @returns the product's TF-IDF vector, or undefined for a product not in the model. */
+  vector(productId: string): SparseVector | undefined {
+    const i = this.tfidf.indexOf.get(productId);
+    return i === undefined ? undefined : this.tfidf.vectors[i];
+  }
+
+  /**
+   * Cosine similarity of two products' TF-IDF vectors, in [0, 1].
+   *
+   * @returns 0 when either product is unknown or has no indexed text.
+   */
+  similarity(a: string, b: string): number {
+    const va = this.vector(a);
+    const vb = this.vector(b);
+    return va && vb ? cosine(va, vb) : 0;
+  }
+
+  /**
+   * The top-k neighbours of every product by cosine similarity (see {@link computeNeighbors}).
+   *
+   * @param options - k (default 50) and an optional document-frequency cap.
+   * @returns product id → neighbours, best first (products without neighbours map to []).
+   */
+  neighbors(options: NeighborOptions = {}): Map<string, Neighbor[]> {
+    const lists = computeNeighbors(this.tfidf, options);
+    return new Map(this.tfidf.ids.map((id, i) => [id, lists[i]!] as const));
+  }
+}
