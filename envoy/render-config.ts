@@ -1,0 +1,238 @@
+/**
+ * Renders the Envoy configuration of the REST edge: one HTTP listener whose gRPC-JSON transcoder
+ * turns the `google.api.http` rules of our protos into gRPC calls, routed to one cluster per
+ * service. Used for the local stack (scripts/infra) and, through write-docker-config.ts, for
+ * docker-compose (envoy/envoy.yaml). Field names follow Envoy's v3 API
+ * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/grpc_json_transcoder/v3/transcoder.proto).
+ */
+
+/** A gRPC upstream: host name or IP address, and port. */
+export interface Upstream {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The four services behind Envoy, keyed by the cluster name. */
+export interface Upstreams {
+  readonly recommendation: Upstream;
+  readonly product: Upstream;
+  readonly user: Upstream;
+  readonly engagement: Upstream;
+}
+
+/** Options of {@link renderEnvoyConfig}. */
+export interface EnvoyConfigOptions {
+  /** Port of the REST/gRPC listener. */
+  readonly listenPort: number;
+  /** Port of Envoy's admin interface (`/ready`, `/stats`, `/config_dump`). */
+  readonly adminPort: number;
+  /** Address both bind to: "127.0.0.1" (default, local stack) or "0.0.0.0" (containers). */
+  readonly listenAddress?: string;
+  /** Path, as Envoy sees it, of the FileDescriptorSet built by `buf build` (envoy/descriptor.binpb). */
+  readonly descriptorPath: string;
+  /** Where each service listens. */
+  readonly upstreams: Upstreams;
+}
+
+/** Fully qualified names of the transcoded services, by cluster name. */
+export const TRANSCODED_SERVICES: Readonly<Record<keyof Upstreams, string>> = {
+  recommendation: "recsys.recommendation.v1.RecommendationService",
+  product: "recsys.product.v1.ProductService",
+  user: "recsys.user.v1.UserService",
+  engagement: "recsys.engagement.v1.EngagementService",
+};
+
+/** A JSON-compatible value, as the configuration tree is made of. */
+export type ConfigValue = string | number | boolean | null | readonly ConfigValue[] | { readonly [key: string]: ConfigValue };
+
+/** One JSON line per request on stdout; `request_id` is the `x-request-id` Envoy generates or forwards. */
+const ACCESS_LOG_FORMAT: Record<string, string> = {
+  start_time: "%START_TIME%",
+  request_id: "%REQ(X-REQUEST-ID)%",
+  method: "%REQ(:METHOD)%",
+  path: "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
+  protocol: "%PROTOCOL%",
+  response_code: "%RESPONSE_CODE%",
+  grpc_status: "%GRPC_STATUS%",
+  response_flags: "%RESPONSE_FLAGS%",
+  duration_ms: "%DURATION%",
+  upstream_cluster: "%UPSTREAM_CLUSTER%",
+  upstream_host: "%UPSTREAM_HOST%",
+  bytes_received: "%BYTES_RECEIVED%",
+  bytes_sent: "%BYTES_SENT%",
+  user_agent: "%REQ(USER-AGENT)%",
+};
+
+/** A socket address in Envoy's v3 shape. */
+function socketAddress(address: string, port: number): ConfigValue {
+  return { socket_address: { address, port_value: port } };
+}
+
+/**
+ * Builds the configuration tree (Envoy bootstrap v3) that {@link renderEnvoyConfig} serialises.
+ *
+ * - Listener `rest` on `listenAddress:listenPort`, HTTP/1.1 and HTTP/2 (so REST clients and gRPC
+ *   clients both work), `generate_request_id` on and the id echoed in responses.
+ * - `grpc_json_transcoder` for the four services: compact JSON, primitive fields always printed,
+ *   lowerCamelCase field names, gRPC status converted to HTTP status with a JSON body, unknown query
+ *   parameters ignored.
+ * - Routes by gRPC path prefix (`/recsys.product.v1.ProductService` → cluster `product`, ...), which
+ *   works for transcoded REST calls too, since the transcoder rewrites the path and the route is
+ *   chosen again; route timeout 15 s.
+ * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s.
+ *
+ * @param options - ports, bind address, descriptor path and upstreams.
+ * @returns a JSON-compatible object.
+ */
+export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: string]: ConfigValue } {
+  const address = options.listenAddress ?? "127.0.0.1";
+  const clusterNames = Object.keys(TRANSCODED_SERVICES) as (keyof Upstreams)[];
+  return {
+    admin: { address: socketAddress(address, options.adminPort) },
+    static_resources: {
+      listeners: [
+        {
+          name: "rest",
+          address: socketAddress(address, options.listenPort),
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: "envoy.filters.network.http_connection_manager",
+                  typed_config: {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+                    stat_prefix: "rest",
+                    codec_type: "AUTO",
+                    generate_request_id: true,
+                    always_set_request_id_in_response: true,
+                    access_log: [
+                      {
+                        name: "envoy.access_loggers.stdout",
+                        typed_config: {
+                          "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog",
+                          log_format: { json_format: ACCESS_LOG_FORMAT },
+                        },
+                      },
+                    ],
+                    route_config: {
+                      name: "recsys",
+                      virtual_hosts: [
+                        {
+                          name: "recsys",
+                          domains: ["*"],
+                          routes: clusterNames.map((cluster) => ({
+                            match: { prefix: `/${TRANSCODED_SERVICES[cluster]}` },
+                            route: { cluster, timeout: "15s" },
+                          })),
+                        },
+                      ],
+                    },
+                    http_filters: [
+                      {
+                        name: "envoy.filters.http.grpc_json_transcoder",
+                        typed_config: {
+                          "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder",
+                          proto_descriptor: options.descriptorPath,
+                          services: clusterNames.map((cluster) => TRANSCODED_SERVICES[cluster]),
+                          print_options: {
+                            add_whitespace: false,
+                            always_print_primitive_fields: true,
+                            always_print_enums_as_ints: false,
+                            preserve_proto_field_names: false,
+                          },
+                          convert_grpc_status: true,
+                          ignore_unknown_query_parameters: true,
+                        },
+                      },
+                      {
+                        name: "envoy.filters.http.router",
+                        typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters: clusterNames.map((cluster) => ({
+        name: cluster,
+        type: "STRICT_DNS",
+        dns_lookup_family: "V4_PREFERRED",
+        connect_timeout: "1s",
+        lb_policy: "ROUND_ROBIN",
+        typed_extension_protocol_options: {
+          "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        },
+        load_assignment: {
+          cluster_name: cluster,
+          endpoints: [
+            { lb_endpoints: [{ endpoint: { address: socketAddress(options.upstreams[cluster].host, options.upstreams[cluster].port) } }] },
+          ],
+        },
+      })),
+    },
+  };
+}
+
+/** Whether a string can be written as a plain YAML scalar (no quotes) and read back as the same string. */
+function plainScalar(text: string): boolean {
+  return (
+    /^[A-Za-z_./][A-Za-z0-9_./-]*$/.test(text) &&
+    !/^(true|false|yes|no|on|off|null|y|n|~)$/i.test(text)
+  );
+}
+
+/**
+ * Serialises a JSON-compatible value as block-style YAML (two-space indent). Strings that could be
+ * misread (numbers, booleans, `%`/`@`/`:`/`*`…) are double-quoted with JSON escapes, which YAML reads
+ * identically; empty objects and arrays are written `{}` and `[]`.
+ *
+ * @param value - the tree to write.
+ * @param indent - current indentation, in spaces (internal).
+ * @returns YAML text without a trailing newline.
+ */
+export function toYaml(value: ConfigValue, indent = 0): string {
+  const pad = " ".repeat(indent);
+  if (value === null) return "null";
+  if (typeof value === "string") return plainScalar(value) ? value : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[]";
+    return value
+      .map((item: ConfigValue) => {
+        const inner = toYaml(item, indent + 2);
+        return isBlock(item) ? `${pad}- ${inner.slice(indent + 2)}` : `${pad}- ${inner}`;
+      })
+      .join("\n");
+  }
+  const entries = Object.entries(value as { readonly [key: string]: ConfigValue });
+  if (entries.length === 0) return "{}";
+  return entries
+    .map(([key, item]) => {
+      const name = plainScalar(key) ? key : JSON.stringify(key);
+      return isBlock(item) ? `${pad}${name}:\n${toYaml(item, indent + 2)}` : `${pad}${name}: ${toYaml(item, indent + 2)}`;
+    })
+    .join("\n");
+}
+
+/** Whether a value is written as an indented block (a non-empty object or array). */
+function isBlock(value: ConfigValue): boolean {
+  if (value === null || typeof value !== "object") return false;
+  return Array.isArray(value) ? value.length > 0 : Object.keys(value).length > 0;
+}
+
+/**
+ * Renders the Envoy configuration as YAML (see {@link buildEnvoyConfig} for what it contains).
+ * Envoy picks the parser by the file extension, so write it to a `.yaml` file.
+ *
+ * @param options - ports, bind address, descriptor path and upstreams.
+ * @returns the YAML text, ending in a newline.
+ */
+export function renderEnvoyConfig(options: EnvoyConfigOptions): string {
+  return `${toYaml(buildEnvoyConfig(options))}\n`;
+}

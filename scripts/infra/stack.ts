@@ -1,0 +1,153 @@
+import path from "node:path";
+import type { Upstreams } from "../../envoy/render-config.js";
+import { startEnvoy, writeEnvoyConfig, type EnvoyHandle } from "./envoy.js";
+import { startKafka, type KafkaHandle } from "./kafka.js";
+import { REPO_ROOT } from "./paths.js";
+import { startPostgres, type PostgresHandle } from "./postgres.js";
+import { startRedis, type RedisHandle } from "./redis.js";
+
+/** TCP ports of the local stack, all on 127.0.0.1. */
+export interface InfraPorts {
+  readonly postgres: number;
+  readonly redis: number;
+  readonly kafka: number;
+  readonly kafkaController: number;
+  readonly envoy: number;
+  readonly envoyAdmin: number;
+}
+
+/** A named set of ports and a data directory; two presets can run at the same time. */
+export interface InfraPreset {
+  /** "dev" or "test", used in messages. */
+  readonly name: string;
+  /** Where the servers keep their data, pidfiles and logs (`<dataDir>/logs/<server>.log`). */
+  readonly dataDir: string;
+  /** The ports. */
+  readonly ports: InfraPorts;
+  /** Run PostgreSQL with fsync off (see {@link PostgresOptions.unsafeFast}). */
+  readonly unsafeFast: boolean;
+}
+
+/** `npm start`: the usual ports, data kept in `<repo>/.run/dev`, durable PostgreSQL. */
+export const devPorts: InfraPreset = {
+  name: "dev",
+  dataDir: path.join(REPO_ROOT, ".run", "dev"),
+  ports: { postgres: 5432, redis: 6379, kafka: 9092, kafkaController: 9093, envoy: 8080, envoyAdmin: 9901 },
+  unsafeFast: false,
+};
+
+/** Test runs: the usual ports plus 50000, data in `<repo>/.run/test`, PostgreSQL with fsync off. */
+export const testPorts: InfraPreset = {
+  name: "test",
+  dataDir: path.join(REPO_ROOT, ".run", "test"),
+  ports: { postgres: 55432, redis: 56379, kafka: 59092, kafkaController: 59093, envoy: 58080, envoyAdmin: 59901 },
+  unsafeFast: true,
+};
+
+/** Options of {@link startInfra}: a preset (or a variant of one) and what else to do. */
+export interface StartInfraOptions extends InfraPreset {
+  /** Delete the servers' data before starting (fresh database cluster, no topics). Default false. */
+  readonly reset?: boolean;
+  /**
+   * Also start Envoy, with a configuration rendered into `<dataDir>/envoy/envoy.yaml`. Its upstreams
+   * need not be up yet. Omit to start no Envoy.
+   */
+  readonly envoy?: {
+    /** The descriptor set built by `buf build` (envoy/descriptor.binpb). */
+    readonly descriptorPath: string;
+    /** Where the four services listen. */
+    readonly upstreams: Upstreams;
+  };
+}
+
+/** The running local stack returned by {@link startInfra}. */
+export interface Infra {
+  /** The options it was started with. */
+  readonly options: StartInfraOptions;
+  readonly postgres: PostgresHandle;
+  readonly redis: RedisHandle;
+  readonly kafka: KafkaHandle;
+  /** Present when `options.envoy` was given. */
+  readonly envoy: EnvoyHandle | undefined;
+  /** `redis://127.0.0.1:<port>`. */
+  readonly redisUrl: string;
+  /** Bootstrap servers for kafkajs, `["127.0.0.1:<port>"]`. */
+  readonly kafkaBrokers: readonly string[];
+  /**
+   * URL of the `recsys` superuser on a database: `postgres://recsys:recsys@127.0.0.1:<port>/<database>`.
+   * The database is not created: see {@link PostgresHandle.ensureDatabase}.
+   */
+  pgUrlFor(database: string): string;
+  /** Stops Envoy, then PostgreSQL, Redis and Kafka in parallel; resolves when all have exited. */
+  stop(): Promise<void>;
+}
+
+/** Anything {@link startInfra} starts. */
+interface Stoppable {
+  stop(): Promise<void>;
+}
+
+/**
+ * Waits for starts running in parallel; if any failed, stops those that started and throws one
+ * error carrying every failure's message.
+ */
+async function settleAll(starts: readonly Promise<Stoppable | undefined>[]): Promise<void> {
+  const results = await Promise.allSettled(starts);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failures.length === 0) return;
+  await Promise.allSettled(results.map((r) => (r.status === "fulfilled" ? r.value?.stop() : undefined)));
+  const messages = failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason)));
+  throw new Error(`local infrastructure failed to start:\n${messages.join("\n\n")}`, { cause: failures[0]?.reason });
+}
+
+/**
+ * Starts PostgreSQL, Redis and Kafka (and Envoy when asked) in parallel from the binaries installed
+ * by `npm run provision`, as children of this process: they stop with it (see spawnManaged in
+ * managed-process.ts). Typical use: `const infra = await startInfra(testPorts)` in a vitest
+ * globalSetup, `startInfra({ ...devPorts, envoy: {...} })` in `npm start`.
+ *
+ * Nothing is reused: if a port is taken (by another program, or by a stack another running process
+ * started from the same data directory), start-up fails with a message naming the port.
+ *
+ * @param options - a preset such as {@link devPorts} or {@link testPorts}, possibly with overrides.
+ * @returns the running stack and its connection details.
+ * @throws Error listing every server that failed (missing binaries name `npm run provision`, taken
+ *   ports name the port, start failures carry the server's log tail); the others are stopped first.
+ */
+export async function startInfra(options: StartInfraOptions): Promise<Infra> {
+  const { dataDir, ports } = options;
+  const logFile = (name: string): string => path.join(dataDir, "logs", `${name}.log`);
+  const reset = options.reset ?? false;
+  const envoyOptions = options.envoy;
+  const starting = [
+    startPostgres({ dataDir, port: ports.postgres, logFile: logFile("postgres"), unsafeFast: options.unsafeFast, reset }),
+    startRedis({ dataDir, port: ports.redis, logFile: logFile("redis"), reset }),
+    startKafka({ dataDir, port: ports.kafka, controllerPort: ports.kafkaController, logFile: logFile("kafka"), reset }),
+    envoyOptions === undefined
+      ? Promise.resolve(undefined)
+      : startEnvoy({
+          dataDir,
+          port: ports.envoy,
+          adminPort: ports.envoyAdmin,
+          logFile: logFile("envoy"),
+          configPath: writeEnvoyConfig({ dataDir, port: ports.envoy, adminPort: ports.envoyAdmin, ...envoyOptions }),
+        }),
+  ] as const;
+  await settleAll(starting);
+  // All fulfilled now: this only collects the values, with their types.
+  const [postgres, redis, kafka, envoy] = await Promise.all(starting);
+  return {
+    options,
+    postgres,
+    redis,
+    kafka,
+    envoy,
+    redisUrl: redis.url,
+    kafkaBrokers: kafka.brokers,
+    pgUrlFor: (database) => postgres.urlFor(database),
+    async stop(): Promise<void> {
+      await envoy?.stop();
+      await Promise.allSettled([postgres.stop(), redis.stop(), kafka.stop()]);
+    },
+  };
+}
