@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { loadConfig, portSchema } from "../../shared/src/config.js";
+
+/**
+ * ProductService configuration, from environment variables:
+ * - `HOST`: interface to listen on (default 127.0.0.1);
+ * - `PORT`: gRPC port (default 50052; 0 picks a free one);
+ * - `DATABASE_URL`: the catalog database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_product);
+ * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
+ * - `LOG_LEVEL` is read by the logger itself.
+ */
+export const productConfigSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: portSchema.default(50052),
+  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+/** The validated ProductService configuration. */
+export type ProductConfig = z.infer<typeof productConfigSchema>;
+
+/**
+ * Reads the ProductService configuration.
+ *
+ * @param env - environment (default `process.env`).
+ * @throws Error naming every invalid variable.
+ */
+export function loadProductConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
+  return loadConfig(productConfigSchema, env);
+}

@@ -1,0 +1,27 @@
+import type { Logger } from "pino";
+import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import { createGrpcServer, registration, type GrpcServer } from "../../shared/src/grpc-server.js";
+import type { ProductRepository } from "./data/product-repository.js";
+import { ProductServiceImpl } from "./service.js";
+
+/** What the ProductService server needs. */
+export interface ProductServerDeps {
+  /** Catalog storage. */
+  readonly repository: ProductRepository;
+  /** Process logger. */
+  readonly logger: Logger;
+}
+
+/**
+ * Builds the ProductService gRPC server (with health and reflection) without listening; call
+ * `listen(host, port)` on the result. Database outages answer UNAVAILABLE naming the catalog
+ * database.
+ *
+ * @param deps - repository and logger.
+ */
+export function build(deps: ProductServerDeps): GrpcServer {
+  return createGrpcServer({
+    logger: deps.logger,
+    services: [registration(ProductService, new ProductServiceImpl(deps.repository), "catalog database")],
+  });
+}
