@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
+
+/**
+ * Environment variables of the engagement service, each with its documented default (the defaults
+ * suit a local `npm start`).
+ *
+ * - `HOST` (127.0.0.1), `PORT` (50054): where the gRPC server listens.
+ * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement): the engagement database.
+ * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events).
+ * - `KAFKA_TOPIC_PARTITIONS` (3): partitions when the topic is created at start-up.
+ * - `PRODUCT_SERVICE_ADDR` (127.0.0.1:50052), `USER_SERVICE_ADDR` (127.0.0.1:50053).
+ * - `LOOKUP_TIMEOUT_MS` (2000): deadline of each product/user look-up, in ms.
+ * - `LOOKUP_CACHE_SIZE` (10000 entries) and `LOOKUP_CACHE_TTL_MS` (60000 ms): the LRU cache of positive
+ *   product and user look-ups.
+ * - `OUTBOX_BATCH_SIZE` (500 rows) and `OUTBOX_POLL_INTERVAL_MS` (500 ms): the outbox relay.
+ */
+export const engagementConfigSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: portSchema.default(50054),
+  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement"),
+  KAFKA_BROKERS: z
+    .string()
+    .default("127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0))
+    .pipe(z.array(addressSchema).min(1, "needs at least one host:port")),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events"),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),
+  USER_SERVICE_ADDR: addressSchema.default("127.0.0.1:50053"),
+  LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  LOOKUP_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+  LOOKUP_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+});
+
+/** The validated configuration of the engagement service (see {@link engagementConfigSchema}). */
+export type EngagementConfig = z.infer<typeof engagementConfigSchema>;
+
+/**
+ * Reads the engagement service's configuration from the environment.
+ *
+ * @param env - the environment (default `process.env`).
+ * @throws Error "invalid configuration: NAME: problem" naming every bad variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngagementConfig {
+  return loadSharedConfig(engagementConfigSchema, env);
+}

@@ -1,0 +1,175 @@
+import type pg from "pg";
+import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import { insertOutboxMessage, type OutboxMessage } from "./outbox-repository.js";
+
+/** An event to store (validated, defaults filled in). */
+export interface NewEvent {
+  readonly eventId: string;
+  readonly userId: string;
+  readonly productId: string;
+  readonly type: EventType;
+  /** The rating for RATE, else 0. */
+  readonly value: number;
+  readonly occurredAt: Date;
+}
+
+/** A stored event. */
+export interface StoredEvent extends NewEvent {
+  /** Acceptance order (bigserial, as a decimal string). */
+  readonly seq: string;
+  /** When the service stored it. */
+  readonly acceptedAt: Date;
+  /** occurred_at at full (microsecond) precision, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, for exact keyset cursors. */
+  readonly occurredAtKey: string;
+}
+
+/** Position after which a page of a user's events starts (newest-first order: strictly older). */
+export interface UserEventsCursor {
+  /** {@link StoredEvent.occurredAtKey} of the last event of the previous page. */
+  readonly occurredAtKey: string;
+  /** {@link StoredEvent.seq} of the last event of the previous page. */
+  readonly seq: string;
+}
+
+/** Result of {@link EventRepository.insertWithOutbox}. */
+export interface InsertResult {
+  /** The stored event: the new one, or the one recorded first under the same event_id. */
+  readonly event: StoredEvent;
+  /** false when the event_id was already recorded (nothing was written). */
+  readonly inserted: boolean;
+}
+
+const COLUMNS = `seq::text AS seq, event_id, user_id, product_id, type, value, occurred_at, accepted_at,
+  to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_key`;
+
+interface EventRow {
+  seq: string;
+  event_id: string;
+  user_id: string;
+  product_id: string;
+  type: number;
+  value: number;
+  occurred_at: Date;
+  accepted_at: Date;
+  occurred_key: string;
+}
+
+function toEvent(r: EventRow): StoredEvent {
+  return {
+    seq: r.seq,
+    eventId: r.event_id,
+    userId: r.user_id,
+    productId: r.product_id,
+    type: r.type as EventType,
+    value: r.value,
+    occurredAt: r.occurred_at,
+    acceptedAt: r.accepted_at,
+    occurredAtKey: r.occurred_key,
+  };
+}
+
+/** PostgreSQL access to the `events` table (and the outbox rows written with new events). */
+export class EventRepository {
+  /** @param pool - the engagement database pool. */
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Stores an event and, only when it is new, its outbox message, in one transaction:
+   * `INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING`, then the outbox row, then COMMIT. When
+   * the event_id exists already (the idempotency key was seen), nothing is written and the stored
+   * event is returned. A concurrent insert of the same event_id waits for the first transaction.
+   *
+   * @param event - the event.
+   * @param outboxMessage - builds the outbox message from the stored event (it needs accepted_at).
+   * @returns the stored event and whether it was inserted now.
+   * @throws the database's error (connection failures are mapped to UNAVAILABLE by the server).
+   */
+  async insertWithOutbox(event: NewEvent, outboxMessage: (stored: StoredEvent) => OutboxMessage): Promise<InsertResult> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const res = await client.query<EventRow>(
+        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [event.eventId, event.userId, event.productId, event.type, event.value, event.occurredAt],
+      );
+      const row = res.rows[0];
+      if (!row) {
+        await client.query("ROLLBACK");
+        const existing = await this.findByEventId(event.eventId);
+        if (!existing) throw new Error(`event ${event.eventId} conflicted but cannot be read`);
+        return { event: existing, inserted: false };
+      }
+      const stored = toEvent(row);
+      await insertOutboxMessage(client, outboxMessage(stored));
+      await client.query("COMMIT");
+      return { event: stored, inserted: true };
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Reads one event by its idempotency key.
+   *
+   * @returns the event, or undefined.
+   */
+  async findByEventId(eventId: string): Promise<StoredEvent | undefined> {
+    const res = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = $1`, [eventId]);
+    return res.rows[0] ? toEvent(res.rows[0]) : undefined;
+  }
+
+  /**
+   * Reads a page of a user's events, newest first (occurred_at DESC, then seq DESC), optionally of one
+   * type, strictly after a keyset cursor (index `events_user_occurred_idx`).
+   *
+   * @param userId - the user.
+   * @param type - the event type to keep, or undefined for all.
+   * @param limit - the most events to return.
+   * @param after - the last event of the previous page, or undefined for the first page.
+   */
+  async listByUser(
+    userId: string,
+    type: EventType | undefined,
+    limit: number,
+    after: UserEventsCursor | undefined,
+  ): Promise<StoredEvent[]> {
+    const params: unknown[] = [userId, limit];
+    let where = "user_id = $1";
+    if (type !== undefined) {
+      params.push(type);
+      where += ` AND type = $${params.length}`;
+    }
+    if (after) {
+      params.push(after.occurredAtKey, after.seq);
+      where += ` AND (occurred_at, seq) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`;
+    }
+    const res = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE ${where} ORDER BY occurred_at DESC, seq DESC LIMIT $2`,
+      params,
+    );
+    return res.rows.map(toEvent);
+  }
+
+  /**
+   * Reads events in acceptance order (seq ascending) after a seq.
+   *
+   * Note: seq is assigned at insert, not at commit, so an event whose transaction commits after a
+   * later-numbered one can appear behind a scan position that has already passed it.
+   *
+   * @param afterSeq - the last seq already seen (decimal string), or undefined to start at the oldest.
+   * @param limit - the most events to return.
+   */
+  async scan(afterSeq: string | undefined, limit: number): Promise<StoredEvent[]> {
+    const res = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
+      [afterSeq ?? "0", limit],
+    );
+    return res.rows.map(toEvent);
+  }
+}

@@ -1,0 +1,46 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  EngagementEventSchema,
+  EventSchema,
+  type Event,
+} from "../../../gen/recsys/engagement/v1/event_pb.js";
+import type { StoredEvent } from "./data/event-repository.js";
+import type { OutboxMessage } from "./data/outbox-repository.js";
+
+/** Kafka header carrying the event's idempotency key, so consumers can dedupe without decoding. */
+export const EVENT_ID_HEADER = "event-id";
+
+/**
+ * Converts a stored event into its `recsys.engagement.v1.Event` message.
+ *
+ * @param e - the stored event.
+ */
+export function toEventMessage(e: StoredEvent): Event {
+  return create(EventSchema, {
+    eventId: e.eventId,
+    userId: e.userId,
+    productId: e.productId,
+    type: e.type,
+    value: e.value,
+    occurTime: timestampFromDate(e.occurredAt),
+    acceptTime: timestampFromDate(e.acceptedAt),
+  });
+}
+
+/**
+ * Builds the outbox message announcing an accepted event: topic `topic`, key = user id (so one user's
+ * events stay in order on one partition), value = binary `EngagementEvent { event, categories }`,
+ * header `event-id`.
+ *
+ * @param topic - the Kafka topic, normally `engagement-events`.
+ * @param e - the stored event.
+ * @param categories - the product's categories when the event was accepted.
+ */
+export function engagementOutboxMessage(topic: string, e: StoredEvent, categories: readonly string[]): OutboxMessage {
+  const payload = toBinary(
+    EngagementEventSchema,
+    create(EngagementEventSchema, { event: toEventMessage(e), categories: [...categories] }),
+  );
+  return { topic, key: e.userId, payload, headers: { [EVENT_ID_HEADER]: e.eventId } };
+}

@@ -1,0 +1,64 @@
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { ProductService } from "../../../../gen/recsys/product/v1/product_service_pb.js";
+import { dependencyError } from "./dependency-error.js";
+import { TtlLruCache } from "./ttl-lru-cache.js";
+
+/** What the engagement service needs from the catalog: whether a product exists, and its categories. */
+export interface CatalogLookup {
+  /**
+   * Looks a product up.
+   *
+   * @param productId - the product id.
+   * @returns the product's categories (possibly empty), or undefined when the product does not exist.
+   * @throws ConnectError UNAVAILABLE when the catalog cannot answer.
+   */
+  getCategories(productId: string): Promise<readonly string[] | undefined>;
+}
+
+/** Options of {@link GrpcCatalogLookup}. */
+export interface GrpcCatalogLookupOptions {
+  /** Capacity of the cache of found products, in entries (default 10,000; 0 disables it). */
+  readonly cacheSize?: number;
+  /** How long a found product stays cached, in ms (default 60,000). */
+  readonly cacheTtlMs?: number;
+  /** Clock in ms, for tests (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+/**
+ * {@link CatalogLookup} over `ProductService.GetProduct`. Found products are cached in a bounded
+ * LRU cache for a short time, so recording many events on the same products costs no catalog
+ * round trip; misses (NOT_FOUND) are not cached, so a product created a moment ago is found.
+ */
+export class GrpcCatalogLookup implements CatalogLookup {
+  private readonly cache: TtlLruCache<readonly string[]>;
+
+  /**
+   * @param client - a ProductService client (see `createServiceClient`), whose deadline bounds each look-up.
+   * @param options - cache size and time to live.
+   */
+  constructor(
+    private readonly client: Client<typeof ProductService>,
+    options: GrpcCatalogLookupOptions = {},
+  ) {
+    this.cache = new TtlLruCache({
+      maxEntries: options.cacheSize ?? 10_000,
+      ttlMs: options.cacheTtlMs ?? 60_000,
+      now: options.now,
+    });
+  }
+
+  async getCategories(productId: string): Promise<readonly string[] | undefined> {
+    const cached = this.cache.get(productId);
+    if (cached) return cached;
+    try {
+      const res = await this.client.getProduct({ productId });
+      const categories = Object.freeze([...(res.product?.categories ?? [])]);
+      this.cache.set(productId, categories);
+      return categories;
+    } catch (err) {
+      if (ConnectError.from(err).code === Code.NotFound) return undefined;
+      throw dependencyError("product service", err);
+    }
+  }
+}

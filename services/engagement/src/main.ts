@@ -1,0 +1,76 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Kafka } from "kafkajs";
+import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { createServiceClient } from "../../shared/src/clients.js";
+import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
+import { runMain } from "../../shared/src/lifecycle.js";
+import { createLogger } from "../../shared/src/logger.js";
+import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { loadConfig } from "./config.js";
+import { EventRepository } from "./data/event-repository.js";
+import { GrpcCatalogLookup } from "./lookups/catalog-lookup.js";
+import { GrpcUserDirectory } from "./lookups/user-directory.js";
+import { ensureTopic, KafkaOutboxPublisher, OutboxRelay } from "./outbox/outbox-relay.js";
+import { build } from "./server.js";
+
+const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../migrations");
+
+const logger = createLogger("engagement");
+
+/**
+ * Engagement service entry point: reads the configuration, creates the database if needed and
+ * migrates it, makes sure the Kafka topic exists, starts the outbox relay and the gRPC server, and
+ * on SIGTERM stops the server (in-flight calls finish), then the relay (the batch in progress
+ * finishes), then the pool.
+ */
+runMain(logger, async () => {
+  const config = loadConfig();
+  const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
+  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), dbName).catch((err: unknown) =>
+    logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists"),
+  );
+  await migrate(config.DATABASE_URL, MIGRATIONS_DIR, logger);
+  const pool = createPool(config.DATABASE_URL, logger);
+
+  const kafka = new Kafka({
+    clientId: "recsys-engagement",
+    brokers: config.KAFKA_BROKERS,
+    logCreator: kafkaLogCreator(logger),
+  });
+  await ensureTopic(kafka, config.KAFKA_TOPIC, { partitions: config.KAFKA_TOPIC_PARTITIONS, logger });
+
+  const relay = new OutboxRelay({
+    pool,
+    databaseUrl: config.DATABASE_URL,
+    publisher: new KafkaOutboxPublisher(kafka),
+    logger,
+    batchSize: config.OUTBOX_BATCH_SIZE,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  relay.start();
+
+  const cache = { cacheSize: config.LOOKUP_CACHE_SIZE, cacheTtlMs: config.LOOKUP_CACHE_TTL_MS };
+  const server = build({
+    logger,
+    events: new EventRepository(pool),
+    catalog: new GrpcCatalogLookup(
+      createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS }),
+      cache,
+    ),
+    users: new GrpcUserDirectory(
+      createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS }),
+      cache,
+    ),
+    topic: config.KAFKA_TOPIC,
+  });
+  const port = await server.listen(config.HOST, config.PORT);
+  logger.info({ host: config.HOST, port, topic: config.KAFKA_TOPIC }, "engagement service listening");
+
+  return async () => {
+    await server.shutdown();
+    await relay.stop();
+    await pool.end();
+  };
+});
