@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { loadConfig, portSchema } from "../../shared/src/config.js";
+import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "./tokens.js";
+
+/**
+ * UserService configuration, from environment variables:
+ * - `HOST`: interface to listen on (default 127.0.0.1);
+ * - `PORT`: gRPC port (default 50053; 0 picks a free one);
+ * - `DATABASE_URL`: the users database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_user);
+ * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
+ * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default {@link DEV_JWT_SECRET},
+ *   with a warning at start);
+ * - `JWT_TTL_SECONDS`: access token lifetime in seconds, 60 to 604800 (default 3600);
+ * - `LOG_LEVEL` is read by the logger itself.
+ */
+export const userConfigSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: portSchema.default(50053),
+  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user"),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  JWT_SECRET: z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).default(DEV_JWT_SECRET),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
+});
+
+/** The validated UserService configuration. */
+export type UserConfig = z.infer<typeof userConfigSchema>;
+
+/**
+ * Reads the UserService configuration.
+ *
+ * @param env - environment (default `process.env`).
+ * @throws Error naming every invalid variable.
+ */
+export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserConfig {
+  return loadConfig(userConfigSchema, env);
+}

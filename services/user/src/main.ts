@@ -1,0 +1,38 @@
+/**
+ * UserService process entry point: reads the configuration (warning when the development JWT
+ * secret is in use), creates the users database if missing, applies migrations, serves gRPC, and
+ * on SIGTERM/SIGINT drains calls then closes the pool.
+ */
+import { runMain } from "../../shared/src/lifecycle.js";
+import { createLogger } from "../../shared/src/logger.js";
+import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { loadUserConfig } from "./config.js";
+import { UserRepository } from "./data/user-repository.js";
+import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
+import { build } from "./server.js";
+import { DEV_JWT_SECRET } from "./tokens.js";
+
+const logger = createLogger("user");
+
+runMain(logger, async () => {
+  const config = loadUserConfig();
+  if (config.JWT_SECRET === DEV_JWT_SECRET) {
+    logger.warn("JWT_SECRET is not set: signing access tokens with the built-in development secret");
+  }
+  const database = new URL(config.DATABASE_URL).pathname.slice(1);
+  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
+  await migrate(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger);
+  const pool = createPool(config.DATABASE_URL, logger, { max: config.DATABASE_POOL_MAX });
+  const server = build({
+    repository: new UserRepository(pool),
+    jwtSecret: config.JWT_SECRET,
+    tokenTtlSeconds: config.JWT_TTL_SECONDS,
+    logger,
+  });
+  const port = await server.listen(config.HOST, config.PORT);
+  logger.info({ host: config.HOST, port }, "UserService listening");
+  return async () => {
+    await server.shutdown(10_000);
+    await pool.end();
+  };
+});

@@ -1,0 +1,56 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { createServiceClient } from "../../shared/src/clients.js";
+import type { GrpcServer } from "../../shared/src/grpc-server.js";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
+import { UserRepository } from "./data/user-repository.js";
+import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
+import { build } from "./server.js";
+import { verifyAccessToken } from "./tokens.js";
+
+const SECRET = "user-server-test-secret-0123456789abcdef";
+
+describe("UserService over gRPC (real server, port 0)", () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let server: GrpcServer;
+  let address: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("user_srv", USER_MIGRATIONS_DIR);
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    server = build({ repository: new UserRepository(pool), jwtSecret: SECRET, tokenTtlSeconds: 600, logger: pino({ level: "silent" }) });
+    address = `127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
+  });
+  afterAll(async () => {
+    await server?.shutdown(1_000);
+    await pool?.end();
+    await db?.drop();
+  });
+
+  it("registers, signs in and looks up a user", async () => {
+    const client = createServiceClient(UserService, address);
+    const created = await client.createUser({ username: "grpc.user", email: "grpc@example.com", password: "grpc-password" });
+    const userId = created.user?.userId ?? "";
+    const signedIn = await client.createSession({ username: "grpc.user", password: "grpc-password" });
+    expect((await verifyAccessToken(signedIn.accessToken, SECRET)).userId).toBe(userId);
+    const got = await client.getUser({ userId });
+    expect(got.user?.username).toBe("grpc.user");
+    expect(got.user?.createTime).toBeDefined();
+  });
+
+  it("carries ALREADY_EXISTS, UNAUTHENTICATED, INVALID_ARGUMENT and NOT_FOUND over the wire", async () => {
+    const client = createServiceClient(UserService, address);
+    await client.createUser({ username: "wire", email: "wire@example.com", password: "wire-password" });
+    const code = async (p: Promise<unknown>) => ConnectError.from(await p.then(() => new Error("succeeded"), (e: unknown) => e));
+    expect((await code(client.createUser({ username: "WIRE", email: "w@example.com", password: "wire-password" }))).code).toBe(Code.AlreadyExists);
+    expect((await code(client.createSession({ username: "wire", password: "bad-password" }))).code).toBe(Code.Unauthenticated);
+    const bad = await code(client.createUser({ username: "w", email: "w@example.com", password: "wire-password" }));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.rawMessage).toMatch(/^username: /);
+    expect((await code(client.getUser({ userId: "nope" }))).code).toBe(Code.NotFound);
+  });
+});

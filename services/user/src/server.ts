@@ -1,0 +1,24 @@
+import type { Logger } from "pino";
+import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { createGrpcServer, registration, type GrpcServer } from "../../shared/src/grpc-server.js";
+import { UserServiceImpl, type UserServiceDeps } from "./service.js";
+
+/** What the UserService server needs: the service's dependencies plus a logger. */
+export interface UserServerDeps extends UserServiceDeps {
+  /** Process logger. */
+  readonly logger: Logger;
+}
+
+/**
+ * Builds the UserService gRPC server (with health and reflection) without listening; call
+ * `listen(host, port)` on the result. Database outages answer UNAVAILABLE naming the users database.
+ *
+ * @param deps - repository, token settings and logger.
+ */
+export function build(deps: UserServerDeps): GrpcServer {
+  const { logger, ...serviceDeps } = deps;
+  return createGrpcServer({
+    logger,
+    services: [registration(UserService, new UserServiceImpl(serviceDeps), "users database")],
+  });
+}

@@ -1,0 +1,200 @@
+import { create, toJsonString } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  CreateSessionRequestSchema,
+  CreateUserRequestSchema,
+  GetUserRequestSchema,
+  GetUserResponseSchema,
+  UserService,
+} from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
+import { UserRepository } from "./data/user-repository.js";
+import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
+import { routes } from "./routes.js";
+import { INVALID_CREDENTIALS, UserServiceImpl } from "./service.js";
+import { verifyAccessToken } from "./tokens.js";
+
+const SECRET = "user-service-test-secret-0123456789abcdef";
+
+async function failure(call: Promise<unknown>): Promise<ConnectError> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => ConnectError.from(e),
+  );
+  if (!err) throw new Error("expected the call to fail");
+  return err;
+}
+
+const newUser = (username: string, email = `${username}@example.com`, password = "s3cret-pass") =>
+  create(CreateUserRequestSchema, { username, email, password });
+const session = (username: string, password: string) => create(CreateSessionRequestSchema, { username, password });
+
+describe("UserServiceImpl (PostgreSQL)", () => {
+  let db: TestDatabase;
+  let pool: pg.Pool;
+  let service: UserServiceImpl;
+
+  const userCount = async (): Promise<number> =>
+    (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM users")).rows[0]?.n ?? -1;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("user_svc", USER_MIGRATIONS_DIR);
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    service = new UserServiceImpl({ repository: new UserRepository(pool), jwtSecret: SECRET, tokenTtlSeconds: 3600 });
+  });
+  beforeEach(async () => {
+    await pool.query("DELETE FROM users");
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  describe("CreateUser", () => {
+    it("creates an account with a UUID and stores only a scrypt hash", async () => {
+      const before = Date.now();
+      const res = await service.createUser(newUser("Alice_1"));
+      expect(res.user?.userId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.user?.username).toBe("Alice_1");
+      expect(res.user?.email).toBe("Alice_1@example.com");
+      const created = timestampDate(res.user!.createTime!).getTime();
+      expect(created).toBeGreaterThanOrEqual(before - 5_000);
+      const { rows } = await pool.query<{ password_hash: string }>("SELECT password_hash FROM users");
+      expect(rows[0]?.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+      expect(rows[0]?.password_hash).not.toContain("s3cret-pass");
+    });
+
+    it("rejects each bad field with INVALID_ARGUMENT naming it, writing nothing", async () => {
+      const cases: Array<[ReturnType<typeof newUser>, string]> = [
+        [newUser(""), "username"],
+        [newUser("ab"), "username"],
+        [newUser("x".repeat(33)), "username"],
+        [newUser("bad name"), "username"],
+        [newUser("émile"), "username"],
+        [newUser("MovieLens_7"), "username"],
+        [newUser("bob", ""), "email"],
+        [newUser("bob", "bob"), "email"],
+        [newUser("bob", "bob@example"), "email"],
+        [newUser("bob", "b ob@example.com"), "email"],
+        [newUser("bob", `${"b".repeat(250)}@example.com`), "email"],
+        [newUser("bob", "bob@example.com", "short"), "password"],
+        [newUser("bob", "bob@example.com", "p".repeat(129)), "password"],
+      ];
+      for (const [request, field] of cases) {
+        const err = await failure(service.createUser(request));
+        expect(err.code, `${request.username}/${request.email}`).toBe(Code.InvalidArgument);
+        expect(err.rawMessage.startsWith(`${field}: `), err.rawMessage).toBe(true);
+      }
+      expect(await userCount()).toBe(0);
+      // Bounds are inclusive: 3 and 32 characters, 8 and 128 (code points) of password.
+      await service.createUser(newUser("abc", "a@b.co", "p".repeat(8)));
+      await service.createUser(newUser("y".repeat(32), "y@b.co", "🔑".repeat(128)));
+      expect(await userCount()).toBe(2);
+    });
+
+    it("answers ALREADY_EXISTS for a taken username, case-insensitively, without a second row", async () => {
+      await service.createUser(newUser("carol"));
+      const err = await failure(service.createUser(newUser("CAROL", "other@example.com")));
+      expect(err.code).toBe(Code.AlreadyExists);
+      expect(err.rawMessage).toBe('username "CAROL" is already taken');
+      expect(await userCount()).toBe(1);
+    });
+
+    it("lets exactly one of concurrent registrations of one name succeed", async () => {
+      const results = await Promise.allSettled(["dave", "Dave", "DAVE", "daVe"].map((name) => service.createUser(newUser(name))));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      for (const r of results) {
+        if (r.status === "rejected") expect(ConnectError.from(r.reason).code).toBe(Code.AlreadyExists);
+      }
+      expect(await userCount()).toBe(1);
+    });
+  });
+
+  describe("CreateSession", () => {
+    it("issues a token that verifies and carries the user id as sub", async () => {
+      const created = await service.createUser(newUser("erin", "erin@example.com", "erin-password"));
+      const before = Date.now();
+      const res = await service.createSession(session("ERIN", "erin-password"));
+      expect(res.user?.userId).toBe(created.user?.userId);
+      const claims = await verifyAccessToken(res.accessToken, SECRET);
+      expect(claims.userId).toBe(created.user?.userId);
+      const expires = timestampDate(res.expireTime!).getTime();
+      expect(expires).toBe(claims.expireTime.getTime());
+      expect(expires - before).toBeGreaterThan(3590_000);
+      expect(expires - before).toBeLessThanOrEqual(3601_000);
+    });
+
+    it("gives the same UNAUTHENTICATED error for a wrong password, an unknown user and a user without password", async () => {
+      await service.createUser(newUser("frank", "frank@example.com", "frank-password"));
+      await pool.query("INSERT INTO users (user_id, username, email, password_hash) VALUES ('7', 'movielens_7', '', NULL)");
+      const errors = await Promise.all([
+        failure(service.createSession(session("frank", "wrong-password"))),
+        failure(service.createSession(session("nobody", "frank-password"))),
+        failure(service.createSession(session("movielens_7", "anything-at-all"))),
+        failure(service.createSession(session("not a valid name!", "frank-password"))),
+      ]);
+      for (const err of errors) {
+        expect(err.code).toBe(Code.Unauthenticated);
+        expect(err.rawMessage).toBe(INVALID_CREDENTIALS);
+      }
+    });
+
+    it("spends comparable hashing time on unknown users and wrong passwords", async () => {
+      await service.createUser(newUser("gina", "gina@example.com", "gina-password"));
+      await failure(service.createSession(session("nobody", "x-password"))); // warm the dummy hash
+      const time = async (username: string): Promise<number> => {
+        const started = performance.now();
+        await failure(service.createSession(session(username, "wrong-password")));
+        return performance.now() - started;
+      };
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        known.push(await time("gina"));
+        unknown.push(await time("nobody-here"));
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] ?? 0;
+      // Without the dummy verification an unknown user would answer in ~1 ms against ~60 ms.
+      expect(median(unknown)).toBeGreaterThan(median(known) * 0.5);
+    });
+
+    it("rejects empty fields naming them", async () => {
+      expect((await failure(service.createSession(session("", "x")))).rawMessage).toBe("username: is required");
+      expect((await failure(service.createSession(session("x", "")))).rawMessage).toBe("password: is required");
+    });
+  });
+
+  describe("GetUser", () => {
+    it("returns the account without any hash", async () => {
+      const created = await service.createUser(newUser("hank", "hank@example.com", "hank-password"));
+      const res = await service.getUser(create(GetUserRequestSchema, { userId: created.user!.userId }));
+      expect(res.user?.username).toBe("hank");
+      const json = toJsonString(GetUserResponseSchema, res);
+      expect(json).not.toMatch(/scrypt|hash|hank-password/);
+      expect(Object.keys(res.user ?? {})).not.toContain("passwordHash");
+    });
+
+    it("answers NOT_FOUND and INVALID_ARGUMENT naming user_id", async () => {
+      const missing = await failure(service.getUser(create(GetUserRequestSchema, { userId: "404" })));
+      expect(missing.code).toBe(Code.NotFound);
+      expect(missing.rawMessage).toBe('user "404" not found');
+      const bad = await failure(service.getUser(create(GetUserRequestSchema, { userId: "" })));
+      expect(bad.code).toBe(Code.InvalidArgument);
+      expect(bad.rawMessage).toBe("user_id: is required");
+    });
+  });
+
+  it("serves through the in-memory connect transport", async () => {
+    const client = createClient(UserService, createRouterTransport(routes(service)));
+    const created = await client.createUser({ username: "ivy", email: "ivy@example.com", password: "ivy-password" });
+    const signedIn = await client.createSession({ username: "ivy", password: "ivy-password" });
+    expect((await verifyAccessToken(signedIn.accessToken, SECRET)).userId).toBe(created.user?.userId);
+    const dup = await failure(client.createUser({ username: "IVY", email: "ivy@example.com", password: "ivy-password" }));
+    expect(dup.code).toBe(Code.AlreadyExists);
+    const denied = await failure(client.createSession({ username: "ivy", password: "nope-nope" }));
+    expect(denied.code).toBe(Code.Unauthenticated);
+  });
+});
