@@ -54,6 +54,26 @@ export class ContentModel {
   }
 
   /**
+   * The top-k neighbours of one product by a scan of the whole catalog (O(catalog) dot products,
+   * a few milliseconds for 10k products): the fallback for products newer than the stored
+   * neighbour lists. Ties are broken by catalog order.
+   *
+   * @returns the neighbours (cosine > 0), best first; [] for an unknown product.
+   */
+  nearest(productId: string, k: number): Neighbor[] {
+    const v = this.vector(productId);
+    if (!v || k <= 0) return [];
+    const found: { i: number; score: number }[] = [];
+    this.tfidf.vectors.forEach((other, i) => {
+      if (this.tfidf.ids[i] === productId) return;
+      const score = cosine(v, other);
+      if (score > 0) found.push({ i, score });
+    });
+    found.sort((a, b) => b.score - a.score || a.i - b.i);
+    return found.slice(0, k).map(({ i, score }) => ({ productId: this.tfidf.ids[i]!, score }));
+  }
+
+  /**
    * The top-k neighbours of every product by cosine similarity (see {@link computeNeighbors}).
    *
    * @param options - k (default 50) and an optional document-frequency cap.

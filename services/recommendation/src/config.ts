@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
+import { weightsProblem } from "./domain/blend-weights.js";
+import { ENGAGEMENT_KINDS, type EngagementKind } from "./domain/events.js";
+import type { RecommenderSettings } from "./domain/recommender.js";
+
+const weight = (defaultValue: number) => z.coerce.number().min(0).max(1).default(defaultValue);
+const count = (defaultValue: number, max: number) => z.coerce.number().int().min(1).max(max).default(defaultValue);
+
+/**
+ * Environment variables of the recommendation service, with their defaults (for a local `npm start`):
+ *
+ * - `HOST` (127.0.0.1), `PORT` (50051): where the gRPC server listens.
+ * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation): the
+ *   recommendation database (model snapshot).
+ * - `REDIS_URL` (redis://127.0.0.1:6379): the trending statistics.
+ * - `PRODUCT_SERVICE_ADDR` (127.0.0.1:50052), `USER_SERVICE_ADDR` (127.0.0.1:50053),
+ *   `ENGAGEMENT_SERVICE_ADDR` (127.0.0.1:50054): the other services, `host:port`.
+ * - `DEPENDENCY_TIMEOUT_MS` (5000): deadline of each call to another service, in ms.
+ * - `RECOMMEND_RELEVANCE_WEIGHT` (0.8) and `RECOMMEND_TRENDING_WEIGHT` (0.2): the outer blend,
+ *   each in [0, 1], summing to 1 (±1e-6); also the cosine/trending split of GetSimilarProducts.
+ * - `RECOMMEND_CF_WEIGHT` (0.6) and `RECOMMEND_CONTENT_WEIGHT` (0.4): the split of relevance
+ *   between the collaborative and content signals, each in [0, 1], summing to 1.
+ * - `RECOMMEND_POSITIVE_RATING` (3.5): a rating at or above this (0.5 to 5 stars) is a positive.
+ * - `RECOMMEND_SEEN_EVENT_TYPES` (rate,like,dislike): comma-separated event kinds (click, view,
+ *   like, dislike, rate) that exclude a product from the user's recommendations; empty for none.
+ * - `RECOMMEND_RECENT_POSITIVES` (20, 1 to 200): recent positives used for content candidates.
+ * - `RECOMMEND_RECENCY_DECAY` (0.9, in (0, 1]): weight ratio between consecutive positives.
+ * - `RECOMMEND_HISTORY_EVENTS` (5000, 1 to 10000): history events read per request.
+ * - `RECOMMEND_TRENDING_CANDIDATES` (200), `RECOMMEND_POPULAR_CANDIDATES` (200),
+ *   `RECOMMEND_SIMILAR_TRENDING_CANDIDATES` (100): candidate list sizes, 1 to 1000.
+ * - `RECOMMEND_SIGNAL_TIMEOUT_MS` (300): how long a trending or collaborative call may take
+ *   before the answer is served without that signal, in ms.
+ * - `MODEL_NEIGHBORS` (50, 1 to 500): content neighbours precomputed per product.
+ * - `MODEL_MAX_DOCUMENT_FREQUENCY` (0 = no cap): skip terms in more products than this when
+ *   computing neighbours (see `NeighborOptions.maxDocumentFrequency`).
+ * - `MODEL_BUILD_ON_START` (if-missing): `if-missing` builds a snapshot at start only when none is
+ *   stored; `always` rebuilds at every start.
+ * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
+ *   service before giving up, in ms.
+ */
+export const configSchema = z
+  .object({
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: portSchema.default(50051),
+    DATABASE_URL: z.string().startsWith("postgres").default("postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation"),
+    REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
+    PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),
+    USER_SERVICE_ADDR: addressSchema.default("127.0.0.1:50053"),
+    ENGAGEMENT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50054"),
+    DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    RECOMMEND_RELEVANCE_WEIGHT: weight(0.8),
+    RECOMMEND_TRENDING_WEIGHT: weight(0.2),
+    RECOMMEND_CF_WEIGHT: weight(0.6),
+    RECOMMEND_CONTENT_WEIGHT: weight(0.4),
+    RECOMMEND_POSITIVE_RATING: z.coerce.number().min(0.5).max(5).default(3.5),
+    RECOMMEND_SEEN_EVENT_TYPES: z
+      .string()
+      .default("rate,like,dislike")
+      .transform((value, ctx) => {
+        const kinds = new Set<EngagementKind>();
+        for (const raw of value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "")) {
+          if (!(ENGAGEMENT_KINDS as readonly string[]).includes(raw)) {
+            ctx.addIssue({ code: "custom", message: `unknown event type "${raw}" (expected ${ENGAGEMENT_KINDS.join(", ")})` });
+            return z.NEVER;
+          }
+          kinds.add(raw as EngagementKind);
+        }
+        return kinds as ReadonlySet<EngagementKind>;
+      }),
+    RECOMMEND_RECENT_POSITIVES: count(20, 200),
+    RECOMMEND_RECENCY_DECAY: z.coerce.number().gt(0).max(1).default(0.9),
+    RECOMMEND_HISTORY_EVENTS: count(5_000, 10_000),
+    RECOMMEND_TRENDING_CANDIDATES: count(200, 1_000),
+    RECOMMEND_POPULAR_CANDIDATES: count(200, 1_000),
+    RECOMMEND_SIMILAR_TRENDING_CANDIDATES: count(100, 1_000),
+    RECOMMEND_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(300),
+    MODEL_NEIGHBORS: count(50, 500),
+    MODEL_MAX_DOCUMENT_FREQUENCY: z.coerce.number().int().min(0).default(0),
+    MODEL_BUILD_ON_START: z.enum(["if-missing", "always"]).default("if-missing"),
+    STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  })
+  .superRefine((c, ctx) => {
+    const problem = weightsProblem({
+      relevance: c.RECOMMEND_RELEVANCE_WEIGHT,
+      trending: c.RECOMMEND_TRENDING_WEIGHT,
+      collaborative: c.RECOMMEND_CF_WEIGHT,
+      content: c.RECOMMEND_CONTENT_WEIGHT,
+    });
+    if (problem) {
+      const variable = problem[0] === "relevance" ? "RECOMMEND_RELEVANCE_WEIGHT" : "RECOMMEND_CF_WEIGHT";
+      ctx.addIssue({ code: "custom", path: [variable], message: problem[1] });
+    }
+  });
+
+/** The validated configuration. */
+export type RecommendationConfig = z.infer<typeof configSchema>;
+
+/**
+ * Reads and validates the configuration.
+ *
+ * @param env - the environment (default `process.env`).
+ * @throws Error "invalid configuration: NAME: problem; …" naming each bad variable, for example
+ *   weights that do not sum to 1.
+ */
+export function loadRecommendationConfig(env: NodeJS.ProcessEnv = process.env): RecommendationConfig {
+  return loadConfig(configSchema, env);
+}
+
+/** The recommender's settings from the configuration. */
+export function recommenderSettings(config: RecommendationConfig): RecommenderSettings {
+  return {
+    weights: {
+      relevance: config.RECOMMEND_RELEVANCE_WEIGHT,
+      trending: config.RECOMMEND_TRENDING_WEIGHT,
+      collaborative: config.RECOMMEND_CF_WEIGHT,
+      content: config.RECOMMEND_CONTENT_WEIGHT,
+    },
+    positiveRating: config.RECOMMEND_POSITIVE_RATING,
+    seenKinds: config.RECOMMEND_SEEN_EVENT_TYPES,
+    maxPositives: config.RECOMMEND_RECENT_POSITIVES,
+    historyMaxEvents: config.RECOMMEND_HISTORY_EVENTS,
+    recencyDecay: config.RECOMMEND_RECENCY_DECAY,
+    trendingCandidates: config.RECOMMEND_TRENDING_CANDIDATES,
+    popularCandidates: config.RECOMMEND_POPULAR_CANDIDATES,
+    similarTrendingCandidates: config.RECOMMEND_SIMILAR_TRENDING_CANDIDATES,
+    signalTimeoutMs: config.RECOMMEND_SIGNAL_TIMEOUT_MS,
+  };
+}

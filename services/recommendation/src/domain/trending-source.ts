@@ -1,0 +1,29 @@
+/** One entry of a trending list. */
+export interface TrendingEntry {
+  /** The trending product. */
+  readonly productId: string;
+  /** Its decayed engagement now: the weighted number of recent events, each counting exp(-age / tau). */
+  readonly score: number;
+}
+
+/**
+ * The trending signal: time-decayed engagement counts (kept in Redis by the engagement consumer;
+ * see `src/trending/`). This is the shape of `TrendingStore` in src/trending/trending-store.ts,
+ * declared here so the domain depends only on what it uses.
+ */
+export interface TrendingSource {
+  /**
+   * The products with the highest decayed score now, highest first.
+   *
+   * @param category - a category as the catalog spells it, or undefined for the whole catalog.
+   * @param limit - the largest number of entries to return.
+   * @throws when the store is unreachable (callers degrade, see `unavailable_signals`).
+   */
+  top(category: string | undefined, limit: number): Promise<TrendingEntry[]>;
+  /**
+   * The decayed scores now of the given products; products without recent events are absent or 0.
+   *
+   * @throws when the store is unreachable.
+   */
+  scores(productIds: string[]): Promise<Map<string, number>>;
+}

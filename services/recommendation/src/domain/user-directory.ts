@@ -1,0 +1,9 @@
+/** Tells whether a user exists (UserService.GetUser in production; see `GrpcUserDirectory`). */
+export interface UserDirectory {
+  /**
+   * @param userId - a syntactically valid user id.
+   * @returns true when the user exists, false when the directory says NOT_FOUND.
+   * @throws ConnectError UNAVAILABLE when the directory cannot be reached.
+   */
+  exists(userId: string): Promise<boolean>;
+}
