@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setprivPath } from "./paths.js";
@@ -223,14 +223,38 @@ export async function claimPorts(name: string, pidFile: string, ports: readonly 
     rmSync(pidFile, { force: true });
   }
   for (const port of ports) {
-    if (!(await portFree(port))) {
-      throw new PortInUseError(
-        port,
-        `port ${port}, needed by ${name}, is already in use by another program (not one started from ` +
-          `${path.dirname(pidFile)}); stop it or choose other ports`,
-      );
+    // A port can also be busy for a moment as the local end of an outgoing connection: the test
+    // ports lie in Linux's ephemeral range (32768-60999). Only a listener fails at once.
+    const deadline = Date.now() + 5_000;
+    while (!(await portFree(port))) {
+      const listener = await accepts(port);
+      if (listener || Date.now() > deadline) {
+        throw new PortInUseError(
+          port,
+          listener
+            ? `port ${port}, needed by ${name}, is already in use by another program (not one started from ` +
+                `${path.dirname(pidFile)}); stop it or choose other ports`
+            : `port ${port}, needed by ${name}, stayed in use by an outgoing connection for 5 s (it lies in the ` +
+                `ephemeral port range); try again or choose other ports`,
+        );
+      }
+      await sleep(200);
     }
   }
+}
+
+/** Resolves true when something accepts a TCP connection on 127.0.0.1:`port` within a second. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }
 
 /** Sends `signal`, polls until `pid` is gone, then SIGKILL after `timeoutMs`. */

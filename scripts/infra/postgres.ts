@@ -72,6 +72,8 @@ function asPostgresUser(asRoot: boolean): string[] {
  * must also be able to reach it (a repository under /root, mode 0700, is not reachable).
  */
 function prepareClusterDir(clusterDir: string, asRoot: boolean): void {
+  // Parents get the default mode (a recursive mkdir would give them 0700 too, shutting the postgres user out).
+  mkdirSync(path.dirname(clusterDir), { recursive: true });
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   if (!asRoot) return;
   const ids = spawnSync("id", ["-u", PG_OS_USER], { encoding: "utf8" });
