@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Neighbor } from "../content/neighbors.js";
+import { compareIds } from "../domain/ids.js";
 import type { ItemPopularity } from "../model/popularity.js";
 import type { ModelBuildInfo, ModelSnapshot } from "../model/snapshot.js";
 
@@ -90,7 +91,7 @@ export class SnapshotRepository {
         list.push({ productId: neighborId, score });
       }
       const popularityRes = await client.query<[string, number, number, number]>({
-        text: "SELECT product_id, score, rating_count, mean_rating FROM item_popularity ORDER BY score DESC, product_id",
+        text: "SELECT product_id, score, rating_count, mean_rating FROM item_popularity",
         rowMode: "array",
       });
       const popularity: ItemPopularity[] = popularityRes.rows.map(([productId, score, ratingCount, meanRating]) => ({
@@ -99,6 +100,8 @@ export class SnapshotRepository {
         ratingCount,
         meanRating,
       }));
+      // Same order as computePopularity: best first, ties by id (numeric ids numerically).
+      popularity.sort((a, b) => b.score - a.score || compareIds(a.productId, b.productId));
       await client.query("COMMIT");
       const build: ModelBuildInfo = {
         id: Number(b.id),
