@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { ensureDatabase } from "../../services/shared/src/pg.js";
@@ -27,7 +27,7 @@ export interface PostgresOptions {
   readonly unsafeFast?: boolean;
   /** Delete `<dataDir>/postgres` before starting, for a fresh cluster. Default false. */
   readonly reset?: boolean;
-  /** How long to wait for the server to accept connections, in ms (default 60000, initdb included). */
+  /** How long to wait, once spawned, for the server to accept connections, in ms (default 60000). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -76,15 +76,13 @@ function prepareClusterDir(clusterDir: string, asRoot: boolean): void {
   mkdirSync(path.dirname(clusterDir), { recursive: true });
   mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   if (!asRoot) return;
-  const ids = spawnSync("id", ["-u", PG_OS_USER], { encoding: "utf8" });
-  const uid = Number(ids.stdout.trim());
-  const gid = Number(spawnSync("id", ["-g", PG_OS_USER], { encoding: "utf8" }).stdout.trim());
-  if (ids.status !== 0 || !Number.isInteger(uid)) {
+  const id = spawnSync("id", ["-u", PG_OS_USER], { encoding: "utf8" });
+  if (id.status !== 0) {
     throw new Error(`running as root, PostgreSQL must run as the "${PG_OS_USER}" user, which does not exist; run \`npm run provision\``);
   }
-  if (statSync(clusterDir).uid !== uid) {
-    spawnSync("chown", ["-R", `${uid}:${gid}`, clusterDir]);
-    chownSync(clusterDir, uid, gid);
+  if (statSync(clusterDir).uid !== Number(id.stdout.trim())) {
+    const chown = spawnSync("chown", ["-R", `${PG_OS_USER}:`, clusterDir], { encoding: "utf8" });
+    if (chown.status !== 0) throw new Error(`cannot give ${clusterDir} to the ${PG_OS_USER} user: ${chown.stderr}`);
   }
   const [setpriv, ...prefix] = asPostgresUser(asRoot) as [string, ...string[]];
   const reach = spawnSync(setpriv, [...prefix, "test", "-w", clusterDir]);
@@ -96,7 +94,7 @@ function prepareClusterDir(clusterDir: string, asRoot: boolean): void {
   }
 }
 
-/** Resolves true once a connection as `user` succeeds and answers `SELECT 1`. */
+/** Resolves true once a connection to `url` succeeds and answers `SELECT 1`. */
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
   client.on("error", () => undefined);

@@ -24,7 +24,7 @@ export interface InfraPreset {
   readonly dataDir: string;
   /** The ports. */
   readonly ports: InfraPorts;
-  /** Run PostgreSQL with fsync off (see {@link PostgresOptions.unsafeFast}). */
+  /** Run PostgreSQL with fsync, synchronous_commit and full_page_writes off (test data only). */
   readonly unsafeFast: boolean;
 }
 
