@@ -1,0 +1,76 @@
+/**
+ * RecommendationService process entry point: reads the configuration, creates and migrates the
+ * recommendation database, loads the latest model snapshot with the live catalog (building and
+ * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), connects
+ * the trending store, serves gRPC, and on SIGTERM/SIGINT drains calls then closes connections.
+ */
+import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { createServiceClient } from "../../shared/src/clients.js";
+import { runMain } from "../../shared/src/lifecycle.js";
+import { createLogger } from "../../shared/src/logger.js";
+import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { GrpcHistorySource } from "./clients/grpc-history-source.js";
+import { GrpcUserDirectory } from "./clients/grpc-user-directory.js";
+import { loadRecommendationConfig, recommenderSettings } from "./config.js";
+import { SnapshotRepository } from "./data/snapshot-repository.js";
+import { RECOMMENDATION_MIGRATIONS_DIR } from "./migrations-dir.js";
+import { GrpcCatalogSource, GrpcInteractionSource } from "./model/grpc-sources.js";
+import { loadOrBuildModels } from "./model/model-store.js";
+import { ModelHolder } from "./model/recommendation-models.js";
+import { retryUntilAvailable } from "./retry-until-available.js";
+import { build } from "./server.js";
+import { connectTrendingSource } from "./trending-connection.js";
+
+const logger = createLogger("recommendation");
+
+runMain(logger, async () => {
+  const config = loadRecommendationConfig();
+  const database = new URL(config.DATABASE_URL).pathname.slice(1);
+  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
+  await migrate(config.DATABASE_URL, RECOMMENDATION_MIGRATIONS_DIR, logger);
+  const pool = createPool(config.DATABASE_URL, logger, { max: 4 });
+
+  const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
+  // Model building scans every event in pages of 5000, so its calls get a longer deadline.
+  const buildTimeoutMs = Math.max(timeoutMs, 30_000);
+  const models = await retryUntilAvailable(
+    "load models",
+    () =>
+      loadOrBuildModels(
+        {
+          catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs })),
+          interactionSource: new GrpcInteractionSource(
+            createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs }),
+          ),
+          repository: new SnapshotRepository(pool),
+          logger,
+          options: {
+            neighborCount: config.MODEL_NEIGHBORS,
+            maxDocumentFrequency: config.MODEL_MAX_DOCUMENT_FREQUENCY > 0 ? config.MODEL_MAX_DOCUMENT_FREQUENCY : undefined,
+          },
+        },
+        config.MODEL_BUILD_ON_START === "always",
+      ),
+    config.STARTUP_WAIT_MS,
+    logger,
+  );
+
+  const trending = await connectTrendingSource(config.REDIS_URL, logger);
+  const server = build({
+    models: new ModelHolder(models),
+    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs })),
+    history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs })),
+    trending: trending.source,
+    settings: recommenderSettings(config),
+    logger,
+  });
+  const port = await server.listen(config.HOST, config.PORT);
+  logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
+  return async () => {
+    await server.shutdown(10_000);
+    await trending.close();
+    await pool.end();
+  };
+});
