@@ -11,5 +11,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 180_000,
     pool: "forks",
+    globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["test/setup-env.ts"],
   },
 });

@@ -129,3 +129,15 @@ export function envoyPath(env: NodeJS.ProcessEnv = process.env): string {
 export function setprivPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return process.platform === "linux" ? onPath("setpriv", env) : undefined;
 }
+
+/**
+ * The `grpcurl` executable, `$RECSYS_HOME/bin/grpcurl` (installed by `npm run provision` with
+ * `go install`).
+ *
+ * @throws MissingToolError when it is not there.
+ */
+export function grpcurlPath(env: NodeJS.ProcessEnv = process.env): string {
+  const grpcurl = path.join(recsysHome(env), "bin", "grpcurl");
+  if (!existsSync(grpcurl)) throw new MissingToolError("grpcurl", grpcurl);
+  return grpcurl;
+}

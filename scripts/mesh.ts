@@ -1,0 +1,261 @@
+import { existsSync, statSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { importMovieLens, type ImportMovieLensResult } from "./movielens-import.js";
+import { isServing } from "./infra/grpc-health.js";
+import { claimPorts, runCommand, spawnManaged, waitUntilReady, type ManagedProcess } from "./infra/managed-process.js";
+import { REPO_ROOT } from "./infra/paths.js";
+import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
+
+/** The four services of the mesh. */
+export type ServiceName = "recommendation" | "product" | "user" | "engagement";
+
+/** gRPC ports of the four services. */
+export type ServicePorts = Readonly<Record<ServiceName, number>>;
+
+/** The ports `npm start` uses: recommendation 50051, product 50052, user 50053, engagement 50054. */
+export const DEFAULT_SERVICE_PORTS: ServicePorts = { recommendation: 50051, product: 50052, user: 50053, engagement: 50054 };
+
+/** Service ports of the test mesh (the default ones plus 1000), so tests can run beside `npm start`. */
+export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 51051, product: 51052, user: 51053, engagement: 51054 };
+
+/** The Envoy descriptor set, built from proto/ by `buf build`. */
+export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
+
+/** Options of {@link startMesh}. */
+export interface MeshOptions {
+  /** The infrastructure preset (ports and data directory), for example `devPorts`. */
+  readonly preset: InfraPreset;
+  /** Where the services listen. */
+  readonly servicePorts: ServicePorts;
+  /** MovieLens directory; default `MOVIELENS_DIR`, else the cached GroupLens download. */
+  readonly movieLensDir?: string;
+  /** Extra environment for every service process (for example `LOG_LEVEL`). */
+  readonly serviceEnv?: NodeJS.ProcessEnv;
+  /** Receives one human line per start-up step. */
+  readonly onStep?: (line: string) => void;
+  /** How the importer reports progress (default: bars on a terminal, else lines). */
+  readonly importProgress?: "bars" | "lines" | "silent";
+}
+
+/** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
+export interface Mesh {
+  /** PostgreSQL, Redis, Kafka and Envoy. */
+  readonly infra: Infra;
+  /** `host:port` of each service. */
+  readonly addresses: Readonly<Record<ServiceName, string>>;
+  /** Envoy's REST base URL, `http://127.0.0.1:<port>`. */
+  readonly restUrl: string;
+  /** What the MovieLens import did. */
+  readonly imported: ImportMovieLensResult;
+  /** The service and consumer processes, by name. */
+  readonly processes: ReadonlyMap<string, ManagedProcess>;
+  /** Milliseconds spent in each start-up step. */
+  readonly timings: Readonly<Record<string, number>>;
+  /** Database name of each service. */
+  readonly databases: Readonly<Record<ServiceName, string>>;
+  /**
+   * Starts one of the mesh's processes again (after it was stopped or killed), with the same
+   * environment, and waits until it is ready.
+   */
+  restart(name: string): Promise<ManagedProcess>;
+  /** Stops everything, in reverse order of start. */
+  stop(): Promise<void>;
+}
+
+const DATABASES: Readonly<Record<ServiceName, string>> = {
+  recommendation: "recsys_recommendation",
+  product: "recsys_product",
+  user: "recsys_user",
+  engagement: "recsys_engagement",
+};
+
+/**
+ * Builds `envoy/descriptor.binpb` with `buf build` when it is missing or older than a proto file.
+ *
+ * @returns the descriptor path.
+ * @throws Error when buf fails (its output included).
+ */
+export async function ensureDescriptorSet(): Promise<string> {
+  const newestProto = newestMtime(path.join(REPO_ROOT, "proto"));
+  if (existsSync(DESCRIPTOR_PATH) && statSync(DESCRIPTOR_PATH).mtimeMs >= newestProto) return DESCRIPTOR_PATH;
+  const buf = path.join(REPO_ROOT, "node_modules", ".bin", "buf");
+  await runCommand([buf, "build", path.join(REPO_ROOT, "proto"), "-o", DESCRIPTOR_PATH]);
+  return DESCRIPTOR_PATH;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith(".proto")) {
+      newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** One process of the mesh: a service or the consumer. */
+interface ProcessSpec {
+  readonly name: string;
+  readonly entry: string;
+  readonly port: number | undefined;
+  readonly healthService: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  /** How long start-up may take, in ms (the recommendation service builds its models). */
+  readonly readyTimeoutMs: number;
+}
+
+/**
+ * Starts the whole mesh on real servers: PostgreSQL, Redis, Kafka and Envoy (see startInfra), the
+ * MovieLens import (idempotent), then the product, user and engagement services, the
+ * recommendation service (which builds its models on first start) and the trending consumer, each
+ * as a child process running its own `main.ts`, waiting for each to report SERVING on
+ * `grpc.health.v1.Health`.
+ *
+ * @param options - ports, data directory and MovieLens location.
+ * @returns the running mesh; call `stop()` to end it.
+ * @throws Error naming the step and component that failed (with its log tail); whatever had
+ *   started is stopped first.
+ */
+export async function startMesh(options: MeshOptions): Promise<Mesh> {
+  const step = options.onStep ?? (() => {});
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await fn();
+    timings[name] = Math.round(performance.now() - started);
+    return result;
+  };
+  const ports = options.servicePorts;
+  const addresses = {
+    recommendation: `127.0.0.1:${ports.recommendation}`,
+    product: `127.0.0.1:${ports.product}`,
+    user: `127.0.0.1:${ports.user}`,
+    engagement: `127.0.0.1:${ports.engagement}`,
+  } as const;
+
+  const descriptorPath = await timed("descriptor", ensureDescriptorSet);
+  step(`starting PostgreSQL :${options.preset.ports.postgres}, Redis :${options.preset.ports.redis}, Kafka :${options.preset.ports.kafka}, Envoy :${options.preset.ports.envoy}`);
+  const infra = await timed("infrastructure", () =>
+    startInfra({
+      ...options.preset,
+      envoy: {
+        descriptorPath,
+        upstreams: {
+          recommendation: { host: "127.0.0.1", port: ports.recommendation },
+          product: { host: "127.0.0.1", port: ports.product },
+          user: { host: "127.0.0.1", port: ports.user },
+          engagement: { host: "127.0.0.1", port: ports.engagement },
+        },
+      },
+    }),
+  );
+  const processes = new Map<string, ManagedProcess>();
+  const specs = new Map<string, ProcessSpec>();
+  const stopAll = async (): Promise<void> => {
+    for (const proc of [...processes.values()].reverse()) await proc.stop();
+    await infra.stop();
+  };
+
+  try {
+    step(`importing MovieLens`);
+    const imported = await timed("import", () =>
+      importMovieLens({
+        movieLensDir: options.movieLensDir,
+        productDatabaseUrl: infra.pgUrlFor(DATABASES.product),
+        userDatabaseUrl: infra.pgUrlFor(DATABASES.user),
+        engagementDatabaseUrl: infra.pgUrlFor(DATABASES.engagement),
+        progress: options.importProgress,
+      }),
+    );
+    await infra.postgres.ensureDatabase(DATABASES.recommendation);
+
+    const common: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.serviceEnv,
+      HOST: "127.0.0.1",
+      REDIS_URL: infra.redisUrl,
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      PRODUCT_SERVICE_ADDR: addresses.product,
+      USER_SERVICE_ADDR: addresses.user,
+      ENGAGEMENT_SERVICE_ADDR: addresses.engagement,
+      RECOMMENDATION_SERVICE_ADDR: addresses.recommendation,
+    };
+    const serviceSpec = (name: ServiceName, typeName: string, readyTimeoutMs = 60_000): ProcessSpec => ({
+      name,
+      entry: `services/${name}/src/main.ts`,
+      port: ports[name],
+      healthService: typeName,
+      readyTimeoutMs,
+      env: { ...common, PORT: String(ports[name]), DATABASE_URL: infra.pgUrlFor(DATABASES[name]) },
+    });
+    const start = async (spec: ProcessSpec): Promise<ManagedProcess> => {
+      specs.set(spec.name, spec);
+      const pidFile = path.join(options.preset.dataDir, `${spec.name}.pid`);
+      const portList = spec.port === undefined ? [] : [spec.port];
+      await claimPorts(spec.name, pidFile, portList);
+      const proc = await spawnManaged({
+        name: spec.name,
+        command: process.execPath,
+        args: ["--import", "tsx", spec.entry],
+        cwd: REPO_ROOT,
+        env: spec.env,
+        logFile: path.join(options.preset.dataDir, "logs", `${spec.name}.log`),
+        pidFile,
+        ports: portList,
+      });
+      processes.set(spec.name, proc);
+      if (spec.port !== undefined && spec.healthService !== undefined) {
+        const address = `127.0.0.1:${spec.port}`;
+        const healthService = spec.healthService;
+        await waitUntilReady(proc, () => isServing(address, healthService), {
+          timeoutMs: spec.readyTimeoutMs,
+          intervalMs: 200,
+        });
+      }
+      return proc;
+    };
+
+    step(`starting ProductService :${ports.product}, UserService :${ports.user}, EngagementService :${ports.engagement}`);
+    await timed("core services", () =>
+      Promise.all([
+        start(serviceSpec("product", "recsys.product.v1.ProductService")),
+        start(serviceSpec("user", "recsys.user.v1.UserService")),
+        start(serviceSpec("engagement", "recsys.engagement.v1.EngagementService")),
+      ]),
+    );
+    step(`starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer`);
+    await timed("recommendation", () =>
+      Promise.all([
+        start(serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", 300_000)),
+        start({
+          name: "trending-consumer",
+          entry: "services/recommendation/src/consumers/main.ts",
+          port: undefined,
+          healthService: undefined,
+          readyTimeoutMs: 0,
+          env: common,
+        }),
+      ]),
+    );
+    return {
+      infra,
+      addresses,
+      restUrl: infra.envoy?.url ?? `http://127.0.0.1:${options.preset.ports.envoy}`,
+      imported,
+      processes,
+      timings,
+      databases: DATABASES,
+      async restart(name) {
+        const spec = specs.get(name);
+        if (spec === undefined) throw new Error(`no mesh process named ${name}`);
+        await processes.get(name)?.stop();
+        return start(spec);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
