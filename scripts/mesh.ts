@@ -7,6 +7,7 @@ import { claimPorts, runCommand, spawnManaged, waitUntilReady, type ManagedProce
 import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
 
+
 /** The four services of the mesh. */
 export type ServiceName = "recommendation" | "product" | "user" | "engagement";
 
@@ -26,6 +27,8 @@ export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb")
 export interface MeshOptions {
   /** The infrastructure preset (ports and data directory), for example `devPorts`. */
   readonly preset: InfraPreset;
+  /** Delete the servers' data first (fresh databases, topics and Redis). Default false. */
+  readonly reset?: boolean;
   /** Where the services listen. */
   readonly servicePorts: ServicePorts;
   /** MovieLens directory; default `MOVIELENS_DIR`, else the cached GroupLens download. */
@@ -139,6 +142,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   const infra = await timed("infrastructure", () =>
     startInfra({
       ...options.preset,
+      reset: options.reset ?? false,
       envoy: {
         descriptorPath,
         upstreams: {

@@ -28,7 +28,8 @@ const log = (line: string): void => console.log(`[${((performance.now() - starte
 
 try {
   const mesh = await startMesh({
-    preset: { ...devPorts, ...(values.reset ? { reset: true } : {}) },
+    preset: devPorts,
+    reset: values.reset,
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
   });

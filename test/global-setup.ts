@@ -42,7 +42,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const shared = path.resolve(REPO_ROOT, "..", "shared", "data", "ml-latest-small");
   const movieLensDir = process.env.MOVIELENS_DIR ?? shared;
   const mesh = await startMesh({
-    preset: { ...testPorts, reset: true },
+    preset: testPorts,
+    reset: true,
     servicePorts: TEST_SERVICE_PORTS,
     movieLensDir,
     importProgress: "silent",
