@@ -20,8 +20,9 @@ describe("tokenize", () => {
     expect(tokenize("Schindler's List")).toEqual(["schindler", "list"]);
   });
 
-  it("keeps repeats (term frequency) and numbers of two or more digits", () => {
-    expect(tokenize("heat heat 2001 2")).toEqual(["heat", "heat", "2001"]);
+  it("keeps repeats (term frequency), drops numbers, keeps words with digits", () => {
+    expect(tokenize("heat heat 2001 20,000 2")).toEqual(["heat", "heat"]);
+    expect(tokenize("Se7en")).toEqual(["se7en"]);
   });
 });
 

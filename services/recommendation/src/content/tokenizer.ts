@@ -14,7 +14,9 @@ const MIN_TOKEN_LENGTH = 2;
  * 1. Unicode NFKD normalisation with combining marks removed ("Amélie" → "amelie") and lower-casing;
  * 2. apostrophes removed inside words ("Schindler's" → "schindlers", "don't" → "dont");
  * 3. split on every character that is not a letter or a digit ("Sci-Fi" → "sci", "fi");
- * 4. tokens shorter than 2 characters and natural's English stop words dropped;
+ * 4. tokens shorter than 2 characters, tokens made only of digits ("20" in "20 Dates" would
+ *    otherwise link it to "20,000 Leagues Under the Sea"; years are not topics either) and natural's
+ *    English stop words dropped;
  * 5. each token stemmed with natural's Porter stemmer (M. F. Porter, "An algorithm for suffix
  *    stripping", Program 14(3), 1980), so "running" and "runs" both become "run".
  *
@@ -29,7 +31,7 @@ export function tokenize(text: string): string[] {
     .replace(/['’`]/g, "");
   const terms: string[] = [];
   for (const raw of folded.split(/[^\p{L}\p{N}]+/u)) {
-    if (raw.length < MIN_TOKEN_LENGTH || STOP_WORDS.has(raw)) continue;
+    if (raw.length < MIN_TOKEN_LENGTH || STOP_WORDS.has(raw) || /^\p{N}+$/u.test(raw)) continue;
     terms.push(PorterStemmer.stem(raw));
   }
   return terms;

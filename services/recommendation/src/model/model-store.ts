@@ -64,12 +64,12 @@ export async function buildAndStoreModels(deps: ModelStoreDeps): Promise<StoredB
  * @throws as {@link buildAndStoreModels}, or when the catalog or snapshot cannot be read.
  */
 export async function loadOrBuildModels(deps: ModelStoreDeps, rebuild = false): Promise<RecommendationModels> {
+  const started = performance.now();
   const stored = rebuild ? undefined : await deps.repository.loadLatest();
   if (!stored) {
     deps.logger.info({ rebuild }, rebuild ? "rebuilding the model snapshot" : "no model snapshot stored, building one");
     return (await buildAndStoreModels(deps)).models;
   }
-  const started = performance.now();
   const catalog = await readCatalog(deps.catalogSource);
   const models = RecommendationModels.create({
     catalog,
