@@ -18,9 +18,13 @@ export interface BlendWeights {
 
 /** A per-request override: any subset of the weights (proto3 `optional` fields). */
 export interface BlendWeightsOverride {
+  /** Weight of personal relevance, in [0, 1]. */
   readonly relevance?: number | undefined;
+  /** Weight of trending, in [0, 1]. */
   readonly trending?: number | undefined;
+  /** Collaborative share of relevance, in [0, 1]. */
   readonly collaborative?: number | undefined;
+  /** Content share of relevance, in [0, 1]. */
   readonly content?: number | undefined;
 }
 

@@ -14,9 +14,13 @@ export interface SignalValues {
 
 /** The weighted contribution of each signal to a final score (they sum to the score). */
 export interface Contributions {
+  /** Weight × normalised collaborative score. */
   readonly collaborative: number;
+  /** Weight × normalised content score. */
   readonly content: number;
+  /** Weight × normalised trending score. */
   readonly trending: number;
+  /** Weight × normalised popularity (cold start only). */
   readonly popularity: number;
 }
 
