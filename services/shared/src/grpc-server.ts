@@ -1,13 +1,14 @@
 import { performance } from "node:perf_hooks";
 import { create, isMessage, toBinary, fromBinary } from "@bufbuild/protobuf";
 import type { DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+import type * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation, protoPath as healthProtoPath } from "grpc-health-check";
+import { HealthImplementation } from "grpc-health-check";
+import { file_health_v1_health } from "../../../gen/health/v1/health_pb.js";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequest } from "./request-context.js";
@@ -229,9 +230,10 @@ function elapsed(started: number): number {
 }
 
 /**
- * Builds the proto-loader package definition that @grpc/reflection serves: the services' files
- * and everything they import (from the descriptors embedded in the generated code), plus the
- * health service's own proto.
+ * Builds the package definition that @grpc/reflection serves: the exact FileDescriptorProto bytes
+ * embedded in the generated code, for the services' files, everything they import (well-known types
+ * included) and grpc.health.v1. The bytes are handed over as they are, rather than through
+ * proto-loader, whose protobufjs round trip drops well-known types and renames map entries.
  */
 function reflectionPackage(services: readonly DescService[]): protoLoader.PackageDefinition {
   const files = new Map<string, DescFile>();
@@ -241,8 +243,7 @@ function reflectionPackage(services: readonly DescService[]): protoLoader.Packag
     for (const dependency of file.dependencies) visit(dependency);
   };
   for (const service of services) visit(service.file);
-  const set = create(FileDescriptorSetSchema, { file: [...files.values()].map((f) => f.proto) });
-  const ours = protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(toBinary(FileDescriptorSetSchema, set)));
-  const healthPackage = protoLoader.loadSync(healthProtoPath);
-  return { ...ours, ...healthPackage };
+  visit(file_health_v1_health);
+  const fileDescriptorProtos = [...files.values()].map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto)));
+  return { "recsys.reflection": { format: "Protocol Buffer 3 FileDescriptorProto", fileDescriptorProtos } } as unknown as protoLoader.PackageDefinition;
 }
