@@ -114,6 +114,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         },
                       },
                     ],
+                    local_reply_config: localReplyConfig(),
                     route_config: {
                       name: "recsys",
                       virtual_hosts: [
@@ -176,6 +177,42 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
         },
       })),
     },
+  };
+}
+
+/**
+ * gRPC status code (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) written in the JSON
+ * body of each HTTP status that Envoy itself may answer with: request-translation failures (400),
+ * oversized bodies (413), no route (404), upstream connect failures and resets (503), timeouts (504).
+ */
+const LOCAL_REPLY_CODES: ReadonlyArray<readonly [httpStatus: number, grpcCode: number]> = [
+  [400, 3],
+  [404, 5],
+  [413, 8],
+  [429, 8],
+  [503, 14],
+  [504, 4],
+];
+
+/**
+ * Makes Envoy's own error answers (as opposed to transcoded gRPC errors, which `convert_grpc_status`
+ * already turns into `google.rpc.Status` JSON) JSON of the same shape, `{"code": N, "message": "…"}`,
+ * so a REST client parses every error the same way. For example, a body whose enum value is unknown
+ * becomes `{"code":3,"message":"type: invalid value \"X\" for type …"}` with status 400.
+ * Source: Envoy's local reply modification,
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply.
+ */
+function localReplyConfig(): ConfigValue {
+  return {
+    mappers: LOCAL_REPLY_CODES.map(([status, code]) => ({
+      filter: {
+        status_code_filter: {
+          comparison: { op: "EQ", value: { default_value: status, runtime_key: `recsys.local_reply.${status}` } },
+        },
+      },
+      body_format_override: { json_format: { code, message: "%LOCAL_REPLY_BODY%" } },
+    })),
+    body_format: { json_format: { code: 2, message: "%LOCAL_REPLY_BODY%" } },
   };
 }
 
