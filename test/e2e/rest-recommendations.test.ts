@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { ratedMovieIds, rest, testMesh } from "../support/mesh.js";
+
+// Recommendations, similar products and trending end to end: Envoy → RecommendationService →
+// Product/User/Engagement services, and RecordEvent → outbox → Kafka → trending consumer → Redis.
+
+interface ItemJson {
+  productId: string;
+  title: string;
+  score: number;
+  signals: { collaborative: number; content: number; trending: number; popularity: number };
+  reason: string;
+  categories: string[];
+}
+
+describe("recommendations over REST", () => {
+  it("recommends for MovieLens user 1 none of the movies user 1 rated", async () => {
+    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", "/v1/users/1/recommendations");
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(10);
+    const rated = await ratedMovieIds(testMesh().movieLensDir, "1");
+    expect(rated.size).toBe(232);
+    for (const item of res.body.items) {
+      expect(rated.has(item.productId)).toBe(false);
+      expect(item.title).not.toBe("");
+      expect(item.reason).not.toBe("");
+      expect(item.score).toBeGreaterThan(0);
+      expect(item.score).toBeLessThanOrEqual(1);
+    }
+    const scores = res.body.items.map((i) => i.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(res.body.strategy).toBe("personalized");
+  });
+
+  it("honours limit and category, and rejects a limit out of range naming the field", async () => {
+    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=5&category=Comedy");
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(5);
+    expect(res.body.items.every((i) => i.categories.includes("Comedy"))).toBe(true);
+    const bad = await rest<{ message: string }>("GET", "/v1/users/1/recommendations?limit=101");
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("limit");
+  });
+
+  it("answers 404 for an unknown user and 400 for a malformed one", async () => {
+    expect((await rest("GET", "/v1/users/no-such-user/recommendations")).status).toBe(404);
+    const malformed = await rest<{ message: string }>("GET", "/v1/users/bad%24id/recommendations");
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.message).toContain("user_id");
+  });
+
+  it("gives a user without history a cold-start list", async () => {
+    const username = `cold_${randomUUID().slice(0, 8)}`;
+    const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", {
+      username,
+      email: `${username}@example.com`,
+      password: "a long password",
+    });
+    expect(created.status).toBe(200);
+    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", `/v1/users/${created.body.user.userId}/recommendations`);
+    expect(res.status).toBe(200);
+    expect(res.body.strategy).toBe("cold_start");
+    expect(res.body.items).toHaveLength(10);
+    expect(res.body.items.every((i) => i.signals.popularity > 0 || i.signals.trending > 0)).toBe(true);
+  });
+});
+
+describe("similar products over REST", () => {
+  it("finds content neighbours of Toy Story and never the seed", async () => {
+    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/products/1/similar?limit=10");
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(10);
+    expect(res.body.items.map((i) => i.productId)).not.toContain("1");
+    expect(res.body.items.map((i) => i.title)).toContain("Toy Story 2 (1999)");
+    expect(res.body.items[0]?.signals.content).toBeGreaterThan(0);
+  });
+
+  it("answers 404 for an unknown product", async () => {
+    expect((await rest("GET", "/v1/products/99999999/similar")).status).toBe(404);
+  });
+});
+
+describe("trending over REST", () => {
+  it("puts a product clicked 50 times on top of the trending list and its category's list", async () => {
+    // Pick a product nobody has clicked in this run: an obscure MovieLens movie.
+    const productId = "193609";
+    const product = await rest<{ product: { categories: string[] } }>("GET", `/v1/products/${productId}`);
+    expect(product.status).toBe(200);
+    const category = product.body.product.categories[0] as string;
+
+    const clicks = Array.from({ length: 50 }, (_, i) =>
+      rest("POST", "/v1/events", { userId: String(1 + (i % 20)), productId, type: "EVENT_TYPE_CLICK", eventId: `burst-${randomUUID()}` }),
+    );
+    const answers = await Promise.all(clicks);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+
+    const deadline = Date.now() + 10_000;
+    let top: ItemJson[] = [];
+    while (Date.now() < deadline) {
+      top = (await rest<{ items: ItemJson[] }>("GET", "/v1/trending?limit=5")).body.items ?? [];
+      if (top[0]?.productId === productId) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(top[0]?.productId).toBe(productId);
+    expect(top[0]?.score).toBeGreaterThan(40);
+
+    const inCategory = await rest<{ items: ItemJson[] }>("GET", `/v1/trending?category=${encodeURIComponent(category)}&limit=3`);
+    expect(inCategory.status).toBe(200);
+    expect(inCategory.body.items[0]?.productId).toBe(productId);
+
+    const similar = await rest<{ items: ItemJson[] }>("GET", `/v1/products/1/similar?limit=100`);
+    const fromTrending = similar.body.items.find((i) => i.productId === productId);
+    expect(fromTrending?.signals.trending).toBeGreaterThan(0);
+  });
+
+  it("rejects a limit out of range naming the field", async () => {
+    const bad = await rest<{ message: string }>("GET", "/v1/trending?limit=1000");
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("limit");
+  });
+});
