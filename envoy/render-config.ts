@@ -1,3 +1,4 @@
+import { stringify } from "yaml";
 /**
  * Renders the Envoy configuration of the REST edge: one HTTP listener whose gRPC-JSON transcoder
  * turns the `google.api.http` rules of our protos into gRPC calls, routed to one cluster per
@@ -216,53 +217,6 @@ function localReplyConfig(): ConfigValue {
   };
 }
 
-/** Whether a string can be written as a plain YAML scalar (no quotes) and read back as the same string. */
-function plainScalar(text: string): boolean {
-  return (
-    /^[A-Za-z_./][A-Za-z0-9_./-]*$/.test(text) &&
-    !/^(true|false|yes|no|on|off|null|y|n|~)$/i.test(text)
-  );
-}
-
-/**
- * Serialises a JSON-compatible value as block-style YAML (two-space indent). Strings that could be
- * misread (numbers, booleans, `%`/`@`/`:`/`*`…) are double-quoted with JSON escapes, which YAML reads
- * identically; empty objects and arrays are written `{}` and `[]`.
- *
- * @param value - the tree to write.
- * @param indent - current indentation, in spaces (internal).
- * @returns YAML text without a trailing newline.
- */
-export function toYaml(value: ConfigValue, indent = 0): string {
-  const pad = " ".repeat(indent);
-  if (value === null) return "null";
-  if (typeof value === "string") return plainScalar(value) ? value : JSON.stringify(value);
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return value
-      .map((item: ConfigValue) => {
-        const inner = toYaml(item, indent + 2);
-        return isBlock(item) ? `${pad}- ${inner.slice(indent + 2)}` : `${pad}- ${inner}`;
-      })
-      .join("\n");
-  }
-  const entries = Object.entries(value as { readonly [key: string]: ConfigValue });
-  if (entries.length === 0) return "{}";
-  return entries
-    .map(([key, item]) => {
-      const name = plainScalar(key) ? key : JSON.stringify(key);
-      return isBlock(item) ? `${pad}${name}:\n${toYaml(item, indent + 2)}` : `${pad}${name}: ${toYaml(item, indent + 2)}`;
-    })
-    .join("\n");
-}
-
-/** Whether a value is written as an indented block (a non-empty object or array). */
-function isBlock(value: ConfigValue): boolean {
-  if (value === null || typeof value !== "object") return false;
-  return Array.isArray(value) ? value.length > 0 : Object.keys(value).length > 0;
-}
-
 /**
  * Renders the Envoy configuration as YAML (see {@link buildEnvoyConfig} for what it contains).
  * Envoy picks the parser by the file extension, so write it to a `.yaml` file.
@@ -271,5 +225,5 @@ function isBlock(value: ConfigValue): boolean {
  * @returns the YAML text, ending in a newline.
  */
 export function renderEnvoyConfig(options: EnvoyConfigOptions): string {
-  return `${toYaml(buildEnvoyConfig(options))}\n`;
+  return stringify(buildEnvoyConfig(options), { lineWidth: 0 });
 }
