@@ -1,5 +1,3 @@
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kafka } from "kafkajs";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
@@ -13,9 +11,8 @@ import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./lookups/catalog-lookup.js";
 import { GrpcUserDirectory } from "./lookups/user-directory.js";
 import { ensureTopic, KafkaOutboxPublisher, OutboxRelay } from "./outbox/outbox-relay.js";
+import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
-
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../migrations");
 
 const logger = createLogger("engagement");
 
@@ -31,7 +28,7 @@ runMain(logger, async () => {
   await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), dbName).catch((err: unknown) =>
     logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists"),
   );
-  await migrate(config.DATABASE_URL, MIGRATIONS_DIR, logger);
+  await migrate(config.DATABASE_URL, ENGAGEMENT_MIGRATIONS_DIR, logger);
   const pool = createPool(config.DATABASE_URL, logger);
 
   const kafka = new Kafka({

@@ -39,6 +39,7 @@ export interface InsertResult {
   readonly inserted: boolean;
 }
 
+// Note: ORDER BY clauses must qualify columns (`events.seq`): the output alias `seq` is text.
 const COLUMNS = `seq::text AS seq, event_id, user_id, product_id, type, value, occurred_at, accepted_at,
   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_key`;
 
@@ -98,9 +99,14 @@ export class EventRepository {
       const row = res.rows[0];
       if (!row) {
         await client.query("ROLLBACK");
-        const existing = await this.findByEventId(event.eventId);
-        if (!existing) throw new Error(`event ${event.eventId} conflicted but cannot be read`);
-        return { event: existing, inserted: false };
+        // Read with the same connection: asking the pool for a second one while holding this one
+        // could deadlock under load.
+        const existing = await client.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = $1`, [
+          event.eventId,
+        ]);
+        const first = existing.rows[0];
+        if (!first) throw new Error(`event ${event.eventId} conflicted but cannot be read`);
+        return { event: toEvent(first), inserted: false };
       }
       const stored = toEvent(row);
       await insertOutboxMessage(client, outboxMessage(stored));
@@ -150,7 +156,7 @@ export class EventRepository {
       where += ` AND (occurred_at, seq) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`;
     }
     const res = await this.pool.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE ${where} ORDER BY occurred_at DESC, seq DESC LIMIT $2`,
+      `SELECT ${COLUMNS} FROM events WHERE ${where} ORDER BY events.occurred_at DESC, events.seq DESC LIMIT $2`,
       params,
     );
     return res.rows.map(toEvent);
@@ -167,7 +173,7 @@ export class EventRepository {
    */
   async scan(afterSeq: string | undefined, limit: number): Promise<StoredEvent[]> {
     const res = await this.pool.query<EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE seq > $1::bigint ORDER BY seq LIMIT $2`,
+      `SELECT ${COLUMNS} FROM events WHERE events.seq > $1::bigint ORDER BY events.seq LIMIT $2`,
       [afterSeq ?? "0", limit],
     );
     return res.rows.map(toEvent);
