@@ -47,6 +47,7 @@ export async function insertOutboxMessage(client: pg.ClientBase, message: Outbox
  * @returns the rows in id order.
  */
 export async function lockOutboxBatch(client: pg.ClientBase, limit: number): Promise<OutboxRow[]> {
+  // ORDER BY must name the bigint column (outbox.id), not the text output alias `id`.
   const res = await client.query<{
     id: string;
     topic: string;
@@ -56,7 +57,7 @@ export async function lockOutboxBatch(client: pg.ClientBase, limit: number): Pro
     created_at: Date;
   }>(
     `SELECT id::text AS id, topic, key, payload, headers, created_at
-       FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+       FROM outbox ORDER BY outbox.id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     [limit],
   );
   return res.rows.map((r) => ({
