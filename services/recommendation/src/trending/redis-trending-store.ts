@@ -1,0 +1,270 @@
+import type { Redis, ChainableCommander } from "ioredis";
+import { DEFAULT_EVENT_WEIGHTS, eventTypeField, type EventWeights } from "./event-weights.js";
+import { decayFactor } from "./forward-decay.js";
+import { APPLY_SCRIPT, REBASE_SCRIPT } from "./trending-scripts.js";
+import type { TrendingEvent, TrendingScore, TrendingStore } from "./trending-store.js";
+
+/** Options of {@link RedisTrendingStore}; every one has a default (see `trending-config.ts` for the env vars). */
+export interface RedisTrendingStoreOptions {
+  /** Decay time constant τ, in seconds (default 3600): an event's weight falls by e every τ. */
+  readonly tauSeconds?: number;
+  /** Weight of each event type (default {@link DEFAULT_EVENT_WEIGHTS}: CLICK 1, VIEW 1, LIKE 2, DISLIKE 0, RATE 1). */
+  readonly weights?: Partial<EventWeights>;
+  /** Prefix of every key (default `recsys:`). */
+  readonly prefix?: string;
+  /** Members kept per sorted set, the highest scores (default 10,000). */
+  readonly topN?: number;
+  /** TTL of the trending sorted sets, refreshed on every write, in seconds (default 7 days). */
+  readonly keyTtlSeconds?: number;
+  /** TTL of each event's dedup key, in seconds (default 24 h): a redelivery within it is skipped. */
+  readonly dedupTtlSeconds?: number;
+  /** TTL of the per-product stats hashes, refreshed on every write, in seconds; 0 = never expire (default 30 days). */
+  readonly statsTtlSeconds?: number;
+  /** Re-base when (now − t0)/τ exceeds this (default 30, so stored values stay below weight × e^30 per event). */
+  readonly rebaseBound?: number;
+  /** Clock, in ms since the epoch (default `Date.now`); injectable for tests. */
+  readonly now?: () => number;
+}
+
+/** Exact event counts of one product, per event type (the stats hash). */
+export type ProductEventCounts = Readonly<Record<keyof EventWeights, number>>;
+
+const APPLY_COMMAND = "recsysTrendingApply";
+const REBASE_COMMAND = "recsysTrendingRebase";
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * {@link TrendingStore} on Redis with forward exponential decay (see `forward-decay.ts`).
+ *
+ * Layout (prefix `P`, default `recsys:`):
+ * - `P trending:t0` — the landmark t0 (ms since the epoch);
+ * - `P trending:all` and `P trending:cat:<category in lower case>` — sorted sets of product id →
+ *   Σ weight(type) × exp((t − t0)/τ); a read multiplies by exp(−(now − t0)/τ), so scores are
+ *   "decayed weighted event counts now" and old scores are never rewritten as time passes;
+ * - `P trending:keys` — the set of those sorted sets, for re-basing;
+ * - `P seen:<event id>` — dedup key (`SET NX EX`), so an event is applied once;
+ * - `P stats:<product id>` — hash of exact event counts per type (`click`, `view`, `like`,
+ *   `dislike`, `rate`), for statistics readers.
+ *
+ * Each event is applied by one Lua script: dedup, stats, increments, trimming each set to its top N
+ * (ZREMRANGEBYRANK: an evicted product starts again from 0 if it comes back, the usual top-k
+ * approximation; since a fresh event weighs exp(Δ/τ) more than one Δ older, a product trending now
+ * still enters a set full of older entries), TTL refresh, and re-basing when (now − t0)/τ exceeds the bound (every set scaled by
+ * exp(−Δ/τ) with ZUNIONSTORE WEIGHTS, t0 moved to now), all atomic. Event times in the future are
+ * clamped to now. Memory is bounded: at most top N members per set, one set per category, TTLs on
+ * sets, stats and dedup keys (the dedup keys are the largest part: one small key per event for the
+ * dedup TTL).
+ */
+export class RedisTrendingStore implements TrendingStore {
+  private readonly tauMs: number;
+  private readonly weights: EventWeights;
+  private readonly prefix: string;
+  private readonly topN: number;
+  private readonly keyTtlSeconds: number;
+  private readonly dedupTtlSeconds: number;
+  private readonly statsTtlSeconds: number;
+  private readonly rebaseBound: number;
+  private readonly now: () => number;
+
+  /**
+   * @param redis - an ioredis client (the store defines its two Lua commands on it).
+   * @param options - decay, weights, key layout, bounds and clock.
+   * @throws RangeError for a non-positive τ, top N, TTL or bound, or a negative or non-finite weight.
+   */
+  constructor(
+    private readonly redis: Redis,
+    options: RedisTrendingStoreOptions = {},
+  ) {
+    this.tauMs = positive("tauSeconds", options.tauSeconds ?? 3_600) * 1000;
+    this.weights = { ...DEFAULT_EVENT_WEIGHTS, ...options.weights };
+    for (const [type, w] of Object.entries(this.weights)) {
+      if (!Number.isFinite(w) || w < 0) throw new RangeError(`weight of ${type} must be a finite number >= 0, got ${w}`);
+    }
+    this.prefix = options.prefix ?? "recsys:";
+    this.topN = positiveInteger("topN", options.topN ?? 10_000);
+    this.keyTtlSeconds = positiveInteger("keyTtlSeconds", options.keyTtlSeconds ?? 7 * 86_400);
+    this.dedupTtlSeconds = positiveInteger("dedupTtlSeconds", options.dedupTtlSeconds ?? 86_400);
+    this.statsTtlSeconds = options.statsTtlSeconds ?? 30 * 86_400;
+    if (!Number.isSafeInteger(this.statsTtlSeconds) || this.statsTtlSeconds < 0) {
+      throw new RangeError(`statsTtlSeconds must be an integer >= 0, got ${this.statsTtlSeconds}`);
+    }
+    this.rebaseBound = positive("rebaseBound", options.rebaseBound ?? 30);
+    if (this.rebaseBound > 600) throw new RangeError(`rebaseBound must be at most 600, got ${this.rebaseBound}`);
+    this.now = options.now ?? Date.now;
+    if (!(APPLY_COMMAND in redis)) redis.defineCommand(APPLY_COMMAND, { lua: APPLY_SCRIPT });
+    if (!(REBASE_COMMAND in redis)) redis.defineCommand(REBASE_COMMAND, { lua: REBASE_SCRIPT, numberOfKeys: 2 });
+  }
+
+  /** The key of the landmark t0. */
+  get landmarkKey(): string {
+    return `${this.prefix}trending:t0`;
+  }
+
+  /**
+   * The sorted-set key of a category, or of all products.
+   *
+   * @param category - a category (any letter case), or undefined for all products.
+   */
+  trendingKey(category?: string): string {
+    return category === undefined ? `${this.prefix}trending:all` : `${this.prefix}trending:cat:${category.trim().toLowerCase()}`;
+  }
+
+  async apply(event: TrendingEvent): Promise<boolean> {
+    const call = (this.redis as unknown as Record<string, ScriptCall>)[APPLY_COMMAND]!;
+    const result = await call.apply(this.redis, this.applyArgs(event, this.now()));
+    return result === 1;
+  }
+
+  async applyBatch(events: readonly TrendingEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const now = this.now();
+    const pipeline = this.redis.pipeline();
+    const call = (pipeline as unknown as Record<string, ScriptCall>)[APPLY_COMMAND]!;
+    for (const event of events) call.apply(pipeline, this.applyArgs(event, now));
+    const results = await pipeline.exec();
+    if (!results) throw new Error("trending store: pipeline was discarded");
+    let applied = 0;
+    for (const [err, value] of results) {
+      if (err) throw err;
+      if (value === 1) applied += 1;
+    }
+    return applied;
+  }
+
+  async top(category: string | undefined, limit: number): Promise<TrendingScore[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`limit must be an integer >= 0, got ${limit}`);
+    if (limit === 0) return [];
+    const [t0, raw] = await this.readAtomically((m) =>
+      m.zrevrange(this.trendingKey(category), 0, limit - 1, "WITHSCORES"),
+    );
+    const pairs = (raw as string[] | null) ?? [];
+    if (t0 === undefined) return [];
+    const factor = decayFactor(this.now(), t0, this.tauMs);
+    const out: TrendingScore[] = [];
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const score = Number(pairs[i + 1]) * factor;
+      if (score > 0) out.push({ productId: pairs[i]!, score });
+    }
+    return out;
+  }
+
+  async scores(productIds: readonly string[]): Promise<Map<string, number>> {
+    const result = new Map<string, number>();
+    if (productIds.length === 0) return result;
+    const [t0, raw] = await this.readAtomically((m) => m.zmscore(this.trendingKey(), ...productIds));
+    const values = (raw as (string | null)[] | null) ?? [];
+    const factor = t0 === undefined ? 0 : decayFactor(this.now(), t0, this.tauMs);
+    productIds.forEach((id, i) => {
+      const v = values[i];
+      result.set(id, v === null || v === undefined ? 0 : Number(v) * factor);
+    });
+    return result;
+  }
+
+  /**
+   * Reads the exact per-type event counts of products (the stats hashes).
+   *
+   * @param productIds - the products.
+   * @returns a map holding every requested id; types without events count 0.
+   * @throws when Redis is unreachable.
+   */
+  async stats(productIds: readonly string[]): Promise<Map<string, ProductEventCounts>> {
+    const result = new Map<string, ProductEventCounts>();
+    if (productIds.length === 0) return result;
+    const pipeline = this.redis.pipeline();
+    for (const id of productIds) pipeline.hgetall(`${this.prefix}stats:${id}`);
+    const rows = (await pipeline.exec()) ?? [];
+    productIds.forEach((id, i) => {
+      const [err, value] = rows[i] ?? [new Error("missing reply"), null];
+      if (err) throw err;
+      const h = (value ?? {}) as Record<string, string>;
+      result.set(id, {
+        click: Number(h.click ?? 0),
+        view: Number(h.view ?? 0),
+        like: Number(h.like ?? 0),
+        dislike: Number(h.dislike ?? 0),
+        rate: Number(h.rate ?? 0),
+      });
+    });
+    return result;
+  }
+
+  /**
+   * Re-bases now: moves the landmark to now and scales every trending set by exp(−Δ/τ), atomically.
+   * Scores read afterwards are unchanged (up to rounding). The store also does this by itself when
+   * (now − t0)/τ exceeds the bound; this method is for maintenance and tests.
+   *
+   * @returns true when re-based, false when nothing was stored yet.
+   */
+  async rebase(): Promise<boolean> {
+    const call = (this.redis as unknown as Record<string, ScriptCall>)[REBASE_COMMAND]!;
+    const result = await call.call(this.redis, this.landmarkKey, `${this.prefix}trending:keys`, Math.round(this.now()), this.tauMs);
+    return result === 1;
+  }
+
+  /**
+   * Reads the landmark t0.
+   *
+   * @returns t0 in ms since the epoch, or undefined when nothing was stored yet.
+   */
+  async landmark(): Promise<number | undefined> {
+    const v = await this.redis.get(this.landmarkKey);
+    return v === null ? undefined : Number(v);
+  }
+
+  private applyArgs(event: TrendingEvent, now: number): (string | number)[] {
+    const field = eventTypeField(event.type);
+    if (!field) throw new TypeError(`trending event ${event.eventId}: unknown event type ${event.type}`);
+    if (event.eventId.length === 0 || event.productId.length === 0) {
+      throw new TypeError("trending event: event id and product id are required");
+    }
+    if (!Number.isFinite(event.occurredAtMs)) throw new TypeError(`trending event ${event.eventId}: bad time`);
+    const categoryKeys = new Set<string>();
+    for (const c of event.categories) if (c.trim().length > 0) categoryKeys.add(this.trendingKey(c));
+    const keys = [
+      this.landmarkKey,
+      `${this.prefix}seen:${event.eventId}`,
+      `${this.prefix}stats:${event.productId}`,
+      `${this.prefix}trending:keys`,
+      this.trendingKey(),
+      ...categoryKeys,
+    ];
+    return [
+      keys.length,
+      ...keys,
+      Math.round(now),
+      Math.round(event.occurredAtMs),
+      this.weights[field],
+      this.tauMs,
+      field,
+      this.dedupTtlSeconds,
+      this.keyTtlSeconds,
+      this.topN,
+      this.statsTtlSeconds,
+      this.rebaseBound,
+      event.productId,
+    ];
+  }
+
+  /** Runs reads in MULTI/EXEC together with GET t0, so a concurrent re-base cannot split them. */
+  private async readAtomically(read: (m: ChainableCommander) => ChainableCommander): Promise<[number | undefined, unknown]> {
+    const multi = this.redis.multi().get(this.landmarkKey);
+    const results = await read(multi).exec();
+    if (!results) throw new Error("trending store: transaction was discarded");
+    const [[t0Err, t0], [readErr, value]] = results as [[Error | null, unknown], [Error | null, unknown]];
+    if (t0Err) throw t0Err;
+    if (readErr) throw readErr;
+    return [t0 === null || t0 === undefined ? undefined : Number(t0), value];
+  }
+}

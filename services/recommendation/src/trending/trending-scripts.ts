@@ -1,0 +1,97 @@
+/**
+ * Lua scripts of the Redis trending store. Each runs atomically on the Redis server
+ * (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/), so an event is
+ * applied entirely or not at all, and readers never see a half re-based state.
+ *
+ * Re-basing visits the sorted sets listed in the registry set, which are not declared in KEYS: fine
+ * on a standalone Redis (this project's deployment), not on Redis Cluster.
+ */
+
+/**
+ * Shared Lua: multiply every registered sorted set by exp(−(now − t0)/τ) (ZUNIONSTORE with one
+ * input and WEIGHTS, keeping each key's TTL), drop members that underflowed to 0, and move the
+ * landmark to `now`.
+ */
+const REBASE_FUNCTION = `
+local function rebase(t0Key, registryKey, now, t0, tau, nowText)
+  local factor = string.format('%.17g', math.exp(-(now - t0) / tau))
+  local keys = redis.call('SMEMBERS', registryKey)
+  for _, key in ipairs(keys) do
+    local ttl = redis.call('PTTL', key)
+    if ttl == -2 then
+      redis.call('SREM', registryKey, key)
+    else
+      redis.call('ZUNIONSTORE', key, '1', key, 'WEIGHTS', factor)
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', '0')
+      if ttl > 0 and redis.call('EXISTS', key) == 1 then
+        redis.call('PEXPIRE', key, ttl)
+      end
+    end
+  end
+  redis.call('SET', t0Key, nowText)
+end
+`;
+
+/**
+ * Applies one event once.
+ *
+ * KEYS: 1 landmark t0, 2 dedup key of the event, 3 stats hash of the product, 4 registry of trending
+ * sorted sets, 5… the sorted sets to increment (all + one per category).
+ * ARGV: 1 now (ms), 2 event time (ms), 3 weight, 4 τ (ms), 5 stats field, 6 dedup TTL (s),
+ * 7 sorted-set TTL (s), 8 top N kept per set, 9 stats TTL (s, 0 = none), 10 re-base bound
+ * (re-base when (now − t0)/τ exceeds it), 11 product id.
+ *
+ * Returns 1 when applied, 0 for a duplicate event id.
+ */
+export const APPLY_SCRIPT = `${REBASE_FUNCTION}
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) then
+  return 0
+end
+local now = tonumber(ARGV[1])
+local tau = tonumber(ARGV[4])
+local t0 = tonumber(redis.call('GET', KEYS[1]))
+if t0 == nil then
+  t0 = now
+  redis.call('SET', KEYS[1], ARGV[1])
+elseif (now - t0) / tau > tonumber(ARGV[10]) then
+  rebase(KEYS[1], KEYS[4], now, t0, tau, ARGV[1])
+  t0 = now
+end
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+local statsTtl = tonumber(ARGV[9])
+if statsTtl > 0 then
+  redis.call('EXPIRE', KEYS[3], statsTtl)
+end
+local weight = tonumber(ARGV[3])
+if weight > 0 and #KEYS > 4 then
+  local t = math.min(tonumber(ARGV[2]), now)
+  local increment = weight * math.exp((t - t0) / tau)
+  if increment > 0 then
+    local incrementText = string.format('%.17g', increment)
+    local keep = tonumber(ARGV[8])
+    for i = 5, #KEYS do
+      redis.call('ZINCRBY', KEYS[i], incrementText, ARGV[11])
+      redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
+      redis.call('EXPIRE', KEYS[i], ARGV[7])
+    end
+    redis.call('SADD', KEYS[4], unpack(KEYS, 5))
+    redis.call('EXPIRE', KEYS[4], ARGV[7])
+  end
+end
+return 1
+`;
+
+/**
+ * Re-bases now (moves t0 to now, scaling every set), whatever the bound.
+ *
+ * KEYS: 1 landmark t0, 2 registry. ARGV: 1 now (ms), 2 τ (ms).
+ * Returns 1 when re-based, 0 when there was no landmark yet.
+ */
+export const REBASE_SCRIPT = `${REBASE_FUNCTION}
+local t0 = tonumber(redis.call('GET', KEYS[1]))
+if t0 == nil then
+  return 0
+end
+rebase(KEYS[1], KEYS[2], tonumber(ARGV[1]), t0, tonumber(ARGV[2]), ARGV[1])
+return 1
+`;
