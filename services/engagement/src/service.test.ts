@@ -78,6 +78,8 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
   beforeAll(async () => {
     db = await createTestDatabase("engagement_svc", ENGAGEMENT_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    // DROP DATABASE … WITH (FORCE) at the end may terminate a connection that is still closing.
+    pool.on("error", () => undefined);
     directory = await startFakeDirectoryServers(
       { "1": ["Adventure", "Comedy"], "2": ["Drama"], "6": ["Action", "Crime", "Thriller"], "7": ["Horror"], "99": [] },
       ["u1", "u2", "u3", "u4", "u5", "u6"],

@@ -19,6 +19,8 @@ describe("importRatings (real PostgreSQL, real MovieLens ratings.csv)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("engagement_import", ENGAGEMENT_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    // DROP DATABASE … WITH (FORCE) at the end may terminate a connection that is still closing.
+    pool.on("error", () => undefined);
     tmp = await mkdtemp(path.join(os.tmpdir(), "ratings-"));
   });
   afterAll(async () => {

@@ -73,6 +73,8 @@ describe("OutboxRelay (real PostgreSQL and Kafka)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("engagement_outbox", ENGAGEMENT_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 6 });
+    // DROP DATABASE … WITH (FORCE) at the end may terminate a connection that is still closing.
+    pool.on("error", () => undefined);
     events = new EventRepository(pool);
     expect(await ensureTopic(kafka, topic, { partitions: 3 })).toBe(true);
     consumer = kafka.consumer({ groupId: `g-${topic}`, maxWaitTimeInMs: 50 });

@@ -1,0 +1,51 @@
+/**
+ * Trending consumer process entry point: reads the configuration, connects Redis and Kafka, and runs
+ * the `recsys-trending` consumer group member that applies engagement events to the trending
+ * statistics; on SIGTERM/SIGINT it leaves the group (uncommitted events are redelivered to the next
+ * member), then closes Redis.
+ *
+ * Redis client settings (see `connectTrendingRedis`): no offline queue and one retry per command,
+ * because the consumer has its own retry loop that keeps the offsets uncommitted while Redis is
+ * down; queueing commands inside ioredis would only hide the outage and grow memory without bound.
+ */
+import { Kafka } from "kafkajs";
+import { kafkaLogCreator } from "../../../shared/src/kafka-log.js";
+import { runMain } from "../../../shared/src/lifecycle.js";
+import { createLogger } from "../../../shared/src/logger.js";
+import { connectTrendingStore } from "../trending/connect-trending-store.js";
+import { loadConsumerConfig } from "./consumer-config.js";
+import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
+import { waitForTopic } from "./wait-for-topic.js";
+
+const logger = createLogger("trending-consumer");
+
+runMain(logger, async () => {
+  const config = loadConsumerConfig();
+  const trending = await connectTrendingStore(config.REDIS_URL, logger, config);
+  const kafka = new Kafka({
+    clientId: "recsys-trending-consumer",
+    brokers: config.KAFKA_BROKERS,
+    logCreator: kafkaLogCreator(logger),
+  });
+  const consumer = new TrendingConsumer(
+    createTrendingKafkaConsumer(kafka, { groupId: config.KAFKA_GROUP_ID, maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS }),
+    trending.store,
+    logger,
+    { topic: config.KAFKA_TOPIC, chunkSize: config.TRENDING_APPLY_CHUNK },
+  );
+  try {
+    await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
+    await consumer.start();
+  } catch (err) {
+    await trending.close();
+    throw err;
+  }
+  logger.info(
+    { topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID, tauSeconds: config.TRENDING_TAU_SECONDS },
+    "trending consumer running",
+  );
+  return async () => {
+    await consumer.stop();
+    await trending.close();
+  };
+});
