@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { loadTrendingConfig, trendingStoreOptions } from "./trending-config.js";
+
+describe("trending config", () => {
+  it("has documented defaults and maps them to store options", () => {
+    expect(trendingStoreOptions(loadTrendingConfig({}))).toEqual({
+      tauSeconds: 3_600,
+      prefix: "recsys:",
+      topN: 10_000,
+      keyTtlSeconds: 604_800,
+      dedupTtlSeconds: 86_400,
+      statsTtlSeconds: 2_592_000,
+      rebaseBound: 30,
+      weights: { click: 1, view: 1, like: 2, dislike: 0, rate: 1 },
+    });
+  });
+
+  it("reads overrides and rejects bad values by name", () => {
+    const c = loadTrendingConfig({ TRENDING_TAU_SECONDS: "600", TRENDING_WEIGHT_DISLIKE: "0.5" });
+    expect(c.TRENDING_TAU_SECONDS).toBe(600);
+    expect(c.TRENDING_WEIGHT_DISLIKE).toBe(0.5);
+    expect(() => loadTrendingConfig({ TRENDING_TAU_SECONDS: "0", TRENDING_WEIGHT_LIKE: "-1" })).toThrow(
+      /TRENDING_TAU_SECONDS.*TRENDING_WEIGHT_LIKE/,
+    );
+  });
+});
