@@ -10,7 +10,7 @@ import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./lookups/catalog-lookup.js";
 import { GrpcUserDirectory } from "./lookups/user-directory.js";
-import { ensureTopic, KafkaOutboxPublisher, OutboxRelay } from "./outbox/outbox-relay.js";
+import { ensureTopicInBackground, KafkaOutboxPublisher, OutboxRelay } from "./outbox/outbox-relay.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 
@@ -18,7 +18,8 @@ const logger = createLogger("engagement");
 
 /**
  * Engagement service entry point: reads the configuration, creates the database if needed and
- * migrates it, makes sure the Kafka topic exists, starts the outbox relay and the gRPC server, and
+ * migrates it, makes sure the Kafka topic exists (in the background, so a Kafka outage at start-up
+ * does not stop the service: events wait in the outbox), starts the outbox relay and the gRPC server, and
  * on SIGTERM stops the server (in-flight calls finish), then the relay (the batch in progress
  * finishes), then the pool.
  */
@@ -36,7 +37,8 @@ runMain(logger, async () => {
     brokers: config.KAFKA_BROKERS,
     logCreator: kafkaLogCreator(logger),
   });
-  await ensureTopic(kafka, config.KAFKA_TOPIC, { partitions: config.KAFKA_TOPIC_PARTITIONS, logger });
+  // Kafka being down must not keep the service down: events wait in the outbox meanwhile.
+  const topic = ensureTopicInBackground(kafka, config.KAFKA_TOPIC, { partitions: config.KAFKA_TOPIC_PARTITIONS, logger });
 
   const relay = new OutboxRelay({
     pool,
@@ -67,6 +69,7 @@ runMain(logger, async () => {
 
   return async () => {
     await server.shutdown();
+    topic.stop();
     await relay.stop();
     await pool.end();
   };

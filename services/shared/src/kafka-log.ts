@@ -9,10 +9,18 @@ import type { Logger } from "pino";
 const IGNORED_MESSAGES = [/Limiting retries for the idempotent producer/];
 
 /**
+ * kafkajs namespaces whose errors are connection attempts that kafkajs or the caller retries: they
+ * are logged at debug, because the components using kafkajs (outbox relay, trending consumer,
+ * topic set-up) log an outage themselves, once, with counts; at error level kafkajs would log every
+ * attempt of every retry.
+ */
+const RETRIED_NAMESPACES = new Set(["Connection", "BrokerPool"]);
+
+/**
  * A kafkajs `logCreator` that writes kafkajs' log lines through a pino logger, as structured lines
  * with the kafkajs namespace (https://kafka.js.org/docs/custom-logger). kafkajs' ERROR/WARN/INFO/DEBUG
- * map to the pino levels of the same name; INFO is logged at debug, because kafkajs is chatty about
- * normal group membership changes.
+ * map to the pino levels of the same name, except that INFO is logged at debug (kafkajs is chatty
+ * about normal group membership changes) and connection errors at debug (see `RETRIED_NAMESPACES`).
  *
  * @param logger - the process logger (a child with `component: "kafkajs"` is used).
  */
@@ -28,6 +36,10 @@ export function kafkaLogCreator(logger: Logger): logCreator {
       };
       if (IGNORED_MESSAGES.some((re) => re.test(message))) return;
       const data = { namespace, ...fields };
+      if (RETRIED_NAMESPACES.has(namespace) && (level === logLevel.ERROR || level === logLevel.WARN)) {
+        log.debug(data, message);
+        return;
+      }
       switch (level) {
         case logLevel.ERROR:
         case logLevel.NOTHING:

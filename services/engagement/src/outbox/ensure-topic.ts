@@ -53,3 +53,54 @@ function isTopicExists(err: unknown): boolean {
   if (e?.type === "TOPIC_ALREADY_EXISTS") return true;
   return Array.isArray(e?.errors) && e.errors.length > 0 && e.errors.every((x) => x.type === "TOPIC_ALREADY_EXISTS");
 }
+
+/** A background {@link ensureTopic} loop started by {@link ensureTopicInBackground}. */
+export interface TopicEnsurer {
+  /** Resolves once the topic exists (never rejects; stays pending when stopped first). */
+  readonly ready: Promise<void>;
+  /** Stops retrying. */
+  stop(): void;
+}
+
+/**
+ * Runs {@link ensureTopic} until it succeeds, retrying every `retryMs` while Kafka is unreachable,
+ * without blocking the caller: the engagement service accepts events during a Kafka outage (they
+ * wait in the outbox), so a broker that is down at start-up must not keep the service down. One
+ * warning is logged for the first failure.
+ *
+ * @param kafka - the kafkajs client.
+ * @param topic - the topic name.
+ * @param options - as for {@link ensureTopic} (the logger is required here), plus `retryMs` (default 5000).
+ */
+export function ensureTopicInBackground(
+  kafka: Kafka,
+  topic: string,
+  options: EnsureTopicOptions & { readonly logger: Logger; readonly retryMs?: number },
+): TopicEnsurer {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let warned = false;
+  const ready = new Promise<void>((resolve) => {
+    const attempt = (): void => {
+      if (stopped) return;
+      ensureTopic(kafka, topic, options).then(() => resolve(), (err: unknown) => {
+        if (!warned) {
+          options.logger.warn(
+            { topic, err: err instanceof Error ? err.message : String(err) },
+            "cannot ensure the Kafka topic yet; retrying in the background (events wait in the outbox)",
+          );
+          warned = true;
+        }
+        if (!stopped) timer = setTimeout(attempt, options.retryMs ?? 5_000);
+      });
+    };
+    attempt();
+  });
+  return {
+    ready,
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { EventRepository } from "../data/event-repository.js";
 import { insertOutboxMessage, type OutboxRow } from "../data/outbox-repository.js";
 import { engagementOutboxMessage, EVENT_ID_HEADER } from "../event-message.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "../migrations-dir.js";
-import { ensureTopic, KafkaOutboxPublisher, OutboxRelay, type OutboxPublisher } from "./outbox-relay.js";
+import { ensureTopic, ensureTopicInBackground, KafkaOutboxPublisher, OutboxRelay, type OutboxPublisher } from "./outbox-relay.js";
 
 const logger = createLogger("outbox-relay-test");
 logger.level = "silent";
@@ -121,6 +121,20 @@ describe("OutboxRelay (real PostgreSQL and Kafka)", () => {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     await admin.disconnect();
     expect(meta.topics[0]?.partitions).toHaveLength(3);
+  });
+
+  it("ensureTopicInBackground keeps trying while Kafka is unreachable, and resolves once the topic exists", async () => {
+    const lines: { level: number; msg: string }[] = [];
+    const capture = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const unreachable = new Kafka({ brokers: ["127.0.0.1:1"], connectionTimeout: 200, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
+    const failing = ensureTopicInBackground(unreachable, `${topic}-never`, { logger: capture, retryMs: 50 });
+    await waitFor("a warning", () => lines.some((l) => l.level === 40));
+    await new Promise((res) => setTimeout(res, 300));
+    failing.stop();
+    expect(lines.filter((l) => l.level === 40)).toHaveLength(1);
+    const ok = ensureTopicInBackground(kafka, topic, { logger: capture });
+    await ok.ready;
+    ok.stop();
   });
 
   it("publishes committed rows keyed by user with the event-id header, in order per user, and deletes them", async () => {

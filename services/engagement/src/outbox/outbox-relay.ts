@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { countOutboxRows, deleteOutboxRows, lockOutboxBatch } from "../data/outbox-repository.js";
 import type { OutboxPublisher } from "./kafka-outbox-publisher.js";
 
-export { ensureTopic, type EnsureTopicOptions } from "./ensure-topic.js";
+export { ensureTopic, ensureTopicInBackground, type EnsureTopicOptions, type TopicEnsurer } from "./ensure-topic.js";
 export { createOutboxProducer, KafkaOutboxPublisher, type OutboxPublisher } from "./kafka-outbox-publisher.js";
 
 /** The PostgreSQL channel the outbox table's trigger notifies at commit. */
