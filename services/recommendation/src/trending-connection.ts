@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { TrendingSource } from "./domain/trending-source.js";
+import { connectTrendingStore } from "./trending/connect-trending-store.js";
 
 /** A connected trending source and how to close it. */
 export interface TrendingConnection {
@@ -10,17 +11,18 @@ export interface TrendingConnection {
 }
 
 /**
- * Connects the trending signal.
+ * Connects the trending signal: the Redis-backed `RedisTrendingStore` (forward-decayed event counts
+ * written by the trending consumer), configured by the same `TRENDING_*` variables as the consumer
+ * so that both agree on τ and the key prefix.
  *
- * PLACEHOLDER until the Redis-backed `RedisTrendingStore` (src/trending/) lands: every call fails,
- * so answers are served without trending and list "trending" in `unavailable_signals`, and
- * GetTrending answers UNAVAILABLE.
+ * Once connected, a Redis outage does not fail requests: the recommender serves without the
+ * trending signal and lists "trending" in `unavailable_signals` (GetTrending answers UNAVAILABLE).
  *
- * @param redisUrl - the Redis URL (unused by the placeholder).
- * @param logger - receives a warning that trending is not wired.
+ * @param redisUrl - `redis://host:port[/db]`.
+ * @param logger - the process logger.
+ * @throws Error when Redis cannot be reached at start or a TRENDING_* variable is invalid.
  */
 export async function connectTrendingSource(redisUrl: string, logger: Logger): Promise<TrendingConnection> {
-  logger.warn({ redisUrl }, "trending store not available in this build; serving without the trending signal");
-  const fail = (): Promise<never> => Promise.reject(new Error("trending store not wired"));
-  return { source: { top: fail, scores: fail }, close: async () => undefined };
+  const connection = await connectTrendingStore(redisUrl, logger);
+  return { source: connection.store, close: () => connection.close() };
 }
