@@ -13,5 +13,6 @@ export default defineConfig({
     pool: "forks",
     globalSetup: ["test/global-setup.ts"],
     setupFiles: ["test/setup-env.ts"],
+    reporters: ["default", "./test/summary-reporter.ts"],
   },
 });
