@@ -23,6 +23,20 @@ export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 51051, product
 /** The Envoy descriptor set, built from proto/ by `buf build`. */
 export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
 
+/**
+ * The MovieLens directory to use when none is given: `MOVIELENS_DIR` when set, else a
+ * `ml-latest-small` copy in `../shared/data/` beside the checkout when there is one (as on the
+ * project's build machines, which have no internet), else undefined (the importer then downloads the
+ * official GroupLens zip once and caches it).
+ *
+ * @param env - environment to read (default `process.env`).
+ */
+export function defaultMovieLensDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.MOVIELENS_DIR) return env.MOVIELENS_DIR;
+  const sibling = path.resolve(REPO_ROOT, "..", "shared", "data", "ml-latest-small");
+  return existsSync(path.join(sibling, "ratings.csv")) ? sibling : undefined;
+}
+
 /** Options of {@link startMesh}. */
 export interface MeshOptions {
   /** The infrastructure preset (ports and data directory), for example `devPorts`. */
@@ -31,7 +45,7 @@ export interface MeshOptions {
   readonly reset?: boolean;
   /** Where the services listen. */
   readonly servicePorts: ServicePorts;
-  /** MovieLens directory; default `MOVIELENS_DIR`, else the cached GroupLens download. */
+  /** MovieLens directory; default {@link defaultMovieLensDir}. */
   readonly movieLensDir?: string;
   /** Extra environment for every service process (for example `LOG_LEVEL`). */
   readonly serviceEnv?: NodeJS.ProcessEnv;
@@ -165,7 +179,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     step(`importing MovieLens`);
     const imported = await timed("import", () =>
       importMovieLens({
-        movieLensDir: options.movieLensDir,
+        movieLensDir: options.movieLensDir ?? defaultMovieLensDir(),
         productDatabaseUrl: infra.pgUrlFor(DATABASES.product),
         userDatabaseUrl: infra.pgUrlFor(DATABASES.user),
         engagementDatabaseUrl: infra.pgUrlFor(DATABASES.engagement),

@@ -2,7 +2,6 @@ import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startMesh, TEST_SERVICE_PORTS } from "../scripts/mesh.js";
 import { testPorts } from "../scripts/infra/stack.js";
-import { REPO_ROOT } from "../scripts/infra/paths.js";
 
 /** What the global setup hands to every test worker (see test/setup-env.ts). */
 export interface TestEnvironment {
@@ -39,13 +38,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("testEnvironment", { env });
     return async () => {};
   }
-  const shared = path.resolve(REPO_ROOT, "..", "shared", "data", "ml-latest-small");
-  const movieLensDir = process.env.MOVIELENS_DIR ?? shared;
   const mesh = await startMesh({
     preset: testPorts,
     reset: true,
     servicePorts: TEST_SERVICE_PORTS,
-    movieLensDir,
     importProgress: "silent",
     serviceEnv: { LOG_LEVEL: "info" },
   });

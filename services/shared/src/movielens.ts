@@ -169,14 +169,21 @@ export async function extractMovieLensZip(zipPath: string, dest: string): Promis
  * @param url - the http(s) URL.
  * @param file - the destination path.
  * @param onProgress - called with bytes received and the Content-Length when known.
- * @throws Error `"download of <url> failed: HTTP <status>"` on a non-2xx answer; network errors.
+ * @throws Error `"download of <url> failed: HTTP <status>"` on a non-2xx answer; Error naming the
+ *   URL, the network failure and MOVIELENS_DIR when the server cannot be reached (60 s timeout).
  */
 export async function downloadFile(
   url: string,
   file: string,
   onProgress?: (receivedBytes: number, totalBytes?: number) => void,
 ): Promise<void> {
-  const response = await fetch(url);
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+  } catch (err) {
+    const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+    throw new Error(`download of ${url} failed (${cause}); set MOVIELENS_DIR to a local copy of ml-latest-small`, { cause: err });
+  }
   if (!response.ok || !response.body) {
     throw new Error(`download of ${url} failed: HTTP ${response.status}`);
   }
