@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { ensureDatabase } from "../../services/shared/src/pg.js";
@@ -94,6 +96,22 @@ function prepareClusterDir(clusterDir: string, asRoot: boolean): void {
   }
 }
 
+/**
+ * Where the cluster lives: `<dataDir>/postgres`, unless this process is root and the postgres user
+ * cannot reach `<dataDir>` (a checkout under /root, mode 0700, say); then a directory under the
+ * system temporary directory named after a hash of `<dataDir>`, so each data directory keeps its own
+ * cluster across runs.
+ */
+function clusterDirFor(dataDir: string, asRoot: boolean): string {
+  const preferred = path.resolve(dataDir, "postgres");
+  if (!asRoot) return preferred;
+  mkdirSync(path.dirname(preferred), { recursive: true });
+  const [setpriv, ...prefix] = asPostgresUser(asRoot) as [string, ...string[]];
+  if (spawnSync(setpriv, [...prefix, "test", "-x", path.dirname(preferred)]).status === 0) return preferred;
+  const hash = createHash("sha256").update(path.resolve(dataDir)).digest("hex").slice(0, 12);
+  return path.join(os.tmpdir(), `recsys-postgres-${hash}`);
+}
+
 /** Resolves true once a connection to `url` succeeds and answers `SELECT 1`. */
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
@@ -108,7 +126,7 @@ async function canConnect(url: string): Promise<boolean> {
 }
 
 /**
- * Starts a private PostgreSQL server from Debian's binaries: runs `initdb` into `<dataDir>/postgres`
+ * Starts a private PostgreSQL server from Debian's binaries: runs `initdb` into `<dataDir>/postgres` (or a temporary directory, see clusterDirFor)
  * when it holds no cluster (trust authentication, UTF-8, C locale), spawns `postgres` listening on
  * 127.0.0.1:`port` only with its Unix socket in the cluster directory, waits until a real connection
  * works, and creates the `recsys` superuser (password "recsys") when missing. When this process is
@@ -126,7 +144,7 @@ async function canConnect(url: string): Promise<boolean> {
 export async function startPostgres(options: PostgresOptions): Promise<PostgresHandle> {
   const binDir = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
-  const clusterDir = path.resolve(options.dataDir, "postgres");
+  const clusterDir = clusterDirFor(options.dataDir, asRoot);
   const pidFile = path.resolve(options.dataDir, "postgres.pid");
   const host = "127.0.0.1";
   const socketPath = path.join(clusterDir, `.s.PGSQL.${options.port}`);
