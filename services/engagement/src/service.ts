@@ -1,4 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
 import {
   EngagementService,
@@ -141,6 +142,11 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     const nextPageToken =
       rows.length > pageSize && last ? encodePageToken({ u: userId, ty: type, t: last.occurredAtKey, s: last.seq }) : "";
     return create(ListUserEventsResponseSchema, { events: page.map(toEventMessage), nextPageToken });
+  }
+
+  /** recordEvents arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
+  recordEvents(): never {
+    throw new ConnectError("recordEvents is not implemented yet", Code.Unimplemented);
   }
 
   async getUserHistory(req: GetUserHistoryRequest): Promise<GetUserHistoryResponse> {

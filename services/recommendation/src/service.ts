@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import {
   GetRecommendationsResponseSchema,
@@ -117,6 +118,11 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
    * @throws ConnectError INVALID_ARGUMENT for a category over 64 characters or with control
    *   characters, or limit outside 0..100; UNAVAILABLE when the trending store is down.
    */
+  /** getProductStats arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
+  getProductStats(): never {
+    throw new ConnectError("getProductStats is not implemented yet", Code.Unimplemented);
+  }
+
   async getTrending(request: GetTrendingRequest): Promise<GetTrendingResponse> {
     const category = optionalCategory(request.category);
     const limit = resolveLimit(request.limit);

@@ -113,6 +113,11 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
    *
    * @throws ConnectError INVALID_ARGUMENT naming `user_id`; NOT_FOUND.
    */
+  /** updateUser arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
+  updateUser(): never {
+    throw new ConnectError("updateUser is not implemented yet", Code.Unimplemented);
+  }
+
   async getUser(request: GetUserRequest): Promise<GetUserResponse> {
     const id = requireId("user_id", request.userId);
     const user = await this.deps.repository.get(id);

@@ -7,6 +7,8 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../../google/rpc/status_pb.js";
 import type { Event, EventType } from "./event_pb.js";
 import { file_recsys_engagement_v1_event } from "./event_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -15,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/engagement/v1/engagement_service.proto.
  */
 export const file_recsys_engagement_v1_engagement_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJ+ChVMaXN0VXNlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRItCgR0eXBlGAIgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIl4KFkxpc3RVc2VyRXZlbnRzUmVzcG9uc2USKwoGZXZlbnRzGAEgAygLMhsucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjwKFUdldFVzZXJIaXN0b3J5UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKCm1heF9ldmVudHMYAiABKAUiRQoWR2V0VXNlckhpc3RvcnlSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudCI6ChFTY2FuRXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJaChJTY2FuRXZlbnRzUmVzcG9uc2USKwoGZXZlbnRzGAEgAygLMhsucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMu4DChFFbmdhZ2VtZW50U2VydmljZRJ5CgtSZWNvcmRFdmVudBIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdBopLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzcG9uc2UiFYLT5JMCDzoBKiIKL3YxL2V2ZW50cxKPAQoOTGlzdFVzZXJFdmVudHMSKy5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1JlcXVlc3QaLC5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1Jlc3BvbnNlIiKC0+STAhwSGi92MS91c2Vycy97dXNlcl9pZH0vZXZlbnRzEmsKDkdldFVzZXJIaXN0b3J5EisucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXNwb25zZRJfCgpTY2FuRXZlbnRzEicucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1JlcXVlc3QaKC5yZWNzeXMuZW5nYWdlbWVudC52MS5TY2FuRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_recsys_engagement_v1_event]);
+  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky8wQKEUVuZ2FnZW1lbnRTZXJ2aWNlEnkKC1JlY29yZEV2ZW50EigucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXF1ZXN0GikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXNwb25zZSIVgtPkkwIPOgEqIgovdjEvZXZlbnRzEoIBCgxSZWNvcmRFdmVudHMSKS5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRFdmVudHNSZXF1ZXN0GioucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL2V2ZW50czpiYXRjaBKPAQoOTGlzdFVzZXJFdmVudHMSKy5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1JlcXVlc3QaLC5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1Jlc3BvbnNlIiKC0+STAhwSGi92MS91c2Vycy97dXNlcl9pZH0vZXZlbnRzEmsKDkdldFVzZXJIaXN0b3J5EisucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXNwb25zZRJfCgpTY2FuRXZlbnRzEicucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1JlcXVlc3QaKC5yZWNzeXMuZW5nYWdlbWVudC52MS5TY2FuRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
 
 /**
  * RecordEventRequest describes one engagement to record.
@@ -104,6 +106,106 @@ export const RecordEventResponseSchema: GenMessage<RecordEventResponse> = /*@__P
   messageDesc(file_recsys_engagement_v1_engagement_service, 1);
 
 /**
+ * RecordEventsRequest carries a batch of events.
+ *
+ * @generated from message recsys.engagement.v1.RecordEventsRequest
+ */
+export type RecordEventsRequest = Message<"recsys.engagement.v1.RecordEventsRequest"> & {
+  /**
+   * events are the events to record, 1 to 1000.
+   *
+   * @generated from field: repeated recsys.engagement.v1.RecordEventRequest events = 1;
+   */
+  events: RecordEventRequest[];
+};
+
+/**
+ * Describes the message recsys.engagement.v1.RecordEventsRequest.
+ * Use `create(RecordEventsRequestSchema)` to create a new message.
+ */
+export const RecordEventsRequestSchema: GenMessage<RecordEventsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 2);
+
+/**
+ * RecordEventResult is the outcome of one event of a batch.
+ *
+ * @generated from message recsys.engagement.v1.RecordEventResult
+ */
+export type RecordEventResult = Message<"recsys.engagement.v1.RecordEventResult"> & {
+  /**
+   * index is the position of the event in the request, from 0.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * event is the stored event when it was accepted (the first one recorded, for a repeated
+   * event_id); unset when it was rejected.
+   *
+   * @generated from field: recsys.engagement.v1.Event event = 2;
+   */
+  event?: Event | undefined;
+
+  /**
+   * duplicate is true when event_id had already been recorded and nothing changed.
+   *
+   * @generated from field: bool duplicate = 3;
+   */
+  duplicate: boolean;
+
+  /**
+   * error says why the event was rejected (code INVALID_ARGUMENT or NOT_FOUND and a message naming
+   * the field, as RecordEvent would answer); unset when it was accepted.
+   *
+   * @generated from field: google.rpc.Status error = 4;
+   */
+  error?: Status | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.RecordEventResult.
+ * Use `create(RecordEventResultSchema)` to create a new message.
+ */
+export const RecordEventResultSchema: GenMessage<RecordEventResult> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 3);
+
+/**
+ * RecordEventsResponse says, for each event of the batch, whether it was accepted.
+ *
+ * @generated from message recsys.engagement.v1.RecordEventsResponse
+ */
+export type RecordEventsResponse = Message<"recsys.engagement.v1.RecordEventsResponse"> & {
+  /**
+   * results are one per requested event, in request order.
+   *
+   * @generated from field: repeated recsys.engagement.v1.RecordEventResult results = 1;
+   */
+  results: RecordEventResult[];
+
+  /**
+   * accepted_count is the number of events accepted (duplicates included).
+   *
+   * @generated from field: int32 accepted_count = 2;
+   */
+  acceptedCount: number;
+
+  /**
+   * rejected_count is the number of events rejected.
+   *
+   * @generated from field: int32 rejected_count = 3;
+   */
+  rejectedCount: number;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.RecordEventsResponse.
+ * Use `create(RecordEventsResponseSchema)` to create a new message.
+ */
+export const RecordEventsResponseSchema: GenMessage<RecordEventsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 4);
+
+/**
  * ListUserEventsRequest selects a page of a user's events.
  *
  * @generated from message recsys.engagement.v1.ListUserEventsRequest
@@ -143,7 +245,7 @@ export type ListUserEventsRequest = Message<"recsys.engagement.v1.ListUserEvents
  * Use `create(ListUserEventsRequestSchema)` to create a new message.
  */
 export const ListUserEventsRequestSchema: GenMessage<ListUserEventsRequest> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 2);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 5);
 
 /**
  * ListUserEventsResponse is one page of a user's events.
@@ -171,7 +273,7 @@ export type ListUserEventsResponse = Message<"recsys.engagement.v1.ListUserEvent
  * Use `create(ListUserEventsResponseSchema)` to create a new message.
  */
 export const ListUserEventsResponseSchema: GenMessage<ListUserEventsResponse> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 3);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 6);
 
 /**
  * GetUserHistoryRequest names the user whose history to return.
@@ -199,7 +301,7 @@ export type GetUserHistoryRequest = Message<"recsys.engagement.v1.GetUserHistory
  * Use `create(GetUserHistoryRequestSchema)` to create a new message.
  */
 export const GetUserHistoryRequestSchema: GenMessage<GetUserHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 4);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 7);
 
 /**
  * GetUserHistoryResponse carries a user's most recent events.
@@ -220,7 +322,7 @@ export type GetUserHistoryResponse = Message<"recsys.engagement.v1.GetUserHistor
  * Use `create(GetUserHistoryResponseSchema)` to create a new message.
  */
 export const GetUserHistoryResponseSchema: GenMessage<GetUserHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 5);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 8);
 
 /**
  * ScanEventsRequest selects a page of all events.
@@ -248,7 +350,7 @@ export type ScanEventsRequest = Message<"recsys.engagement.v1.ScanEventsRequest"
  * Use `create(ScanEventsRequestSchema)` to create a new message.
  */
 export const ScanEventsRequestSchema: GenMessage<ScanEventsRequest> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 6);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 9);
 
 /**
  * ScanEventsResponse is one page of all events.
@@ -276,7 +378,7 @@ export type ScanEventsResponse = Message<"recsys.engagement.v1.ScanEventsRespons
  * Use `create(ScanEventsResponseSchema)` to create a new message.
  */
 export const ScanEventsResponseSchema: GenMessage<ScanEventsResponse> = /*@__PURE__*/
-  messageDesc(file_recsys_engagement_v1_engagement_service, 7);
+  messageDesc(file_recsys_engagement_v1_engagement_service, 10);
 
 /**
  * EngagementService records what users do with products (clicks, views, likes, dislikes,
@@ -296,6 +398,17 @@ export const EngagementService: GenService<{
     methodKind: "unary";
     input: typeof RecordEventRequestSchema;
     output: typeof RecordEventResponseSchema;
+  },
+  /**
+   * RecordEvents records up to 1000 events for bulk producers. Each event is accepted or rejected
+   * on its own, with the same rules as RecordEvent; the answer says which and why, in request order.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.RecordEvents
+   */
+  recordEvents: {
+    methodKind: "unary";
+    input: typeof RecordEventsRequestSchema;
+    output: typeof RecordEventsResponseSchema;
   },
   /**
    * ListUserEvents pages through a user's events, newest first.

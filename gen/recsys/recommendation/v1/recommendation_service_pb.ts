@@ -5,13 +5,15 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import type { EventType } from "../../engagement/v1/event_pb.js";
+import { file_recsys_engagement_v1_event } from "../../engagement/v1/event_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file recsys/recommendation/v1/recommendation_service.proto.
  */
 export const file_recsys_recommendation_v1_recommendation_service: GenFile = /*@__PURE__*/
-  fileDesc("CjVyZWNzeXMvcmVjb21tZW5kYXRpb24vdjEvcmVjb21tZW5kYXRpb25fc2VydmljZS5wcm90bxIYcmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxIqgBCgxCbGVuZFdlaWdodHMSFgoJcmVsZXZhbmNlGAEgASgBSACIAQESFQoIdHJlbmRpbmcYAiABKAFIAYgBARIaCg1jb2xsYWJvcmF0aXZlGAMgASgBSAKIAQESFAoHY29udGVudBgEIAEoAUgDiAEBQgwKCl9yZWxldmFuY2VCCwoJX3RyZW5kaW5nQhAKDl9jb2xsYWJvcmF0aXZlQgoKCF9jb250ZW50IlwKDFNpZ25hbFNjb3JlcxIVCg1jb2xsYWJvcmF0aXZlGAEgASgBEg8KB2NvbnRlbnQYAiABKAESEAoIdHJlbmRpbmcYAyABKAESEgoKcG9wdWxhcml0eRgEIAEoASKgAQoPUmVjb21tZW5kZWRJdGVtEhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAESNwoHc2lnbmFscxgEIAEoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5TaWduYWxTY29yZXMSDgoGcmVhc29uGAUgASgJEhIKCmNhdGVnb3JpZXMYBiADKAkiowEKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBRIQCghjYXRlZ29yeRgDIAEoCRIbChNleGNsdWRlX3Byb2R1Y3RfaWRzGAQgAygJEjcKB3dlaWdodHMYBSABKAsyJi5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuQmxlbmRXZWlnaHRzIoUBChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRI4CgVpdGVtcxgBIAMoCzIpLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5SZWNvbW1lbmRlZEl0ZW0SEAoIc3RyYXRlZ3kYAiABKAkSGwoTdW5hdmFpbGFibGVfc2lnbmFscxgDIAMoCSI+ChlHZXRTaW1pbGFyUHJvZHVjdHNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFbGltaXQYAiABKAUicwoaR2V0U2ltaWxhclByb2R1Y3RzUmVzcG9uc2USOAoFaXRlbXMYASADKAsyKS5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuUmVjb21tZW5kZWRJdGVtEhsKE3VuYXZhaWxhYmxlX3NpZ25hbHMYAiADKAkiNQoSR2V0VHJlbmRpbmdSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEg0KBWxpbWl0GAIgASgFIlQKDFRyZW5kaW5nSXRlbRISCgpwcm9kdWN0X2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEg0KBXNjb3JlGAMgASgBEhIKCmNhdGVnb3JpZXMYBCADKAkiTAoTR2V0VHJlbmRpbmdSZXNwb25zZRI1CgVpdGVtcxgBIAMoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5UcmVuZGluZ0l0ZW0y9gMKFVJlY29tbWVuZGF0aW9uU2VydmljZRKsAQoSR2V0UmVjb21tZW5kYXRpb25zEjMucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QaNC5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuR2V0UmVjb21tZW5kYXRpb25zUmVzcG9uc2UiK4LT5JMCJRIjL3YxL3VzZXJzL3t1c2VyX2lkfS9yZWNvbW1lbmRhdGlvbnMSqgEKEkdldFNpbWlsYXJQcm9kdWN0cxIzLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTaW1pbGFyUHJvZHVjdHNSZXF1ZXN0GjQucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFNpbWlsYXJQcm9kdWN0c1Jlc3BvbnNlIimC0+STAiMSIS92MS9wcm9kdWN0cy97cHJvZHVjdF9pZH0vc2ltaWxhchKAAQoLR2V0VHJlbmRpbmcSLC5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuR2V0VHJlbmRpbmdSZXF1ZXN0Gi0ucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFRyZW5kaW5nUmVzcG9uc2UiFILT5JMCDhIML3YxL3RyZW5kaW5nYgZwcm90bzM", [file_google_api_annotations]);
+  fileDesc("CjVyZWNzeXMvcmVjb21tZW5kYXRpb24vdjEvcmVjb21tZW5kYXRpb25fc2VydmljZS5wcm90bxIYcmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxIqgBCgxCbGVuZFdlaWdodHMSFgoJcmVsZXZhbmNlGAEgASgBSACIAQESFQoIdHJlbmRpbmcYAiABKAFIAYgBARIaCg1jb2xsYWJvcmF0aXZlGAMgASgBSAKIAQESFAoHY29udGVudBgEIAEoAUgDiAEBQgwKCl9yZWxldmFuY2VCCwoJX3RyZW5kaW5nQhAKDl9jb2xsYWJvcmF0aXZlQgoKCF9jb250ZW50IlwKDFNpZ25hbFNjb3JlcxIVCg1jb2xsYWJvcmF0aXZlGAEgASgBEg8KB2NvbnRlbnQYAiABKAESEAoIdHJlbmRpbmcYAyABKAESEgoKcG9wdWxhcml0eRgEIAEoASKgAQoPUmVjb21tZW5kZWRJdGVtEhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAESNwoHc2lnbmFscxgEIAEoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5TaWduYWxTY29yZXMSDgoGcmVhc29uGAUgASgJEhIKCmNhdGVnb3JpZXMYBiADKAkiowEKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBRIQCghjYXRlZ29yeRgDIAEoCRIbChNleGNsdWRlX3Byb2R1Y3RfaWRzGAQgAygJEjcKB3dlaWdodHMYBSABKAsyJi5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuQmxlbmRXZWlnaHRzIoUBChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRI4CgVpdGVtcxgBIAMoCzIpLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5SZWNvbW1lbmRlZEl0ZW0SEAoIc3RyYXRlZ3kYAiABKAkSGwoTdW5hdmFpbGFibGVfc2lnbmFscxgDIAMoCSI+ChlHZXRTaW1pbGFyUHJvZHVjdHNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFbGltaXQYAiABKAUicwoaR2V0U2ltaWxhclByb2R1Y3RzUmVzcG9uc2USOAoFaXRlbXMYASADKAsyKS5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuUmVjb21tZW5kZWRJdGVtEhsKE3VuYXZhaWxhYmxlX3NpZ25hbHMYAiADKAkiNQoSR2V0VHJlbmRpbmdSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEg0KBWxpbWl0GAIgASgFIlQKDFRyZW5kaW5nSXRlbRISCgpwcm9kdWN0X2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEg0KBXNjb3JlGAMgASgBEhIKCmNhdGVnb3JpZXMYBCADKAkiTAoTR2V0VHJlbmRpbmdSZXNwb25zZRI1CgVpdGVtcxgBIAMoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5UcmVuZGluZ0l0ZW0iLAoWR2V0UHJvZHVjdFN0YXRzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJIk4KDkV2ZW50VHlwZUNvdW50Ei0KBHR5cGUYASABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFY291bnQYAiABKAMi0wEKF0dldFByb2R1Y3RTdGF0c1Jlc3BvbnNlEhIKCnByb2R1Y3RfaWQYASABKAkSOgoIYWxsX3RpbWUYAiADKAsyKC5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuRXZlbnRUeXBlQ291bnQSOAoGd2luZG93GAMgAygLMigucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkV2ZW50VHlwZUNvdW50EhYKDndpbmRvd19zZWNvbmRzGAQgASgDEhYKDnRyZW5kaW5nX3Njb3JlGAUgASgBMpgFChVSZWNvbW1lbmRhdGlvblNlcnZpY2USrAEKEkdldFJlY29tbWVuZGF0aW9ucxIzLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjQucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlIiuC0+STAiUSIy92MS91c2Vycy97dXNlcl9pZH0vcmVjb21tZW5kYXRpb25zEqoBChJHZXRTaW1pbGFyUHJvZHVjdHMSMy5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuR2V0U2ltaWxhclByb2R1Y3RzUmVxdWVzdBo0LnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTaW1pbGFyUHJvZHVjdHNSZXNwb25zZSIpgtPkkwIjEiEvdjEvcHJvZHVjdHMve3Byb2R1Y3RfaWR9L3NpbWlsYXISnwEKD0dldFByb2R1Y3RTdGF0cxIwLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRQcm9kdWN0U3RhdHNSZXF1ZXN0GjEucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFByb2R1Y3RTdGF0c1Jlc3BvbnNlIieC0+STAiESHy92MS9wcm9kdWN0cy97cHJvZHVjdF9pZH0vc3RhdHMSgAEKC0dldFRyZW5kaW5nEiwucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFRyZW5kaW5nUmVxdWVzdBotLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRUcmVuZGluZ1Jlc3BvbnNlIhSC0+STAg4SDC92MS90cmVuZGluZ2IGcHJvdG8z", [file_google_api_annotations, file_recsys_engagement_v1_event]);
 
 /**
  * BlendWeights overrides the configured blend for one request. Every weight is in [0, 1];
@@ -389,6 +391,104 @@ export const GetTrendingResponseSchema: GenMessage<GetTrendingResponse> = /*@__P
   messageDesc(file_recsys_recommendation_v1_recommendation_service, 9);
 
 /**
+ * GetProductStatsRequest names the product whose statistics to return.
+ *
+ * @generated from message recsys.recommendation.v1.GetProductStatsRequest
+ */
+export type GetProductStatsRequest = Message<"recsys.recommendation.v1.GetProductStatsRequest"> & {
+  /**
+   * product_id is the product; it must exist.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.GetProductStatsRequest.
+ * Use `create(GetProductStatsRequestSchema)` to create a new message.
+ */
+export const GetProductStatsRequestSchema: GenMessage<GetProductStatsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 10);
+
+/**
+ * EventTypeCount is the number of accepted events of one type.
+ *
+ * @generated from message recsys.recommendation.v1.EventTypeCount
+ */
+export type EventTypeCount = Message<"recsys.recommendation.v1.EventTypeCount"> & {
+  /**
+   * type is the event type.
+   *
+   * @generated from field: recsys.engagement.v1.EventType type = 1;
+   */
+  type: EventType;
+
+  /**
+   * count is the number of accepted events of that type.
+   *
+   * @generated from field: int64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.EventTypeCount.
+ * Use `create(EventTypeCountSchema)` to create a new message.
+ */
+export const EventTypeCountSchema: GenMessage<EventTypeCount> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 11);
+
+/**
+ * GetProductStatsResponse carries one product's engagement statistics.
+ *
+ * @generated from message recsys.recommendation.v1.GetProductStatsResponse
+ */
+export type GetProductStatsResponse = Message<"recsys.recommendation.v1.GetProductStatsResponse"> & {
+  /**
+   * product_id is the product.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * all_time are the counts of every event type since the statistics began, one entry per type.
+   *
+   * @generated from field: repeated recsys.recommendation.v1.EventTypeCount all_time = 2;
+   */
+  allTime: EventTypeCount[];
+
+  /**
+   * window are the counts of every event type over the last window_seconds, one entry per type.
+   *
+   * @generated from field: repeated recsys.recommendation.v1.EventTypeCount window = 3;
+   */
+  window: EventTypeCount[];
+
+  /**
+   * window_seconds is the length of the trending window, in seconds.
+   *
+   * @generated from field: int64 window_seconds = 4;
+   */
+  windowSeconds: bigint;
+
+  /**
+   * trending_score is the product's decayed engagement now, as GetTrending reports it.
+   *
+   * @generated from field: double trending_score = 5;
+   */
+  trendingScore: number;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.GetProductStatsResponse.
+ * Use `create(GetProductStatsResponseSchema)` to create a new message.
+ */
+export const GetProductStatsResponseSchema: GenMessage<GetProductStatsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 12);
+
+/**
  * RecommendationService ranks products for users (personal relevance blended with trending),
  * finds similar products, and lists what is trending now.
  *
@@ -417,6 +517,18 @@ export const RecommendationService: GenService<{
     methodKind: "unary";
     input: typeof GetSimilarProductsRequestSchema;
     output: typeof GetSimilarProductsResponseSchema;
+  },
+  /**
+   * GetProductStats returns the exact number of accepted events of each type for a product, all
+   * time and over the trending window, and its trending score now, as counted by the trending
+   * consumer (each event_id once).
+   *
+   * @generated from rpc recsys.recommendation.v1.RecommendationService.GetProductStats
+   */
+  getProductStats: {
+    methodKind: "unary";
+    input: typeof GetProductStatsRequestSchema;
+    output: typeof GetProductStatsResponseSchema;
   },
   /**
    * GetTrending returns the products with the highest time-decayed engagement now.

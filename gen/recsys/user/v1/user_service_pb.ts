@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/user/v1/user_service.proto.
  */
 export const file_recsys_user_v1_user_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjUKD0dldFVzZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlcjLYAgoLVXNlclNlcnZpY2USaQoKQ3JlYXRlVXNlchIhLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiIucmVjc3lzLnVzZXIudjEuQ3JlYXRlVXNlclJlc3BvbnNlIhSC0+STAg46ASoiCS92MS91c2VycxJ1Cg1DcmVhdGVTZXNzaW9uEiQucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL3Nlc3Npb25zEmcKB0dldFVzZXISHi5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVxdWVzdBofLnJlY3N5cy51c2VyLnYxLkdldFVzZXJSZXNwb25zZSIbgtPkkwIVEhMvdjEvdXNlcnMve3VzZXJfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciJmChFVcGRhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESFQoIcGFzc3dvcmQYAyABKAlIAYgBAUIICgZfZW1haWxCCwoJX3Bhc3N3b3JkIjgKElVwZGF0ZVVzZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjUKD0dldFVzZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlcjLNAwoLVXNlclNlcnZpY2USaQoKQ3JlYXRlVXNlchIhLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiIucmVjc3lzLnVzZXIudjEuQ3JlYXRlVXNlclJlc3BvbnNlIhSC0+STAg46ASoiCS92MS91c2VycxJ1Cg1DcmVhdGVTZXNzaW9uEiQucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL3Nlc3Npb25zEnMKClVwZGF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLlVwZGF0ZVVzZXJSZXNwb25zZSIegtPkkwIYOgEqMhMvdjEvdXNlcnMve3VzZXJfaWR9EmcKB0dldFVzZXISHi5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVxdWVzdBofLnJlY3N5cy51c2VyLnYxLkdldFVzZXJSZXNwb25zZSIbgtPkkwIVEhMvdjEvdXNlcnMve3VzZXJfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * User is one account as other services and clients see it.
@@ -177,6 +177,62 @@ export const CreateSessionResponseSchema: GenMessage<CreateSessionResponse> = /*
   messageDesc(file_recsys_user_v1_user_service, 4);
 
 /**
+ * UpdateUserRequest carries the fields to change; unset fields keep their value.
+ *
+ * @generated from message recsys.user.v1.UpdateUserRequest
+ */
+export type UpdateUserRequest = Message<"recsys.user.v1.UpdateUserRequest"> & {
+  /**
+   * user_id is the account to change.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * email is the new contact address, at most 254 characters.
+   *
+   * @generated from field: optional string email = 2;
+   */
+  email?: string | undefined;
+
+  /**
+   * password is the new password, 8 to 128 characters; it is stored only as a scrypt hash.
+   *
+   * @generated from field: optional string password = 3;
+   */
+  password?: string | undefined;
+};
+
+/**
+ * Describes the message recsys.user.v1.UpdateUserRequest.
+ * Use `create(UpdateUserRequestSchema)` to create a new message.
+ */
+export const UpdateUserRequestSchema: GenMessage<UpdateUserRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 5);
+
+/**
+ * UpdateUserResponse carries the changed account.
+ *
+ * @generated from message recsys.user.v1.UpdateUserResponse
+ */
+export type UpdateUserResponse = Message<"recsys.user.v1.UpdateUserResponse"> & {
+  /**
+   * user is the account after the change.
+   *
+   * @generated from field: recsys.user.v1.User user = 1;
+   */
+  user?: User | undefined;
+};
+
+/**
+ * Describes the message recsys.user.v1.UpdateUserResponse.
+ * Use `create(UpdateUserResponseSchema)` to create a new message.
+ */
+export const UpdateUserResponseSchema: GenMessage<UpdateUserResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 6);
+
+/**
  * GetUserRequest names one account.
  *
  * @generated from message recsys.user.v1.GetUserRequest
@@ -195,7 +251,7 @@ export type GetUserRequest = Message<"recsys.user.v1.GetUserRequest"> & {
  * Use `create(GetUserRequestSchema)` to create a new message.
  */
 export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
-  messageDesc(file_recsys_user_v1_user_service, 5);
+  messageDesc(file_recsys_user_v1_user_service, 7);
 
 /**
  * GetUserResponse carries the requested account.
@@ -216,7 +272,7 @@ export type GetUserResponse = Message<"recsys.user.v1.GetUserResponse"> & {
  * Use `create(GetUserResponseSchema)` to create a new message.
  */
 export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
-  messageDesc(file_recsys_user_v1_user_service, 6);
+  messageDesc(file_recsys_user_v1_user_service, 8);
 
 /**
  * UserService owns the accounts: registration, password sign-in that issues access tokens, and
@@ -245,6 +301,17 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof CreateSessionRequestSchema;
     output: typeof CreateSessionResponseSchema;
+  },
+  /**
+   * UpdateUser changes an account's email or password; only the account itself (its access token)
+   * may do so.
+   *
+   * @generated from rpc recsys.user.v1.UserService.UpdateUser
+   */
+  updateUser: {
+    methodKind: "unary";
+    input: typeof UpdateUserRequestSchema;
+    output: typeof UpdateUserResponseSchema;
   },
   /**
    * GetUser returns one account without its password hash, or NOT_FOUND.
