@@ -1,31 +1,19 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { SignJWT } from "jose";
+import { ACCESS_TOKEN_ISSUER, hmacKey } from "../../shared/src/access-token.js";
 
-/** The `iss` claim of every access token. */
-export const ACCESS_TOKEN_ISSUER = "recsys";
-
-/**
- * The signing secret used when `JWT_SECRET` is not set: fine for a laptop, never for a deployment
- * (the UserService logs a warning at start when it is in use).
- */
-export const DEV_JWT_SECRET = "recsys-development-secret-change-me-0123456789";
-
-/** Shortest accepted secret, in characters (HS256 wants at least 256 bits of key, RFC 7518 §3.2). */
-export const MIN_JWT_SECRET_LENGTH = 32;
+export {
+  ACCESS_TOKEN_ISSUER,
+  DEV_JWT_SECRET,
+  MIN_JWT_SECRET_LENGTH,
+  verifyAccessToken,
+  type AccessTokenClaims,
+} from "../../shared/src/access-token.js";
 
 /** A signed access token and when it expires. */
 export interface IssuedToken {
   /** The compact JWT (RFC 7519), HS256. */
   readonly token: string;
   /** When it stops being accepted (`exp`, whole seconds). */
-  readonly expireTime: Date;
-}
-
-/** What a valid access token says. */
-export interface AccessTokenClaims {
-  /** The user id (`sub`). */
-  readonly userId: string;
-  /** When the token expires (`exp`). */
   readonly expireTime: Date;
 }
 
@@ -49,42 +37,6 @@ export async function issueAccessToken(userId: string, secret: string, ttlSecond
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .setJti(crypto.randomUUID())
-    .sign(key(secret));
+    .sign(hmacKey(secret));
   return { token, expireTime: new Date(exp * 1000) };
-}
-
-/**
- * Verifies an access token issued by {@link issueAccessToken}: HS256 signature, issuer "recsys",
- * expiry (no clock tolerance), and a non-empty subject. For any service that accepts
- * `authorization: Bearer <token>`.
- *
- * @param token - the compact JWT (without the "Bearer " prefix).
- * @param secret - the same secret the UserService signs with.
- * @param now - the time to check expiry against (default: the current time).
- * @returns the user id and expiry.
- * @throws ConnectError UNAUTHENTICATED "access token expired" or "invalid access token"; Error
- *   when the secret is shorter than 32 characters (a configuration fault, not the caller's).
- */
-export async function verifyAccessToken(token: string, secret: string, now?: Date): Promise<AccessTokenClaims> {
-  const hmacKey = key(secret);
-  try {
-    const { payload } = await jwtVerify(token, hmacKey, {
-      algorithms: ["HS256"],
-      issuer: ACCESS_TOKEN_ISSUER,
-      requiredClaims: ["sub", "exp"],
-      ...(now ? { currentDate: now } : {}),
-    });
-    if (!payload.sub || payload.exp === undefined) throw new Error("missing claims");
-    return { userId: payload.sub, expireTime: new Date(payload.exp * 1000) };
-  } catch (err) {
-    if (err instanceof errors.JWTExpired) throw new ConnectError("access token expired", Code.Unauthenticated);
-    throw new ConnectError("invalid access token", Code.Unauthenticated);
-  }
-}
-
-function key(secret: string): Uint8Array {
-  if (secret.length < MIN_JWT_SECRET_LENGTH) {
-    throw new Error(`the JWT secret must be at least ${MIN_JWT_SECRET_LENGTH} characters`);
-  }
-  return new TextEncoder().encode(secret);
 }
