@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
 
 /**
@@ -14,6 +15,9 @@ import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../..
  * - `LOOKUP_CACHE_SIZE` (10000 entries) and `LOOKUP_CACHE_TTL_MS` (60000 ms): the LRU cache of positive
  *   product and user look-ups.
  * - `OUTBOX_BATCH_SIZE` (500 rows) and `OUTBOX_POLL_INTERVAL_MS` (500 ms): the outbox relay.
+ * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS`: access control (see
+ *   `accessControlConfigShape` in services/shared/src/access-control.ts; JWT_SECRET must equal the
+ *   UserService's).
  */
 export const engagementConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -33,6 +37,7 @@ export const engagementConfigSchema = z.object({
   LOOKUP_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  ...accessControlConfigShape,
 });
 
 /** The validated configuration of the engagement service (see {@link engagementConfigSchema}). */

@@ -1,6 +1,8 @@
 import { Kafka } from "kafkajs";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { AccessControl, DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
+import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
 import { runMain } from "../../shared/src/lifecycle.js";
@@ -25,6 +27,8 @@ const logger = createLogger("engagement");
  */
 runMain(logger, async () => {
   const config = loadConfig();
+  if (config.JWT_SECRET === DEV_JWT_SECRET) logger.warn("JWT_SECRET is not set: checking access tokens with the development secret");
+  if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
   const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
   await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), dbName).catch((err: unknown) =>
     logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists"),
@@ -63,6 +67,11 @@ runMain(logger, async () => {
       cache,
     ),
     topic: config.KAFKA_TOPIC,
+    access: new AccessControl({
+      jwtSecret: config.JWT_SECRET,
+      serviceToken: config.SERVICE_TOKEN,
+      requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
+    }),
   });
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port, topic: config.KAFKA_TOPIC }, "engagement service listening");

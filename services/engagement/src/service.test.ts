@@ -8,6 +8,7 @@ import { EngagementEventSchema, EventType } from "../../../gen/recsys/engagement
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
+import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import type { GrpcServer } from "../../shared/src/grpc-server.js";
 import { createLogger } from "../../shared/src/logger.js";
@@ -29,6 +30,9 @@ interface RecordEventInit {
 }
 
 const TOPIC = "engagement-events";
+/** Access-control secrets of the servers under test. */
+const JWT_SECRET = "engagement-test-jwt-secret-0123456789abcdef";
+const SERVICE_TOKEN = "engagement-test-service-token-0123456789abcdef";
 /** A closed port: connections are refused at once. */
 const NOWHERE = "127.0.0.1:1";
 
@@ -62,10 +66,15 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, userAddress, { timeoutMs: 2_000 })),
       topic: TOPIC,
+      access: new AccessControl({ jwtSecret: JWT_SECRET, serviceToken: SERVICE_TOKEN }),
     });
     servers.push(server);
     const port = await server.listen("127.0.0.1", 0);
-    return createServiceClient(EngagementService, `127.0.0.1:${port}`, { timeoutMs: 10_000 });
+    // Internal caller: the service token on every call.
+    return createServiceClient(EngagementService, `127.0.0.1:${port}`, {
+      timeoutMs: 10_000,
+      interceptors: [serviceTokenInterceptor(SERVICE_TOKEN)],
+    });
   }
 
   async function counts(): Promise<{ events: number; outbox: number }> {

@@ -1,11 +1,14 @@
-import type { ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { create } from "@bufbuild/protobuf";
+import { StatusSchema } from "../../../gen/google/rpc/status_pb.js";
 import {
   EngagementService,
   GetUserHistoryResponseSchema,
   ListUserEventsResponseSchema,
   RecordEventResponseSchema,
+  RecordEventResultSchema,
+  RecordEventsResponseSchema,
   ScanEventsResponseSchema,
   type GetUserHistoryRequest,
   type GetUserHistoryResponse,
@@ -13,17 +16,21 @@ import {
   type ListUserEventsResponse,
   type RecordEventRequest,
   type RecordEventResponse,
+  type RecordEventResult,
+  type RecordEventsRequest,
+  type RecordEventsResponse,
   type ScanEventsRequest,
   type ScanEventsResponse,
 } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
+import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import type { EventRepository } from "./data/event-repository.js";
+import type { EventRepository, InsertResult } from "./data/event-repository.js";
 import { engagementOutboxMessage, toEventMessage } from "./event-message.js";
 import type { CatalogLookup } from "./lookups/catalog-lookup.js";
 import type { UserDirectory } from "./lookups/user-directory.js";
-import { requireEventType, validateRecordEvent } from "./validation/record-event-validation.js";
+import { requireEventType, validateRecordEvent, type ValidatedEvent } from "./validation/record-event-validation.js";
 
 /** Dependencies of {@link EngagementServiceImpl}. */
 export interface EngagementServiceDeps {
@@ -33,6 +40,8 @@ export interface EngagementServiceDeps {
   readonly catalog: CatalogLookup;
   /** User existence. */
   readonly users: UserDirectory;
+  /** Who may act for which user (writes need the user's access token or the service token). */
+  readonly access: AccessControl;
   /** The Kafka topic written into outbox rows (normally `engagement-events`). */
   readonly topic: string;
   /** Clock in ms since the epoch (default `Date.now`). */
@@ -45,6 +54,8 @@ const LIST_MAX = 100;
 /** GetUserHistory and ScanEvents sizes: default 5000, at most 10000. */
 const BULK_DEFAULT = 5_000;
 const BULK_MAX = 10_000;
+/** Most events in one RecordEvents call. */
+export const MAX_BATCH_EVENTS = 1_000;
 
 interface ListCursor {
   /** user_id the token was issued for. */
@@ -88,10 +99,18 @@ function isScanCursor(v: unknown): v is ScanCursor {
  * EngagementService: records engagement events durably, with their Kafka message written to the
  * transactional outbox in the same transaction, and serves them back per user and in bulk.
  *
- * RecordEvent: validation (INVALID_ARGUMENT naming the field) → user and product existence
- * (NOT_FOUND; UNAVAILABLE when the user or product service is down) → one transaction writing the
- * event and its outbox row. A repeated event_id (the idempotency key) returns the first event with
- * `duplicate = true` and writes nothing.
+ * RecordEvent: access control (UNAUTHENTICATED without a valid `authorization: Bearer` token,
+ * PERMISSION_DENIED for another user's token; see `AccessControl`) → validation (INVALID_ARGUMENT
+ * naming the field) → user and product existence (NOT_FOUND; UNAVAILABLE when the user or product
+ * service is down) → one transaction writing the event and its outbox row. A repeated event_id
+ * (the idempotency key) returns the first event with `duplicate = true` and writes nothing.
+ *
+ * RecordEvents: the same rules per event, for 1 to 1000 events, with no per-event round trip:
+ * one access check for the call, look-ups deduplicated and cached (one BatchGetProducts for the
+ * uncached products), one transaction with a multi-row event insert and a multi-row outbox insert.
+ *
+ * Reads of a user's events are open unless `AUTH_REQUIRED_FOR_READS` is on; then ListUserEvents and
+ * GetUserHistory need that user's token (or the service token) and ScanEvents the service token.
  */
 export class EngagementServiceImpl implements ServiceImpl<typeof EngagementService> {
   private readonly now: () => number;
@@ -101,7 +120,8 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     this.now = deps.now ?? Date.now;
   }
 
-  async recordEvent(req: RecordEventRequest): Promise<RecordEventResponse> {
+  async recordEvent(req: RecordEventRequest, context: HandlerContext): Promise<RecordEventResponse> {
+    await this.deps.access.requireUser(context.requestHeader, req.userId);
     const event = validateRecordEvent(req, this.now());
     // Both look-ups run concurrently; the user's outcome is reported first.
     const [user, product] = await Promise.allSettled([
@@ -123,7 +143,8 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     });
   }
 
-  async listUserEvents(req: ListUserEventsRequest): Promise<ListUserEventsResponse> {
+  async listUserEvents(req: ListUserEventsRequest, context: HandlerContext): Promise<ListUserEventsResponse> {
+    await this.deps.access.requireUserForRead(context.requestHeader, req.userId);
     const userId = requireId("user_id", req.userId);
     const type = requireEventType("type", req.type, true);
     const pageSize = resolveSize("page_size", req.pageSize, LIST_DEFAULT, LIST_MAX);
@@ -144,19 +165,88 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     return create(ListUserEventsResponseSchema, { events: page.map(toEventMessage), nextPageToken });
   }
 
-  /** recordEvents arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
-  recordEvents(): never {
-    throw new ConnectError("recordEvents is not implemented yet", Code.Unimplemented);
+  /**
+   * Records a batch: each event accepted or rejected on its own, results in request order.
+   *
+   * Per event, as RecordEvent: INVALID_ARGUMENT naming the field, then NOT_FOUND for an unknown user
+   * or product (reported in the event's `error`, with its `index`); a repeated event_id (stored
+   * before, or earlier in the same batch) is accepted with `duplicate = true` and the first event.
+   *
+   * @throws ConnectError UNAUTHENTICATED without valid credentials; PERMISSION_DENIED
+   *   "events[i].user_id: …" when a user token is used for an event of another user (nothing is
+   *   written); INVALID_ARGUMENT "events: …" for 0 or more than 1000 events; UNAVAILABLE when the
+   *   user service, the product service or the database is down (nothing is written).
+   */
+  async recordEvents(req: RecordEventsRequest, context: HandlerContext): Promise<RecordEventsResponse> {
+    const principal = await this.deps.access.authenticate(context.requestHeader);
+    const count = req.events.length;
+    if (count < 1 || count > MAX_BATCH_EVENTS) {
+      throw invalidArgument("events", `must hold 1 to ${MAX_BATCH_EVENTS} events, got ${count}`);
+    }
+    req.events.forEach((e, i) => this.deps.access.authorizeUser(principal, e.userId, `events[${i}].user_id`));
+
+    const now = this.now();
+    const results: RecordEventResult[] = new Array(count);
+    const candidates: { index: number; event: ValidatedEvent }[] = [];
+    req.events.forEach((e, index) => {
+      try {
+        candidates.push({ index, event: validateRecordEvent(e, now) });
+      } catch (err) {
+        results[index] = rejected(index, err);
+      }
+    });
+
+    const [users, products] = await Promise.all([
+      candidates.length > 0 ? this.deps.users.existing(candidates.map((c) => c.event.userId)) : new Set<string>(),
+      candidates.length > 0
+        ? this.deps.catalog.getCategoriesMany(candidates.map((c) => c.event.productId))
+        : new Map<string, readonly string[]>(),
+    ]);
+
+    // The first accepted occurrence of an event_id is stored; later ones in the batch are its duplicates.
+    const firstIndexById = new Map<string, number>();
+    const toStore: ValidatedEvent[] = [];
+    for (const { index, event } of candidates) {
+      if (!users.has(event.userId)) results[index] = rejected(index, notFound("user", event.userId));
+      else if (!products.has(event.productId)) results[index] = rejected(index, notFound("product", event.productId));
+      else if (!firstIndexById.has(event.eventId)) {
+        firstIndexById.set(event.eventId, index);
+        toStore.push(event);
+      }
+    }
+
+    const stored = await this.deps.events.insertManyWithOutbox(toStore, (e) =>
+      engagementOutboxMessage(this.deps.topic, e, products.get(e.productId) ?? []),
+    );
+    const byId = new Map<string, InsertResult>(toStore.map((e, i) => [e.eventId, stored[i]!] as const));
+    for (const { index, event } of candidates) {
+      if (results[index]) continue;
+      const result = byId.get(event.eventId)!;
+      const first = firstIndexById.get(event.eventId) === index;
+      results[index] = create(RecordEventResultSchema, {
+        index,
+        event: toEventMessage(result.event),
+        duplicate: !(first && result.inserted),
+      });
+    }
+    const rejectedCount = results.filter((r) => r.error !== undefined).length;
+    return create(RecordEventsResponseSchema, {
+      results,
+      acceptedCount: count - rejectedCount,
+      rejectedCount,
+    });
   }
 
-  async getUserHistory(req: GetUserHistoryRequest): Promise<GetUserHistoryResponse> {
+  async getUserHistory(req: GetUserHistoryRequest, context: HandlerContext): Promise<GetUserHistoryResponse> {
+    await this.deps.access.requireUserForRead(context.requestHeader, req.userId);
     const userId = requireId("user_id", req.userId);
     const max = resolveSize("max_events", req.maxEvents, BULK_DEFAULT, BULK_MAX);
     const rows = await this.deps.events.listByUser(userId, undefined, max, undefined);
     return create(GetUserHistoryResponseSchema, { events: rows.map(toEventMessage) });
   }
 
-  async scanEvents(req: ScanEventsRequest): Promise<ScanEventsResponse> {
+  async scanEvents(req: ScanEventsRequest, context: HandlerContext): Promise<ScanEventsResponse> {
+    await this.deps.access.requireServiceForRead(context.requestHeader);
     const pageSize = resolveSize("page_size", req.pageSize, BULK_DEFAULT, BULK_MAX);
     const cursor = decodePageToken("page_token", req.pageToken, isScanCursor);
     const rows = await this.deps.events.scan(cursor?.s, pageSize + 1);
@@ -165,4 +255,13 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     const nextPageToken = rows.length > pageSize && last ? encodePageToken({ s: last.seq }) : "";
     return create(ScanEventsResponseSchema, { events: page.map(toEventMessage), nextPageToken });
   }
+}
+
+/** The result of a rejected batch event: its index and the error RecordEvent would have answered. */
+function rejected(index: number, err: unknown): RecordEventResult {
+  if (!(err instanceof ConnectError)) throw err;
+  return create(RecordEventResultSchema, {
+    index,
+    error: create(StatusSchema, { code: err.code, message: err.rawMessage }),
+  });
 }

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
-import { insertOutboxMessage, type OutboxMessage } from "./outbox-repository.js";
+import { insertOutboxMessage, insertOutboxMessages, type OutboxMessage } from "./outbox-repository.js";
 
 /** An event to store (validated, defaults filled in). */
 export interface NewEvent {
@@ -112,6 +112,78 @@ export class EventRepository {
       await insertOutboxMessage(client, outboxMessage(stored));
       await client.query("COMMIT");
       return { event: stored, inserted: true };
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Stores many events and the outbox messages of the new ones in one transaction, with two
+   * statements whatever the batch size:
+   * 1. `INSERT INTO events … SELECT FROM unnest(…) ORDER BY event_id ON CONFLICT (event_id) DO NOTHING
+   *    RETURNING …` — rows are inserted in event_id order, so two batches that share event ids take
+   *    their unique-index locks in the same order and cannot deadlock;
+   * 2. one multi-row outbox insert for the events inserted now, in the order given.
+   * The events whose event_id was recorded before (or by a concurrent transaction that committed
+   * first) are then read back in one `SELECT … WHERE event_id = ANY(…)`.
+   *
+   * @param events - the events, with distinct event ids (the caller folds repeats).
+   * @param outboxMessage - builds the outbox message from a stored event (it needs accepted_at).
+   * @returns one result per event, in the order given.
+   * @throws the database's error (nothing is written then).
+   */
+  async insertManyWithOutbox(
+    events: readonly NewEvent[],
+    outboxMessage: (stored: StoredEvent) => OutboxMessage,
+  ): Promise<InsertResult[]> {
+    if (events.length === 0) return [];
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const res = await client.query<EventRow>(
+        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
+         SELECT event_id, user_id, product_id, type, value, occurred_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::float8[], $6::timestamptz[])
+                AS e(event_id, user_id, product_id, type, value, occurred_at)
+          ORDER BY event_id
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [
+          events.map((e) => e.eventId),
+          events.map((e) => e.userId),
+          events.map((e) => e.productId),
+          events.map((e) => e.type),
+          events.map((e) => e.value),
+          events.map((e) => e.occurredAt),
+        ],
+      );
+      const inserted = new Map(res.rows.map((r) => [r.event_id, toEvent(r)] as const));
+      const messages: OutboxMessage[] = [];
+      const repeated: string[] = [];
+      for (const e of events) {
+        const stored = inserted.get(e.eventId);
+        if (stored) messages.push(outboxMessage(stored));
+        else repeated.push(e.eventId);
+      }
+      await insertOutboxMessages(client, messages);
+      const earlier = new Map<string, StoredEvent>();
+      if (repeated.length > 0) {
+        const existing = await client.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = ANY($1::text[])`, [
+          repeated,
+        ]);
+        for (const r of existing.rows) earlier.set(r.event_id, toEvent(r));
+      }
+      await client.query("COMMIT");
+      return events.map((e) => {
+        const stored = inserted.get(e.eventId);
+        if (stored) return { event: stored, inserted: true };
+        const first = earlier.get(e.eventId);
+        if (!first) throw new Error(`event ${e.eventId} conflicted but cannot be read`);
+        return { event: first, inserted: false };
+      });
     } catch (err) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw err;

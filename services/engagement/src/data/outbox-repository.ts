@@ -38,6 +38,30 @@ export async function insertOutboxMessage(client: pg.ClientBase, message: Outbox
 }
 
 /**
+ * Inserts many messages into the outbox with one statement (`INSERT … SELECT FROM unnest(…)`), in
+ * the given order (row ids follow it, so the relay publishes them in that order). Must run in the
+ * caller's transaction, like {@link insertOutboxMessage}.
+ *
+ * @param client - a client inside an open transaction.
+ * @param messages - the messages; nothing is sent for an empty list.
+ */
+export async function insertOutboxMessages(client: pg.ClientBase, messages: readonly OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await client.query(
+    `INSERT INTO outbox (topic, key, payload, headers)
+     SELECT topic, key, payload, headers
+       FROM unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[]) WITH ORDINALITY AS m(topic, key, payload, headers, n)
+      ORDER BY n`,
+    [
+      messages.map((m) => m.topic),
+      messages.map((m) => m.key),
+      messages.map((m) => Buffer.from(m.payload)),
+      messages.map((m) => JSON.stringify(m.headers)),
+    ],
+  );
+}
+
+/**
  * Locks the oldest outbox rows that no other relay holds (`FOR UPDATE SKIP LOCKED`), so several relays
  * can run without publishing a row twice concurrently. Must run in a transaction, which keeps the rows
  * locked until it ends.

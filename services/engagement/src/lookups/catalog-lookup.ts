@@ -13,7 +13,18 @@ export interface CatalogLookup {
    * @throws ConnectError UNAVAILABLE when the catalog cannot answer.
    */
   getCategories(productId: string): Promise<readonly string[] | undefined>;
+  /**
+   * Looks many products up at once (for batches).
+   *
+   * @param productIds - the product ids (repeats allowed).
+   * @returns the categories of each product that exists; missing ids are absent.
+   * @throws ConnectError UNAVAILABLE when the catalog cannot answer.
+   */
+  getCategoriesMany(productIds: readonly string[]): Promise<Map<string, readonly string[]>>;
 }
+
+/** Most ids per `BatchGetProducts` call (the ProductService's limit). */
+const BATCH_GET_MAX = 1000;
 
 /** Options of {@link GrpcCatalogLookup}. */
 export interface GrpcCatalogLookupOptions {
@@ -29,6 +40,7 @@ export interface GrpcCatalogLookupOptions {
  * {@link CatalogLookup} over `ProductService.GetProduct`. Found products are cached in a bounded
  * LRU cache for a short time, so recording many events on the same products costs no catalog
  * round trip; misses (NOT_FOUND) are not cached, so a product created a moment ago is found.
+ * Batches use `ProductService.BatchGetProducts` for the ids not cached: one round trip per 1000 ids.
  */
 export class GrpcCatalogLookup implements CatalogLookup {
   private readonly cache: TtlLruCache<readonly string[]>;
@@ -60,5 +72,31 @@ export class GrpcCatalogLookup implements CatalogLookup {
       if (ConnectError.from(err).code === Code.NotFound) return undefined;
       throw dependencyError("product service", err);
     }
+  }
+
+  async getCategoriesMany(productIds: readonly string[]): Promise<Map<string, readonly string[]>> {
+    const found = new Map<string, readonly string[]>();
+    const missing = new Set<string>();
+    for (const id of productIds) {
+      if (found.has(id) || missing.has(id)) continue;
+      const cached = this.cache.get(id);
+      if (cached) found.set(id, cached);
+      else missing.add(id);
+    }
+    const ids = [...missing];
+    for (let start = 0; start < ids.length; start += BATCH_GET_MAX) {
+      let res;
+      try {
+        res = await this.client.batchGetProducts({ productIds: ids.slice(start, start + BATCH_GET_MAX) });
+      } catch (err) {
+        throw dependencyError("product service", err);
+      }
+      for (const product of res.products) {
+        const categories = Object.freeze([...product.categories]);
+        this.cache.set(product.productId, categories);
+        found.set(product.productId, categories);
+      }
+    }
+    return found;
   }
 }

@@ -12,7 +12,18 @@ export interface UserDirectory {
    * @throws ConnectError UNAVAILABLE when the user service cannot answer.
    */
   exists(userId: string): Promise<boolean>;
+  /**
+   * Tells which of many users exist (for batches).
+   *
+   * @param userIds - the user ids (repeats allowed).
+   * @returns the ids that exist.
+   * @throws ConnectError UNAVAILABLE when the user service cannot answer.
+   */
+  existing(userIds: readonly string[]): Promise<Set<string>>;
 }
+
+/** Most `GetUser` calls in flight for one {@link GrpcUserDirectory.existing} call. */
+const LOOKUP_CONCURRENCY = 16;
 
 /** Options of {@link GrpcUserDirectory}. */
 export interface GrpcUserDirectoryOptions {
@@ -27,6 +38,8 @@ export interface GrpcUserDirectoryOptions {
 /**
  * {@link UserDirectory} over `UserService.GetUser`. Users that exist are cached briefly (accounts are
  * never deleted through the API); NOT_FOUND is not cached, so a user registered a moment ago is found.
+ * Concurrent look-ups of the same id share one call; batches look the uncached ids up with at most
+ * 16 calls in flight.
  */
 export class GrpcUserDirectory implements UserDirectory {
   private readonly cache: TtlLruCache<true>;
@@ -46,8 +59,36 @@ export class GrpcUserDirectory implements UserDirectory {
     });
   }
 
+  private readonly inFlight = new Map<string, Promise<boolean>>();
+
   async exists(userId: string): Promise<boolean> {
     if (this.cache.get(userId)) return true;
+    const pending = this.inFlight.get(userId);
+    if (pending) return pending;
+    const lookup = this.lookUp(userId).finally(() => this.inFlight.delete(userId));
+    this.inFlight.set(userId, lookup);
+    return lookup;
+  }
+
+  async existing(userIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const queue: string[] = [];
+    for (const id of new Set(userIds)) {
+      if (this.cache.get(id)) found.add(id);
+      else queue.push(id);
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < queue.length) {
+        const id = queue[next++]!;
+        if (await this.exists(id)) found.add(id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, queue.length) }, worker));
+    return found;
+  }
+
+  private async lookUp(userId: string): Promise<boolean> {
     try {
       await this.client.getUser({ userId });
       this.cache.set(userId, true);

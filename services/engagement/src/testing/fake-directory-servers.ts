@@ -7,7 +7,7 @@ import { createLogger } from "../../../shared/src/logger.js";
 
 /**
  * Real in-process gRPC servers standing in for the product and user services in the engagement
- * tests: minimal `GetProduct` / `GetUser` implementations backed by Maps, served by the project's
+ * tests: minimal `GetProduct`, `BatchGetProducts` and `GetUser` implementations backed by Maps, served by the project's
  * grpc-js server on an ephemeral port, so the engagement service's gRPC clients are exercised for
  * real (network, codes, deadlines).
  */
@@ -20,8 +20,8 @@ export interface FakeDirectoryServers {
   readonly products: Map<string, string[]>;
   /** Existing user ids. */
   readonly users: Set<string>;
-  /** Calls received, per method (`getProduct`, `getUser`). */
-  readonly calls: { getProduct: number; getUser: number };
+  /** Calls received, per method (`getProduct`, `batchGetProducts`, `getUser`). */
+  readonly calls: { getProduct: number; batchGetProducts: number; getUser: number };
   /** Shuts both servers down. */
   close(): Promise<void>;
 }
@@ -40,7 +40,7 @@ export async function startFakeDirectoryServers(
   logger.level = "silent";
   const productMap = new Map(Object.entries(products));
   const userSet = new Set(users);
-  const calls = { getProduct: 0, getUser: 0 };
+  const calls = { getProduct: 0, batchGetProducts: 0, getUser: 0 };
   const productServer: GrpcServer = createGrpcServer({
     logger,
     services: [
@@ -50,6 +50,14 @@ export async function startFakeDirectoryServers(
           const categories = productMap.get(req.productId);
           if (!categories) throw new ConnectError(`product ${JSON.stringify(req.productId)} not found`, Code.NotFound);
           return { product: create(ProductSchema, { productId: req.productId, title: `P${req.productId}`, categories }) };
+        },
+        batchGetProducts(req) {
+          calls.batchGetProducts += 1;
+          const products = req.productIds.flatMap((productId) => {
+            const categories = productMap.get(productId);
+            return categories ? [create(ProductSchema, { productId, title: `P${productId}`, categories })] : [];
+          });
+          return { products };
         },
       }),
     ],
