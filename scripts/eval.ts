@@ -6,7 +6,7 @@
  * (ties count against the held-out item). Prints one aligned table; no server is needed.
  *
  * Usage: npm run eval -- [--models a,b,c] [--seed N] [--epochs N] [--users N] [--out FILE]
- *                        [--skip-coverage] [--markdown]
+ *                        [--trace-epochs] [--skip-coverage] [--markdown]
  * Data: MOVIELENS_DIR, else ../shared/data/ml-latest-small beside the checkout.
  * Exit status: 0 on success, 2 on a bad argument, 1 on any other failure.
  */
@@ -23,6 +23,7 @@ const USAGE = `usage: npm run eval -- [options]
   --epochs N         training epochs of iterative models (default: the model's own)
   --users N          evaluate a seeded sample of N users (models still train on all users)
   --out FILE         also write the results as JSON
+  --trace-epochs     log NeuMF's test HR@10/NDCG@10 after every epoch (monitoring only, slower)
   --skip-coverage    skip the full-catalog ranking behind coverage@10 (faster)
   --markdown         print the table as Markdown
   MOVIELENS_DIR      data directory (default ../shared/data/ml-latest-small beside the checkout)`;
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
         users: { type: "string" },
         out: { type: "string" },
         "skip-coverage": { type: "boolean", default: false },
+        "trace-epochs": { type: "boolean", default: false },
         markdown: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`[eval +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-  const report = await runEvaluation(dir, { seed, models, users, epochs, coverage: !args["skip-coverage"], log });
+  const report = await runEvaluation(dir, { seed, models, users, epochs, coverage: !args["skip-coverage"], traceEpochs: args["trace-epochs"], log });
   console.log(formatProtocol(report));
   console.log();
   console.log(formatResultsTable(report, args.markdown));

@@ -33,6 +33,8 @@ export interface ModelContext {
   readonly seed: number;
   /** Epochs for iterative models (their default when undefined). */
   readonly epochs?: number | undefined;
+  /** Log per-epoch test quality of iterative models (monitoring only; slower). */
+  readonly traceEpochs?: boolean | undefined;
   /** Receives progress lines. */
   readonly log: (line: string) => void;
   /** Another model of the run, trained once and shared (for blends). */

@@ -2,6 +2,7 @@ import { loadRecommendationConfig, recommenderSettings } from "../config.js";
 import { blendModel } from "./baselines/blend.js";
 import { contentModel } from "./baselines/content.js";
 import { itemKnnModel } from "./baselines/item-knn.js";
+import { neumfModel } from "./baselines/neumf.js";
 import { bayesianPopularityModel, popularityModel } from "./baselines/popularity.js";
 import type { ModelSpec } from "./model.js";
 
@@ -11,11 +12,11 @@ import type { ModelSpec } from "./model.js";
  * - `itemknn`: item-KNN, cosine over the binary matrix;
  * - `content`: the service's TF-IDF content score with the service's default profile settings
  *   (RECOMMEND_RECENT_POSITIVES, RECOMMEND_RECENCY_DECAY);
+ * - `neumf`: NeuMF of ncf/train.ts (default options, the run's seed, `--epochs`);
  * - `blend`: 0.6 × NeuMF + 0.4 × content, max-normalised over the candidates (DESIGN.md's relevance
  *   term, no trending); `blend-minmax`, `blend-rank`: the same with min–max or rank normalisation.
- * NeuMF entries are added by {@link allModels} when the trainer is present.
  */
-export function baselineModels(): ModelSpec[] {
+export function allModels(): ModelSpec[] {
   const settings = recommenderSettings(loadRecommendationConfig({}));
   const cf = settings.weights.collaborative;
   const content = settings.weights.content;
@@ -28,13 +29,10 @@ export function baselineModels(): ModelSpec[] {
     bayesianPopularityModel,
     itemKnnModel,
     contentModel({ maxPositives: settings.maxPositives, recencyDecay: settings.recencyDecay }),
+    neumfModel,
     blendModel({ name: "blend", label: `blend ${cf} NeuMF + ${content} content`, parts, normalization: "max" }),
     blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }),
     blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }),
   ];
 }
 
-/** Every model the evaluation can run. */
-export function allModels(): ModelSpec[] {
-  return baselineModels();
-}

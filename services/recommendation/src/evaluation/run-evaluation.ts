@@ -24,6 +24,8 @@ export interface EvaluationOptions {
   readonly k?: number;
   /** Measure catalog coverage (default true). */
   readonly coverage?: boolean;
+  /** Log per-epoch test quality of iterative models (monitoring only; default false). */
+  readonly traceEpochs?: boolean | undefined;
   /** Receives progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -56,6 +58,7 @@ export async function evaluateModels(
     catalog,
     seed: data.seed,
     epochs: options.epochs,
+    traceEpochs: options.traceEpochs,
     log,
     trained(name) {
       let pending = cache.get(name);
