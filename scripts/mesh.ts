@@ -6,6 +6,8 @@ import { isServing } from "./infra/grpc-health.js";
 import { claimPorts, runCommand, spawnManaged, waitUntilReady, type ManagedProcess } from "./infra/managed-process.js";
 import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
+import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
+import { DEV_JWT_SECRET } from "../services/shared/src/access-token.js";
 
 
 /** The four services of the mesh. */
@@ -189,6 +191,10 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     await infra.postgres.ensureDatabase(DATABASES.recommendation);
 
     const common: NodeJS.ProcessEnv = {
+      // Access control: the user and engagement services must share the JWT secret; every service
+      // knows the service token (the development defaults unless the environment sets them).
+      JWT_SECRET: DEV_JWT_SECRET,
+      SERVICE_TOKEN: DEV_SERVICE_TOKEN,
       ...process.env,
       ...options.serviceEnv,
       HOST: "127.0.0.1",

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { startMesh, TEST_SERVICE_PORTS } from "../scripts/mesh.js";
@@ -38,12 +39,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("testEnvironment", { env });
     return async () => {};
   }
+  // A fresh service token per run, so no suite can pass by relying on the development default.
+  const serviceToken = `test-service-token-${randomBytes(24).toString("hex")}`;
   const mesh = await startMesh({
     preset: testPorts,
     reset: true,
     servicePorts: TEST_SERVICE_PORTS,
     importProgress: "silent",
-    serviceEnv: { LOG_LEVEL: "info" },
+    serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: serviceToken },
   });
   const env: Record<string, string> = {
     RECSYS_TEST_PG_URL: mesh.infra.pgUrlFor("postgres"),
@@ -53,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     RECSYS_TEST_LOG_DIR: path.join(testPorts.dataDir, "logs"),
     RECSYS_TEST_MOVIELENS_DIR: mesh.imported.dir,
     RECSYS_TEST_KAFKA_TOPIC: "engagement-events",
+    RECSYS_TEST_SERVICE_TOKEN: serviceToken,
     ...Object.fromEntries(
       Object.entries(mesh.addresses).map(([name, address]) => [`RECSYS_TEST_${name.toUpperCase()}_ADDR`, address]),
     ),

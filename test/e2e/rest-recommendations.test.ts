@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { ratedMovieIds, rest, testMesh } from "../support/mesh.js";
+import { bearer, ratedMovieIds, rest, testMesh } from "../support/mesh.js";
 
 // Recommendations, similar products and trending end to end: Envoy → RecommendationService →
 // Product/User/Engagement services, and RecordEvent → outbox → Kafka → trending consumer → Redis.
@@ -86,7 +86,7 @@ describe("trending over REST", () => {
   async function click(productId: string, count: number): Promise<void> {
     const answers = await Promise.all(
       Array.from({ length: count }, (_, i) =>
-        rest("POST", "/v1/events", { userId: String(1 + (i % 20)), productId, type: "EVENT_TYPE_CLICK", eventId: `burst-${randomUUID()}` }),
+        rest("POST", "/v1/events", { userId: String(1 + (i % 20)), productId, type: "EVENT_TYPE_CLICK", eventId: `burst-${randomUUID()}` }, bearer()),
       ),
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { rest } from "../support/mesh.js";
+import { bearer, rest } from "../support/mesh.js";
 
 // Accounts and engagement events end to end through Envoy: UserService, EngagementService and the
-// ProductService look-ups behind RecordEvent, on the real PostgreSQL and Kafka.
+// ProductService look-ups behind RecordEvent, on the real PostgreSQL and Kafka. Events are posted
+// with the service token (trusted backend); access control itself is covered in rest-access-control.test.ts.
 
 describe("users and sessions over REST", () => {
   const username = `e2e_${randomUUID().slice(0, 8)}`;
@@ -55,11 +56,11 @@ describe("events over REST", () => {
   it("records an event, is idempotent on eventId and lists the user's history newest first", async () => {
     const eventId = `e2e-${randomUUID()}`;
     const body = { userId: "7", productId: "6", type: "EVENT_TYPE_LIKE", eventId };
-    const first = await rest<{ event: { eventId: string; type: string }; duplicate: boolean }>("POST", "/v1/events", body);
+    const first = await rest<{ event: { eventId: string; type: string }; duplicate: boolean }>("POST", "/v1/events", body, bearer());
     expect(first.status).toBe(200);
     expect(first.body.event.eventId).toBe(eventId);
     expect(first.body.duplicate).toBe(false);
-    const again = await rest<{ duplicate: boolean }>("POST", "/v1/events", body);
+    const again = await rest<{ duplicate: boolean }>("POST", "/v1/events", body, bearer());
     expect(again.status).toBe(200);
     expect(again.body.duplicate).toBe(true);
 
@@ -76,28 +77,28 @@ describe("events over REST", () => {
   });
 
   it("answers 404 for an unknown user or product and 400 for a bad type or rating", async () => {
-    const unknownUser = await rest<{ message: string }>("POST", "/v1/events", { userId: "no-such-user", productId: "1", type: "EVENT_TYPE_CLICK" });
+    const unknownUser = await rest<{ message: string }>("POST", "/v1/events", { userId: "no-such-user", productId: "1", type: "EVENT_TYPE_CLICK" }, bearer());
     expect(unknownUser.status).toBe(404);
-    const unknownProduct = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "99999999", type: "EVENT_TYPE_CLICK" });
+    const unknownProduct = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "99999999", type: "EVENT_TYPE_CLICK" }, bearer());
     expect(unknownProduct.status).toBe(404);
 
-    const badType = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_PURCHASE" });
+    const badType = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_PURCHASE" }, bearer());
     expect(badType.status).toBe(400);
     expect(badType.body.message).toContain("type");
-    const unspecified = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1" });
+    const unspecified = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1" }, bearer());
     expect(unspecified.status).toBe(400);
     expect(unspecified.body.message).toContain("type");
 
-    const badRating = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_RATE", value: 7 });
+    const badRating = await rest<{ message: string }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_RATE", value: 7 }, bearer());
     expect(badRating.status).toBe(400);
     expect(badRating.body.message).toContain("value");
   });
 
   it("writes nothing for a rejected event", async () => {
     const eventId = `e2e-rejected-${randomUUID()}`;
-    const rejected = await rest("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_RATE", value: 9, eventId });
+    const rejected = await rest("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_RATE", value: 9, eventId }, bearer());
     expect(rejected.status).toBe(400);
-    const accepted = await rest<{ duplicate: boolean }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_CLICK", eventId });
+    const accepted = await rest<{ duplicate: boolean }>("POST", "/v1/events", { userId: "1", productId: "1", type: "EVENT_TYPE_CLICK", eventId }, bearer());
     expect(accepted.status).toBe(200);
     expect(accepted.body.duplicate).toBe(false);
   });

@@ -52,11 +52,11 @@ export interface RestResponse<T = unknown> {
  *
  * @param method - HTTP method.
  * @param pathAndQuery - for example `/v1/products/1`.
- * @param body - JSON body for POST.
+ * @param body - JSON body for POST and PATCH.
  * @param headers - extra request headers.
  */
 export async function rest<T = Record<string, unknown>>(
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE",
   pathAndQuery: string,
   body?: unknown,
   headers: Record<string, string> = {},
@@ -75,6 +75,23 @@ export async function rest<T = Record<string, unknown>>(
     parsed = text;
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/**
+ * The test mesh's service token (`RECSYS_TEST_SERVICE_TOKEN`, set by test/global-setup.ts): it may
+ * act for any user.
+ *
+ * @throws Error when the run has no mesh.
+ */
+export function testServiceToken(): string {
+  const token = process.env.RECSYS_TEST_SERVICE_TOKEN;
+  if (!token) throw new Error("RECSYS_TEST_SERVICE_TOKEN is not set: end-to-end suites need the mesh that `npm test` starts");
+  return token;
+}
+
+/** `authorization: Bearer <token>` headers, by default with the test mesh's service token. */
+export function bearer(token: string = testServiceToken()): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
 }
 
 /**

@@ -1,0 +1,96 @@
+import { randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { bearer, rest } from "../support/mesh.js";
+
+// Access control end to end through Envoy, which forwards the `authorization` header to the
+// services as gRPC metadata: writes that act for a user need that user's access token (from
+// POST /v1/sessions) or the service token; another user's token is 403, none or a bad one 401.
+
+interface Account {
+  readonly userId: string;
+  readonly username: string;
+  readonly token: string;
+}
+
+async function signUp(): Promise<Account> {
+  const username = `acl_${randomUUID().slice(0, 8)}`;
+  const password = "a long enough password";
+  const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
+  expect(created.status).toBe(200);
+  const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
+  expect(session.status).toBe(200);
+  return { userId: created.body.user.userId, username, token: session.body.accessToken };
+}
+
+describe("access control over REST", () => {
+  let alice: Account;
+  let bob: Account;
+
+  beforeAll(async () => {
+    [alice, bob] = await Promise.all([signUp(), signUp()]);
+  });
+
+  const event = (userId: string, eventId = `acl-${randomUUID()}`) => ({ userId, productId: "1", type: "EVENT_TYPE_CLICK", eventId });
+
+  it("POST /v1/events: the user's own token is accepted", async () => {
+    const res = await rest<{ event: { userId: string }; duplicate: boolean }>("POST", "/v1/events", event(alice.userId), bearer(alice.token));
+    expect(res.status).toBe(200);
+    expect(res.body.event.userId).toBe(alice.userId);
+  });
+
+  it("POST /v1/events: another user's token is 403 and writes nothing", async () => {
+    const body = event(bob.userId);
+    const res = await rest<{ code: number; message: string }>("POST", "/v1/events", body, bearer(alice.token));
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ code: 7, message: "user_id: the access token is for another user", details: [] });
+    // The same event_id is still free: the rejected call stored nothing.
+    const later = await rest<{ duplicate: boolean }>("POST", "/v1/events", body, bearer(bob.token));
+    expect(later.status).toBe(200);
+    expect(later.body.duplicate).toBe(false);
+  });
+
+  it("POST /v1/events: no token or a bad one is 401", async () => {
+    const none = await rest<{ code: number; message: string }>("POST", "/v1/events", event(alice.userId));
+    expect(none.status).toBe(401);
+    expect(none.body.code).toBe(16);
+    expect(none.body.message).toMatch(/missing access token/);
+    for (const header of [`Bearer not.a.jwt`, `Bearer ${alice.token}x`, `Basic ${Buffer.from("a:b").toString("base64")}`, alice.token]) {
+      const bad = await rest<{ code: number }>("POST", "/v1/events", event(alice.userId), { authorization: header });
+      expect(bad.status, header).toBe(401);
+      expect(bad.body.code).toBe(16);
+    }
+  });
+
+  it("POST /v1/events: the service token may act for any user", async () => {
+    for (const account of [alice, bob]) {
+      const res = await rest("POST", "/v1/events", event(account.userId), bearer());
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it("POST /v1/events:batch: own events with own token, 403 when one event is another user's, 401 without a token", async () => {
+    const ok = await rest<{ acceptedCount: number; rejectedCount: number; results: Array<{ index: number; error?: { code: number; message: string } }> }>(
+      "POST",
+      "/v1/events:batch",
+      { events: [event(alice.userId), { ...event(alice.userId), type: "EVENT_TYPE_RATE", value: 11 }] },
+      bearer(alice.token),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body.acceptedCount).toBe(1);
+    expect(ok.body.rejectedCount).toBe(1);
+    expect(ok.body.results[1]?.index).toBe(1);
+    expect(ok.body.results[1]?.error?.code).toBe(3);
+    expect(ok.body.results[1]?.error?.message).toMatch(/^value: /);
+
+    const mixed = await rest<{ message: string }>("POST", "/v1/events:batch", { events: [event(alice.userId), event(bob.userId)] }, bearer(alice.token));
+    expect(mixed.status).toBe(403);
+    expect(mixed.body.message).toBe("events[1].user_id: the access token is for another user");
+    expect((await rest("POST", "/v1/events:batch", { events: [event(alice.userId)] })).status).toBe(401);
+    expect((await rest("POST", "/v1/events:batch", { events: [event(alice.userId), event(bob.userId)] }, bearer())).status).toBe(200);
+  });
+
+  it("reads of recommendations and events stay open", async () => {
+    expect((await rest("GET", `/v1/users/${alice.userId}/recommendations?limit=3`)).status).toBe(200);
+    expect((await rest("GET", `/v1/users/${alice.userId}/events`)).status).toBe(200);
+  });
+});
