@@ -89,6 +89,26 @@ describe("access control over REST", () => {
     expect((await rest("POST", "/v1/events:batch", { events: [event(alice.userId), event(bob.userId)] }, bearer())).status).toBe(200);
   });
 
+  it("PATCH /v1/users/{userId}: only the account itself (or the service token) may change it", async () => {
+    const own = await rest<{ user: { email: string } }>("PATCH", `/v1/users/${alice.userId}`, { email: "alice@new.example.com" }, bearer(alice.token));
+    expect(own.status).toBe(200);
+    expect(own.body.user.email).toBe("alice@new.example.com");
+    const other = await rest<{ code: number }>("PATCH", `/v1/users/${alice.userId}`, { email: "bob-was-here@example.com" }, bearer(bob.token));
+    expect(other.status).toBe(403);
+    expect(other.body.code).toBe(7);
+    expect((await rest("PATCH", `/v1/users/${alice.userId}`, { email: "anon@example.com" })).status).toBe(401);
+    expect((await rest("PATCH", `/v1/users/${alice.userId}`, { email: "anon@example.com" }, bearer("x.y.z"))).status).toBe(401);
+    const invalid = await rest<{ message: string }>("PATCH", `/v1/users/${alice.userId}`, { password: "short" }, bearer(alice.token));
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.message).toMatch(/^password: /);
+    expect((await rest<{ user: { email: string } }>("GET", `/v1/users/${alice.userId}`)).body.user.email).toBe("alice@new.example.com");
+
+    const changed = await rest("PATCH", `/v1/users/${bob.userId}`, { password: "bob's new password" }, bearer());
+    expect(changed.status).toBe(200);
+    expect((await rest("POST", "/v1/sessions", { username: bob.username, password: "a long enough password" })).status).toBe(401);
+    expect((await rest("POST", "/v1/sessions", { username: bob.username, password: "bob's new password" })).status).toBe(200);
+  });
+
   it("reads of recommendations and events stay open", async () => {
     expect((await rest("GET", `/v1/users/${alice.userId}/recommendations?limit=3`)).status).toBe(200);
     expect((await rest("GET", `/v1/users/${alice.userId}/events`)).status).toBe(200);

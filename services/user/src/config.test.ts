@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadUserConfig } from "./config.js";
+import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "./tokens.js";
 
 describe("loadUserConfig", () => {
@@ -11,6 +12,7 @@ describe("loadUserConfig", () => {
       DATABASE_POOL_MAX: 10,
       JWT_SECRET: DEV_JWT_SECRET,
       JWT_TTL_SECONDS: 3600,
+      SERVICE_TOKEN: DEV_SERVICE_TOKEN,
     });
     expect(DEV_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
   });
@@ -18,6 +20,7 @@ describe("loadUserConfig", () => {
   it("fails fast naming a short JWT_SECRET and a bad TTL", () => {
     expect(() => loadUserConfig({ JWT_SECRET: "too-short" })).toThrow(/JWT_SECRET: must be at least 32 characters/);
     expect(() => loadUserConfig({ JWT_TTL_SECONDS: "abc" })).toThrow(/JWT_TTL_SECONDS/);
+    expect(() => loadUserConfig({ SERVICE_TOKEN: "short" })).toThrow(/SERVICE_TOKEN: must be at least 32 characters/);
     expect(loadUserConfig({ JWT_TTL_SECONDS: "900", PORT: "0" })).toMatchObject({ JWT_TTL_SECONDS: 900, PORT: 0 });
   });
 });

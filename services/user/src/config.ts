@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
+import { DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
 import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "./tokens.js";
 
 /**
@@ -11,6 +12,8 @@ import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "./tokens.js";
  * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default {@link DEV_JWT_SECRET},
  *   with a warning at start);
  * - `JWT_TTL_SECONDS`: access token lifetime in seconds, 60 to 604800 (default 3600);
+ * - `SERVICE_TOKEN`: the internal callers' token, at least 32 characters, which may update any
+ *   account (default `DEV_SERVICE_TOKEN`, with a warning at start);
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const userConfigSchema = z.object({
@@ -20,6 +23,10 @@ export const userConfigSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   JWT_SECRET: z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).default(DEV_JWT_SECRET),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
+  SERVICE_TOKEN: z
+    .string()
+    .min(MIN_SERVICE_TOKEN_LENGTH, `must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`)
+    .default(DEV_SERVICE_TOKEN),
 });
 
 /** The validated UserService configuration. */

@@ -3,6 +3,7 @@
  * secret is in use), creates the users database if missing, applies migrations, serves gRPC, and
  * on SIGTERM/SIGINT drains calls then closes the pool.
  */
+import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
@@ -19,6 +20,7 @@ runMain(logger, async () => {
   if (config.JWT_SECRET === DEV_JWT_SECRET) {
     logger.warn("JWT_SECRET is not set: signing access tokens with the built-in development secret");
   }
+  if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
   const database = new URL(config.DATABASE_URL).pathname.slice(1);
   await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
   await migrate(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger);
@@ -26,6 +28,7 @@ runMain(logger, async () => {
   const server = build({
     repository: new UserRepository(pool),
     jwtSecret: config.JWT_SECRET,
+    serviceToken: config.SERVICE_TOKEN,
     tokenTtlSeconds: config.JWT_TTL_SECONDS,
     logger,
   });

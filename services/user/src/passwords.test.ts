@@ -1,3 +1,4 @@
+import { scryptSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SCRYPT_PARAMS, hashPassword, verifyDummyPassword, verifyPassword } from "./passwords.js";
 
@@ -35,6 +36,13 @@ describe("scrypt password hashing", () => {
     for (const encoded of ["", "bcrypt$x", `scrypt$1000$8$1$${salt}$${hash}`, `scrypt$${2 ** 30}$8$1$${salt}$${hash}`, `scrypt$1024$8$1$$${hash}`, `scrypt$1024$0$1$${salt}$${hash}`]) {
       expect(await verifyPassword("password1", encoded)).toBe(false);
     }
+  });
+
+  it("is memory-hard: the default cost needs 128·N·r = 32 MiB per hash", () => {
+    const { N, r, p } = DEFAULT_SCRYPT_PARAMS;
+    expect(128 * N * r).toBe(32 * 1024 * 1024);
+    // Node's scrypt refuses to run the default cost within 16 MiB of memory.
+    expect(() => scryptSync("password", "salt-salt-salt-1", 32, { N, r, p, maxmem: 16 * 1024 * 1024 })).toThrow(/memory/i);
   });
 
   it("spends a real verification on the dummy path and always fails", async () => {

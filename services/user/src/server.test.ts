@@ -12,6 +12,7 @@ import { build } from "./server.js";
 import { verifyAccessToken } from "./tokens.js";
 
 const SECRET = "user-server-test-secret-0123456789abcdef";
+const SERVICE_TOKEN = "user-server-test-service-token-0123456789";
 
 describe("UserService over gRPC (real server, port 0)", () => {
   let db: TestDatabase;
@@ -22,7 +23,7 @@ describe("UserService over gRPC (real server, port 0)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("user_srv", USER_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    server = build({ repository: new UserRepository(pool), jwtSecret: SECRET, tokenTtlSeconds: 600, logger: pino({ level: "silent" }) });
+    server = build({ repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 600, logger: pino({ level: "silent" }) });
     address = `127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
   });
   afterAll(async () => {
@@ -52,5 +53,18 @@ describe("UserService over gRPC (real server, port 0)", () => {
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toMatch(/^username: /);
     expect((await code(client.getUser({ userId: "nope" }))).code).toBe(Code.NotFound);
+  });
+
+  it("UpdateUser reads the access token from the authorization metadata", async () => {
+    const client = createServiceClient(UserService, address);
+    const created = await client.createUser({ username: "patcher", email: "p@example.com", password: "patch-password" });
+    const userId = created.user?.userId ?? "";
+    const { accessToken } = await client.createSession({ username: "patcher", password: "patch-password" });
+    const code = async (p: Promise<unknown>) => ConnectError.from(await p.then(() => new Error("succeeded"), (e: unknown) => e));
+    expect((await code(client.updateUser({ userId, email: "new@example.com" }))).code).toBe(Code.Unauthenticated);
+    const updated = await client.updateUser({ userId, email: "new@example.com" }, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(updated.user?.email).toBe("new@example.com");
+    const viaService = await client.updateUser({ userId, email: "svc@example.com" }, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
+    expect(viaService.user?.email).toBe("svc@example.com");
   });
 });

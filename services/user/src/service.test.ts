@@ -8,6 +8,7 @@ import {
   CreateUserRequestSchema,
   GetUserRequestSchema,
   GetUserResponseSchema,
+  UpdateUserResponseSchema,
   UserService,
 } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
@@ -18,6 +19,7 @@ import { INVALID_CREDENTIALS, UserServiceImpl } from "./service.js";
 import { verifyAccessToken } from "./tokens.js";
 
 const SECRET = "user-service-test-secret-0123456789abcdef";
+const SERVICE_TOKEN = "user-service-test-service-token-0123456789";
 
 async function failure(call: Promise<unknown>): Promise<ConnectError> {
   const err = await call.then(
@@ -43,7 +45,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("user_svc", USER_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    service = new UserServiceImpl({ repository: new UserRepository(pool), jwtSecret: SECRET, tokenTtlSeconds: 3600 });
+    service = new UserServiceImpl({ repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 3600 });
   });
   beforeEach(async () => {
     await pool.query("DELETE FROM users");
@@ -184,6 +186,79 @@ describe("UserServiceImpl (PostgreSQL)", () => {
       const bad = await failure(service.getUser(create(GetUserRequestSchema, { userId: "" })));
       expect(bad.code).toBe(Code.InvalidArgument);
       expect(bad.rawMessage).toBe("user_id: is required");
+    });
+  });
+
+  describe("UpdateUser", () => {
+    const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    const client = () => createClient(UserService, createRouterTransport(routes(service)));
+
+    async function account(username: string, password = `${username}-password`): Promise<{ userId: string; token: string }> {
+      const created = await service.createUser(newUser(username, `${username}@example.com`, password));
+      const signedIn = await service.createSession(session(username, password));
+      return { userId: created.user!.userId, token: signedIn.accessToken };
+    }
+
+    const stored = async (userId: string) =>
+      (await pool.query<{ email: string; password_hash: string }>("SELECT email, password_hash FROM users WHERE user_id = $1", [userId])).rows[0];
+
+    it("changes the email, the password or both with the account's own token", async () => {
+      const jane = await account("jane");
+      const before = await stored(jane.userId);
+      const emailOnly = await client().updateUser({ userId: jane.userId, email: "jane@new.example.com" }, auth(jane.token));
+      expect(emailOnly.user).toMatchObject({ userId: jane.userId, username: "jane", email: "jane@new.example.com" });
+      expect((await stored(jane.userId))?.password_hash).toBe(before?.password_hash);
+
+      await client().updateUser({ userId: jane.userId, password: "a brand new password" }, auth(jane.token));
+      expect((await stored(jane.userId))?.email).toBe("jane@new.example.com");
+      expect((await failure(service.createSession(session("jane", "jane-password")))).code).toBe(Code.Unauthenticated);
+      expect((await service.createSession(session("jane", "a brand new password"))).user?.userId).toBe(jane.userId);
+
+      const both = await client().updateUser({ userId: jane.userId, email: "j@x.example.com", password: "third password!" }, auth(jane.token));
+      expect(both.user?.email).toBe("j@x.example.com");
+      expect((await service.createSession(session("jane", "third password!"))).user?.userId).toBe(jane.userId);
+
+      const nothing = await client().updateUser({ userId: jane.userId }, auth(jane.token));
+      expect(nothing.user?.email).toBe("j@x.example.com");
+      expect(toJsonString(UpdateUserResponseSchema, both)).not.toMatch(/scrypt|hash|third password/);
+    });
+
+    it("allows only the account itself or the service token", async () => {
+      const kate = await account("kate");
+      const liam = await account("liam");
+      const missing = await failure(client().updateUser({ userId: kate.userId, email: "x@example.com" }));
+      expect(missing.code).toBe(Code.Unauthenticated);
+      const bad = await failure(client().updateUser({ userId: kate.userId, email: "x@example.com" }, auth("bad.token.here")));
+      expect(bad.code).toBe(Code.Unauthenticated);
+      const other = await failure(client().updateUser({ userId: kate.userId, email: "x@example.com" }, auth(liam.token)));
+      expect(other.code).toBe(Code.PermissionDenied);
+      expect(other.rawMessage).toBe("user_id: the access token is for another user");
+      expect((await stored(kate.userId))?.email).toBe("kate@example.com");
+      const viaService = await client().updateUser({ userId: kate.userId, email: "kate@svc.example.com" }, auth(SERVICE_TOKEN));
+      expect(viaService.user?.email).toBe("kate@svc.example.com");
+      const ghost = await failure(client().updateUser({ userId: "no-such-user", email: "g@example.com" }, auth(SERVICE_TOKEN)));
+      expect(ghost.code).toBe(Code.NotFound);
+    });
+
+    it("validates like CreateUser, naming the field, and writes nothing for a rejected request", async () => {
+      const mona = await account("mona");
+      const before = await stored(mona.userId);
+      const cases: Array<[{ email?: string; password?: string }, string]> = [
+        [{ email: "" }, "email"],
+        [{ email: "not-an-address" }, "email"],
+        [{ email: `${"m".repeat(250)}@example.com` }, "email"],
+        [{ password: "short" }, "password"],
+        [{ password: "p".repeat(129) }, "password"],
+        [{ email: "fine@example.com", password: "short" }, "password"],
+      ];
+      for (const [change, field] of cases) {
+        const err = await failure(client().updateUser({ userId: mona.userId, ...change }, auth(mona.token)));
+        expect(err.code, JSON.stringify(change)).toBe(Code.InvalidArgument);
+        expect(err.rawMessage.startsWith(`${field}: `), err.rawMessage).toBe(true);
+      }
+      expect(await stored(mona.userId)).toEqual(before);
+      const badId = await failure(client().updateUser({ userId: "", email: "m@example.com" }, auth(SERVICE_TOKEN)));
+      expect(badId.rawMessage).toBe("user_id: is required");
     });
   });
 

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
   CreateSessionResponseSchema,
   CreateUserResponseSchema,
   GetUserResponseSchema,
+  UpdateUserResponseSchema,
   UserSchema,
   type CreateSessionRequest,
   type CreateSessionResponse,
@@ -13,9 +14,12 @@ import {
   type CreateUserResponse,
   type GetUserRequest,
   type GetUserResponse,
+  type UpdateUserRequest,
+  type UpdateUserResponse,
   type User,
   type UserService,
 } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { requireId } from "../../shared/src/validation.js";
 import type { UserRecord, UserRepository } from "./data/user-repository.js";
@@ -44,6 +48,8 @@ export interface UserServiceDeps {
   readonly repository: UserRepository;
   /** HS256 secret for access tokens (≥ 32 characters). */
   readonly jwtSecret: string;
+  /** The service token of internal callers (≥ 32 characters), which may act for any account. */
+  readonly serviceToken: string;
   /** Access token lifetime, in seconds. */
   readonly tokenTtlSeconds: number;
   /** scrypt cost for new hashes (default: passwords.ts' DEFAULT_SCRYPT_PARAMS). */
@@ -55,11 +61,20 @@ export interface UserServiceDeps {
  * (recsys.user.v1). Password hashes never leave this class's repository calls.
  *
  * Errors: INVALID_ARGUMENT naming the field; ALREADY_EXISTS for a taken username; UNAUTHENTICATED
- * "invalid username or password" for any failed sign-in; NOT_FOUND for an unknown user.
+ * "invalid username or password" for any failed sign-in; NOT_FOUND for an unknown user;
+ * UNAUTHENTICATED / PERMISSION_DENIED for UpdateUser without the account's own access token (or the
+ * service token).
  */
 export class UserServiceImpl implements ServiceImpl<typeof UserService> {
-  /** @param deps - repository, token settings and hash cost. */
-  constructor(private readonly deps: UserServiceDeps) {}
+  private readonly access: AccessControl;
+
+  /**
+   * @param deps - repository, token settings and hash cost.
+   * @throws Error when the JWT secret or the service token is shorter than 32 characters.
+   */
+  constructor(private readonly deps: UserServiceDeps) {
+    this.access = new AccessControl({ jwtSecret: deps.jwtSecret, serviceToken: deps.serviceToken });
+  }
 
   /**
    * Registers an account: validates every field first (nothing is written for a rejected request),
@@ -109,15 +124,37 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
   }
 
   /**
+   * Changes an account's email and/or password (proto3 optional fields: an unset field keeps its
+   * value; neither set returns the account unchanged). Only the account itself may do so (its access
+   * token, `authorization: Bearer <jwt>`), or an internal caller with the service token. Checks
+   * credentials first, then validates every given field with CreateUser's rules (nothing is written
+   * for a rejected request), hashes a new password with scrypt, and updates in one statement.
+   * Access tokens issued before a password change stay valid until they expire.
+   *
+   * @throws ConnectError UNAUTHENTICATED without a valid token; PERMISSION_DENIED "user_id: the access
+   *   token is for another user"; INVALID_ARGUMENT naming `user_id`, `email` or `password`; NOT_FOUND.
+   */
+  async updateUser(request: UpdateUserRequest, context: HandlerContext): Promise<UpdateUserResponse> {
+    await this.access.requireUser(context.requestHeader, request.userId);
+    const userId = requireId("user_id", request.userId);
+    const email = request.email === undefined ? undefined : validateEmail(request.email);
+    const password = request.password === undefined ? undefined : validatePassword(request.password);
+    let user: UserRecord | undefined;
+    if (email === undefined && password === undefined) {
+      user = await this.deps.repository.get(userId);
+    } else {
+      const passwordHash = password === undefined ? undefined : await hashPassword(password, this.deps.scryptParams);
+      user = await this.deps.repository.update(userId, { email, passwordHash });
+    }
+    if (!user) throw notFound("user", userId);
+    return create(UpdateUserResponseSchema, { user: toUser(user) });
+  }
+
+  /**
    * Returns one account, without its password hash.
    *
    * @throws ConnectError INVALID_ARGUMENT naming `user_id`; NOT_FOUND.
    */
-  /** updateUser arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
-  updateUser(): never {
-    throw new ConnectError("updateUser is not implemented yet", Code.Unimplemented);
-  }
-
   async getUser(request: GetUserRequest): Promise<GetUserResponse> {
     const id = requireId("user_id", request.userId);
     const user = await this.deps.repository.get(id);

@@ -66,6 +66,25 @@ export class UserRepository {
   }
 
   /**
+   * Changes an account's email and/or password hash in one statement; fields given as undefined keep
+   * their value.
+   *
+   * @param userId - the account.
+   * @param changes - the new email and/or the new scrypt hash string.
+   * @returns the account after the change, or undefined when no account has the id.
+   */
+  async update(userId: string, changes: { readonly email?: string; readonly passwordHash?: string }): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>(
+      `UPDATE users
+          SET email = COALESCE($2, email), password_hash = COALESCE($3, password_hash)
+        WHERE user_id = $1
+        RETURNING ${PUBLIC_COLUMNS}`,
+      [userId, changes.email ?? null, changes.passwordHash ?? null],
+    );
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
    * Reads an account by id.
    *
    * @param userId - the id.
