@@ -81,6 +81,11 @@ describe("renderEnvoyConfig", () => {
 });
 
 describe("kafkaServerProperties", () => {
+  it("keeps the log without time or size limit, so the trending statistics can be rebuilt by replay", () => {
+    const text = kafkaServerProperties({ port: 59092, controllerPort: 59093, logDir: "/data/kafka" });
+    expect(text.split("\n")).toEqual(expect.arrayContaining(["log.retention.ms=-1", "log.retention.bytes=-1"]));
+  });
+
   it("describes one combined KRaft node on 127.0.0.1 with replication factor 1 and no auto-created topics", () => {
     const text = kafkaServerProperties({ port: 59092, controllerPort: 59093, logDir: "/data/kafka" });
     const props = Object.fromEntries(

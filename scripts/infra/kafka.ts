@@ -45,7 +45,8 @@ export interface KafkaHandle {
  * The broker configuration: one KRaft node acting as broker and controller, listening on 127.0.0.1
  * only, with replication factors of 1 and topic auto-creation off. The internal offsets and
  * transaction topics get one partition (instead of 50) so that the first consumer group forms in
- * well under a second; `group.initial.rebalance.delay.ms=0` removes the 3 s join delay.
+ * well under a second; `group.initial.rebalance.delay.ms=0` removes the 3 s join delay. Logs are
+ * retained without time or size limit, so statistics derived from them can be rebuilt by replay.
  */
 export function kafkaServerProperties(options: { port: number; controllerPort: number; logDir: string }): string {
   const settings: Record<string, string | number> = {
@@ -66,6 +67,11 @@ export function kafkaServerProperties(options: { port: number; controllerPort: n
     "transaction.state.log.min.isr": 1,
     "transaction.state.log.num.partitions": 1,
     "group.initial.rebalance.delay.ms": 0,
+    // The trending statistics in Redis are rebuilt by replaying the retained log when Redis loses
+    // them (see services/recommendation/src/consumers/state-loss-replay.ts), so the log is kept
+    // whole: no time limit (the default is 7 days) and no size limit.
+    "log.retention.ms": -1,
+    "log.retention.bytes": -1,
   };
   return (
     "# Written by scripts/infra/kafka.ts at every start; edits are lost.\n" +

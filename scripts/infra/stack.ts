@@ -78,9 +78,25 @@ export interface Infra {
    * The database is not created: see {@link PostgresHandle.ensureDatabase}.
    */
   pgUrlFor(database: string): string;
+  /**
+   * Stops one server while the rest keep running (fault tests, benchmarks): PostgreSQL and Kafka keep
+   * their data directories, Redis (which persists nothing) loses its data. A no-op when it is stopped.
+   */
+  stopServer(name: RestartableServer): Promise<void>;
+  /**
+   * Starts again a server stopped by {@link Infra.stopServer}, on the same port and data directory
+   * (never reset; Redis comes back empty), and waits until it is ready; its handle property then
+   * names the new process. A no-op when it runs.
+   *
+   * @throws as the server's start function does (for example PortInUseError).
+   */
+  startServer(name: RestartableServer): Promise<void>;
   /** Stops Envoy, then PostgreSQL, Redis and Kafka in parallel; resolves when all have exited. */
   stop(): Promise<void>;
 }
+
+/** The servers of the stack that {@link Infra.stopServer} and {@link Infra.startServer} handle. */
+export type RestartableServer = "postgres" | "redis" | "kafka";
 
 /** Anything {@link startInfra} starts. */
 interface Stoppable {
@@ -119,10 +135,17 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
   const logFile = (name: string): string => path.join(dataDir, "logs", `${name}.log`);
   const reset = options.reset ?? false;
   const envoyOptions = options.envoy;
+  const starters = {
+    postgres: (reset: boolean) =>
+      startPostgres({ dataDir, port: ports.postgres, logFile: logFile("postgres"), unsafeFast: options.unsafeFast, reset }),
+    redis: (reset: boolean) => startRedis({ dataDir, port: ports.redis, logFile: logFile("redis"), reset }),
+    kafka: (reset: boolean) =>
+      startKafka({ dataDir, port: ports.kafka, controllerPort: ports.kafkaController, logFile: logFile("kafka"), reset }),
+  };
   const starting = [
-    startPostgres({ dataDir, port: ports.postgres, logFile: logFile("postgres"), unsafeFast: options.unsafeFast, reset }),
-    startRedis({ dataDir, port: ports.redis, logFile: logFile("redis"), reset }),
-    startKafka({ dataDir, port: ports.kafka, controllerPort: ports.kafkaController, logFile: logFile("kafka"), reset }),
+    starters.postgres(reset),
+    starters.redis(reset),
+    starters.kafka(reset),
     envoyOptions === undefined
       ? Promise.resolve(undefined)
       : startEnvoy({
@@ -136,18 +159,37 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
   await settleAll(starting);
   // All fulfilled now: this only collects the values, with their types.
   const [postgres, redis, kafka, envoy] = await Promise.all(starting);
+  const current: { postgres: PostgresHandle; redis: RedisHandle; kafka: KafkaHandle } = { postgres, redis, kafka };
+  const stopped = new Set<RestartableServer>();
   return {
     options,
-    postgres,
-    redis,
-    kafka,
+    get postgres() {
+      return current.postgres;
+    },
+    get redis() {
+      return current.redis;
+    },
+    get kafka() {
+      return current.kafka;
+    },
     envoy,
     redisUrl: redis.url,
     kafkaBrokers: kafka.brokers,
     pgUrlFor: (database) => postgres.urlFor(database),
+    async stopServer(name) {
+      if (stopped.has(name)) return;
+      stopped.add(name);
+      await current[name].stop();
+    },
+    async startServer(name) {
+      if (!stopped.has(name)) return;
+      const handle = await starters[name](false);
+      (current as Record<RestartableServer, unknown>)[name] = handle;
+      stopped.delete(name);
+    },
     async stop(): Promise<void> {
       await envoy?.stop();
-      await Promise.allSettled([postgres.stop(), redis.stop(), kafka.stop()]);
+      await Promise.allSettled([current.postgres.stop(), current.redis.stop(), current.kafka.stop()]);
     },
   };
 }
