@@ -1,7 +1,7 @@
 /**
  * Trending consumer process entry point: reads the configuration, connects Redis and Kafka, and runs
  * the `recsys-trending` consumer group member that applies engagement events to the trending
- * statistics; on SIGTERM/SIGINT it leaves the group (uncommitted events are redelivered to the next
+ * statistics (rebuilding them from the retained log when Redis lost them, see state-loss-replay.ts); on SIGTERM/SIGINT it leaves the group (uncommitted events are redelivered to the next
  * member), then closes Redis.
  *
  * Redis client settings (see `connectTrendingRedis`): no offline queue and one retry per command,
@@ -14,6 +14,8 @@ import { runMain } from "../../../shared/src/lifecycle.js";
 import { createLogger } from "../../../shared/src/logger.js";
 import { connectTrendingStore } from "../trending/connect-trending-store.js";
 import { loadConsumerConfig } from "./consumer-config.js";
+import { RedisCoverageMarkers } from "../trending/coverage-markers.js";
+import { kafkaLogBounds, StateLossReplay } from "./state-loss-replay.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
 import { waitForTopic } from "./wait-for-topic.js";
 
@@ -27,16 +29,30 @@ runMain(logger, async () => {
     brokers: config.KAFKA_BROKERS,
     logCreator: kafkaLogCreator(logger),
   });
-  const consumer = new TrendingConsumer(
-    createTrendingKafkaConsumer(kafka, { groupId: config.KAFKA_GROUP_ID, maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS }),
-    trending.store,
+  const kafkaConsumer = createTrendingKafkaConsumer(kafka, {
+    groupId: config.KAFKA_GROUP_ID,
+    maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+  });
+  const logBounds = kafkaLogBounds(kafka);
+  const replay = new StateLossReplay({
+    consumer: kafkaConsumer,
+    topic: config.KAFKA_TOPIC,
+    markers: new RedisCoverageMarkers(trending.redis, config.TRENDING_KEY_PREFIX),
+    logBounds: logBounds.bounds,
     logger,
-    { topic: config.KAFKA_TOPIC, chunkSize: config.TRENDING_APPLY_CHUNK },
-  );
+    checkIntervalMs: config.TRENDING_COVERAGE_CHECK_MS,
+  });
+  const consumer = new TrendingConsumer(kafkaConsumer, trending.store, logger, {
+    topic: config.KAFKA_TOPIC,
+    chunkSize: config.TRENDING_APPLY_CHUNK,
+    replay,
+  });
   try {
     await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
     await consumer.start();
   } catch (err) {
+    await logBounds.close();
     await trending.close();
     throw err;
   }
@@ -46,6 +62,7 @@ runMain(logger, async () => {
   );
   return async () => {
     await consumer.stop();
+    await logBounds.close();
     await trending.close();
   };
 });

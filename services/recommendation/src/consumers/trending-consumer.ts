@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import type { TrendingEvent, TrendingStore } from "../trending/trending-store.js";
 import { decodeEngagementEvent } from "./decode-engagement-event.js";
+import type { StateLossReplay } from "./state-loss-replay.js";
 
 /** Options of {@link createTrendingKafkaConsumer}. */
 export interface TrendingKafkaConsumerOptions {
@@ -9,12 +10,21 @@ export interface TrendingKafkaConsumerOptions {
   readonly groupId?: string;
   /** Longest time the broker holds a fetch with no new data, in ms (default 100: low latency). */
   readonly maxWaitTimeInMs?: number;
+  /**
+   * Session timeout, in ms (default 10000): how long the group waits for a member that stopped
+   * heartbeating (a killed process) before giving its partitions to the others or to its restarted
+   * self, so it bounds how long trending stalls after a crash. kafkajs' default is 30000.
+   */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval, in ms (default 1000; at most a third of the session timeout). */
+  readonly heartbeatIntervalMs?: number;
 }
 
 /**
  * Creates the kafkajs consumer of the trending consumer group, tuned for latency: the broker answers
  * a fetch as soon as one byte is available (`minBytes` 1) or after `maxWaitTimeInMs` (100 ms), so an
- * event reaches Redis within a few ms of its publication.
+ * event reaches Redis within a few ms of its publication; and for recovery, with a 10 s session
+ * timeout and 1 s heartbeats, so a killed member's partitions move on within about 10 s.
  *
  * @param kafka - the kafkajs client.
  * @param options - group id and fetch wait.
@@ -24,6 +34,8 @@ export function createTrendingKafkaConsumer(kafka: Kafka, options: TrendingKafka
     groupId: options.groupId ?? "recsys-trending",
     maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
     minBytes: 1,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
     allowAutoTopicCreation: false,
   });
 }
@@ -40,6 +52,11 @@ export interface TrendingConsumerOptions {
   readonly initialBackoffMs?: number;
   /** Longest wait between store retries, in ms (default 5000). */
   readonly maxBackoffMs?: number;
+  /**
+   * Rebuilds the statistics from the retained log when the store loses them (see
+   * {@link StateLossReplay}); built on the same kafkajs consumer. Omit to never replay.
+   */
+  readonly replay?: StateLossReplay;
 }
 
 /** Counters of a {@link TrendingConsumer} since it started. */
@@ -70,6 +87,9 @@ export interface TrendingConsumerMetrics {
  * the partition) until it succeeds; nothing is committed in between, so no event is lost, and
  * re-applying is harmless because the store deduplicates by event_id. One warning is logged when an
  * outage starts and one line when it ends.
+ *
+ * With a {@link StateLossReplay}, a store that lost its state (Redis restarted empty) is noticed
+ * after the chunk's writes and before its commit, and rebuilt by replaying the retained log.
  */
 export class TrendingConsumer {
   private readonly chunkSize: number;
@@ -110,6 +130,14 @@ export class TrendingConsumer {
         "trending consumer crashed" + (e.payload.restart ? "; kafkajs restarts it" : ""),
       );
     });
+    const replay = this.options.replay;
+    if (replay) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+        replay.setAssignment(e.payload.memberAssignment[this.options.topic] ?? []);
+      });
+      replay.onSeek(() => this.wake?.());
+      replay.start();
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({
@@ -123,6 +151,7 @@ export class TrendingConsumer {
   /** Stops: a store retry in progress is abandoned (its offsets stay uncommitted), then the consumer leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.options.replay?.stop();
     this.wake?.();
     await this.consumer.disconnect();
   }
@@ -135,6 +164,7 @@ export class TrendingConsumer {
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } = payload;
     const messages = batch.messages;
+    if (this.options.replay && (await this.options.replay.beforeBatch(batch.partition, isStale())) === "skip") return;
     for (let start = 0; start < messages.length; start += this.chunkSize) {
       const chunk = messages.slice(start, start + this.chunkSize);
       const events: TrendingEvent[] = [];
@@ -151,7 +181,7 @@ export class TrendingConsumer {
         }
       }
       if (events.length > 0) {
-        const done = await this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale());
+        const done = await this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale(), batch.partition);
         if (!done) return; // stopping or reassigned: leave the rest uncommitted, it is redelivered
       }
       resolveOffset(chunk[chunk.length - 1]!.offset);
@@ -164,8 +194,8 @@ export class TrendingConsumer {
   /**
    * Applies events until it works.
    *
-   * @returns true when applied; false when the consumer stops or the partition's position moved
-   *   (seek) first.
+   * @returns true when applied; false when the consumer stops, the partition's position moved
+   *   (seek) first, or the store turned out to have lost its state (a replay was started).
    * @throws the heartbeat's error when the group is rebalancing: kafkajs then rejoins and the
    *   partition's next owner starts from the last committed offset.
    */
@@ -174,6 +204,7 @@ export class TrendingConsumer {
     heartbeat: () => Promise<void>,
     pause: () => () => void,
     alive: () => boolean,
+    partition: number,
   ): Promise<boolean> {
     let resume: (() => void) | undefined;
     try {
@@ -183,6 +214,8 @@ export class TrendingConsumer {
           const applied = await this.store.applyBatch(events);
           this.counters.applied += applied;
           this.counters.duplicates += events.length - applied;
+          // After the writes, on the same connection: an empty Redis is noticed before any commit.
+          if (this.options.replay && !(await this.options.replay.verify(partition))) return false;
           if (this.outageStartedAt !== undefined) {
             this.logger.info(
               { outageMs: Date.now() - this.outageStartedAt, failedAttempts: this.outageFailures },
