@@ -22,12 +22,31 @@ export interface RedisTrendingStoreOptions {
   readonly statsTtlSeconds?: number;
   /** Re-base when (now − t0)/τ exceeds this (default 30, so stored values stay below weight × e^30 per event). */
   readonly rebaseBound?: number;
+  /** Length of the statistics window W, in seconds (default τ): see {@link RedisTrendingStore.productStats}. */
+  readonly windowSeconds?: number;
+  /** Resolution of the window, in seconds (default 60): one bucket hash per product and bucket; W / bucket ≤ 1440. */
+  readonly windowBucketSeconds?: number;
   /** Clock, in ms since the epoch (default `Date.now`); injectable for tests. */
   readonly now?: () => number;
 }
 
 /** Exact event counts of one product, per event type (the stats hash). */
 export type ProductEventCounts = Readonly<Record<keyof EventWeights, number>>;
+
+/** One product's statistics (see {@link RedisTrendingStore.productStats}). */
+export interface ProductStats {
+  /** Events applied per type since the statistics began (or since the stats hash last expired). */
+  readonly allTime: ProductEventCounts;
+  /** Events applied per type whose time falls in the window (the last `windowSeconds`, by bucket). */
+  readonly window: ProductEventCounts;
+  /** The window length W, in seconds. */
+  readonly windowSeconds: number;
+  /** The decayed trending score now (as `scores` and `top` report it). */
+  readonly trendingScore: number;
+}
+
+/** Most buckets a window may span (W / bucket), which bounds the keys read per GetProductStats. */
+export const MAX_WINDOW_BUCKETS = 1_440;
 
 const APPLY_COMMAND = "recsysTrendingApply";
 const REBASE_COMMAND = "recsysTrendingRebase";
@@ -55,7 +74,11 @@ function positiveInteger(name: string, value: number): number {
  * - `P trending:keys` — the set of those sorted sets, for re-basing;
  * - `P seen:<event id>` — dedup key (`SET NX EX`), so an event is applied once;
  * - `P stats:<product id>` — hash of exact event counts per type (`click`, `view`, `like`,
- *   `dislike`, `rate`), for statistics readers.
+ *   `dislike`, `rate`), for statistics readers;
+ * - `P win:<product id>:<bucket>` — the same counts for the events whose time falls in one window
+ *   bucket (bucket = ⌊event time / bucket length⌋, default one minute), expiring (PEXPIRE) as soon
+ *   as no window read can include it, so windowed counts are exact, deduplicated like the rest, and
+ *   cost at most W / bucket + 1 small hashes per product active in the window.
  *
  * Each event is applied by one Lua script: dedup, stats, increments, trimming each set to its top N
  * (ZREMRANGEBYRANK: an evicted product starts again from 0 if it comes back, the usual top-k
@@ -63,8 +86,8 @@ function positiveInteger(name: string, value: number): number {
  * still enters a set full of older entries), TTL refresh, and re-basing when (now − t0)/τ exceeds the bound (every set scaled by
  * exp(−Δ/τ) with ZUNIONSTORE WEIGHTS, t0 moved to now), all atomic. Event times in the future are
  * clamped to now. Memory is bounded: at most top N members per set, one set per category, TTLs on
- * sets, stats and dedup keys (the dedup keys are the largest part: one small key per event for the
- * dedup TTL).
+ * sets, stats, window buckets and dedup keys (the dedup keys are the largest part: one small key per
+ * event for the dedup TTL).
  */
 export class RedisTrendingStore implements TrendingStore {
   private readonly tauMs: number;
@@ -75,12 +98,17 @@ export class RedisTrendingStore implements TrendingStore {
   private readonly dedupTtlSeconds: number;
   private readonly statsTtlSeconds: number;
   private readonly rebaseBound: number;
+  private readonly windowSeconds: number;
+  private readonly bucketMs: number;
+  /** Buckets before the current one that a window read includes: ⌈W / bucket⌉. */
+  private readonly windowBuckets: number;
   private readonly now: () => number;
 
   /**
    * @param redis - an ioredis client (the store defines its two Lua commands on it).
    * @param options - decay, weights, key layout, bounds and clock.
-   * @throws RangeError for a non-positive τ, top N, TTL or bound, or a negative or non-finite weight.
+   * @throws RangeError for a non-positive τ, top N, TTL, bound or window, a window of more than 1440
+   *   buckets, or a negative or non-finite weight.
    */
   constructor(
     private readonly redis: Redis,
@@ -101,6 +129,13 @@ export class RedisTrendingStore implements TrendingStore {
     }
     this.rebaseBound = positive("rebaseBound", options.rebaseBound ?? 30);
     if (this.rebaseBound > 600) throw new RangeError(`rebaseBound must be at most 600, got ${this.rebaseBound}`);
+    this.windowSeconds = positiveInteger("windowSeconds", options.windowSeconds ?? Math.round(this.tauMs / 1000));
+    const bucketSeconds = positiveInteger("windowBucketSeconds", options.windowBucketSeconds ?? 60);
+    this.bucketMs = bucketSeconds * 1000;
+    this.windowBuckets = Math.ceil(this.windowSeconds / bucketSeconds);
+    if (this.windowBuckets > MAX_WINDOW_BUCKETS) {
+      throw new RangeError(`windowSeconds / windowBucketSeconds must be at most ${MAX_WINDOW_BUCKETS}, got ${this.windowBuckets}`);
+    }
     this.now = options.now ?? Date.now;
     if (!(APPLY_COMMAND in redis)) redis.defineCommand(APPLY_COMMAND, { lua: APPLY_SCRIPT });
     if (!(REBASE_COMMAND in redis)) redis.defineCommand(REBASE_COMMAND, { lua: REBASE_SCRIPT, numberOfKeys: 2 });
@@ -188,16 +223,53 @@ export class RedisTrendingStore implements TrendingStore {
     productIds.forEach((id, i) => {
       const [err, value] = rows[i] ?? [new Error("missing reply"), null];
       if (err) throw err;
-      const h = (value ?? {}) as Record<string, string>;
-      result.set(id, {
-        click: Number(h.click ?? 0),
-        view: Number(h.view ?? 0),
-        like: Number(h.like ?? 0),
-        dislike: Number(h.dislike ?? 0),
-        rate: Number(h.rate ?? 0),
-      });
+      result.set(id, toCounts((value ?? {}) as Record<string, string>));
     });
     return result;
+  }
+
+  /**
+   * One product's statistics, read atomically (MULTI/EXEC): the exact per-type counts all time and
+   * over the window, the window length, and the decayed trending score now.
+   *
+   * The window is the last W seconds at the resolution of one bucket: the current bucket and the
+   * ⌈W / bucket⌉ before it, so it spans between W and W + one bucket (61 one-minute buckets for the
+   * default W = 3600 s). Events are placed by their time (`occur_time`, clamped to the moment they
+   * were applied), the time the trending score decays by.
+   *
+   * @param productId - the product.
+   * @throws when Redis is unreachable.
+   */
+  async productStats(productId: string): Promise<ProductStats> {
+    const now = this.now();
+    const current = Math.floor(now / this.bucketMs);
+    const multi = this.redis.multi().get(this.landmarkKey).hgetall(`${this.prefix}stats:${productId}`).zscore(this.trendingKey(), productId);
+    for (let b = current - this.windowBuckets; b <= current; b += 1) multi.hgetall(this.windowKey(productId, b));
+    const results = await multi.exec();
+    if (!results) throw new Error("trending store: transaction was discarded");
+    for (const [err] of results) if (err) throw err;
+    const [t0, allTime, score, ...buckets] = results.map(([, value]) => value) as [
+      string | null,
+      Record<string, string>,
+      string | null,
+      ...Record<string, string>[],
+    ];
+    const window = { click: 0, view: 0, like: 0, dislike: 0, rate: 0 };
+    for (const bucket of buckets) {
+      for (const field of Object.keys(window) as (keyof typeof window)[]) window[field] += Number(bucket[field] ?? 0);
+    }
+    const factor = t0 === null ? 0 : decayFactor(now, Number(t0), this.tauMs);
+    return {
+      allTime: toCounts(allTime),
+      window,
+      windowSeconds: this.windowSeconds,
+      trendingScore: score === null ? 0 : Number(score) * factor,
+    };
+  }
+
+  /** The key of a product's window bucket. */
+  private windowKey(productId: string, bucket: number): string {
+    return `${this.prefix}win:${productId}:${bucket}`;
   }
 
   /**
@@ -232,11 +304,17 @@ export class RedisTrendingStore implements TrendingStore {
     if (!Number.isFinite(event.occurredAtMs)) throw new TypeError(`trending event ${event.eventId}: bad time`);
     const categoryKeys = new Set<string>();
     for (const c of event.categories) if (c.trim().length > 0) categoryKeys.add(this.trendingKey(c));
+    // The window bucket of the event's time (clamped to now); it is read until bucket + ⌈W/b⌉ + 1
+    // starts, and expires then (1 s later, for clock skew between processes).
+    const bucket = Math.floor(Math.min(event.occurredAtMs, now) / this.bucketMs);
+    const readableUntil = (bucket + this.windowBuckets + 1) * this.bucketMs;
+    const windowTtlMs = readableUntil > now ? readableUntil - now + 1_000 : 0;
     const keys = [
       this.landmarkKey,
       `${this.prefix}seen:${event.eventId}`,
       `${this.prefix}stats:${event.productId}`,
       `${this.prefix}trending:keys`,
+      this.windowKey(event.productId, bucket),
       this.trendingKey(),
       ...categoryKeys,
     ];
@@ -254,6 +332,7 @@ export class RedisTrendingStore implements TrendingStore {
       this.statsTtlSeconds,
       this.rebaseBound,
       event.productId,
+      Math.round(windowTtlMs),
     ];
   }
 
@@ -267,4 +346,14 @@ export class RedisTrendingStore implements TrendingStore {
     if (readErr) throw readErr;
     return [t0 === null || t0 === undefined ? undefined : Number(t0), value];
   }
+}
+
+function toCounts(h: Record<string, string>): ProductEventCounts {
+  return {
+    click: Number(h.click ?? 0),
+    view: Number(h.view ?? 0),
+    like: Number(h.like ?? 0),
+    dislike: Number(h.dislike ?? 0),
+    rate: Number(h.rate ?? 0),
+  };
 }

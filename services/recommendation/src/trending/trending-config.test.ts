@@ -11,6 +11,8 @@ describe("trending config", () => {
       dedupTtlSeconds: 86_400,
       statsTtlSeconds: 2_592_000,
       rebaseBound: 30,
+      windowSeconds: 3_600,
+      windowBucketSeconds: 60,
       weights: { click: 1, view: 1, like: 2, dislike: 0, rate: 1 },
     });
   });
@@ -19,6 +21,9 @@ describe("trending config", () => {
     const c = loadTrendingConfig({ TRENDING_TAU_SECONDS: "600", TRENDING_WEIGHT_DISLIKE: "0.5" });
     expect(c.TRENDING_TAU_SECONDS).toBe(600);
     expect(c.TRENDING_WEIGHT_DISLIKE).toBe(0.5);
+    // The window defaults to τ.
+    expect(trendingStoreOptions(c).windowSeconds).toBe(600);
+    expect(trendingStoreOptions(loadTrendingConfig({ TRENDING_WINDOW_SECONDS: "900" })).windowSeconds).toBe(900);
     expect(() => loadTrendingConfig({ TRENDING_TAU_SECONDS: "0", TRENDING_WEIGHT_LIKE: "-1" })).toThrow(
       /TRENDING_TAU_SECONDS.*TRENDING_WEIGHT_LIKE/,
     );

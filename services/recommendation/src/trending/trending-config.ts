@@ -15,6 +15,9 @@ const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def)
  * - `TRENDING_DEDUP_TTL_SECONDS` (86400 = 24 h): how long an applied event_id is remembered.
  * - `TRENDING_STATS_TTL_SECONDS` (2592000 = 30 days, 0 = never): TTL of the per-product stats hashes.
  * - `TRENDING_REBASE_BOUND` (30): re-base the landmark when (now − t0)/τ exceeds it.
+ * - `TRENDING_WINDOW_SECONDS` (default τ): the window of GetProductStats' windowed counts.
+ * - `TRENDING_WINDOW_BUCKET_SECONDS` (60): the window's resolution (one Redis hash per product and
+ *   bucket); the window may span at most 1440 buckets (the store refuses to start otherwise).
  * - `TRENDING_WEIGHT_CLICK` (1), `TRENDING_WEIGHT_VIEW` (1), `TRENDING_WEIGHT_LIKE` (2),
  *   `TRENDING_WEIGHT_DISLIKE` (0), `TRENDING_WEIGHT_RATE` (1): weight of one event of each type.
  */
@@ -26,6 +29,8 @@ export const trendingConfigSchema = z.object({
   TRENDING_DEDUP_TTL_SECONDS: seconds(86_400, 30 * 86_400),
   TRENDING_STATS_TTL_SECONDS: z.coerce.number().int().min(0).max(10 * 365 * 86_400).default(30 * 86_400),
   TRENDING_REBASE_BOUND: z.coerce.number().min(1).max(600).default(30),
+  TRENDING_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).optional(),
+  TRENDING_WINDOW_BUCKET_SECONDS: seconds(60, 86_400),
   TRENDING_WEIGHT_CLICK: weight(1),
   TRENDING_WEIGHT_VIEW: weight(1),
   TRENDING_WEIGHT_LIKE: weight(2),
@@ -60,6 +65,8 @@ export function trendingStoreOptions(config: TrendingConfig): RedisTrendingStore
     dedupTtlSeconds: config.TRENDING_DEDUP_TTL_SECONDS,
     statsTtlSeconds: config.TRENDING_STATS_TTL_SECONDS,
     rebaseBound: config.TRENDING_REBASE_BOUND,
+    windowSeconds: config.TRENDING_WINDOW_SECONDS ?? config.TRENDING_TAU_SECONDS,
+    windowBucketSeconds: config.TRENDING_WINDOW_BUCKET_SECONDS,
     weights: {
       click: config.TRENDING_WEIGHT_CLICK,
       view: config.TRENDING_WEIGHT_VIEW,

@@ -36,10 +36,13 @@ end
  * Applies one event once.
  *
  * KEYS: 1 landmark t0, 2 dedup key of the event, 3 stats hash of the product, 4 registry of trending
- * sorted sets, 5… the sorted sets to increment (all + one per category).
+ * sorted sets, 5 window bucket hash of the product (the bucket holding the event's time), 6… the
+ * sorted sets to increment (all + one per category).
  * ARGV: 1 now (ms), 2 event time (ms), 3 weight, 4 τ (ms), 5 stats field, 6 dedup TTL (s),
  * 7 sorted-set TTL (s), 8 top N kept per set, 9 stats TTL (s, 0 = none), 10 re-base bound
- * (re-base when (now − t0)/τ exceeds it), 11 product id.
+ * (re-base when (now − t0)/τ exceeds it), 11 product id, 12 how long the window bucket is still
+ * read, in ms (its PEXPIRE, relative to the caller's clock; 0 = the event is already older than every
+ * window read from now on, so it is counted all-time only).
  *
  * Returns 1 when applied, 0 for a duplicate event id.
  */
@@ -62,19 +65,24 @@ local statsTtl = tonumber(ARGV[9])
 if statsTtl > 0 then
   redis.call('EXPIRE', KEYS[3], statsTtl)
 end
+local windowTtl = tonumber(ARGV[12])
+if windowTtl > 0 then
+  redis.call('HINCRBY', KEYS[5], ARGV[5], 1)
+  redis.call('PEXPIRE', KEYS[5], windowTtl)
+end
 local weight = tonumber(ARGV[3])
-if weight > 0 and #KEYS > 4 then
+if weight > 0 and #KEYS > 5 then
   local t = math.min(tonumber(ARGV[2]), now)
   local increment = weight * math.exp((t - t0) / tau)
   if increment > 0 then
     local incrementText = string.format('%.17g', increment)
     local keep = tonumber(ARGV[8])
-    for i = 5, #KEYS do
+    for i = 6, #KEYS do
       redis.call('ZINCRBY', KEYS[i], incrementText, ARGV[11])
       redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
       redis.call('EXPIRE', KEYS[i], ARGV[7])
     end
-    redis.call('SADD', KEYS[4], unpack(KEYS, 5))
+    redis.call('SADD', KEYS[4], unpack(KEYS, 6))
     redis.call('EXPIRE', KEYS[4], ARGV[7])
   end
 end

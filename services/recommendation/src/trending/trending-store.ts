@@ -1,6 +1,11 @@
 import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 
-export { RedisTrendingStore, type RedisTrendingStoreOptions, type ProductEventCounts } from "./redis-trending-store.js";
+export {
+  RedisTrendingStore,
+  type RedisTrendingStoreOptions,
+  type ProductEventCounts,
+  type ProductStats,
+} from "./redis-trending-store.js";
 
 /** One engagement event as the trending statistics see it (decoded from an `EngagementEvent`). */
 export interface TrendingEvent {
