@@ -1,0 +1,143 @@
+import { createServer, type Server } from "node:net";
+import path from "node:path";
+import { defaultMovieLensDir, startMesh, type Mesh, type ServicePorts } from "../../../scripts/mesh.js";
+import { REPO_ROOT } from "../../../scripts/infra/paths.js";
+import type { InfraPorts } from "../../../scripts/infra/stack.js";
+import { writeMovieLensSubset } from "./movielens-subset.js";
+
+/** Options of {@link startOwnMesh}. */
+export interface OwnMeshOptions {
+  /** Name of the preset; the data directory is `<repo>/.run/<name>`. */
+  readonly name: string;
+  /** Infrastructure ports, distinct from every other mesh's (never the test or dev ports). */
+  readonly ports: InfraPorts;
+  /** gRPC ports of the four services. */
+  readonly servicePorts: ServicePorts;
+  /** Extra environment of every service process. */
+  readonly serviceEnv?: NodeJS.ProcessEnv;
+  /** Use the whole MovieLens dataset instead of the 300-movie subset (default false). */
+  readonly fullMovieLens?: boolean;
+  /** How long to wait for another private mesh to finish, in ms (default 600000). */
+  readonly lockTimeoutMs?: number;
+}
+
+/**
+ * The service token (`SERVICE_TOKEN`) of every private mesh: tests and benchmarks send it as
+ * `authorization: Bearer <token>`, as internal callers do, to record events for any user.
+ */
+export const OWN_MESH_SERVICE_TOKEN = "own-mesh-service-token-for-faults-and-benchmarks";
+
+/** The headers that authenticate a caller to a private mesh as an internal service. */
+export const OWN_MESH_AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${OWN_MESH_SERVICE_TOKEN}` };
+
+/** TCP port held (listened on) by the one process that runs a private mesh now, as a mutex. */
+export const OWN_MESH_LOCK_PORT = 47_999;
+
+/**
+ * Waits until no other process runs a private mesh ({@link startOwnMesh}), then holds the lock: a
+ * listening socket on 127.0.0.1:{@link OWN_MESH_LOCK_PORT}, which the kernel frees if this process
+ * dies, so a crashed run never leaves a stale lock. The 2-core machines cannot run two meshes at
+ * once without distorting timings, and vitest may run fault-test files in parallel workers.
+ *
+ * @param timeoutMs - how long to wait, in ms.
+ * @returns a function that releases the lock.
+ * @throws Error when the lock is still held after `timeoutMs`.
+ */
+export async function acquireMeshLock(timeoutMs: number): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const server = await new Promise<Server | undefined>((resolve, reject) => {
+      const s = createServer();
+      s.once("error", (err: NodeJS.ErrnoException) => (err.code === "EADDRINUSE" ? resolve(undefined) : reject(err)));
+      s.listen({ port: OWN_MESH_LOCK_PORT, host: "127.0.0.1", exclusive: true }, () => resolve(s));
+    });
+    if (server) {
+      server.unref();
+      return () => new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (Date.now() > deadline) throw new Error(`another private mesh still runs after ${timeoutMs} ms (port ${OWN_MESH_LOCK_PORT} held)`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Starts a private mesh (PostgreSQL, Redis, Kafka, Envoy, the four services and the trending
+ * consumer) for fault tests and benchmarks, on its own ports and fresh data in `.run/<name>`, with
+ * a 300-movie MovieLens subset (`.run/movielens-subset`) so that import and model build take seconds.
+ *
+ * Only one private mesh runs at a time on the machine (see {@link acquireMeshLock}); the lock is
+ * released by the returned mesh's `stop()`.
+ *
+ * @param options - name, ports and environment.
+ * @returns the running mesh; call `stop()` at the end.
+ * @throws Error when MovieLens is not found (set MOVIELENS_DIR) or a component fails to start.
+ */
+export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
+  const full = defaultMovieLensDir();
+  if (full === undefined) throw new Error("MovieLens ml-latest-small not found: set MOVIELENS_DIR");
+  const release = await acquireMeshLock(options.lockTimeoutMs ?? 600_000);
+  try {
+    const movieLensDir = options.fullMovieLens
+      ? full
+      : await writeMovieLensSubset({ sourceDir: full, targetDir: path.join(REPO_ROOT, ".run", "movielens-subset") });
+    const mesh = await startMesh({
+      preset: { name: options.name, dataDir: path.join(REPO_ROOT, ".run", options.name), ports: options.ports, unsafeFast: true },
+      reset: true,
+      servicePorts: options.servicePorts,
+      movieLensDir,
+      importProgress: "silent",
+      serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: OWN_MESH_SERVICE_TOKEN, ...options.serviceEnv },
+    });
+    return {
+      ...mesh,
+      // The spread copies getters' values; processes and restart() keep working on the same maps.
+      infra: mesh.infra,
+      async stop() {
+        try {
+          await mesh.stop();
+        } finally {
+          await release();
+        }
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** Port sets of the fault-test meshes, one per test file (none overlaps the dev, test or helper ports). */
+export const FAULT_MESH_PORTS = {
+  consumerKill: { infra: infraPorts(0), services: servicePorts(51_311) },
+  kafkaOutage: { infra: infraPorts(1), services: servicePorts(51_315) },
+  redisRestart: { infra: infraPorts(2), services: servicePorts(51_321) },
+  postgresStop: { infra: infraPorts(3), services: servicePorts(51_325) },
+  serviceSigterm: { infra: infraPorts(4), services: servicePorts(51_331) },
+} as const;
+
+/** Port sets of the benchmarks' meshes. */
+export const BENCH_MESH_PORTS = {
+  freshness: { infra: infraPorts(10), services: servicePorts(51_351) },
+  throughput: { infra: infraPorts(11), services: servicePorts(51_355) },
+  redisMemory: { infra: infraPorts(12), services: servicePorts(51_361) },
+} as const;
+
+/**
+ * Infrastructure ports number `i`: PostgreSQL 45460+i, Redis 46400+i, Kafka 49120+2i (controller
+ * 49121+2i), Envoy 48100+i, Envoy admin 49960+i.
+ */
+function infraPorts(i: number): InfraPorts {
+  return {
+    postgres: 45_460 + i,
+    redis: 46_400 + i,
+    kafka: 49_120 + 2 * i,
+    kafkaController: 49_121 + 2 * i,
+    envoy: 48_100 + i,
+    envoyAdmin: 49_960 + i,
+  };
+}
+
+/** Four consecutive service ports from `first`: recommendation, product, user, engagement. */
+function servicePorts(first: number): ServicePorts {
+  return { recommendation: first, product: first + 1, user: first + 2, engagement: first + 3 };
+}
