@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import type { Client } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
+import type { RecommendationService } from "../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
 import { RedisTrendingStore } from "../../../services/recommendation/src/trending/trending-store.js";
-import { zeroCounts, type TypeCounts } from "./event-load.js";
+import { TYPE_FIELD, zeroCounts, type TypeCounts } from "./event-load.js";
 
 /**
  * Reads the exact per-type counts the trending consumer keeps in Redis (the stats hashes behind
@@ -162,4 +164,30 @@ export async function kafkaEventIds(
     await consumer.disconnect();
   }
   return counts;
+}
+
+/**
+ * Reads the exact all-time per-type counts through GetProductStats (what the fault tests compare
+ * against what was accepted), one call per product with a 3 s deadline.
+ *
+ * @param client - a RecommendationService client.
+ * @param productIds - the products.
+ * @returns product id → counts.
+ * @throws the RPC's ConnectError (for example UNAVAILABLE while Redis is down).
+ */
+export async function serviceCounts(
+  client: Client<typeof RecommendationService>,
+  productIds: readonly string[],
+): Promise<Map<string, TypeCounts>> {
+  const out = new Map<string, TypeCounts>();
+  for (const productId of productIds) {
+    const res = await client.getProductStats({ productId }, { timeoutMs: 3_000 });
+    const counts = zeroCounts();
+    for (const c of res.allTime) {
+      const field = TYPE_FIELD[c.type];
+      if (field) counts[field] = Number(c.count);
+    }
+    out.set(productId, counts);
+  }
+  return out;
 }
