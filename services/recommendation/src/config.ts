@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
 import { weightsProblem } from "./domain/blend-weights.js";
 import { ENGAGEMENT_KINDS, type EngagementKind } from "./domain/events.js";
@@ -38,6 +39,10 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   stored; `always` rebuilds at every start.
  * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
  *   service before giving up, in ms.
+ * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (false): access control (see
+ *   `accessControlConfigShape` in services/shared/src/access-control.ts). With the flag on,
+ *   GetRecommendations needs the user's access token or the service token; the service token is
+ *   also sent on this service's calls to the engagement service.
  */
 export const configSchema = z
   .object({
@@ -79,6 +84,7 @@ export const configSchema = z
     MODEL_MAX_DOCUMENT_FREQUENCY: z.coerce.number().int().min(0).default(0),
     MODEL_BUILD_ON_START: z.enum(["if-missing", "always"]).default("if-missing"),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+    ...accessControlConfigShape,
   })
   .superRefine((c, ctx) => {
     const problem = weightsProblem({

@@ -7,11 +7,13 @@
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
 import { GrpcHistorySource } from "./clients/grpc-history-source.js";
+import { GrpcProductDirectory } from "./clients/grpc-product-directory.js";
 import { GrpcUserDirectory } from "./clients/grpc-user-directory.js";
 import { loadRecommendationConfig, recommenderSettings } from "./config.js";
 import { SnapshotRepository } from "./data/snapshot-repository.js";
@@ -33,6 +35,8 @@ runMain(logger, async () => {
   const pool = createPool(config.DATABASE_URL, logger, { max: 4 });
 
   const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
+  // Calls to the engagement service carry the service token (needed when it requires it for reads).
+  const asService = [serviceTokenInterceptor(config.SERVICE_TOKEN)];
   // Model building scans every event in pages of 5000, so its calls get a longer deadline.
   const buildTimeoutMs = Math.max(timeoutMs, 30_000);
   const models = await retryUntilAvailable(
@@ -42,7 +46,7 @@ runMain(logger, async () => {
         {
           catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs })),
           interactionSource: new GrpcInteractionSource(
-            createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs }),
+            createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs, interceptors: asService }),
           ),
           repository: new SnapshotRepository(pool),
           logger,
@@ -61,7 +65,13 @@ runMain(logger, async () => {
   const server = build({
     models: new ModelHolder(models),
     users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs })),
-    history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs })),
+    history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
+    products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs })),
+    access: new AccessControl({
+      jwtSecret: config.JWT_SECRET,
+      serviceToken: config.SERVICE_TOKEN,
+      requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
+    }),
     trending: trending.source,
     settings: recommenderSettings(config),
     logger,

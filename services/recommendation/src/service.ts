@@ -1,14 +1,20 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import {
+  EventTypeCountSchema,
+  GetProductStatsResponseSchema,
   GetRecommendationsResponseSchema,
   GetSimilarProductsResponseSchema,
   GetTrendingResponseSchema,
   RecommendedItemSchema,
   SignalScoresSchema,
   TrendingItemSchema,
+  type EventTypeCount,
+  type GetProductStatsRequest,
+  type GetProductStatsResponse,
   type GetRecommendationsRequest,
   type GetRecommendationsResponse,
   type GetSimilarProductsRequest,
@@ -18,12 +24,15 @@ import {
   type RecommendationService,
   type RecommendedItem,
 } from "../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
-import { invalidArgument } from "../../shared/src/errors.js";
+import type { AccessControl } from "../../shared/src/access-control.js";
+import { invalidArgument, notFound } from "../../shared/src/errors.js";
+import { currentRequest } from "../../shared/src/request-context.js";
 import { requireId, resolveLimit } from "../../shared/src/validation.js";
 import { resolveWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
 import { Recommender, type RankedItem, type RecommenderSettings } from "./domain/recommender.js";
-import type { TrendingSource } from "./domain/trending-source.js";
+import type { ProductDirectory } from "./domain/product-directory.js";
+import type { EngagementCounts, TrendingSource } from "./domain/trending-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";
 import type { ModelHolder } from "./model/recommendation-models.js";
 
@@ -46,6 +55,16 @@ export interface RecommendationServiceDeps {
   readonly settings: RecommenderSettings;
   /** Process logger (used outside request contexts). */
   readonly logger: Logger;
+  /**
+   * The live catalog, asked about products the in-memory catalog does not hold (created after the
+   * models were loaded); without it, only the in-memory catalog counts.
+   */
+  readonly products?: ProductDirectory;
+  /**
+   * Access control of reads: with `AUTH_REQUIRED_FOR_READS` on, GetRecommendations needs the user's
+   * access token or the service token. Without it (or with the flag off) reads are open.
+   */
+  readonly access?: AccessControl;
 }
 
 /**
@@ -54,7 +73,8 @@ export interface RecommendationServiceDeps {
  *
  * Errors: INVALID_ARGUMENT naming the field (`user_id`, `product_id`, `limit`, `category`,
  * `exclude_product_ids`, `weights.<name>`); NOT_FOUND for an unknown user or product; UNAVAILABLE
- * when the user or engagement service is down (and for GetTrending when the trending store is).
+ * when the user or engagement service is down (and for GetTrending and GetProductStats when the
+ * trending store is).
  * A trending-store outage never fails GetRecommendations or GetSimilarProducts: they answer
  * without it and list "trending" in `unavailable_signals`.
  */
@@ -73,7 +93,8 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
    *   category over 64 characters, more than 1000 or malformed exclude_product_ids, or weights
    *   outside [0, 1] or not summing to 1 per pair; NOT_FOUND for an unknown user.
    */
-  async getRecommendations(request: GetRecommendationsRequest): Promise<GetRecommendationsResponse> {
+  async getRecommendations(request: GetRecommendationsRequest, context: HandlerContext): Promise<GetRecommendationsResponse> {
+    await this.deps.access?.requireUserForRead(context.requestHeader, request.userId);
     const userId = requireId("user_id", request.userId);
     const limit = resolveLimit(request.limit);
     const category = optionalCategory(request.category);
@@ -113,16 +134,40 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
   }
 
   /**
+   * One product's statistics as the trending consumer counted them: the exact number of events of
+   * each type all time and over the trending window (one entry per type, CLICK, VIEW, LIKE, DISLIKE,
+   * RATE), the window length, and the trending score now.
+   *
+   * @throws ConnectError INVALID_ARGUMENT for a malformed product_id; NOT_FOUND for a product in
+   *   neither the in-memory catalog nor the live one; UNAVAILABLE when the trending store (or the
+   *   product service, for a product newer than the models) is down.
+   */
+  async getProductStats(request: GetProductStatsRequest): Promise<GetProductStatsResponse> {
+    const productId = requireId("product_id", request.productId);
+    const known = this.deps.models.current().catalog.has(productId) || ((await this.deps.products?.exists(productId)) ?? false);
+    if (!known) throw notFound("product", productId);
+    let stats;
+    try {
+      stats = await this.deps.trending.productStats(productId);
+    } catch (err) {
+      (currentRequest()?.logger ?? this.deps.logger).warn({ err: err instanceof Error ? err.message : String(err) }, "trending store failed");
+      throw new ConnectError("trending store is unavailable, retry later", Code.Unavailable);
+    }
+    return create(GetProductStatsResponseSchema, {
+      productId,
+      allTime: typeCounts(stats.allTime),
+      window: typeCounts(stats.window),
+      windowSeconds: BigInt(stats.windowSeconds),
+      trendingScore: stats.trendingScore,
+    });
+  }
+
+  /**
    * The trending list; a category no product has gives an empty list.
    *
    * @throws ConnectError INVALID_ARGUMENT for a category over 64 characters or with control
    *   characters, or limit outside 0..100; UNAVAILABLE when the trending store is down.
    */
-  /** getProductStats arrives with the real-time issue (#4); until then it answers UNIMPLEMENTED. */
-  getProductStats(): never {
-    throw new ConnectError("getProductStats is not implemented yet", Code.Unimplemented);
-  }
-
   async getTrending(request: GetTrendingRequest): Promise<GetTrendingResponse> {
     const category = optionalCategory(request.category);
     const limit = resolveLimit(request.limit);
@@ -131,6 +176,18 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
       items: items.map((t) => create(TrendingItemSchema, { ...t, categories: [...t.categories] })),
     });
   }
+}
+
+/** The per-type counts as EventTypeCount entries, in EventType order. */
+function typeCounts(counts: EngagementCounts): EventTypeCount[] {
+  const entries: [EventType, number][] = [
+    [EventType.CLICK, counts.click],
+    [EventType.VIEW, counts.view],
+    [EventType.LIKE, counts.like],
+    [EventType.DISLIKE, counts.dislike],
+    [EventType.RATE, counts.rate],
+  ];
+  return entries.map(([type, count]) => create(EventTypeCountSchema, { type, count: BigInt(count) }));
 }
 
 /** Validates an optional category: empty means none; at most 64 characters, no control characters. */

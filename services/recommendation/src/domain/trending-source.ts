@@ -6,6 +6,27 @@ export interface TrendingEntry {
   readonly score: number;
 }
 
+/** Exact event counts per event type. */
+export interface EngagementCounts {
+  readonly click: number;
+  readonly view: number;
+  readonly like: number;
+  readonly dislike: number;
+  readonly rate: number;
+}
+
+/** One product's engagement statistics, as the trending consumer counted them (each event_id once). */
+export interface ProductStatsEntry {
+  /** Events per type since the statistics began. */
+  readonly allTime: EngagementCounts;
+  /** Events per type over the trending window. */
+  readonly window: EngagementCounts;
+  /** The window length, in seconds. */
+  readonly windowSeconds: number;
+  /** The decayed trending score now (as `scores` reports it). */
+  readonly trendingScore: number;
+}
+
 /**
  * The trending signal: time-decayed engagement counts (kept in Redis by the engagement consumer;
  * see `src/trending/`). This is the shape of `TrendingStore` in src/trending/trending-store.ts,
@@ -26,4 +47,10 @@ export interface TrendingSource {
    * @throws when the store is unreachable.
    */
   scores(productIds: string[]): Promise<Map<string, number>>;
+  /**
+   * One product's exact event counts (all time and over the window) and trending score.
+   *
+   * @throws when the store is unreachable.
+   */
+  productStats(productId: string): Promise<ProductStatsEntry>;
 }

@@ -1,9 +1,11 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { pino, type Logger } from "pino";
 import { ContentModel } from "../content/content-model.js";
 import type { Engagement } from "../domain/events.js";
 import type { HistoryEvent, HistorySource } from "../domain/history-source.js";
+import type { ProductDirectory } from "../domain/product-directory.js";
 import type { RecommenderSettings } from "../domain/recommender.js";
-import type { TrendingEntry, TrendingSource } from "../domain/trending-source.js";
+import type { EngagementCounts, ProductStatsEntry, TrendingEntry, TrendingSource } from "../domain/trending-source.js";
 import type { UserDirectory } from "../domain/user-directory.js";
 import type { CatalogProduct } from "../model/catalog.js";
 import { computePopularity, OpinionAccumulator } from "../model/popularity.js";
@@ -61,6 +63,20 @@ export function modelsFor(
   return new ModelHolder(RecommendationModels.create({ catalog: products, snapshot }));
 }
 
+/** A {@link ProductDirectory} over a set of ids, that can be told to fail. */
+export class SetProductDirectory implements ProductDirectory {
+  /** Whether calls reject as if the product service were down. */
+  down = false;
+
+  /** @param products - the existing product ids (mutable). */
+  constructor(readonly products: Set<string>) {}
+
+  async exists(productId: string): Promise<boolean> {
+    if (this.down) throw new ConnectError("product service is unavailable, retry later", Code.Unavailable);
+    return this.products.has(productId);
+  }
+}
+
 /** A {@link UserDirectory} over a set of ids. */
 export class SetUserDirectory implements UserDirectory {
   /** @param users - the existing user ids (mutable). */
@@ -96,8 +112,14 @@ export class FakeTrendingSource implements TrendingSource {
   readonly categoriesById = new Map<string, readonly string[]>();
   /** "ok", "fail" (reject) or "hang" (never settle). */
   mode: "ok" | "fail" | "hang" = "ok";
+  /** Product id → exact counts (all time; the window counts are the same in this fake). */
+  readonly countsById = new Map<string, EngagementCounts>();
   /** Calls received. */
-  readonly calls: { top: [string | undefined, number][]; scores: string[][] } = { top: [], scores: [] };
+  readonly calls: { top: [string | undefined, number][]; scores: string[][]; productStats: string[] } = {
+    top: [],
+    scores: [],
+    productStats: [],
+  };
 
   /** Sets a product's score (and categories). */
   set(productId: string, score: number, categories: readonly string[] = []): this {
@@ -125,6 +147,13 @@ export class FakeTrendingSource implements TrendingSource {
       if (score !== undefined) out.set(id, score);
     }
     return out;
+  }
+
+  async productStats(productId: string): Promise<ProductStatsEntry> {
+    this.calls.productStats.push(productId);
+    await this.gate();
+    const counts = this.countsById.get(productId) ?? { click: 0, view: 0, like: 0, dislike: 0, rate: 0 };
+    return { allTime: counts, window: counts, windowSeconds: 3600, trendingScore: this.scoresById.get(productId) ?? 0 };
   }
 
   private gate(): Promise<void> {
