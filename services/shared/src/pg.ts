@@ -14,7 +14,8 @@ export interface PoolOptions {
 
 /**
  * Creates a PostgreSQL connection pool that fails fast when the server is down (connection
- * timeout, statement timeout) and logs, rather than crashes on, errors of idle connections.
+ * timeout, statement timeout) and logs, rather than crashes on, errors of idle and checked-out
+ * connections (a server shutdown ends every session).
  *
  * @param url - a `postgres://user:pass@host:port/db` URL.
  * @param logger - where idle-connection errors are logged.
@@ -29,6 +30,14 @@ export function createPool(url: string, logger: Logger, options: PoolOptions = {
     idleTimeoutMillis: 30_000,
   });
   pool.on("error", (err) => logger.warn({ err: err.message }, "idle PostgreSQL connection failed"));
+  // The pool listens for errors of idle clients only. A server that ends the session of a client
+  // that is checked out but between queries (a shutdown, pg_terminate_backend; for example an outbox
+  // batch holding its transaction while Kafka acknowledges) makes the client emit 'error' with no
+  // listener, which would crash the process. Logged instead: the holder's next query fails (and is
+  // answered UNAVAILABLE), and the pool discards the broken client when it is released.
+  pool.on("connect", (client) => {
+    client.on("error", (err) => logger.warn({ err: err.message }, "PostgreSQL connection in use failed"));
+  });
   return pool;
 }
 
