@@ -39,6 +39,8 @@ export function isUnavailableError(err: unknown): boolean {
     /timeout exceeded when trying to connect/i.test(message) ||
     /Connection terminated/i.test(message) ||
     /Connection is closed/i.test(message) ||
+    // node-postgres, for a query on a client whose session the server ended (for example at shutdown).
+    /is not queryable/i.test(message) ||
     /connect ECONNREFUSED/i.test(message)
   );
 }

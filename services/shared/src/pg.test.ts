@@ -2,6 +2,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testInfra } from "../../../test/support/infra.js";
+import { isUnavailableError } from "./errors.js";
 import { createPool } from "./pg.js";
 
 describe("createPool (real PostgreSQL)", () => {
@@ -29,7 +30,9 @@ describe("createPool (real PostgreSQL)", () => {
     // What a server shutdown does to every session: a FATAL 57P01 sent to an idle-in-transaction client.
     await admin.query("SELECT pg_terminate_backend($1)", [rows[0]!.pid]);
     await new Promise((r) => setTimeout(r, 200)); // an unhandled 'error' event would fail the run here
-    await expect(client.query("SELECT 1")).rejects.toThrow();
+    const err: unknown = await client.query("SELECT 1").then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(isUnavailableError(err)).toBe(true); // so an RPC that hits it answers UNAVAILABLE, not INTERNAL
     client.release();
     expect(lines.some((l) => l.msg === "PostgreSQL connection in use failed")).toBe(true);
     const after = await pool.query<{ one: number }>("SELECT 1 AS one");
