@@ -33,7 +33,30 @@ export interface EnvoyConfigOptions {
   readonly descriptorPath: string;
   /** Where each service listens. */
   readonly upstreams: Upstreams;
+  /**
+   * Rate limiting per client address (default {@link DEFAULT_RATE_LIMIT}); `false` turns it off.
+   */
+  readonly rateLimit?: RateLimitOptions | false;
 }
+
+/** Token bucket of each client address (see {@link buildEnvoyConfig}). */
+export interface RateLimitOptions {
+  /** Requests per second a client address may make on average: the bucket refills this many tokens every second. */
+  readonly requestsPerSecond: number;
+  /** Bucket size: the most requests a client address may make at once after a quiet period (≥ requestsPerSecond). */
+  readonly burst: number;
+  /** Client addresses tracked at once, least recently seen evicted first (default 10,000). */
+  readonly maxClients?: number;
+}
+
+/**
+ * Default per-address limit: 1000 requests/s with bursts of 3000, far above what the test suite and
+ * interactive use need (benchmarks call the services over gRPC directly, not through Envoy).
+ */
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 1_000, burst: 3_000, maxClients: 10_000 };
+
+/** Message of the 429 answer (body `{"code": 8, "message": …}`, gRPC RESOURCE_EXHAUSTED). */
+export const RATE_LIMITED_MESSAGE = "rate limit exceeded: too many requests from this client address, retry later";
 
 /** Fully qualified names of the transcoded services, by cluster name. */
 export const TRANSCODED_SERVICES: Readonly<Record<keyof Upstreams, string>> = {
@@ -81,6 +104,14 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   works for transcoded REST calls too, since the transcoder rewrites the path and the route is
  *   chosen again; route timeout 15 s.
  * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s.
+ * - Rate limiting per client address before anything else: Envoy's local rate limit filter with a
+ *   `remote_address` descriptor whose value is empty, which gives every client address its own
+ *   token bucket ("dynamic descriptors", kept in an LRU of `maxClients` entries), see
+ *   https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/local_rate_limit_filter.
+ *   `use_remote_address` makes the address the TCP peer's, so a client cannot pick its bucket with
+ *   `x-forwarded-for` (`preserve_external_request_id` keeps a client's `x-request-id`). Over the
+ *   limit: HTTP 429 with `{"code": 8, "message": "rate limit exceeded: …"}` and `retry-after: 1`
+ *   (gRPC callers get RESOURCE_EXHAUSTED); every answer carries `x-ratelimit-*` headers.
  *
  * @param options - ports, bind address, descriptor path and upstreams.
  * @returns a JSON-compatible object.
@@ -106,6 +137,8 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                     codec_type: "AUTO",
                     generate_request_id: true,
                     always_set_request_id_in_response: true,
+                    use_remote_address: true,
+                    preserve_external_request_id: true,
                     access_log: [
                       {
                         name: "envoy.access_loggers.stdout",
@@ -130,6 +163,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                       ],
                     },
                     http_filters: [
+                      ...rateLimitFilters(options.rateLimit ?? DEFAULT_RATE_LIMIT),
                       {
                         name: "envoy.filters.http.grpc_json_transcoder",
                         typed_config: {
@@ -182,6 +216,41 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
 }
 
 /**
+ * The local rate limit filter (none when `limit` is false): one token bucket per client address.
+ *
+ * @throws RangeError for a rate or burst that is not a positive integer, or a burst below the rate.
+ */
+function rateLimitFilters(limit: RateLimitOptions | false): ConfigValue[] {
+  if (limit === false) return [];
+  const { requestsPerSecond: rate, burst } = limit;
+  if (!Number.isSafeInteger(rate) || rate < 1) throw new RangeError(`rateLimit.requestsPerSecond must be a positive integer, got ${rate}`);
+  if (!Number.isSafeInteger(burst) || burst < rate) throw new RangeError(`rateLimit.burst must be an integer >= requestsPerSecond, got ${burst}`);
+  const bucket = { max_tokens: burst, tokens_per_fill: rate, fill_interval: "1s" };
+  const always = (runtimeKey: string) => ({ default_value: { numerator: 100, denominator: "HUNDRED" }, runtime_key: runtimeKey });
+  return [
+    {
+      name: "envoy.filters.http.local_ratelimit",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+        stat_prefix: "per_client",
+        // The filter-wide bucket is required but never consumed: every request matches the
+        // per-address descriptor below (always_consume_default_token_bucket: false).
+        token_bucket: bucket,
+        filter_enabled: always("recsys.rate_limit.enabled"),
+        filter_enforced: always("recsys.rate_limit.enforced"),
+        always_consume_default_token_bucket: false,
+        rate_limited_as_resource_exhausted: true,
+        enable_x_ratelimit_headers: "DRAFT_VERSION_03",
+        response_headers_to_add: [{ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key: "retry-after", value: "1" } }],
+        max_dynamic_descriptors: limit.maxClients ?? DEFAULT_RATE_LIMIT.maxClients ?? 10_000,
+        rate_limits: [{ actions: [{ remote_address: {} }] }],
+        descriptors: [{ entries: [{ key: "remote_address", value: "" }], token_bucket: bucket }],
+      },
+    },
+  ];
+}
+
+/**
  * gRPC status code (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) written in the JSON
  * body of each HTTP status that Envoy itself may answer with: request-translation failures (400),
  * oversized bodies (413), no route (404), upstream connect failures and resets (503), timeouts (504).
@@ -211,7 +280,8 @@ function localReplyConfig(): ConfigValue {
           comparison: { op: "EQ", value: { default_value: status, runtime_key: `recsys.local_reply.${status}` } },
         },
       },
-      body_format_override: { json_format: { code, message: "%LOCAL_REPLY_BODY%" } },
+      // Envoy's own 429 body is "local_rate_limited"; say what happened and what to do instead.
+      body_format_override: { json_format: { code, message: status === 429 ? RATE_LIMITED_MESSAGE : "%LOCAL_REPLY_BODY%" } },
     })),
     body_format: { json_format: { code: 2, message: "%LOCAL_REPLY_BODY%" } },
   };

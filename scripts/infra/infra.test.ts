@@ -30,7 +30,8 @@ describe("renderEnvoyConfig", () => {
   const manager = at(config, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config");
 
   it("transcodes the four services with the agreed JSON options", () => {
-    const transcoder = at(manager, "http_filters", 0);
+    // http_filters: per-client rate limit (envoy/rate-limit.test.ts), transcoder, router.
+    const transcoder = at(manager, "http_filters", 1);
     expect(at(transcoder, "name")).toBe("envoy.filters.http.grpc_json_transcoder");
     expect(at(transcoder, "typed_config")).toMatchObject({
       proto_descriptor: "/tmp/descriptor.binpb",
@@ -44,7 +45,7 @@ describe("renderEnvoyConfig", () => {
       convert_grpc_status: true,
       ignore_unknown_query_parameters: true,
     });
-    expect(at(manager, "http_filters", 1, "name")).toBe("envoy.filters.http.router");
+    expect(at(manager, "http_filters", 2, "name")).toBe("envoy.filters.http.router");
     expect(at(manager, "generate_request_id")).toBe(true);
   });
 
