@@ -82,7 +82,8 @@ export interface GrpcServer {
  * descriptors. Every RPC runs inside a request context carrying the request id (from
  * `x-request-id`, else a new UUID), which is echoed in the response headers and logged.
  *
- * Errors: a handler's ConnectError keeps its code and message; connection failures of backing
+ * Errors: a request whose bytes are not a valid message is INVALID_ARGUMENT "request: not a valid
+ * <type> message"; a handler's ConnectError keeps its code and message; connection failures of backing
  * servers become UNAVAILABLE; anything else becomes INTERNAL "internal error" and is logged with
  * its stack.
  *
@@ -150,7 +151,7 @@ function addService(
       responseStream: false,
       originalName: method.name,
       requestSerialize: serializer(method.input),
-      requestDeserialize: deserializer(method.input),
+      requestDeserialize: requestDeserializer(method.input),
       responseSerialize: serializer(method.output),
       responseDeserialize: deserializer(method.output),
     };
@@ -166,6 +167,23 @@ function serializer(schema: DescMessage) {
 
 function deserializer(schema: DescMessage) {
   return (bytes: Buffer) => fromBinary(schema, bytes);
+}
+
+/** Marks a request whose bytes are not a valid message (see {@link requestDeserializer}). */
+const MALFORMED = Symbol("malformed request");
+
+/**
+ * Like {@link deserializer}, but never throws: grpc-js answers INTERNAL when a request deserializer
+ * throws, while undecodable bytes are the caller's fault. The handler answers INVALID_ARGUMENT instead.
+ */
+function requestDeserializer(schema: DescMessage) {
+  return (bytes: Buffer) => {
+    try {
+      return fromBinary(schema, bytes);
+    } catch {
+      return { [MALFORMED]: true };
+    }
+  };
 }
 
 function unaryHandler(
@@ -205,6 +223,9 @@ function unaryHandler(
     void runWithRequest({ requestId, logger: log }, async () => {
       try {
         if (!fn) throw new ConnectError(`${path} is not implemented`, Code.Unimplemented);
+        if (typeof call.request === "object" && call.request !== null && MALFORMED in call.request) {
+          throw new ConnectError(`request: not a valid ${method.input.typeName} message`, Code.InvalidArgument);
+        }
         const result = await fn(call.request, context);
         const message = isMessage(result, method.output)
           ? result
