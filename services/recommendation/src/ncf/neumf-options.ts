@@ -30,6 +30,13 @@ export interface NeuMFOptions {
    * to the log loss); 0 disables it. ≥ 0.
    */
   readonly l2: number;
+  /**
+   * How the embedding tables learn: "lazy-adam" (each step updates only the rows its batch used,
+   * Adam moments included, like TensorFlow's LazyAdamOptimizer: a step costs O(batch), not
+   * O(table)) or "adam" (every parameter every step, the paper's setting; slower on large tables).
+   * The dense layers always use Adam.
+   */
+  readonly embeddingOptimizer: "lazy-adam" | "adam";
   /** Seed of every random choice (weight initialisation, negatives, shuffles): same seed and data, same model. */
   readonly seed: number;
 }
@@ -48,6 +55,7 @@ export const DEFAULT_NEUMF_OPTIONS: NeuMFOptions = Object.freeze({
   learningRate: 0.001,
   negatives: 4,
   l2: 0,
+  embeddingOptimizer: "lazy-adam",
   seed: 42,
 });
 
@@ -77,6 +85,9 @@ export function resolveNeuMFOptions(options: Partial<NeuMFOptions> = {}): NeuMFO
     throw new RangeError(`NeuMF option learningRate must be a finite number > 0, got ${resolved.learningRate}`);
   }
   if (!(resolved.l2 >= 0) || !Number.isFinite(resolved.l2)) throw new RangeError(`NeuMF option l2 must be a finite number ≥ 0, got ${resolved.l2}`);
+  if (resolved.embeddingOptimizer !== "lazy-adam" && resolved.embeddingOptimizer !== "adam") {
+    throw new RangeError(`NeuMF option embeddingOptimizer must be "lazy-adam" or "adam", got ${JSON.stringify(resolved.embeddingOptimizer)}`);
+  }
   return Object.freeze({ ...resolved, mlpLayers: Object.freeze([...resolved.mlpLayers]) });
 }
 

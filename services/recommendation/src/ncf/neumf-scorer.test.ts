@@ -51,7 +51,7 @@ describe("NeuMFScorer", () => {
   it("matches the training graph's sigmoid(logits) to 1e-5", () => {
     const graph = new NeuMFGraph(SHAPE, USERS, ITEMS, 1, weights);
     const probabilities = tf.tidy(() =>
-      tf.sigmoid(graph.logits(tf.tensor1d(pairs.map(([u]) => u), "int32"), tf.tensor1d(pairs.map(([, i]) => i), "int32"))).dataSync(),
+      tf.sigmoid(graph.logits(Int32Array.from(pairs, ([u]) => u), Int32Array.from(pairs, ([, i]) => i))).dataSync(),
     );
     graph.dispose();
     pairs.forEach(([u, i], k) => expect(Math.abs(scorer.scoreRows(u, [i])[0]! - probabilities[k]!)).toBeLessThan(1e-5));

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import * as tf from "@tensorflow/tfjs";
 import { NegativeSampler } from "./negative-sampler.js";
 import { buildNcfDataset } from "./ncf-dataset.js";
-import { NeuMFGraph } from "./neumf-graph.js";
+import { EMBEDDING_TABLES, LazyAdam, NeuMFGraph } from "./neumf-graph.js";
 import { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions, resolveNeuMFOptions } from "./neumf-options.js";
 import { NeuMFScorer } from "./neumf-scorer.js";
 import { deriveSeed, mulberry32 } from "./prng.js";
@@ -122,7 +122,7 @@ export async function trainNeuMF(
   const userCount = data.userIds.length;
   const itemCount = data.itemIds.length;
   const graph = new NeuMFGraph(opts, userCount, itemCount, opts.seed);
-  const optimizer = tf.train.adam(opts.learningRate);
+  const step = opts.embeddingOptimizer === "lazy-adam" ? lazyAdamStep(graph, opts) : denseAdamStep(graph, opts);
   const sampler = new NegativeSampler(data.userItems, itemCount);
   const epochs: EpochStats[] = [];
   try {
@@ -134,26 +134,13 @@ export async function trainNeuMF(
       let batchIndex = 0;
       for (let from = 0; from < n; from += opts.batchSize) {
         const to = Math.min(n, from + opts.batchSize);
-        const users = tf.tensor1d(samples.users.subarray(from, to), "int32");
-        const items = tf.tensor1d(samples.items.subarray(from, to), "int32");
-        const labels = tf.tensor1d(samples.labels.subarray(from, to), "float32");
-        const cost = optimizer.minimize(
-          () => {
-            const logLoss = tf.losses.sigmoidCrossEntropy(labels, graph.logits(users, items));
-            if (opts.l2 === 0) return logLoss as tf.Scalar;
-            const penalty = tf.addN(graph.batchEmbeddings(users, items).map((rows) => tf.sum(tf.square(rows))));
-            return tf.add(logLoss, tf.mul(penalty, opts.l2 / (to - from))) as tf.Scalar;
-          },
-          true,
-          graph.variables,
-        );
-        lossSum += cost!.dataSync()[0]! * (to - from);
-        tf.dispose([users, items, labels, cost!]);
+        lossSum += step.run(samples.users.subarray(from, to), samples.items.subarray(from, to), samples.labels.subarray(from, to)) * (to - from);
         if (++batchIndex % BATCHES_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const durationMs = performance.now() - epochStart;
       let stats: EpochStats = { epoch, loss: n ? lossSum / n : 0, samplesPerSecond: n / Math.max(durationMs / 1000, 1e-9), durationMs };
       if (hooks?.validation && hooks.validation.length > 0) {
+        step.sync();
         const scorer = new NeuMFScorer(data.userIds, data.itemIds, graph.readWeights(), opts);
         const m = evaluateLeaveOneOut(scorer, hooks.validation, 10);
         stats = { ...stats, validationHr10: m.hr, validationNdcg10: m.ndcg };
@@ -161,10 +148,100 @@ export async function trainNeuMF(
       epochs.push(stats);
       hooks?.onEpoch?.(stats);
     }
+    step.sync();
     const scorer = new NeuMFScorer(data.userIds, data.itemIds, graph.readWeights(), opts);
     return { scorer, options: opts, trainingMs: performance.now() - started, epochs, backend: backend.name, data: data.snapshot };
   } finally {
+    step.dispose();
     graph.dispose();
-    optimizer.dispose();
   }
+}
+
+/** One optimisation step over a batch, and the hooks around it. */
+interface TrainStep {
+  /** Trains on one batch; returns its mean loss. */
+  run(users: Int32Array, items: Int32Array, labels: Float32Array): number;
+  /** Brings `graph.tables` up to date (before reading weights). */
+  sync(): void;
+  /** Releases TensorFlow.js state. */
+  dispose(): void;
+}
+
+/** Mean log loss of a batch plus the optional L2 penalty on the batch's embedding rows. */
+function batchLoss(graph: NeuMFGraph, rows: readonly tf.Tensor[], dense: readonly tf.Tensor[], labels: tf.Tensor1D, l2: number): tf.Scalar {
+  const logLoss = tf.losses.sigmoidCrossEntropy(labels, graph.logitsFrom(rows, dense)) as tf.Scalar;
+  if (l2 === 0) return logLoss;
+  const penalty = tf.addN(rows.map((r) => tf.sum(tf.square(r))));
+  return tf.add(logLoss, tf.mul(penalty, l2 / labels.shape[0])) as tf.Scalar;
+}
+
+/**
+ * "lazy-adam": TensorFlow.js computes the gradients of the dense layers and of the batch's
+ * embedding rows; Adam updates the dense layers, {@link LazyAdam} only the rows the batch used.
+ */
+function lazyAdamStep(graph: NeuMFGraph, opts: NeuMFOptions): TrainStep {
+  const optimizer = tf.train.adam(opts.learningRate);
+  const embeddingAdam = new LazyAdam(graph.tables, graph.tableDims, opts.learningRate);
+  const lossAndGrads = tf.valueAndGrads((...args: tf.Tensor[]) => {
+    const labels = args.pop() as tf.Tensor1D;
+    return batchLoss(graph, args.slice(0, EMBEDDING_TABLES), args.slice(EMBEDDING_TABLES), labels, opts.l2);
+  });
+  return {
+    run(users, items, labels) {
+      const rows = graph.gatherRows(users, items);
+      let loss = 0;
+      let embeddingGrads: ArrayLike<number>[] = [];
+      // Results leave the tidy scope through these variables: a typed array returned from
+      // tf.tidy would be walked element by element (it looks for tensors to keep).
+      tf.tidy(() => {
+        const inputs = rows.map((values, t) => tf.tensor2d(values, [users.length, graph.tableDims[t]!]));
+        const { value, grads } = lossAndGrads([...inputs, ...graph.dense, tf.tensor1d(labels, "float32")]);
+        optimizer.applyGradients(graph.dense.map((v, k) => ({ name: v.name, tensor: grads[EMBEDDING_TABLES + k]! })));
+        embeddingGrads = grads.slice(0, EMBEDDING_TABLES).map((g) => g.dataSync());
+        loss = value.dataSync()[0]!;
+      });
+      embeddingAdam.update([users, items, users, items], embeddingGrads);
+      return loss;
+    },
+    sync() {},
+    dispose() {
+      optimizer.dispose();
+    },
+  };
+}
+
+/**
+ * "adam": the paper's setting: the embedding tables are TensorFlow.js variables too, looked up
+ * with `gather` (whose gradient is a dense unsorted segment sum over each table, see
+ * `registerLinearUnsortedSegmentSum`), and Adam updates every parameter at every step.
+ */
+function denseAdamStep(graph: NeuMFGraph, opts: NeuMFOptions): TrainStep {
+  const optimizer = tf.train.adam(opts.learningRate);
+  const tables = graph.tables.map((values, t) =>
+    tf.variable(tf.tensor2d(values, [values.length / graph.tableDims[t]!, graph.tableDims[t]!]), true, `${graph.dense[0]!.name}/table${t}`),
+  );
+  return {
+    run(users, items, labels) {
+      const cost = optimizer.minimize(
+        () => {
+          const u = tf.tensor1d(users, "int32");
+          const i = tf.tensor1d(items, "int32");
+          const rows = tables.map((table, t) => tf.gather(table, t % 2 === 0 ? u : i));
+          return batchLoss(graph, rows, graph.dense, tf.tensor1d(labels, "float32"), opts.l2);
+        },
+        true,
+        [...tables, ...graph.dense],
+      )!;
+      const loss = cost.dataSync()[0]!;
+      cost.dispose();
+      return loss;
+    },
+    sync() {
+      tables.forEach((table, t) => graph.tables[t]!.set(table.dataSync() as Float32Array));
+    },
+    dispose() {
+      optimizer.dispose();
+      tf.dispose(tables);
+    },
+  };
 }
