@@ -18,7 +18,8 @@ import { runEvaluation } from "../services/recommendation/src/evaluation/run-eva
 import { defaultMovieLensDir } from "./mesh.js";
 
 const USAGE = `usage: npm run eval -- [options]
-  --models a,b,c     models to run, in order (default: all): ${allModels().map((m) => m.name).join(", ")}
+  --models a,b,c     models to run, in order; default: ${allModels().filter((m) => !m.onlyOnRequest).map((m) => m.name).join(", ")}
+                     also: ${allModels().filter((m) => m.onlyOnRequest).map((m) => m.name).join(", ")}
   --seed N           seed of the negative sampling, user sample and model initialisation (default 1)
   --epochs N         training epochs of iterative models (default: the model's own)
   --users N          evaluate a seeded sample of N users (models still train on all users)

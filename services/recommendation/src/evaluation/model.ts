@@ -47,6 +47,8 @@ export interface ModelSpec {
   readonly name: string;
   /** Its label in the table, for example "item-KNN (cosine)". */
   readonly label: string;
+  /** Run only when named in `--models` (variants that add little to the default table). */
+  readonly onlyOnRequest?: boolean;
   /** Trains it. */
   train(context: ModelContext): Promise<TrainedModel>;
 }

@@ -14,7 +14,9 @@ import type { ModelSpec } from "./model.js";
  *   (RECOMMEND_RECENT_POSITIVES, RECOMMEND_RECENCY_DECAY);
  * - `neumf`: NeuMF of ncf/train.ts (default options, the run's seed, `--epochs`);
  * - `blend`: 0.6 × NeuMF + 0.4 × content, max-normalised over the candidates (DESIGN.md's relevance
- *   term, no trending); `blend-minmax`, `blend-rank`: the same with min–max or rank normalisation.
+ *   term with the service's default weights, no trending);
+ * - `blend-w0.7`, `blend-w0.8`, `blend-w0.9`: the same with w × NeuMF + (1 − w) × content;
+ * - `blend-rank`, `blend-minmax` (only on request): 0.6/0.4 with rank or min–max normalisation.
  */
 export function allModels(): ModelSpec[] {
   const settings = recommenderSettings(loadRecommendationConfig({}));
@@ -31,8 +33,19 @@ export function allModels(): ModelSpec[] {
     contentModel({ maxPositives: settings.maxPositives, recencyDecay: settings.recencyDecay }),
     neumfModel,
     blendModel({ name: "blend", label: `blend ${cf} NeuMF + ${content} content`, parts, normalization: "max" }),
-    blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }),
+    ...[0.7, 0.8, 0.9].map((w) =>
+      blendModel({
+        name: `blend-w${w}`,
+        label: `blend ${w} NeuMF + ${Number((1 - w).toFixed(2))} content`,
+        parts: [
+          { model: "neumf", weight: w },
+          { model: "content", weight: 1 - w },
+        ],
+        normalization: "max",
+      }),
+    ),
     blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }),
+    { ...blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }), onlyOnRequest: true },
   ];
 }
 

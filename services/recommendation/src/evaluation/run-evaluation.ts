@@ -12,7 +12,7 @@ import type { EvaluationReport, ModelResult } from "./report.js";
 export interface EvaluationOptions {
   /** Seed of the negative sampling, the user sample and model initialisation (default 1). */
   readonly seed?: number;
-  /** `--models` names to run, in order (default: every model). */
+  /** `--models` names to run, in order (default: every model not marked `onlyOnRequest`). */
   readonly models?: readonly string[];
   /** Evaluate a seeded sample of this many users (default all). Models still train on everyone. */
   readonly users?: number | undefined;
@@ -47,7 +47,7 @@ export async function evaluateModels(
   specs: readonly ModelSpec[] = allModels(),
 ): Promise<ModelResult[]> {
   const byName = new Map(specs.map((s) => [s.name, s] as const));
-  const names = options.models ?? specs.map((s) => s.name);
+  const names = options.models ?? specs.filter((s) => !s.onlyOnRequest).map((s) => s.name);
   for (const name of names) {
     if (!byName.has(name)) throw new Error(`unknown model "${name}"; known: ${specs.map((s) => s.name).join(", ")}`);
   }

@@ -44,14 +44,14 @@ export const neumfModel: ModelSpec = {
         return trained.scorer.score(userIds[user]!, ids) ?? new Float64Array(items.length).fill(Number.NaN);
       },
     };
-    const o = trained.options;
+    const options = Object.entries(trained.options)
+      .map(([key, value]) => `${key} ${Array.isArray(value) ? `[${value.join(", ")}]` : String(value)}`)
+      .join(", ");
     return {
       scorer,
       trainingMs: trained.trainingMs,
       epochs: trained.epochs.length,
-      notes:
-        `GMF ${o.gmfDim}, MLP embeddings ${o.mlpEmbeddingDim}, layers [${o.mlpLayers.join(", ")}], ${o.epochs} epochs, ` +
-        `batch ${o.batchSize}, lr ${o.learningRate}, ${o.negatives} negatives/positive, l2 ${o.l2}, seed ${o.seed}, backend ${trained.backend}`,
+      notes: `${options}, backend ${trained.backend}`,
     };
   },
 };
