@@ -13,13 +13,30 @@ export interface Upstream {
   readonly port: number;
 }
 
-/** The four services behind Envoy, keyed by the cluster name. */
+/**
+ * The four services behind Envoy, keyed by the cluster name: one upstream, or several replicas that
+ * Envoy balances round robin (a request that could not reach one replica is retried on another).
+ */
 export interface Upstreams {
-  readonly recommendation: Upstream;
-  readonly product: Upstream;
-  readonly user: Upstream;
-  readonly engagement: Upstream;
+  readonly recommendation: Upstream | readonly Upstream[];
+  readonly product: Upstream | readonly Upstream[];
+  readonly user: Upstream | readonly Upstream[];
+  readonly engagement: Upstream | readonly Upstream[];
 }
+
+/**
+ * The retry policy of every route: only failures where the request provably never reached a
+ * service, so retrying is safe for every RPC, idempotent or not — the connection was refused (a
+ * replica stopping or stopped) or the stream was refused (HTTP/2 REFUSED_STREAM, for example a
+ * stream that crossed a replica's GOAWAY). Retries go to another host when there is one.
+ * See https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/router_filter#x-envoy-retry-on.
+ */
+export const SAFE_RETRY_POLICY: ConfigValue = {
+  retry_on: "connect-failure,refused-stream",
+  num_retries: 2,
+  retry_host_predicate: [{ name: "envoy.retry_host_predicates.previous_hosts", typed_config: { "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" } }],
+  host_selection_retry_max_attempts: 3,
+};
 
 /** Options of {@link renderEnvoyConfig}. */
 export interface EnvoyConfigOptions {
@@ -87,6 +104,11 @@ const ACCESS_LOG_FORMAT: Record<string, string> = {
   user_agent: "%REQ(USER-AGENT)%",
 };
 
+/** The replicas of one service, as a list. */
+function replicas(upstream: Upstream | readonly Upstream[]): readonly Upstream[] {
+  return Array.isArray(upstream) ? upstream : [upstream as Upstream];
+}
+
 /** A socket address in Envoy's v3 shape. */
 function socketAddress(address: string, port: number): ConfigValue {
   return { socket_address: { address, port_value: port } };
@@ -102,8 +124,9 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   parameters ignored.
  * - Routes by gRPC path prefix (`/recsys.product.v1.ProductService` → cluster `product`, ...), which
  *   works for transcoded REST calls too, since the transcoder rewrites the path and the route is
- *   chosen again; route timeout 15 s.
- * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s.
+ *   chosen again; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}).
+ * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s, one endpoint per
+ *   replica, round robin, up to 1000 retries in flight (Envoy's default is 3).
  * - Rate limiting per client address before anything else: Envoy's local rate limit filter with a
  *   `remote_address` descriptor whose value is empty, which gives every client address its own
  *   token bucket ("dynamic descriptors", kept in an LRU of `maxClients` entries), see
@@ -157,7 +180,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                           domains: ["*"],
                           routes: clusterNames.map((cluster) => ({
                             match: { prefix: `/${TRANSCODED_SERVICES[cluster]}` },
-                            route: { cluster, timeout: "15s" },
+                            route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
                           })),
                         },
                       ],
@@ -198,6 +221,9 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
         dns_lookup_family: "V4_PREFERRED",
         connect_timeout: "1s",
         lb_policy: "ROUND_ROBIN",
+        // The default allows 3 retries in flight per cluster, too few when a replica stops under load
+        // (each request that hit it is retried at once on another; see SAFE_RETRY_POLICY).
+        circuit_breakers: { thresholds: [{ priority: "DEFAULT", max_retries: 1_000 }] },
         typed_extension_protocol_options: {
           "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
             "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
@@ -207,7 +233,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
         load_assignment: {
           cluster_name: cluster,
           endpoints: [
-            { lb_endpoints: [{ endpoint: { address: socketAddress(options.upstreams[cluster].host, options.upstreams[cluster].port) } }] },
+            { lb_endpoints: replicas(options.upstreams[cluster]).map((u) => ({ endpoint: { address: socketAddress(u.host, u.port) } })) },
           ],
         },
       })),
@@ -295,5 +321,5 @@ function localReplyConfig(): ConfigValue {
  * @returns the YAML text, ending in a newline.
  */
 export function renderEnvoyConfig(options: EnvoyConfigOptions): string {
-  return stringify(buildEnvoyConfig(options), { lineWidth: 0 });
+  return stringify(buildEnvoyConfig(options), { lineWidth: 0, aliasDuplicateObjects: false });
 }

@@ -55,6 +55,12 @@ export interface MeshOptions {
   readonly onStep?: (line: string) => void;
   /** How the importer reports progress (default: bars on a terminal, else lines). */
   readonly importProgress?: "bars" | "lines" | "silent";
+  /**
+   * Extra replicas of the product, user or engagement service, by the ports they listen on (for
+   * example `{ engagement: [51335] }`): each runs as process `<service>-2`, `<service>-3`, … with the
+   * same environment, and Envoy balances requests over every replica. Default none.
+   */
+  readonly extraReplicas?: Partial<Record<Exclude<ServiceName, "recommendation">, readonly number[]>>;
 }
 
 /** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
@@ -113,6 +119,11 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
+/** Envoy upstreams of a service: its primary port and its extra replicas' ports, on 127.0.0.1. */
+function replicaUpstreams(primary: number, extra: readonly number[] = []): { host: string; port: number }[] {
+  return [primary, ...extra].map((port) => ({ host: "127.0.0.1", port }));
+}
+
 /** One process of the mesh: a service or the consumer. */
 interface ProcessSpec {
   readonly name: string;
@@ -163,9 +174,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         descriptorPath,
         upstreams: {
           recommendation: { host: "127.0.0.1", port: ports.recommendation },
-          product: { host: "127.0.0.1", port: ports.product },
-          user: { host: "127.0.0.1", port: ports.user },
-          engagement: { host: "127.0.0.1", port: ports.engagement },
+          product: replicaUpstreams(ports.product, options.extraReplicas?.product),
+          user: replicaUpstreams(ports.user, options.extraReplicas?.user),
+          engagement: replicaUpstreams(ports.engagement, options.extraReplicas?.engagement),
         },
       },
     }),
@@ -248,6 +259,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         start(serviceSpec("engagement", "recsys.engagement.v1.EngagementService")),
       ]),
     );
+    for (const [name, extraPorts] of Object.entries(options.extraReplicas ?? {}) as [ServiceName, readonly number[]][]) {
+      const primary = serviceSpec(name, `recsys.${name}.v1.${name[0]!.toUpperCase()}${name.slice(1)}Service`);
+      step(`starting ${extraPorts.length} more replica(s) of ${name} on ${extraPorts.join(", ")}`);
+      await Promise.all(
+        extraPorts.map((port, i) => start({ ...primary, name: `${name}-${i + 2}`, port, env: { ...primary.env, PORT: String(port) } })),
+      );
+    }
     step(`starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer`);
     await timed("recommendation", () =>
       Promise.all([

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { buildEnvoyConfig, renderEnvoyConfig, TRANSCODED_SERVICES, type ConfigValue } from "../../envoy/render-config.js";
+import { buildEnvoyConfig, renderEnvoyConfig, SAFE_RETRY_POLICY, TRANSCODED_SERVICES, type ConfigValue } from "../../envoy/render-config.js";
 import { DOCKER_CONFIG_PATH, dockerEnvoyConfig } from "../../envoy/write-docker-config.js";
 import { kafkaServerProperties } from "./kafka.js";
 import { claimPorts, portFree, PortInUseError, spawnManaged } from "./managed-process.js";
@@ -54,7 +54,7 @@ describe("renderEnvoyConfig", () => {
     const clusters = at(config, "static_resources", "clusters") as ConfigValue[];
     expect(routes).toHaveLength(4);
     for (const [name, service] of Object.entries(TRANSCODED_SERVICES)) {
-      expect(routes).toContainEqual({ match: { prefix: `/${service}` }, route: { cluster: name, timeout: "15s" } });
+      expect(routes).toContainEqual({ match: { prefix: `/${service}` }, route: { cluster: name, timeout: "15s", retry_policy: SAFE_RETRY_POLICY } });
       const cluster = clusters.find((c) => at(c, "name") === name) as ConfigValue;
       expect(at(cluster, "connect_timeout")).toBe("1s");
       const protocol = at(cluster, "typed_extension_protocol_options", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
@@ -63,6 +63,18 @@ describe("renderEnvoyConfig", () => {
     expect(at(clusters[1] as ConfigValue, "load_assignment", "endpoints", 0, "lb_endpoints", 0, "endpoint", "address")).toEqual({
       socket_address: { address: "127.0.0.1", port_value: 50052 },
     });
+  });
+
+  it("retries only requests that never reached a service, on another replica, with room for many retries at once", () => {
+    expect(SAFE_RETRY_POLICY).toMatchObject({ retry_on: "connect-failure,refused-stream", num_retries: 2 });
+    const replicated = buildEnvoyConfig({
+      ...options,
+      upstreams: { ...options.upstreams, engagement: [{ host: "127.0.0.1", port: 7001 }, { host: "127.0.0.1", port: 7002 }] },
+    });
+    const engagement = (at(replicated, "static_resources", "clusters") as ConfigValue[]).find((c) => at(c, "name") === "engagement")!;
+    const endpoints = at(engagement, "load_assignment", "endpoints", 0, "lb_endpoints") as ConfigValue[];
+    expect(endpoints.map((e) => at(e, "endpoint", "address", "socket_address", "port_value"))).toEqual([7001, 7002]);
+    expect(at(engagement, "circuit_breakers", "thresholds", 0, "max_retries")).toBe(1_000);
   });
 
   it("binds to 127.0.0.1 unless told otherwise", () => {

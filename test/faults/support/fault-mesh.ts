@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import path from "node:path";
-import { defaultMovieLensDir, startMesh, type Mesh, type ServicePorts } from "../../../scripts/mesh.js";
+import { defaultMovieLensDir, startMesh, type Mesh, type MeshOptions, type ServicePorts } from "../../../scripts/mesh.js";
 import { REPO_ROOT } from "../../../scripts/infra/paths.js";
 import type { InfraPorts } from "../../../scripts/infra/stack.js";
 import { writeMovieLensSubset } from "./movielens-subset.js";
@@ -17,6 +17,8 @@ export interface OwnMeshOptions {
   readonly serviceEnv?: NodeJS.ProcessEnv;
   /** Use the whole MovieLens dataset instead of the 300-movie subset (default false). */
   readonly fullMovieLens?: boolean;
+  /** Extra service replicas (see `MeshOptions.extraReplicas`). */
+  readonly extraReplicas?: MeshOptions["extraReplicas"];
   /** How long to wait for another private mesh to finish, in ms (default 600000). */
   readonly lockTimeoutMs?: number;
 }
@@ -84,6 +86,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       preset: { name: options.name, dataDir: path.join(REPO_ROOT, ".run", options.name), ports: options.ports, unsafeFast: true },
       reset: true,
       servicePorts: options.servicePorts,
+      ...(options.extraReplicas ? { extraReplicas: options.extraReplicas } : {}),
       movieLensDir,
       importProgress: "silent",
       serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: OWN_MESH_SERVICE_TOKEN, ...options.serviceEnv },
