@@ -26,9 +26,10 @@ describe("product statistics over REST", () => {
     const base = counts(before.body.allTime);
     const baseWindow = counts(before.body.window);
 
+    // Trending weight 3 + 1 + 2 + 1 = 7, below the 10 clicks rest-recommendations.test.ts puts on top.
     const events = [
-      ...Array.from({ length: 5 }, () => ({ type: "EVENT_TYPE_CLICK" })),
-      ...Array.from({ length: 2 }, () => ({ type: "EVENT_TYPE_VIEW" })),
+      ...Array.from({ length: 3 }, () => ({ type: "EVENT_TYPE_CLICK" })),
+      { type: "EVENT_TYPE_VIEW" },
       { type: "EVENT_TYPE_LIKE" },
       { type: "EVENT_TYPE_RATE", value: 4 },
     ].map((e, i) => ({ ...e, userId: String(1 + i), productId, eventId: `stats-${randomUUID()}` }));
@@ -40,7 +41,7 @@ describe("product statistics over REST", () => {
 
     const expected = { ...base };
     const expectedWindow = { ...baseWindow };
-    for (const [type, n] of [["EVENT_TYPE_CLICK", 5], ["EVENT_TYPE_VIEW", 2], ["EVENT_TYPE_LIKE", 1], ["EVENT_TYPE_RATE", 1]] as const) {
+    for (const [type, n] of [["EVENT_TYPE_CLICK", 3], ["EVENT_TYPE_VIEW", 1], ["EVENT_TYPE_LIKE", 1], ["EVENT_TYPE_RATE", 1]] as const) {
       expected[type] = (expected[type] ?? 0) + n;
       expectedWindow[type] = (expectedWindow[type] ?? 0) + n;
     }
@@ -53,7 +54,7 @@ describe("product statistics over REST", () => {
     }
     expect(counts(stats!.allTime)).toEqual(expected);
     expect(counts(stats!.window)).toEqual(expectedWindow);
-    expect(stats!.trendingScore).toBeGreaterThan(before.body.trendingScore + 9);
+    expect(stats!.trendingScore).toBeGreaterThan(before.body.trendingScore + 6.9);
   });
 
   it("answers 404 for an unknown product and 400 for a malformed id", async () => {
