@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_MODEL_DIR } from "./ncf/model-dir.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
 import { weightsProblem } from "./domain/blend-weights.js";
@@ -29,6 +30,7 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * - `RECOMMEND_RECENCY_DECAY` (0.9, in (0, 1]): weight ratio between consecutive positives.
  * - `RECOMMEND_HISTORY_EVENTS` (5000, 1 to 10000): history events read per request.
  * - `RECOMMEND_TRENDING_CANDIDATES` (200), `RECOMMEND_POPULAR_CANDIDATES` (200),
+ *   `RECOMMEND_COLLABORATIVE_CANDIDATES` (200, the NeuMF top-k per user),
  *   `RECOMMEND_SIMILAR_TRENDING_CANDIDATES` (100): candidate list sizes, 1 to 1000.
  * - `RECOMMEND_SIGNAL_TIMEOUT_MS` (300): how long a trending or collaborative call may take
  *   before the answer is served without that signal, in ms.
@@ -37,6 +39,10 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   computing neighbours (see `NeighborOptions.maxDocumentFrequency`).
  * - `MODEL_BUILD_ON_START` (if-missing): `if-missing` builds a snapshot at start only when none is
  *   stored; `always` rebuilds at every start.
+ * - `MODEL_DIR` (<repo>/.run/dev/models): where `npm run train` writes NeuMF artifacts
+ *   (`<MODEL_DIR>/ncf/<version>/`); the newest valid one is served.
+ * - `NCF_POLL_INTERVAL_MS` (10000, 0 = never): how often to look for a newer NeuMF artifact and
+ *   swap to it while running.
  * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
  *   service before giving up, in ms.
  * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (false): access control (see
@@ -77,12 +83,15 @@ export const configSchema = z
     RECOMMEND_RECENCY_DECAY: z.coerce.number().gt(0).max(1).default(0.9),
     RECOMMEND_HISTORY_EVENTS: count(5_000, 10_000),
     RECOMMEND_TRENDING_CANDIDATES: count(200, 1_000),
+    RECOMMEND_COLLABORATIVE_CANDIDATES: count(200, 1_000),
     RECOMMEND_POPULAR_CANDIDATES: count(200, 1_000),
     RECOMMEND_SIMILAR_TRENDING_CANDIDATES: count(100, 1_000),
     RECOMMEND_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(300),
     MODEL_NEIGHBORS: count(50, 500),
     MODEL_MAX_DOCUMENT_FREQUENCY: z.coerce.number().int().min(0).default(0),
     MODEL_BUILD_ON_START: z.enum(["if-missing", "always"]).default("if-missing"),
+    MODEL_DIR: z.string().min(1).default(DEFAULT_MODEL_DIR),
+    NCF_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
     ...accessControlConfigShape,
   })
@@ -128,6 +137,7 @@ export function recommenderSettings(config: RecommendationConfig): RecommenderSe
     historyMaxEvents: config.RECOMMEND_HISTORY_EVENTS,
     recencyDecay: config.RECOMMEND_RECENCY_DECAY,
     trendingCandidates: config.RECOMMEND_TRENDING_CANDIDATES,
+    collaborativeCandidates: config.RECOMMEND_COLLABORATIVE_CANDIDATES,
     popularCandidates: config.RECOMMEND_POPULAR_CANDIDATES,
     similarTrendingCandidates: config.RECOMMEND_SIMILAR_TRENDING_CANDIDATES,
     signalTimeoutMs: config.RECOMMEND_SIGNAL_TIMEOUT_MS,

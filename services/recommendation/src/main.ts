@@ -1,8 +1,8 @@
 /**
  * RecommendationService process entry point: reads the configuration, creates and migrates the
  * recommendation database, loads the latest model snapshot with the live catalog (building and
- * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), connects
- * the trending store, serves gRPC, and on SIGTERM/SIGINT drains calls then closes connections.
+ * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), loads
+ * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC, and on SIGTERM/SIGINT drains calls then closes connections.
  */
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
@@ -20,7 +20,10 @@ import { SnapshotRepository } from "./data/snapshot-repository.js";
 import { RECOMMENDATION_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { GrpcCatalogSource, GrpcInteractionSource } from "./model/grpc-sources.js";
 import { loadOrBuildModels } from "./model/model-store.js";
+import { NcfCollaborativeModel } from "./model/ncf-collaborative.js";
 import { ModelHolder } from "./model/recommendation-models.js";
+import { NcfArtifactWatcher } from "./ncf/artifact-watcher.js";
+import { ncfArtifactRoot } from "./ncf/artifact.js";
 import { retryUntilAvailable } from "./retry-until-available.js";
 import { build } from "./server.js";
 import { connectTrendingSource } from "./trending-connection.js";
@@ -61,9 +64,14 @@ runMain(logger, async () => {
     logger,
   );
 
+  // NeuMF: the newest valid artifact under MODEL_DIR, swapped for newer ones while running.
+  const ncf = new NcfArtifactWatcher({ root: ncfArtifactRoot(config.MODEL_DIR), pollIntervalMs: config.NCF_POLL_INTERVAL_MS, logger });
+  const artifact = await ncf.start();
+  if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
+
   const trending = await connectTrendingSource(config.REDIS_URL, logger);
   const server = build({
-    models: new ModelHolder(models),
+    models: new ModelHolder(models.withCollaborative(new NcfCollaborativeModel(ncf))),
     users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs })),
     history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
     products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs })),
@@ -80,6 +88,7 @@ runMain(logger, async () => {
   logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
   return async () => {
     await server.shutdown(10_000);
+    ncf.stop();
     await trending.close();
     await pool.end();
   };

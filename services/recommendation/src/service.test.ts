@@ -63,7 +63,7 @@ describe("RecommendationService through an in-memory transport", () => {
       expect(res.unavailableSignals).toEqual([]);
       expect(res.items).toHaveLength(3);
       const first = res.items[0]!;
-      expect(first).toMatchObject({ productId: "2", title: "Toy Story 2 (1999)", reason: "similar to Toy Story (1995)", categories: ["Animation", "Children", "Comedy"] });
+      expect(first).toMatchObject({ productId: "2", title: "Toy Story 2 (1999)", reason: "because you liked Toy Story (1995)", categories: ["Animation", "Children", "Comedy"] });
       expect(first.signals).toMatchObject({ collaborative: 0, content: 1, trending: 0 });
       expect(first.score).toBeCloseTo(0.8, 12);
     });

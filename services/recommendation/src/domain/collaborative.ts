@@ -1,8 +1,26 @@
 /**
- * A collaborative-filtering model (issue 3 adds Neural Collaborative Filtering). Until one is
- * loaded the collaborative signal is 0 and its weight goes to the content signal.
+ * A collaborative-filtering model (Neural Collaborative Filtering, see src/ncf/). Users it has not
+ * seen (registered after training) get no collaborative signal: their relevance is content alone
+ * until the next training.
  */
 export interface CollaborativeModel {
+  /** Version of the model being served (for logs), or undefined while none is loaded. */
+  readonly version: string | undefined;
+  /**
+   * Whether the model can score this user (it saw the user in training).
+   *
+   * @param userId - the user.
+   */
+  knowsUser(userId: string): boolean;
+  /**
+   * Candidate generation: the products the model ranks highest for a user, best first.
+   *
+   * @param userId - the user.
+   * @param k - how many, at most.
+   * @param eligible - keeps only products that may be recommended (not seen, in the category…).
+   * @returns up to k product ids; empty for a user the model does not know.
+   */
+  topCandidates(userId: string, k: number, eligible: (productId: string) => boolean): string[];
   /**
    * Predicted preference of a user for each candidate, any non-negative scale (it is normalised
    * over the candidate set before blending).

@@ -10,7 +10,8 @@ describe("reasonFor", () => {
     expect(reasonFor({ ...zero, content: 0.1, trending: 0.2 }, { category: "Comedy" })).toBe("trending in Comedy");
     expect(reasonFor({ ...zero, popularity: 0.6, trending: 0.2 }, {})).toBe("popular");
     expect(reasonFor({ ...zero, popularity: 0.6 }, { category: "Drama" })).toBe("popular in Drama");
-    expect(reasonFor({ ...zero, collaborative: 0.4, content: 0.3 }, {})).toBe("liked by people with similar taste");
+    expect(reasonFor({ ...zero, collaborative: 0.4, content: 0.3 }, {})).toBe("people with similar taste watched this");
+    expect(reasonFor({ ...zero, content: 0.4, collaborative: 0.3 }, { liked: "Heat (1995)" })).toBe("because you liked Heat (1995)");
   });
 
   it("prefers content on ties and falls back to popular when nothing contributed", () => {

@@ -2,16 +2,19 @@ import type { Contributions } from "./blend.js";
 
 /** What a reason may mention. */
 export interface ReasonContext {
-  /** Title of the product that made the content signal (a liked product, or the seed). */
+  /** Title of the seed product of GetSimilarProducts ("similar to <title>"). */
   readonly similarTo?: string | undefined;
+  /** Title of the liked product that made a user's content signal ("because you liked <title>"). */
+  readonly liked?: string | undefined;
   /** The category the request was restricted to, as the catalog spells it. */
   readonly category?: string | undefined;
 }
 
 /**
  * A short human reason for a ranked item: the signal that contributed most to its score
- * ("similar to Heat (1995)", "trending in Comedy" / "trending now", "popular in Comedy" /
- * "popular", "liked by people with similar taste"). Ties prefer content, then collaborative, then
+ * ("because you liked Heat (1995)" for a user, "similar to Heat (1995)" for a seed product,
+ * "people with similar taste watched this", "trending in Comedy" / "trending now",
+ * "popular in Comedy" / "popular"). Ties prefer content, then collaborative, then
  * trending, then popularity. An item nothing contributed to is "popular" (it came from the
  * popularity candidates).
  *
@@ -25,9 +28,10 @@ export function reasonFor(c: Contributions, ctx: ReasonContext): string {
   const inCategory = ctx.category ? ` in ${ctx.category}` : "";
   switch (best) {
     case "content":
+      if (ctx.liked) return `because you liked ${ctx.liked}`;
       return ctx.similarTo ? `similar to ${ctx.similarTo}` : "similar to what you liked";
     case "collaborative":
-      return "liked by people with similar taste";
+      return "people with similar taste watched this";
     case "trending":
       return ctx.category ? `trending${inCategory}` : "trending now";
     default:

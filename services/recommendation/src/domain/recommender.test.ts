@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Engagement } from "./events.js";
 import { Recommender, type RankedItem, type RecommendInput } from "./recommender.js";
+import { ModelHolder } from "../model/recommendation-models.js";
 import {
   defaultSettings,
   FakeTrendingSource,
@@ -10,6 +11,7 @@ import {
   product,
   SetUserDirectory,
   silentLogger,
+  TableCollaborativeModel,
 } from "../testing/fakes.js";
 
 const CATALOG = [
@@ -94,7 +96,7 @@ describe("Recommender", () => {
       const result = await recommender.recommend(input("u1"));
       expect(result.strategy).toBe("personalized");
       expectOrdered(result.items);
-      expect(result.items[0]).toMatchObject({ productId: "2", title: "Toy Story 2 (1999)", reason: "similar to Toy Story (1995)" });
+      expect(result.items[0]).toMatchObject({ productId: "2", title: "Toy Story 2 (1999)", reason: "because you liked Toy Story (1995)" });
       expect(result.items[0]!.signals.content).toBe(1);
       expect(result.items[0]!.categories).toEqual(["Animation", "Children", "Comedy"]);
       expect(ids(result.items.slice(0, 3))).toContain("9");
@@ -110,8 +112,8 @@ describe("Recommender", () => {
       history.record("u1", { productId: "3", kind: "like", value: 0 });
       const result = await recommender.recommend(input("u1"));
       const heat2013 = result.items.find((i) => i.productId === "4")!;
-      expect(heat2013.reason).toBe("similar to Heat (1995)");
-      expect(result.items.find((i) => i.productId === "2")!.reason).toBe("similar to Toy Story (1995)");
+      expect(heat2013.reason).toBe("because you liked Heat (1995)");
+      expect(result.items.find((i) => i.productId === "2")!.reason).toBe("because you liked Toy Story (1995)");
     });
 
     it("sees new events at once (live history)", async () => {
@@ -178,6 +180,46 @@ describe("Recommender", () => {
     it("skips trending products missing from the catalog", async () => {
       trending.set("999", 100);
       expect(ids((await recommender.recommend(input("new", { limit: 100 }))).items)).not.toContain("999");
+    });
+  });
+
+  describe("collaborative signal", () => {
+    // The model knows u1 (not u2): it likes Casino most, then Sense and Sensibility; neither is
+    // reachable from u1's only positive (Toy Story) through content.
+    const cf = new TableCollaborativeModel(new Map([["u1", new Map([["6", 0.9], ["7", 0.45], ["2", 0.3]])]]));
+    const withCf = (): Recommender =>
+      new Recommender({
+        models: new ModelHolder(modelsFor(CATALOG, OPINIONS).current().withCollaborative(cf)),
+        users: new SetUserDirectory(new Set(["u1", "u2"])),
+        history,
+        trending,
+        settings: defaultSettings(),
+        logger: silentLogger(),
+      });
+
+    it("adds the model's top items to the candidates and blends 0.8 × (0.6 × cf + 0.4 × content) + 0.2 × trending", async () => {
+      const result = await withCf().recommend(input("u1"));
+      expect(result.strategy).toBe("personalized");
+      expectOrdered(result.items);
+      const casino = result.items.find((i) => i.productId === "6")!;
+      expect(casino.signals.collaborative).toBeCloseTo(1, 12);
+      expect(casino.reason).toBe("people with similar taste watched this");
+      for (const item of result.items) {
+        const s = item.signals;
+        expect(item.score).toBeCloseTo(0.8 * (0.6 * s.collaborative + 0.4 * s.content) + 0.2 * s.trending, 12);
+      }
+      expect(result.items.find((i) => i.productId === "7")!.signals.collaborative).toBeCloseTo(0.5, 12);
+    });
+
+    it("gives content the whole relevance weight for a user the model has not seen", async () => {
+      history.record("u2", { productId: "1", kind: "like", value: 0 });
+      const result = await withCf().recommend(input("u2"));
+      expect(result.strategy).toBe("personalized");
+      for (const item of result.items) {
+        expect(item.signals.collaborative).toBe(0);
+        expect(item.score).toBeCloseTo(0.8 * item.signals.content + 0.2 * item.signals.trending, 12);
+      }
+      expect(result.items[0]!.reason).toBe("because you liked Toy Story (1995)");
     });
   });
 

@@ -41,6 +41,8 @@ export interface RecommenderSettings {
   readonly recencyDecay: number;
   /** Trending products added as candidates (200). */
   readonly trendingCandidates: number;
+  /** Products the collaborative model contributes to the candidates (200). */
+  readonly collaborativeCandidates: number;
   /** Most popular products added as candidates (200). */
   readonly popularCandidates: number;
   /** Trending products added to a seed's content neighbours in GetSimilarProducts (100). */
@@ -136,7 +138,8 @@ export class Recommender {
    * A user's recommendations.
    *
    * Candidate generation: the content neighbours of the user's most recent positives (at most
-   * `maxPositives`), the top `trendingCandidates` trending products and the top
+   * `maxPositives`), the collaborative model's top `collaborativeCandidates` for the user (when
+   * the model knows the user), the top `trendingCandidates` trending products and the top
    * `popularCandidates` popular ones, restricted to the catalog and the category, minus the
    * user's seen products and the request's exclusions.
    *
@@ -145,8 +148,9 @@ export class Recommender {
    *   `Σ_j d^j·cos(c, p_j) / Σ_j d^j` (p_0 the most recent, d = `recencyDecay`), the item-based
    *   top-N aggregation of Deshpande and Karypis, "Item-based top-N recommendation algorithms",
    *   ACM TOIS 22(1), 2004, with recency weights;
-   * - collaborative: the collaborative model's score (0 while none is loaded, and then its weight
-   *   goes to content);
+   * - collaborative: the collaborative model's score (NeuMF's predicted probability); 0 while no
+   *   model is loaded or for a user the model has not seen (registered after training), and then
+   *   its weight goes to content;
    * - trending: decayed engagement from the trending store;
    * - popularity: the Bayesian-average popularity (reported; blended only for cold start).
    *
@@ -177,6 +181,10 @@ export class Recommender {
     const trendingSignal = new OptionalSignal("trending", settings.signalTimeoutMs, logger);
     const candidates = new Set<string>();
     for (const p of positives) for (const n of models.neighbors(p)) if (eligible(n.productId)) candidates.add(n.productId);
+    const collaborative = strategy === "personalized" && models.collaborative?.knowsUser(input.userId) ? models.collaborative : undefined;
+    if (collaborative) {
+      for (const id of collaborative.topCandidates(input.userId, settings.collaborativeCandidates, eligible)) candidates.add(id);
+    }
     const trendingTop = await trendingSignal.read(() => this.deps.trending.top(category, settings.trendingCandidates), []);
     for (const t of trendingTop) if (eligible(t.productId)) candidates.add(t.productId);
     let popularAdded = 0;
@@ -194,9 +202,9 @@ export class Recommender {
     const content = contentScores(models, ids, positives, settings.recencyDecay);
     const unavailable: string[] = [];
     let collaborativeRaw = new Map<string, number>();
-    if (models.collaborative && strategy === "personalized") {
+    if (collaborative) {
       const cf = new OptionalSignal("collaborative", settings.signalTimeoutMs, logger);
-      collaborativeRaw = await cf.read(() => models.collaborative!.scores(input.userId, ids), new Map());
+      collaborativeRaw = await cf.read(() => collaborative.scores(input.userId, ids), new Map());
       if (cf.unavailable) unavailable.push("collaborative");
     }
     if (trendingSignal.unavailable) unavailable.unshift("trending");
@@ -207,11 +215,11 @@ export class Recommender {
       trending: normalizeByMax(ids, trendingRaw),
       popularity: normalizeByMax(ids, popularityRaw),
     };
-    const weights = effectiveWeights(input.weights, models.collaborative !== undefined && !unavailable.includes("collaborative"));
+    const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
     const items = rank(models, ids, norm, popularityRaw, input.limit, (id, signals) => {
       const contributions = strategy === "personalized" ? personalizedContributions(signals, weights) : coldStartContributions(signals, weights);
       const because = content.because.get(id);
-      return { contributions, reason: { similarTo: because ? catalog.get(because)?.title : undefined, category } };
+      return { contributions, reason: { liked: because ? catalog.get(because)?.title : undefined, category } };
     });
     return { items, strategy, unavailableSignals: unavailable };
   }

@@ -1,6 +1,4 @@
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { EngagementService } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { createServiceClient } from "../../../shared/src/clients.js";
@@ -10,8 +8,7 @@ import { type NcfBackendPreference, useTensorFlowBackend } from "./tf-backend.js
 import { type EpochStats, type NeuMFOptions, type TrainedNeuMF, trainNeuMF } from "./train.js";
 import { leaveOneOutSplit } from "./validation.js";
 
-/** `<repository>/.run/dev/models`: where `npm start` keeps models when MODEL_DIR is unset. */
-export const DEFAULT_MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../../.run/dev/models");
+export { DEFAULT_MODEL_DIR } from "./model-dir.js";
 
 /** Validation users held out by default (see {@link TrainAndSaveOptions.validationUsers}). */
 export const DEFAULT_VALIDATION_USERS = 200;

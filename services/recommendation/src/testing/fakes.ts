@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { CollaborativeModel } from "../domain/collaborative.js";
 import { pino, type Logger } from "pino";
 import { ContentModel } from "../content/content-model.js";
 import type { Engagement } from "../domain/events.js";
@@ -31,6 +32,7 @@ export function defaultSettings(overrides: Partial<RecommenderSettings> = {}): R
     historyMaxEvents: 5000,
     recencyDecay: 0.9,
     trendingCandidates: 200,
+    collaborativeCandidates: 200,
     popularCandidates: 200,
     similarTrendingCandidates: 100,
     signalTimeoutMs: 200,
@@ -160,5 +162,30 @@ export class FakeTrendingSource implements TrendingSource {
     if (this.mode === "fail") return Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6379"), { code: "ECONNREFUSED" }));
     if (this.mode === "hang") return new Promise(() => undefined);
     return Promise.resolve();
+  }
+}
+
+/**
+ * A {@link CollaborativeModel} over a fixed table of scores per user (users absent from the table
+ * are unknown to the model), for tests of the blend; the NeuMF-backed one is NcfCollaborativeModel.
+ */
+export class TableCollaborativeModel implements CollaborativeModel {
+  readonly version = "test";
+
+  /** @param table - user id → product id → score. */
+  constructor(private readonly table: ReadonlyMap<string, ReadonlyMap<string, number>>) {}
+
+  knowsUser(userId: string): boolean {
+    return this.table.has(userId);
+  }
+
+  topCandidates(userId: string, k: number, eligible: (productId: string) => boolean): string[] {
+    const scores = [...(this.table.get(userId) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]);
+    return scores.map(([id]) => id).filter(eligible).slice(0, k);
+  }
+
+  async scores(userId: string, productIds: readonly string[]): Promise<Map<string, number>> {
+    const row = this.table.get(userId);
+    return new Map(productIds.flatMap((id) => (row?.has(id) ? [[id, row.get(id) as number] as const] : [])));
   }
 }
