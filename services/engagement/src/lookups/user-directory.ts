@@ -43,6 +43,8 @@ export interface GrpcUserDirectoryOptions {
  */
 export class GrpcUserDirectory implements UserDirectory {
   private readonly cache: TtlLruCache<true>;
+  /** Look-ups in progress, by user id, shared by concurrent callers. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   /**
    * @param client - a UserService client (see `createServiceClient`), whose deadline bounds each look-up.
@@ -58,8 +60,6 @@ export class GrpcUserDirectory implements UserDirectory {
       now: options.now,
     });
   }
-
-  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   async exists(userId: string): Promise<boolean> {
     if (this.cache.get(userId)) return true;
