@@ -1,9 +1,11 @@
-import { existsSync, statSync, readdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { importMovieLens, type ImportMovieLensResult } from "./movielens-import.js";
 import { isServing } from "./infra/grpc-health.js";
-import { claimPorts, runCommand, spawnManaged, waitUntilReady, type ManagedProcess } from "./infra/managed-process.js";
+import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady, type ManagedProcess } from "./infra/managed-process.js";
+import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/ncf/artifact.js";
 import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
@@ -53,6 +55,16 @@ export interface MeshOptions {
   readonly serviceEnv?: NodeJS.ProcessEnv;
   /** Receives one human line per start-up step. */
   readonly onStep?: (line: string) => void;
+  /**
+   * Train a NeuMF model (scripts/train.ts, as `npm run train`) when `<dataDir>/models` holds no valid
+   * artifact yet. Default false: without a model the recommendation service serves content and
+   * trending only.
+   */
+  readonly train?: boolean;
+  /** Extra `npm run train` arguments, for example `["--epochs", "2"]` for a quick test mesh. */
+  readonly trainArgs?: readonly string[];
+  /** "inherit" shows the training's epoch lines on this process's stdout; default: log file only. */
+  readonly trainOutput?: "inherit" | "log";
   /** How the importer reports progress (default: bars on a terminal, else lines). */
   readonly importProgress?: "bars" | "lines" | "silent";
   /**
@@ -122,6 +134,34 @@ function newestMtime(dir: string): number {
 /** Envoy upstreams of a service: its primary port and its extra replicas' ports, on 127.0.0.1. */
 function replicaUpstreams(primary: number, extra: readonly number[] = []): { host: string; port: number }[] {
   return [primary, ...extra].map((port) => ({ host: "127.0.0.1", port }));
+}
+
+/**
+ * Runs `scripts/train.ts` to completion as a child process (TensorFlow.js stays out of this
+ * process), appending its output to a log file and, when asked, echoing it.
+ *
+ * @throws Error with the log's tail when training exits non-zero.
+ */
+async function runTraining(options: { args: readonly string[]; env: NodeJS.ProcessEnv; logFile: string; echo: boolean }): Promise<void> {
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
+  const log = createWriteStream(options.logFile, { flags: "a" });
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/train.ts", ...options.args], {
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on("data", (chunk: Buffer) => {
+      log.write(chunk);
+      if (options.echo) process.stdout.write(chunk);
+    });
+  }
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (status) => resolve(status));
+  });
+  await new Promise<void>((resolve) => log.end(resolve));
+  if (code !== 0) throw new StartFailedError("train", `exited with status ${String(code)}`, options.logFile);
 }
 
 /** One process of the mesh: a service or the consumer. */
@@ -216,13 +256,13 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       ENGAGEMENT_SERVICE_ADDR: addresses.engagement,
       RECOMMENDATION_SERVICE_ADDR: addresses.recommendation,
     };
-    const serviceSpec = (name: ServiceName, typeName: string, readyTimeoutMs = 60_000): ProcessSpec => ({
+    const serviceSpec = (name: ServiceName, typeName: string, readyTimeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): ProcessSpec => ({
       name,
       entry: `services/${name}/src/main.ts`,
       port: ports[name],
       healthService: typeName,
       readyTimeoutMs,
-      env: { ...common, PORT: String(ports[name]), DATABASE_URL: infra.pgUrlFor(DATABASES[name]) },
+      env: { ...common, PORT: String(ports[name]), DATABASE_URL: infra.pgUrlFor(DATABASES[name]), ...env },
     });
     const start = async (spec: ProcessSpec): Promise<ManagedProcess> => {
       specs.set(spec.name, spec);
@@ -266,10 +306,22 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         extraPorts.map((port, i) => start({ ...primary, name: `${name}-${i + 2}`, port, env: { ...primary.env, PORT: String(port) } })),
       );
     }
+    const modelDir = path.join(options.preset.dataDir, "models");
+    if (options.train === true && (await loadNewestValidArtifact(ncfArtifactRoot(modelDir))).artifact === undefined) {
+      step(`no NeuMF model yet: training one (npm run train${options.trainArgs?.length ? ` -- ${options.trainArgs.join(" ")}` : ""})`);
+      await timed("train", () =>
+        runTraining({
+          args: options.trainArgs ?? [],
+          env: { ...common, MODEL_DIR: modelDir },
+          logFile: path.join(options.preset.dataDir, "logs", "train.log"),
+          echo: options.trainOutput === "inherit",
+        }),
+      );
+    }
     step(`starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer`);
     await timed("recommendation", () =>
       Promise.all([
-        start(serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", 300_000)),
+        start(serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", 300_000, { MODEL_DIR: modelDir })),
         start({
           name: "trending-consumer",
           entry: "services/recommendation/src/consumers/main.ts",

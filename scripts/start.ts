@@ -30,6 +30,8 @@ try {
   const mesh = await startMesh({
     preset: devPorts,
     reset: values.reset,
+    train: true,
+    trainOutput: "inherit",
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
   });

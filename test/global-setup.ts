@@ -46,6 +46,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     reset: true,
     servicePorts: TEST_SERVICE_PORTS,
     importProgress: "silent",
+    // A quick model (2 epochs) exercises training, the artifact and NeuMF serving end to end;
+    // model quality is measured by `npm run eval`, not here.
+    train: true,
+    trainArgs: ["--epochs", "2", "--validation-users", "50"],
     serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: serviceToken },
   });
   const env: Record<string, string> = {

@@ -33,6 +33,16 @@ describe("recommendations over REST", () => {
     expect(res.body.strategy).toBe("personalized");
   });
 
+  it("blends the collaborative signal of the NeuMF model that npm start (here: the test setup) trained", async () => {
+    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=20");
+    expect(res.status).toBe(200);
+    expect(res.body.items.some((i) => i.signals.collaborative > 0)).toBe(true);
+    expect(Math.max(...res.body.items.map((i) => i.signals.collaborative))).toBeLessThanOrEqual(1);
+    for (const { score, signals } of res.body.items) {
+      expect(score).toBeCloseTo(0.8 * (0.6 * signals.collaborative + 0.4 * signals.content) + 0.2 * signals.trending, 6);
+    }
+  });
+
   it("honours limit and category, and rejects a limit out of range naming the field", async () => {
     const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=5&category=Comedy");
     expect(res.status).toBe(200);

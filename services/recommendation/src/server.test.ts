@@ -45,7 +45,7 @@ describe("RecommendationService gRPC server", () => {
     const client = createServiceClient(RecommendationService, address);
     const recs = await client.getRecommendations({ userId: "u1", limit: 5 });
     expect(recs.strategy).toBe("personalized");
-    expect(recs.items[0]).toMatchObject({ productId: "2", reason: "similar to Toy Story (1995)" });
+    expect(recs.items[0]).toMatchObject({ productId: "2", reason: "because you liked Toy Story (1995)" });
     const similar = await client.getSimilarProducts({ productId: "1" });
     expect(similar.items[0]!.productId).toBe("2");
     const trending = await client.getTrending({ limit: 1 });
