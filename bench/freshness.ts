@@ -1,0 +1,160 @@
+/**
+ * Freshness benchmark: the time from RecordEvent returning to the event being visible in
+ * GetProductStats (its exact count) and in GetTrending (its product's score), at a steady
+ * 1,000 events/s. Goal: p99 ≤ 250 ms.
+ *
+ * It starts its own mesh (PostgreSQL :45470, Redis :46410, Kafka :49140, Envoy :48110, services
+ * 51351-51354, data in .run/bench-freshness; 300-movie MovieLens subset) and calls the services over
+ * gRPC directly with the service token (not through Envoy, whose per-address rate limit of 1,000
+ * requests/s would throttle a single load generator).
+ *
+ * Method: background RecordEvent calls at a fixed schedule over every product but two "probe"
+ * products, which are first made the top trending ones. Two probe loops each record a CLICK on their
+ * probe product, and from the moment RecordEvent returns poll GetProductStats and GetTrending (top 20)
+ * every 5 ms until the click count has grown by one and the trending score by ≥ 0.5; then pause
+ * 20-80 ms and repeat. The first 5 s are a warm-up and not counted. Percentiles are nearest-rank;
+ * the polling interval bounds their resolution (5 ms).
+ *
+ * Usage: `npm run bench:freshness -- [seconds=60] [events/s=1000]`.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { EngagementService, RecordEventRequestSchema } from "../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { EventType } from "../gen/recsys/engagement/v1/event_pb.js";
+import { RecommendationService } from "../gen/recsys/recommendation/v1/recommendation_service_pb.js";
+import { planEvents, readCatalog } from "../test/faults/support/event-load.js";
+import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../test/faults/support/fault-mesh.js";
+import { percentiles, printMachine } from "./support/machine.js";
+
+const seconds = Number(process.argv[2] ?? 60);
+const ratePerSecond = Number(process.argv[3] ?? 1000);
+const WARM_UP_MS = 5_000;
+const POLL_MS = 5;
+
+printMachine();
+console.log(`freshness: ${seconds} s at ${ratePerSecond} events/s (RecordEvent), 2 probe loops polling every ${POLL_MS} ms`);
+const ports = BENCH_MESH_PORTS.freshness;
+const mesh = await startOwnMesh({ name: "bench-freshness", ports: ports.infra, servicePorts: ports.services, serviceEnv: { LOG_LEVEL: "warn" } });
+try {
+  const transport = (address: string) =>
+    createGrpcTransport({
+      baseUrl: `http://${address}`,
+      interceptors: [(next) => async (req) => (Object.entries(OWN_MESH_AUTH_HEADERS).forEach(([k, v]) => req.header.set(k, v)), next(req))],
+    });
+  const engagement = createClient(EngagementService, transport(mesh.addresses.engagement));
+  const recommendation = createClient(RecommendationService, transport(mesh.addresses.recommendation));
+  const catalog = readCatalog(mesh.imported.dir);
+  const probes = catalog.products.slice(-2);
+  const background = catalog.products.slice(0, -2);
+  const runId = Date.now().toString(36);
+
+  // Make the probe products the top trending ones (200 likes each = score 400), so GetTrending lists them.
+  for (const productId of probes) {
+    const likes = Array.from({ length: 200 }, (_, i) =>
+      create(RecordEventRequestSchema, { eventId: `fr-${runId}-prime-${productId}-${i}`, userId: catalog.users[i % catalog.users.length]!, productId, type: EventType.LIKE }),
+    );
+    await engagement.recordEvents({ events: likes }, { timeoutMs: 30_000 });
+  }
+
+  const clicksOf = async (productId: string): Promise<number> => {
+    const res = await recommendation.getProductStats({ productId }, { timeoutMs: 2_000 });
+    return Number(res.allTime.find((c) => c.type === EventType.CLICK)?.count ?? 0);
+  };
+  const trendingScore = async (productId: string): Promise<number> => {
+    const res = await recommendation.getTrending({ limit: 20 }, { timeoutMs: 2_000 });
+    return res.items.find((i) => i.productId === productId)?.score ?? -1;
+  };
+  for (const productId of probes) {
+    const deadline = Date.now() + 60_000;
+    while ((await trendingScore(productId)) < 399) {
+      if (Date.now() > deadline) throw new Error(`probe product ${productId} is not trending after priming`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const started = Date.now();
+  const end = started + seconds * 1000;
+  let stopping = false;
+  const outcomes = { ok: 0, failed: new Map<string, number>() };
+
+  // Background load: RecordEvent calls on a fixed schedule (ratePerSecond minus the probes' share).
+  const backgroundEvents = planEvents(`fr-${runId}-bg`, Math.ceil(ratePerSecond * seconds * 1.1), catalog.users, background);
+  let next = 0;
+  const sendBackground = async (): Promise<void> => {
+    while (!stopping) {
+      const i = next++;
+      const due = started + (i * 1000) / ratePerSecond;
+      const wait = due - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (stopping || Date.now() > end) return;
+      try {
+        await engagement.recordEvent(create(RecordEventRequestSchema, backgroundEvents[i]!), { timeoutMs: 5_000 });
+        outcomes.ok += 1;
+      } catch (err) {
+        const code = Code[ConnectError.from(err).code] ?? "unknown";
+        outcomes.failed.set(code, (outcomes.failed.get(code) ?? 0) + 1);
+      }
+    }
+  };
+
+  // Probe loops: one per probe product.
+  const statsMs: number[] = [];
+  const trendingMs: number[] = [];
+  let timeouts = 0;
+  const probe = async (productId: string, loop: number): Promise<void> => {
+    let n = 0;
+    while (Date.now() < end) {
+      const [clicks, score] = await Promise.all([clicksOf(productId), trendingScore(productId)]);
+      await engagement.recordEvent(
+        create(RecordEventRequestSchema, { eventId: `fr-${runId}-probe${loop}-${n++}`, userId: catalog.users[n % catalog.users.length]!, productId, type: EventType.CLICK }),
+        { timeoutMs: 5_000 },
+      );
+      const returnedAt = performance.now();
+      let seenStats: number | undefined;
+      let seenTrending: number | undefined;
+      while (seenStats === undefined || seenTrending === undefined) {
+        const [c, s] = await Promise.all([
+          seenStats === undefined ? clicksOf(productId) : Promise.resolve(clicks + 1),
+          seenTrending === undefined ? trendingScore(productId) : Promise.resolve(score + 1),
+        ]);
+        const now = performance.now();
+        if (seenStats === undefined && c >= clicks + 1) seenStats = now - returnedAt;
+        if (seenTrending === undefined && s >= score + 0.5) seenTrending = now - returnedAt;
+        if (now - returnedAt > 10_000) break;
+        if (seenStats === undefined || seenTrending === undefined) await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      if (Date.now() - started > WARM_UP_MS) {
+        if (seenStats === undefined || seenTrending === undefined) timeouts += 1;
+        else {
+          statsMs.push(seenStats);
+          trendingMs.push(seenTrending);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 60));
+    }
+  };
+
+  const senders = Array.from({ length: 64 }, sendBackground);
+  await Promise.all(probes.map((p, i) => probe(p, i)));
+  stopping = true;
+  await Promise.all(senders);
+  const elapsed = (Date.now() - started) / 1000;
+
+  const fmt = (xs: number[]): string => {
+    const [p50, p90, p99] = percentiles(xs, [50, 90, 99]);
+    return `p50 ${p50!.toFixed(0)} ms, p90 ${p90!.toFixed(0)} ms, p99 ${p99!.toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
+  };
+  console.log("");
+  console.log(
+    `background load: ${outcomes.ok.toLocaleString("en-US")} RecordEvent calls OK in ${elapsed.toFixed(1)} s = ${Math.round(outcomes.ok / elapsed)} events/s` +
+      (outcomes.failed.size > 0 ? `; failed ${JSON.stringify(Object.fromEntries(outcomes.failed))}` : ""),
+  );
+  console.log(`samples: ${statsMs.length} (after a ${WARM_UP_MS / 1000} s warm-up), ${timeouts} not visible within 10 s`);
+  console.log(`visible in GetProductStats: ${fmt(statsMs)}`);
+  console.log(`visible in GetTrending:     ${fmt(trendingMs)}`);
+  const [p99] = percentiles(trendingMs.map((t, i) => Math.max(t, statsMs[i]!)), [99]);
+  console.log(`goal p99 ≤ 250 ms (both visible): ${p99! <= 250 ? "met" : "missed"} (${p99!.toFixed(0)} ms)`);
+} finally {
+  await mesh.stop();
+}
