@@ -34,7 +34,10 @@ export class NeuMFScorer {
   private readonly itemFirstLayer: Float32Array;
   private readonly userFirstLayer: Float64Array;
   private readonly gmfUserWeighted: Float64Array;
-  private readonly activations: Float64Array[];
+  /** One accumulator per MLP layer, `[width]`. */
+  private readonly accumulators: Float64Array[];
+  /** Scratch activations per MLP layer, `[items × width]`, grown on demand (calls are synchronous). */
+  private scratch: Float32Array[] = [];
 
   /**
    * @param userIds - user ids in embedding-row order (no duplicates).
@@ -74,7 +77,7 @@ export class NeuMFScorer {
     }
     this.userFirstLayer = new Float64Array(h0);
     this.gmfUserWeighted = new Float64Array(shape.gmfDim);
-    this.activations = shape.mlpLayers.map((w) => new Float64Array(w));
+    this.accumulators = shape.mlpLayers.map((width) => new Float64Array(width));
   }
 
   /** Number of users the model knows. */
@@ -108,12 +111,18 @@ export class NeuMFScorer {
   score(userId: string, itemIds: readonly string[]): Float64Array | undefined {
     const u = this.userIndex.get(userId);
     if (u === undefined) return undefined;
-    this.prepareUser(u);
-    const out = new Float64Array(itemIds.length);
+    const rows = new Int32Array(itemIds.length);
+    let known = 0;
     for (let c = 0; c < itemIds.length; c++) {
       const i = this.itemIndex.get(itemIds[c]!);
-      out[c] = i === undefined ? Number.NaN : this.scorePrepared(i);
+      rows[c] = i ?? -1;
+      if (i !== undefined) known++;
     }
+    if (known === itemIds.length) return this.scoreRows(u, rows);
+    const knownRows = rows.filter((i) => i >= 0);
+    const scores = this.scoreRows(u, knownRows);
+    const out = new Float64Array(itemIds.length);
+    for (let c = 0, k = 0; c < itemIds.length; c++) out[c] = rows[c]! >= 0 ? scores[k++]! : Number.NaN;
     return out;
   }
 
@@ -127,15 +136,15 @@ export class NeuMFScorer {
    */
   scoreRows(userRow: number, itemRows?: ArrayLike<number>): Float64Array {
     if (!(userRow >= 0 && userRow < this.userIds.length)) throw new RangeError(`user row ${userRow} out of range`);
-    this.prepareUser(userRow);
-    const n = itemRows ? itemRows.length : this.itemIds.length;
-    const out = new Float64Array(n);
-    for (let c = 0; c < n; c++) {
-      const i = itemRows ? itemRows[c]! : c;
-      if (!(i >= 0 && i < this.itemIds.length)) throw new RangeError(`item row ${i} out of range`);
-      out[c] = this.scorePrepared(i);
+    const items = this.itemIds.length;
+    if (itemRows) {
+      for (let c = 0; c < itemRows.length; c++) {
+        const i = itemRows[c]!;
+        if (!(i >= 0 && i < items)) throw new RangeError(`item row ${i} out of range`);
+      }
     }
-    return out;
+    this.prepareUser(userRow);
+    return this.scorePrepared(itemRows);
   }
 
   /**
@@ -183,40 +192,70 @@ export class NeuMFScorer {
     for (let k = 0; k < gmfDim; k++) this.gmfUserWeighted[k] = w.gmfUser[u * gmfDim + k]! * w.outputKernel[k]!;
   }
 
-  private scorePrepared(i: number): number {
+  /**
+   * Scores the prepared user against `itemRows` (all items when undefined), layer by layer over
+   * all items at once: each layer is one tight loop over contiguous Float32Arrays.
+   */
+  private scorePrepared(itemRows: ArrayLike<number> | undefined): Float64Array {
     const { gmfDim, mlpLayers } = this.shape;
     const w = this.weights;
-    let logit = w.outputBias[0]!;
-    const gq = i * gmfDim;
-    for (let k = 0; k < gmfDim; k++) logit += this.gmfUserWeighted[k]! * w.gmfItem[gq + k]!;
+    const n = itemRows ? itemRows.length : this.itemIds.length;
+    if ((this.scratch[0]?.length ?? 0) < n * mlpLayers[0]!) this.scratch = mlpLayers.map((width) => new Float32Array(n * width));
 
+    // Layer 1: ReLU(user part + precomputed item part).
     const h0 = mlpLayers[0]!;
-    let a = this.activations[0]!;
     const first = this.userFirstLayer;
     const itemPart = this.itemFirstLayer;
-    const base = i * h0;
-    for (let j = 0; j < h0; j++) {
-      const z = first[j]! + itemPart[base + j]!;
-      a[j] = z > 0 ? z : 0;
+    let a = this.scratch[0]!;
+    for (let c = 0; c < n; c++) {
+      const base = (itemRows ? itemRows[c]! : c) * h0;
+      const o = c * h0;
+      for (let j = 0; j < h0; j++) {
+        const z = first[j]! + itemPart[base + j]!;
+        a[o + j] = z > 0 ? z : 0;
+      }
     }
+    // Layers 2…L, as sums of kernel rows weighted by the non-zero inputs (ReLU leaves many zeros).
     for (let l = 1; l < mlpLayers.length; l++) {
       const inputs = mlpLayers[l - 1]!;
       const outputs = mlpLayers[l]!;
       const kernel = w.mlpKernels[l]!;
-      const next = this.activations[l]!;
-      next.set(w.mlpBiases[l]!);
-      for (let r = 0; r < inputs; r++) {
-        const x = a[r]!;
-        if (x === 0) continue; // ReLU zeros contribute nothing
-        const row = r * outputs;
-        for (let j = 0; j < outputs; j++) next[j]! += x * kernel[row + j]!;
+      const bias = w.mlpBiases[l]!;
+      const acc = this.accumulators[l]!;
+      const next = this.scratch[l]!;
+      for (let c = 0; c < n; c++) {
+        const ai = c * inputs;
+        for (let j = 0; j < outputs; j++) acc[j] = bias[j]!;
+        for (let r = 0; r < inputs; r++) {
+          const x = a[ai + r]!;
+          if (x === 0) continue;
+          const kr = r * outputs;
+          for (let j = 0; j < outputs; j++) acc[j]! += x * kernel[kr + j]!;
+        }
+        const o = c * outputs;
+        for (let j = 0; j < outputs; j++) {
+          const z = acc[j]!;
+          next[o + j] = z > 0 ? z : 0;
+        }
       }
-      for (let j = 0; j < outputs; j++) if (next[j]! < 0) next[j] = 0;
       a = next;
     }
+    // Prediction layer: h · [GMF; a_L] + b, then the sigmoid.
     const last = mlpLayers[mlpLayers.length - 1]!;
-    for (let j = 0; j < last; j++) logit += a[j]! * w.outputKernel[gmfDim + j]!;
-    return 1 / (1 + Math.exp(-logit));
+    const out = new Float64Array(n);
+    const gmfUser = this.gmfUserWeighted;
+    const gmfItem = w.gmfItem;
+    const outKernel = w.outputKernel;
+    const outBias = w.outputBias[0]!;
+    for (let c = 0; c < n; c++) {
+      const g = (itemRows ? itemRows[c]! : c) * gmfDim;
+      let logit = outBias;
+      for (let k = 0; k < gmfDim; k++) logit += gmfUser[k]! * gmfItem[g + k]!;
+      const o = c * last;
+      for (let j = 0; j < last; j++) logit += a[o + j]! * outKernel[gmfDim + j]!;
+      out[c] = 1 / (1 + Math.exp(-logit));
+    }
+    return out;
   }
 }
 
