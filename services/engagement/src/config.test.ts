@@ -14,7 +14,7 @@ describe("engagement config", () => {
       USER_SERVICE_ADDR: "127.0.0.1:50053",
       LOOKUP_CACHE_SIZE: 10_000,
       LOOKUP_CACHE_TTL_MS: 60_000,
-      OUTBOX_BATCH_SIZE: 500,
+      OUTBOX_BATCH_SIZE: 2_000,
       OUTBOX_POLL_INTERVAL_MS: 500,
     });
   });

@@ -14,7 +14,7 @@ import { trendingConfigSchema } from "../trending/trending-config.js";
  *   service creates it), in ms.
  * - `KAFKA_SESSION_TIMEOUT_MS` (10000): how long the group waits for a silent member (a killed
  *   process) before moving its partitions on; bounds the trending stall after a crash.
- * - `TRENDING_APPLY_CHUNK` (500): most events per Redis round trip.
+ * - `TRENDING_APPLY_CHUNK` (1000): most events per Redis round trip (one pipeline of Lua calls).
  * - `TRENDING_COVERAGE_CHECK_MS` (1000): how often the consumer checks that Redis still holds the
  *   statistics of its partitions (a restarted, empty Redis is rebuilt by replaying the Kafka log).
  * - every `TRENDING_*` variable of `trending-config.ts` (τ, prefix, top N, TTLs, weights).
@@ -32,7 +32,7 @@ export const consumerConfigSchema = trendingConfigSchema.extend({
   KAFKA_TOPIC_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   TRENDING_COVERAGE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
-  TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(500),
+  TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 
 /** The validated configuration of the trending consumer (see {@link consumerConfigSchema}). */
