@@ -47,7 +47,7 @@ describe("fault: Redis is restarted empty", () => {
     expect(summarize(await recordAll(engagement, before, { concurrency: 8 })).byCode).toEqual({ OK: before.length });
     await waitForCounts(() => redisCounts(mesh.infra.redisUrl, products), expectedCounts(before), 30_000);
 
-    // Phase 2: Redis stops after 300 more events and comes back empty 3 s later; meanwhile the
+    // Phase 2: Redis stops after 300 more events and comes back empty 4 s later; meanwhile the
     // recommendation RPCs are probed every 200 ms with a 3 s deadline.
     const probes: Probe[] = [];
     let probing = true;
@@ -82,7 +82,7 @@ describe("fault: Redis is restarted empty", () => {
         restart = (async () => {
           await mesh.infra.stopServer("redis");
           stoppedAt = Date.now();
-          await new Promise((r) => setTimeout(r, 3_000));
+          await new Promise((r) => setTimeout(r, 4_000));
           await mesh.infra.startServer("redis");
           restartedAt = Date.now();
         })();
