@@ -97,6 +97,10 @@ try {
     validationUsers: number("validation-users", values["validation-users"]) ?? DEFAULT_VALIDATION_USERS,
     backend: backend as NcfBackendPreference,
     logger,
+    onStart: (info) => {
+      console.log(`backend: ${info.backend}`);
+      console.log(`${info.interactions} interactions read; latest interaction of ${info.validationUsers} users held out for validation`);
+    },
     onEpoch: (s) => {
       const validation = s.validationHr10 === undefined ? "" : `  HR@10 ${s.validationHr10.toFixed(3)}  NDCG@10 ${s.validationNdcg10!.toFixed(3)}`;
       console.log(
@@ -105,7 +109,6 @@ try {
     },
   });
   const { trained, timings } = result;
-  console.log(`backend: ${result.backend}`);
   console.log(
     `data: ${trained.data.users} users, ${trained.data.items} items, ${trained.data.interactions} positives ` +
       `(${result.validationUsers} users' latest interaction held out for validation)`,

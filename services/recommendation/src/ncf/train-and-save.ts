@@ -35,6 +35,8 @@ export interface TrainAndSaveOptions {
   readonly backend?: NcfBackendPreference;
   /** Progress: backend, data size, one line per epoch, the artifact written. */
   readonly logger: Logger;
+  /** Called once the data is read and the backend chosen, before the first epoch (for a progress display). */
+  readonly onStart?: (info: { readonly interactions: number; readonly validationUsers: number; readonly backend: string }) => void;
   /** Called after each epoch (for a progress display). */
   readonly onEpoch?: (stats: EpochStats) => void;
 }
@@ -89,6 +91,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
     validationUsers > 0
       ? leaveOneOutSplit(interactions, { users: validationUsers, negatives: 99, seed: options.training?.seed ?? 42 })
       : { train: [...interactions], cases: [] };
+  options.onStart?.({ interactions: interactions.length, validationUsers: split.cases.length, backend: backend.description });
   const trainStart = performance.now();
   const trained = await trainNeuMF(split.train, options.training, {
     validation: split.cases,
