@@ -7,7 +7,8 @@ import { neumfTensorSpecs, weightsFromList } from "./neumf-weights.js";
 import { mulberry32 } from "./prng.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
 
-const SHAPE: NeuMFShape = { gmfDim: 6, mlpEmbeddingDim: 5, mlpLayers: [8, 4, 3] };
+// Layer widths exercise every path of the scorer's dense layers (blocks of 8, of 4, single outputs).
+const SHAPE: NeuMFShape = { gmfDim: 6, mlpEmbeddingDim: 5, mlpLayers: [12, 9, 4, 3] };
 const USERS = 7;
 const ITEMS = 23;
 const userIds = Array.from({ length: USERS }, (_, u) => `u${u}`);
@@ -85,7 +86,7 @@ describe("NeuMFScorer", () => {
 
   it("refuses weights that do not fit the shape or id maps", () => {
     expect(() => new NeuMFScorer(userIds.slice(1), itemIds, weights, SHAPE)).toThrow(/gmf_user_embedding/);
-    expect(() => new NeuMFScorer(userIds, itemIds, weights, { ...SHAPE, mlpLayers: [8, 4] })).toThrow(/MLP layers/);
+    expect(() => new NeuMFScorer(userIds, itemIds, weights, { ...SHAPE, mlpLayers: [12, 9, 4] })).toThrow(/MLP layers/);
     expect(() => new NeuMFScorer(["a", "a", ...userIds.slice(2)], itemIds, weights, SHAPE)).toThrow(/twice/);
   });
 });
