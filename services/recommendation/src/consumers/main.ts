@@ -43,6 +43,14 @@ runMain(logger, async () => {
     logger,
     checkIntervalMs: config.TRENDING_COVERAGE_CHECK_MS,
   });
+  // kafkajs restarts the consumer after retriable failures; after any other it stops consuming for
+  // good while the process lives on, so trending would stall unnoticed. Exit instead: the process
+  // manager (or orchestrator) starts a new member, which resumes from the committed offsets.
+  kafkaConsumer.on(kafkaConsumer.events.CRASH, (e) => {
+    if (e.payload.restart) return;
+    logger.fatal({ err: e.payload.error?.message }, "trending consumer stopped for good; exiting so that it is restarted");
+    process.exit(1);
+  });
   const consumer = new TrendingConsumer(kafkaConsumer, trending.store, logger, {
     topic: config.KAFKA_TOPIC,
     chunkSize: config.TRENDING_APPLY_CHUNK,
