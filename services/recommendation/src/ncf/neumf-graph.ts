@@ -89,10 +89,8 @@ export class NeuMFGraph {
     const gmf = tf.mul(gmfUser, gmfItem);
     let h = tf.concat([mlpUser, mlpItem], 1) as tf.Tensor2D;
     const layers = this.shape.mlpLayers.length;
-    for (let l = 0; l < layers; l++) {
-      h = tf.fused.matMul({ a: h, b: dense[2 * l] as tf.Tensor2D, bias: dense[2 * l + 1], activation: "relu" }) as tf.Tensor2D;
-    }
-    const out = tf.fused.matMul({ a: tf.concat([gmf, h], 1), b: dense[2 * layers] as tf.Tensor2D, bias: dense[2 * layers + 1] });
+    for (let l = 0; l < layers; l++) h = denseRelu(h, dense[2 * l]!, dense[2 * l + 1]!) as tf.Tensor2D;
+    const out = denseLinear(tf.concat([gmf, h], 1), dense[2 * layers]!, dense[2 * layers + 1]!);
     return tf.reshape(out, [-1]);
   }
 
@@ -203,6 +201,40 @@ export class LazyAdam {
     }
   }
 }
+
+/**
+ * A dense layer `ReLU(x·W + b)` with its gradient written out: dz = dy ⊙ [y > 0],
+ * dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ dz. The transposes are explicit ops because tfjs-backend-wasm
+ * multiplies transposed operands (what the stock gradient of matMul asks for) several times
+ * slower than plain ones (measured: dz·Wᵀ 1.45 ms with transposeB, 0.28 ms with transpose()
+ * for a 1024-sample batch).
+ */
+export const denseRelu = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  const y = tf.fused.matMul({ a: x, b: w, bias: b, activation: "relu" });
+  save([x, w, y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const dz = tf.mul(dy, tf.step(sy)) as tf.Tensor2D;
+      return [tf.matMul(dz, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dz), tf.sum(dz, 0)];
+    },
+  };
+});
+
+/** A dense layer `x·W + b` with the same explicit-transpose gradient as {@link denseRelu}. */
+export const denseLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x, b: w, bias: b }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sw)), tf.matMul(tf.transpose(sx), dy as tf.Tensor2D), tf.sum(dy, 0)];
+    },
+  };
+});
 
 /** `count` draws of N(0, σ²) (Box–Muller) from a seeded generator. */
 function gaussian(count: number, sigma: number, random: Prng): Float32Array {
