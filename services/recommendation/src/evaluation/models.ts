@@ -39,7 +39,7 @@ export function allModels(): ModelSpec[] {
         label: `blend ${w} NeuMF + ${Number((1 - w).toFixed(2))} content`,
         parts: [
           { model: "neumf", weight: w },
-          { model: "content", weight: 1 - w },
+          { model: "content", weight: Number((1 - w).toFixed(2)) },
         ],
         normalization: "max",
       }),
