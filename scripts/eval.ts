@@ -10,7 +10,9 @@
  * Data: MOVIELENS_DIR, else ../shared/data/ml-latest-small beside the checkout.
  * Exit status: 0 on success, 2 on a bad argument, 1 on any other failure.
  */
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { allModels } from "../services/recommendation/src/evaluation/models.js";
 import { formatProtocol, formatResultsTable } from "../services/recommendation/src/evaluation/report.js";
@@ -72,7 +74,12 @@ async function main(): Promise<void> {
   const epochs = positiveInt("epochs", args.epochs);
   const users = positiveInt("users", args.users);
   const dir = defaultMovieLensDir();
-  if (!dir) throw new Error("no MovieLens data: set MOVIELENS_DIR to a directory holding ratings.csv, movies.csv and tags.csv");
+  const missing = dir ? ["ratings.csv", "movies.csv", "tags.csv"].filter((f) => !existsSync(path.join(dir, f))) : [];
+  if (!dir || missing.length > 0) {
+    throw new Error(
+      `no MovieLens data${dir ? ` in ${dir} (missing ${missing.join(", ")})` : ""}: set MOVIELENS_DIR to a directory holding ratings.csv, movies.csv and tags.csv`,
+    );
+  }
 
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`[eval +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
