@@ -3,8 +3,8 @@
  * GetProductStats (its exact count) and in GetTrending (its product's score), at a steady
  * 1,000 events/s. Goal: p99 ≤ 250 ms.
  *
- * It starts its own mesh (PostgreSQL :45470, Redis :46410, Kafka :49140, Envoy :48110, services
- * 51351-51354, data in .run/bench-freshness; 300-movie MovieLens subset) and calls the services over
+ * It starts its own mesh (PostgreSQL :25470, Redis :26410, Kafka :29140, Envoy :28110, services
+ * 21351-21354, data in .run/bench-freshness; 300-movie MovieLens subset) and calls the services over
  * gRPC directly with the service token (not through Envoy, whose per-address rate limit of 1,000
  * requests/s would throttle a single load generator).
  *

@@ -6,7 +6,7 @@
  * memory returns to where it started once they pass: nothing is kept without a bound.
  *
  * The events are applied with `RedisTrendingStore.applyBatch` (the Lua script the trending consumer
- * runs, pipelined 1,000 at a time) on a private Redis (port 46412, data in .run/bench-redis-memory):
+ * runs, pipelined 1,000 at a time) on a private Redis (port 26412, data in .run/bench-redis-memory):
  * PostgreSQL, Kafka and the services are not needed to measure what Redis keeps. Events are spread
  * over the last hour; every product has 1 to 3 of 20 categories.
  *

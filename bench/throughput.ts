@@ -4,8 +4,8 @@
  * a steady stream of full batches, then until every accepted event is applied. Goal: ≥ 10,000
  * events/s sustained on a 2-core machine, with the count applied equal to the count accepted.
  *
- * It starts its own mesh (PostgreSQL :45471, Redis :46411, Kafka :49142, Envoy :48111, services
- * 51355-51358, data in .run/bench-throughput; 300-movie MovieLens subset) and calls the engagement
+ * It starts its own mesh (PostgreSQL :25471, Redis :26411, Kafka :29142, Envoy :28111, services
+ * 21355-21358, data in .run/bench-throughput; 300-movie MovieLens subset) and calls the engagement
  * service over gRPC directly (as an internal bulk producer would, with the service token), not
  * through Envoy, whose per-address rate limit would otherwise be what is measured.
  *

@@ -21,8 +21,8 @@ export type ServicePorts = Readonly<Record<ServiceName, number>>;
 /** The ports `npm start` uses: recommendation 50051, product 50052, user 50053, engagement 50054. */
 export const DEFAULT_SERVICE_PORTS: ServicePorts = { recommendation: 50051, product: 50052, user: 50053, engagement: 50054 };
 
-/** Service ports of the test mesh (the default ones plus 1000), so tests can run beside `npm start`. */
-export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 51051, product: 51052, user: 51053, engagement: 51054 };
+/** Service ports of the test mesh, below the ephemeral port range, so tests can run beside `npm start`. */
+export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 21051, product: 21052, user: 21053, engagement: 21054 };
 
 /** The Envoy descriptor set, built from proto/ by `buf build`. */
 export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
@@ -69,7 +69,7 @@ export interface MeshOptions {
   readonly importProgress?: "bars" | "lines" | "silent";
   /**
    * Extra replicas of the product, user or engagement service, by the ports they listen on (for
-   * example `{ engagement: [51335] }`): each runs as process `<service>-2`, `<service>-3`, … with the
+   * example `{ engagement: [21335] }`): each runs as process `<service>-2`, `<service>-3`, … with the
    * same environment, and Envoy balances requests over every replica. Default none.
    */
   readonly extraReplicas?: Partial<Record<Exclude<ServiceName, "recommendation">, readonly number[]>>;

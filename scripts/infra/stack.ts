@@ -36,11 +36,11 @@ export const devPorts: InfraPreset = {
   unsafeFast: false,
 };
 
-/** Test runs: the usual ports plus 50000, data in `<repo>/.run/test`, PostgreSQL with fsync off. */
+/** Test runs: ports below Linux's ephemeral range (32768-60999, where an outgoing connection may briefly hold one), data in `<repo>/.run/test`, PostgreSQL with fsync off. */
 export const testPorts: InfraPreset = {
   name: "test",
   dataDir: path.join(REPO_ROOT, ".run", "test"),
-  ports: { postgres: 55432, redis: 56379, kafka: 59092, kafkaController: 59093, envoy: 58080, envoyAdmin: 59901 },
+  ports: { postgres: 25432, redis: 26379, kafka: 29092, kafkaController: 29093, envoy: 28080, envoyAdmin: 29901 },
   unsafeFast: true,
 };
 

@@ -6,7 +6,7 @@ import { grpcurlPath } from "../../scripts/infra/paths.js";
 
 /** Addresses of the test mesh started by test/global-setup.ts. */
 export interface TestMesh {
-  /** Envoy's REST base URL, for example `http://127.0.0.1:58080`. */
+  /** Envoy's REST base URL, for example `http://127.0.0.1:28080`. */
   readonly restUrl: string;
   /** `host:port` of each service's gRPC server. */
   readonly grpc: Readonly<Record<"recommendation" | "product" | "user" | "engagement", string>>;
@@ -97,7 +97,7 @@ export function bearer(token: string = testServiceToken()): Record<string, strin
 /**
  * Runs the real grpcurl binary (installed by `npm run provision`) against a plaintext gRPC server.
  *
- * @param args - grpcurl arguments after `-plaintext`, for example `["127.0.0.1:51052", "list"]`.
+ * @param args - grpcurl arguments after `-plaintext`, for example `["127.0.0.1:21052", "list"]`.
  * @returns stdout.
  * @throws Error with stderr when grpcurl exits non-zero.
  */

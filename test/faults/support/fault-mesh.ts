@@ -33,7 +33,7 @@ export const OWN_MESH_SERVICE_TOKEN = "own-mesh-service-token-for-faults-and-ben
 export const OWN_MESH_AUTH_HEADERS: Readonly<Record<string, string>> = { authorization: `Bearer ${OWN_MESH_SERVICE_TOKEN}` };
 
 /** TCP port held (listened on) by the one process that runs a private mesh now, as a mutex. */
-export const OWN_MESH_LOCK_PORT = 47_999;
+export const OWN_MESH_LOCK_PORT = 27_999;
 
 /**
  * Waits until no other process runs a private mesh ({@link startOwnMesh}), then holds the lock: a
@@ -111,32 +111,32 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
 
 /** Port sets of the fault-test meshes, one per test file (none overlaps the dev, test or helper ports). */
 export const FAULT_MESH_PORTS = {
-  consumerKill: { infra: infraPorts(0), services: servicePorts(51_311) },
-  kafkaOutage: { infra: infraPorts(1), services: servicePorts(51_315) },
-  redisRestart: { infra: infraPorts(2), services: servicePorts(51_321) },
-  postgresStop: { infra: infraPorts(3), services: servicePorts(51_325) },
-  serviceSigterm: { infra: infraPorts(4), services: servicePorts(51_331) },
+  consumerKill: { infra: infraPorts(0), services: servicePorts(21_311) },
+  kafkaOutage: { infra: infraPorts(1), services: servicePorts(21_315) },
+  redisRestart: { infra: infraPorts(2), services: servicePorts(21_321) },
+  postgresStop: { infra: infraPorts(3), services: servicePorts(21_325) },
+  serviceSigterm: { infra: infraPorts(4), services: servicePorts(21_331) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */
 export const BENCH_MESH_PORTS = {
-  freshness: { infra: infraPorts(10), services: servicePorts(51_351) },
-  throughput: { infra: infraPorts(11), services: servicePorts(51_355) },
-  redisMemory: { infra: infraPorts(12), services: servicePorts(51_361) },
+  freshness: { infra: infraPorts(10), services: servicePorts(21_351) },
+  throughput: { infra: infraPorts(11), services: servicePorts(21_355) },
+  redisMemory: { infra: infraPorts(12), services: servicePorts(21_361) },
 } as const;
 
 /**
- * Infrastructure ports number `i`: PostgreSQL 45460+i, Redis 46400+i, Kafka 49120+2i (controller
- * 49121+2i), Envoy 48100+i, Envoy admin 49960+i.
+ * Infrastructure ports number `i`: PostgreSQL 25460+i, Redis 26400+i, Kafka 29120+2i (controller
+ * 29121+2i), Envoy 28100+i, Envoy admin 29960+i.
  */
 function infraPorts(i: number): InfraPorts {
   return {
-    postgres: 45_460 + i,
-    redis: 46_400 + i,
-    kafka: 49_120 + 2 * i,
-    kafkaController: 49_121 + 2 * i,
-    envoy: 48_100 + i,
-    envoyAdmin: 49_960 + i,
+    postgres: 25_460 + i,
+    redis: 26_400 + i,
+    kafka: 29_120 + 2 * i,
+    kafkaController: 29_121 + 2 * i,
+    envoy: 28_100 + i,
+    envoyAdmin: 29_960 + i,
   };
 }
 
