@@ -39,19 +39,18 @@ describe("neumfModel", () => {
     data,
     catalog,
     seed: 3,
-    epochs: 2,
     traceEpochs: true,
     log: (line) => lines.push(line),
     trained: () => Promise.reject(new Error("no other models")),
   };
   let trained: TrainedModel;
 
-  it("trains with the run's seed and epochs, logging each epoch with its test quality", async () => {
-    trained = await neumfModel.train(context);
-    expect(trained.epochs).toBe(2);
+  it("trains with the run's seed and the trainer's default epochs, logging each epoch with its test quality", async () => {
+    trained = await neumfModel.train(context); // tiny data: a second or two even with the default epochs
+    expect(trained.epochs).toBeGreaterThanOrEqual(1);
     expect(trained.trainingMs).toBeGreaterThan(0);
-    expect(trained.notes).toMatch(/epochs 2,.*seed 3,.*backend \w+/);
-    expect(lines.filter((l) => /^NeuMF epoch \d: loss [\d.]+, .*HR@10 [\d.]+, NDCG@10 [\d.]+$/.test(l))).toHaveLength(2);
+    expect(trained.notes).toMatch(new RegExp(`epochs ${trained.epochs},.*seed 3,.*backend \\w+`));
+    expect(lines.filter((l) => /^NeuMF epoch \d+: loss [\d.]+, .*HR@10 [\d.]+, NDCG@10 [\d.]+$/.test(l))).toHaveLength(trained.epochs!);
   });
 
   it("scores known items in (0, 1) and ranks an item it never trained on last", async () => {
