@@ -5,8 +5,9 @@
  * rated, He et al. 2017 section 4.1), and prints per epoch: time, samples/s, loss, HR@10, NDCG@10;
  * then the total.
  *
- * Usage: `npx tsx bench/ncf-training.ts [--epochs N] [--batch-size N] [--learning-rate X]
+ * Usage: `npx tsx bench/ncf-training.ts [--epochs N] [--batch-size N] [--learning-rate X] [--learning-rate-decay X]
  *   [--gmf-dim N] [--mlp-dim N] [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--seed N]
+ *   [--recency-boost X] [--recency-half-life N] [--average-from N] [--embedding-optimizer lazy-adam|adam]
  *   [--backend auto|tensorflow|wasm|cpu] [--users N]`
  * (`--users`: validation users, default all). Environment: MOVIELENS_DIR (default
  * ../shared/data/ml-latest-small beside the repository). Goal: 20 epochs in ≤ 5 minutes on 2 cores.
@@ -24,11 +25,15 @@ const { values } = parseArgs({
     epochs: { type: "string" },
     "batch-size": { type: "string" },
     "learning-rate": { type: "string" },
+    "learning-rate-decay": { type: "string" },
     "gmf-dim": { type: "string" },
     "mlp-dim": { type: "string" },
     "mlp-layers": { type: "string" },
     negatives: { type: "string" },
     l2: { type: "string" },
+    "recency-boost": { type: "string" },
+    "average-from": { type: "string" },
+    "recency-half-life": { type: "string" },
     seed: { type: "string" },
     "embedding-optimizer": { type: "string" },
     backend: { type: "string", default: "auto" },
@@ -40,11 +45,15 @@ const overrides: Partial<NeuMFOptions> = {
   epochs: num(values.epochs),
   batchSize: num(values["batch-size"]),
   learningRate: num(values["learning-rate"]),
+  learningRateDecay: num(values["learning-rate-decay"]),
   gmfDim: num(values["gmf-dim"]),
   mlpEmbeddingDim: num(values["mlp-dim"]),
   mlpLayers: values["mlp-layers"]?.split(",").map(Number),
   negatives: num(values.negatives),
   l2: num(values.l2),
+  recencyBoost: num(values["recency-boost"]),
+  averageFromEpoch: num(values["average-from"]),
+  recencyHalfLife: num(values["recency-half-life"]),
   seed: num(values.seed),
   embeddingOptimizer: values["embedding-optimizer"] as NeuMFOptions["embeddingOptimizer"] | undefined,
 };

@@ -10,8 +10,8 @@
  * when installed, else WASM), LOG_LEVEL (default warn).
  *
  * Options (defaults: DEFAULT_NEUMF_OPTIONS in services/recommendation/src/ncf/neumf-options.ts):
- *   --epochs N  --batch-size N  --learning-rate X  --gmf-dim N  --mlp-dim N  --mlp-layers 32,16,8
- *   --negatives N  --l2 X  --seed N  --embedding-optimizer lazy-adam|adam
+ *   --epochs N  --batch-size N  --learning-rate X  --learning-rate-decay X  --gmf-dim N  --mlp-dim N  --mlp-layers 32,16,8
+ *   --negatives N  --l2 X  --recency-boost X  --recency-half-life N  --seed N  --embedding-optimizer lazy-adam|adam
  *   --validation-users N (default 200, 0 = none)  --backend auto|tensorflow|wasm|cpu
  *   --movielens DIR   train from DIR/ratings.csv instead of the engagement service (offline)
  * Exits 1 with the error's message on failure.
@@ -25,8 +25,9 @@ import { NCF_BACKEND_PREFERENCES, type NcfBackendPreference } from "../services/
 import { DEFAULT_MODEL_DIR, DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../services/recommendation/src/ncf/train-and-save.js";
 import type { NeuMFOptions } from "../services/recommendation/src/ncf/train.js";
 
-const usage = `usage: npm run train -- [--epochs N] [--batch-size N] [--learning-rate X] [--gmf-dim N] [--mlp-dim N]
-  [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--seed N] [--embedding-optimizer lazy-adam|adam]
+const usage = `usage: npm run train -- [--epochs N] [--batch-size N] [--learning-rate X] [--learning-rate-decay X] [--gmf-dim N] [--mlp-dim N]
+  [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--recency-boost X] [--recency-half-life N] [--seed N]
+  [--embedding-optimizer lazy-adam|adam]
   [--validation-users N] [--backend auto|tensorflow|wasm|cpu] [--movielens DIR]`;
 
 const logger = createLogger("train");
@@ -38,11 +39,14 @@ try {
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       "learning-rate": { type: "string" },
+      "learning-rate-decay": { type: "string" },
       "gmf-dim": { type: "string" },
       "mlp-dim": { type: "string" },
       "mlp-layers": { type: "string" },
       negatives: { type: "string" },
       l2: { type: "string" },
+      "recency-boost": { type: "string" },
+      "recency-half-life": { type: "string" },
       seed: { type: "string" },
       "embedding-optimizer": { type: "string" },
       "validation-users": { type: "string" },
@@ -65,11 +69,14 @@ try {
     epochs: number("epochs", values.epochs),
     batchSize: number("batch-size", values["batch-size"]),
     learningRate: number("learning-rate", values["learning-rate"]),
+    learningRateDecay: number("learning-rate-decay", values["learning-rate-decay"]),
     gmfDim: number("gmf-dim", values["gmf-dim"]),
     mlpEmbeddingDim: number("mlp-dim", values["mlp-dim"]),
     mlpLayers: values["mlp-layers"]?.split(",").map((w) => number("mlp-layers", w)!),
     negatives: number("negatives", values.negatives),
     l2: number("l2", values.l2),
+    recencyBoost: number("recency-boost", values["recency-boost"]),
+    recencyHalfLife: number("recency-half-life", values["recency-half-life"]),
     seed: number("seed", values.seed),
     embeddingOptimizer: values["embedding-optimizer"] as NeuMFOptions["embeddingOptimizer"] | undefined,
   };

@@ -14,6 +14,11 @@ export interface NcfDataset {
   readonly positiveUsers: Int32Array;
   /** Item row of each distinct positive (ascending within a user). */
   readonly positiveItems: Int32Array;
+  /**
+   * Recency rank of each positive within its user: 0 for the user's latest interaction, 1 for
+   * the one before, … (by the pair's latest timestamp; ties: higher item row first).
+   */
+  readonly positiveRecency: Int32Array;
   /** Each user's positive item rows, sorted ascending (views into `positiveItems`). */
   readonly userItems: readonly Int32Array[];
   /** Counts and last event time. */
@@ -42,17 +47,26 @@ export function buildNcfDataset(interactions: readonly NcfInteraction[]): NcfDat
   const userRow = new Map(userIds.map((id, i) => [id, i] as const));
   const itemRow = new Map(itemIds.map((id, i) => [id, i] as const));
 
-  const perUser: Set<number>[] = userIds.map(() => new Set());
-  for (const e of interactions) perUser[userRow.get(e.userId)!]!.add(itemRow.get(e.productId)!);
+  // Per user: item row → the pair's latest timestamp.
+  const perUser: Map<number, number>[] = userIds.map(() => new Map());
+  for (const e of interactions) {
+    const items = perUser[userRow.get(e.userId)!]!;
+    const i = itemRow.get(e.productId)!;
+    const t = items.get(i);
+    if (t === undefined || e.timestampMs > t) items.set(i, e.timestampMs);
+  }
   const total = perUser.reduce((n, s) => n + s.size, 0);
   const positiveUsers = new Int32Array(total);
   const positiveItems = new Int32Array(total);
+  const positiveRecency = new Int32Array(total);
   const userItems: Int32Array[] = [];
   let at = 0;
-  perUser.forEach((set, u) => {
-    const sorted = Int32Array.from(set).sort();
+  perUser.forEach((times, u) => {
+    const sorted = Int32Array.from(times.keys()).sort();
     positiveItems.set(sorted, at);
     positiveUsers.fill(u, at, at + sorted.length);
+    const byRecency = [...sorted.keys()].sort((a, b) => times.get(sorted[b]!)! - times.get(sorted[a]!)! || sorted[b]! - sorted[a]!);
+    byRecency.forEach((k, rank) => (positiveRecency[at + k] = rank));
     userItems.push(positiveItems.subarray(at, at + sorted.length));
     at += sorted.length;
   });
@@ -61,6 +75,7 @@ export function buildNcfDataset(interactions: readonly NcfInteraction[]): NcfDat
     itemIds,
     positiveUsers,
     positiveItems,
+    positiveRecency,
     userItems,
     snapshot: { users: userIds.length, items: itemIds.length, interactions: total, events: interactions.length, lastEventTimeMs },
   };

@@ -8,6 +8,8 @@ export interface EpochSamples {
   readonly items: Int32Array;
   /** 1 for a positive, 0 for a sampled negative. */
   readonly labels: Float32Array;
+  /** Loss weight per sample (the positive's weight, 1 for negatives), when positive weights were given. */
+  readonly weights?: Float32Array;
 }
 
 /**
@@ -70,35 +72,40 @@ export class NegativeSampler {
    * @param positiveItems - item row of each positive.
    * @param negatives - negatives per positive, ≥ 0.
    * @param random - the epoch's seeded generator (same state, same samples and order).
+   * @param positiveWeights - a loss weight per positive (negatives get 1); none when omitted.
    */
-  epochSamples(positiveUsers: Int32Array, positiveItems: Int32Array, negatives: number, random: Prng): EpochSamples {
+  epochSamples(positiveUsers: Int32Array, positiveItems: Int32Array, negatives: number, random: Prng, positiveWeights?: Float32Array): EpochSamples {
     const capacity = positiveUsers.length * (1 + negatives);
     const users = new Int32Array(capacity);
     const items = new Int32Array(capacity);
     const labels = new Float32Array(capacity);
+    const weights = new Float32Array(positiveWeights ? capacity : 0);
     let n = 0;
     for (let p = 0; p < positiveUsers.length; p++) {
       const u = positiveUsers[p]!;
       users[n] = u;
       items[n] = positiveItems[p]!;
+      if (positiveWeights) weights[n] = positiveWeights[p]!;
       labels[n++] = 1;
       for (let k = 0; k < negatives; k++) {
         const i = this.sample(u, random);
         if (i < 0) break;
         users[n] = u;
         items[n] = i;
+        if (positiveWeights) weights[n] = 1;
         labels[n++] = 0;
       }
     }
     const order = new Int32Array(n);
     for (let s = 0; s < n; s++) order[s] = s;
     shuffleInPlace(order, random);
-    const out = { users: new Int32Array(n), items: new Int32Array(n), labels: new Float32Array(n) };
+    const out = { users: new Int32Array(n), items: new Int32Array(n), labels: new Float32Array(n), weights: positiveWeights ? new Float32Array(n) : undefined };
     for (let s = 0; s < n; s++) {
       const from = order[s]!;
       out.users[s] = users[from]!;
       out.items[s] = items[from]!;
       out.labels[s] = labels[from]!;
+      if (out.weights) out.weights[s] = weights[from]!;
     }
     return out;
   }

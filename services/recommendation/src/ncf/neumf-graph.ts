@@ -135,7 +135,7 @@ export class LazyAdam {
   /**
    * @param tables - the tables to update, row-major.
    * @param dims - columns of each table.
-   * @param learningRate - α.
+   * @param learningRate - α (may be changed between steps, e.g. a per-epoch decay).
    * @param beta1 - first-moment decay (0.9).
    * @param beta2 - second-moment decay (0.999).
    * @param epsilon - ε (1e-7, TensorFlow.js's default).
@@ -143,7 +143,7 @@ export class LazyAdam {
   constructor(
     private readonly tables: readonly Float32Array[],
     private readonly dims: readonly number[],
-    private readonly learningRate: number,
+    public learningRate: number,
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly epsilon = 1e-7,

@@ -95,3 +95,30 @@ describe("trainNeuMF", () => {
     await expect(trainNeuMF(plantedData().train, { mlpLayers: [] })).rejects.toThrow(/mlpLayers/);
   });
 });
+
+describe("trainNeuMF weight averaging and recency weighting", () => {
+  beforeAll(async () => {
+    await useTensorFlowBackend("wasm");
+  });
+
+  it("serves the mean of the averaged epochs' weights", async () => {
+    const { train } = plantedData();
+    const base = { ...SMALL, recencyBoost: 0 };
+    const one = await trainNeuMF(train, { ...base, epochs: 1, averageFromEpoch: 0 });
+    const two = await trainNeuMF(train, { ...base, epochs: 2, averageFromEpoch: 0 });
+    const averaged = await trainNeuMF(train, { ...base, epochs: 2, averageFromEpoch: 1 });
+    const late = await trainNeuMF(train, { ...base, epochs: 2, averageFromEpoch: 5 }); // beyond the last epoch: last epoch only
+    expect(late.scorer.weights).toEqual(two.scorer.weights);
+    const [a, b, m] = [one, two, averaged].map((t) => t.scorer.weights.mlpUser);
+    m!.forEach((v, k) => expect(v).toBeCloseTo((a![k]! + b![k]!) / 2, 6));
+    expect(averaged.scorer.weights.outputBias[0]).toBeCloseTo((one.scorer.weights.outputBias[0]! + two.scorer.weights.outputBias[0]!) / 2, 6);
+  });
+
+  it("weighs recent positives more: another loss, another model, same seed", async () => {
+    const { train } = plantedData();
+    const plain = await trainNeuMF(train, { ...SMALL, epochs: 2, recencyBoost: 0 });
+    const weighted = await trainNeuMF(train, { ...SMALL, epochs: 2, recencyBoost: 3, recencyHalfLife: 2 });
+    expect(weighted.epochs[0]!.loss).not.toBe(plain.epochs[0]!.loss);
+    expect(weighted.scorer.weights.gmfUser).not.toEqual(plain.scorer.weights.gmfUser);
+  });
+});
