@@ -1,4 +1,5 @@
-import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import { engagementKind } from "../clients/event-kind.js";
 
 /** How much one event of each type adds to a product's trending score. */
 export type EventWeights = Readonly<Record<"click" | "view" | "like" | "dislike" | "rate", number>>;
@@ -21,18 +22,5 @@ export const DEFAULT_EVENT_WEIGHTS: EventWeights = { click: 1, view: 1, like: 2,
  * @returns the name, or undefined for EVENT_TYPE_UNSPECIFIED and unknown numbers.
  */
 export function eventTypeField(type: EventType): keyof EventWeights | undefined {
-  switch (type) {
-    case EventType.CLICK:
-      return "click";
-    case EventType.VIEW:
-      return "view";
-    case EventType.LIKE:
-      return "like";
-    case EventType.DISLIKE:
-      return "dislike";
-    case EventType.RATE:
-      return "rate";
-    default:
-      return undefined;
-  }
+  return engagementKind(type);
 }
