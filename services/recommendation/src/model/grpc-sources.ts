@@ -1,5 +1,6 @@
 import type { Client } from "@connectrpc/connect";
 import type { EngagementService } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import type { Event } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import type { ProductService } from "../../../../gen/recsys/product/v1/product_service_pb.js";
 import { dependencyError } from "../clients/dependency-error.js";
 import { engagementKind } from "../clients/event-kind.js";
@@ -52,21 +53,36 @@ export class GrpcInteractionSource implements InteractionSource {
    * @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage.
    */
   async *pages(): AsyncIterable<readonly Engagement[]> {
-    let pageToken = "";
-    do {
-      let res;
-      try {
-        res = await this.client.scanEvents({ pageSize: SCAN_PAGE_SIZE, pageToken });
-      } catch (err) {
-        throw dependencyError(err, "engagement service");
-      }
+    for await (const events of scanEventPages(this.client)) {
       const page: Engagement[] = [];
-      for (const e of res.events) {
+      for (const e of events) {
         const kind = engagementKind(e.type);
         if (kind) page.push({ userId: e.userId, productId: e.productId, kind, value: e.value });
       }
       yield page;
-      pageToken = res.events.length > 0 ? res.nextPageToken : "";
-    } while (pageToken !== "");
+    }
   }
+
+}
+
+/**
+ * Pages through every event with EngagementService.ScanEvents (acceptance order, pages of
+ * {@link SCAN_PAGE_SIZE}). An empty page ends the scan even with a token, so a misbehaving peer
+ * cannot loop the caller forever.
+ *
+ * @param client - an EngagementService client.
+ * @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage.
+ */
+export async function* scanEventPages(client: Client<typeof EngagementService>): AsyncIterable<readonly Event[]> {
+  let pageToken = "";
+  do {
+    let res;
+    try {
+      res = await client.scanEvents({ pageSize: SCAN_PAGE_SIZE, pageToken });
+    } catch (err) {
+      throw dependencyError(err, "engagement service");
+    }
+    yield res.events;
+    pageToken = res.events.length > 0 ? res.nextPageToken : "";
+  } while (pageToken !== "");
 }

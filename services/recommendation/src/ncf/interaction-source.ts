@@ -1,10 +1,9 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import type { EngagementService } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
-import { dependencyError } from "../clients/dependency-error.js";
 import { engagementKind } from "../clients/event-kind.js";
 import type { EngagementKind } from "../domain/events.js";
-import { SCAN_PAGE_SIZE } from "../model/grpc-sources.js";
+import { scanEventPages } from "../model/grpc-sources.js";
 import type { NcfInteraction } from "./train.js";
 
 /**
@@ -45,26 +44,18 @@ export class GrpcNcfInteractionSource implements NcfInteractionSource {
 
   /** @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage. */
   async *pages(): AsyncIterable<readonly NcfInteraction[]> {
-    let pageToken = "";
-    do {
-      let res;
-      try {
-        res = await this.client.scanEvents({ pageSize: SCAN_PAGE_SIZE, pageToken });
-      } catch (err) {
-        throw dependencyError(err, "engagement service");
-      }
+    for await (const events of scanEventPages(this.client)) {
       const page: NcfInteraction[] = [];
-      for (const e of res.events) {
+      for (const e of events) {
         const kind = engagementKind(e.type);
         if (!kind || !this.positiveKinds.has(kind)) continue;
         const time = e.occurTime ?? e.acceptTime;
         page.push({ userId: e.userId, productId: e.productId, timestampMs: time ? timestampMs(time) : 0 });
       }
       yield page;
-      // An empty page ends the scan even with a token, so a misbehaving peer cannot loop us forever.
-      pageToken = res.events.length > 0 ? res.nextPageToken : "";
-    } while (pageToken !== "");
+    }
   }
+
 }
 
 /** Reads a whole interaction source into one array. */
