@@ -9,10 +9,10 @@
  * Data: MOVIELENS_DIR, else ../shared/data/ml-latest-small beside the checkout.
  */
 import { parseArgs } from "node:util";
-import { blendModel, type Normalization } from "../services/recommendation/src/evaluation/baselines/blend.js";
-import { allModels } from "../services/recommendation/src/evaluation/models.js";
-import { alignTable } from "../services/recommendation/src/evaluation/report.js";
-import { runEvaluation } from "../services/recommendation/src/evaluation/run-evaluation.js";
+import { blendModel, type Normalization } from "../services/recommendation/src/offline/evaluation/baselines/blend.js";
+import { allModels } from "../services/recommendation/src/offline/evaluation/model-registry.js";
+import { alignTable } from "../services/recommendation/src/offline/evaluation/report.js";
+import { runEvaluation } from "../services/recommendation/src/offline/evaluation/run-evaluation.js";
 import { defaultMovieLensDir } from "../scripts/mesh.js";
 
 const { values } = parseArgs({

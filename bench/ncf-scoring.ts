@@ -13,12 +13,12 @@
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/ncf/artifact.js";
-import { DEFAULT_NEUMF_OPTIONS } from "../services/recommendation/src/ncf/neumf-options.js";
-import { NeuMFScorer } from "../services/recommendation/src/ncf/neumf-scorer.js";
-import { neumfTensorSpecs, weightsFromList } from "../services/recommendation/src/ncf/neumf-weights.js";
-import { mulberry32 } from "../services/recommendation/src/ncf/prng.js";
-import { DEFAULT_MODEL_DIR } from "../services/recommendation/src/ncf/train-and-save.js";
+import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/storage/ncf-artifacts/artifact.js";
+import { DEFAULT_NEUMF_OPTIONS } from "../services/recommendation/src/models/ncf/neumf-options.js";
+import { NeuMFScorer } from "../services/recommendation/src/models/ncf/neumf-scorer.js";
+import { neumfTensorSpecs, weightsFromList } from "../services/recommendation/src/models/ncf/neumf-weights.js";
+import { mulberry32 } from "../services/recommendation/src/offline/training/prng.js";
+import { DEFAULT_MODEL_DIR } from "../services/recommendation/src/offline/training/train-and-save.js";
 
 const { values } = parseArgs({ options: { users: { type: "string", default: "610" } } });
 const rounds = Number(values.users);

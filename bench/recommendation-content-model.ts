@@ -11,9 +11,9 @@
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { ContentModel } from "../services/recommendation/src/content/content-model.js";
-import { computePopularity, OpinionAccumulator } from "../services/recommendation/src/model/popularity.js";
-import { readMovieLensCatalog, readMovieLensRatings } from "../services/recommendation/src/model/movielens-files.js";
+import { ContentModel } from "../services/recommendation/src/models/content/content-model.js";
+import { computePopularity, OpinionAccumulator } from "../services/recommendation/src/models/popularity.js";
+import { readMovieLensCatalog, readMovieLensRatings } from "../services/recommendation/src/offline/model-build/movielens-files.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = process.env.MOVIELENS_DIR ?? path.resolve(repoRoot, "..", "shared", "data", "ml-latest-small");

@@ -5,7 +5,7 @@ import { performance } from "node:perf_hooks";
 import { importMovieLens, type ImportMovieLensResult } from "./movielens-import.js";
 import { isServing } from "./infra/grpc-health.js";
 import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady, type ManagedProcess } from "./infra/managed-process.js";
-import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/ncf/artifact.js";
+import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/storage/ncf-artifacts/artifact.js";
 import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
@@ -56,7 +56,7 @@ export interface MeshOptions {
   /** Receives one human line per start-up step. */
   readonly onStep?: (line: string) => void;
   /**
-   * Train a NeuMF model (scripts/train.ts, as `npm run train`) when `<dataDir>/models` holds no valid
+   * Train a NeuMF model (services/recommendation/src/offline/cli/train.ts, as `npm run train`) when `<dataDir>/models` holds no valid
    * artifact yet. Default false: without a model the recommendation service serves content and
    * trending only.
    */
@@ -137,7 +137,7 @@ function replicaUpstreams(primary: number, extra: readonly number[] = []): { hos
 }
 
 /**
- * Runs `scripts/train.ts` to completion as a child process (TensorFlow.js stays out of this
+ * Runs `services/recommendation/src/offline/cli/train.ts` to completion as a child process (TensorFlow.js stays out of this
  * process), appending its output to a log file and, when asked, echoing it.
  *
  * @throws Error with the log's tail when training exits non-zero.
@@ -145,7 +145,7 @@ function replicaUpstreams(primary: number, extra: readonly number[] = []): { hos
 async function runTraining(options: { args: readonly string[]; env: NodeJS.ProcessEnv; logFile: string; echo: boolean }): Promise<void> {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: "a" });
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/train.ts", ...options.args], {
+  const child = spawn(process.execPath, ["--import", "tsx", "services/recommendation/src/offline/cli/train.ts", ...options.args], {
     cwd: REPO_ROOT,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -324,7 +324,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         start(serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", 300_000, { MODEL_DIR: modelDir })),
         start({
           name: "trending-consumer",
-          entry: "services/recommendation/src/consumers/main.ts",
+          entry: "services/recommendation/src/stream/main.ts",
           port: undefined,
           healthService: undefined,
           readyTimeoutMs: 0,

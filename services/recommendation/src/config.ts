@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { DEFAULT_MODEL_DIR } from "./ncf/model-dir.js";
+import { DEFAULT_MODEL_DIR } from "./storage/ncf-artifacts/model-dir.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
-import { weightsProblem } from "./domain/blend-weights.js";
-import { ENGAGEMENT_KINDS, type EngagementKind } from "./domain/events.js";
-import type { RecommenderSettings } from "./domain/recommender.js";
+import { weightsProblem } from "./serving/domain/blend-weights.js";
+import { ENGAGEMENT_KINDS, type EngagementKind } from "../../shared/src/event-kinds.js";
+import type { RecommenderSettings } from "./serving/domain/recommender.js";
 
 const weight = (defaultValue: number) => z.coerce.number().min(0).max(1).default(defaultValue);
 const count = (defaultValue: number, max: number) => z.coerce.number().int().min(1).max(max).default(defaultValue);

@@ -1,0 +1,213 @@
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import {
+  EventTypeCountSchema,
+  GetProductStatsResponseSchema,
+  GetRecommendationsResponseSchema,
+  GetSimilarProductsResponseSchema,
+  GetTrendingResponseSchema,
+  RecommendedItemSchema,
+  SignalScoresSchema,
+  TrendingItemSchema,
+  type EventTypeCount,
+  type GetProductStatsRequest,
+  type GetProductStatsResponse,
+  type GetRecommendationsRequest,
+  type GetRecommendationsResponse,
+  type GetSimilarProductsRequest,
+  type GetSimilarProductsResponse,
+  type GetTrendingRequest,
+  type GetTrendingResponse,
+  type RecommendationService,
+  type RecommendedItem,
+} from "../../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
+import type { AccessControl } from "../../../shared/src/access-control.js";
+import { invalidArgument, notFound } from "../../../shared/src/errors.js";
+import { currentRequest } from "../../../shared/src/request-context.js";
+import { requireId, resolveLimit } from "../../../shared/src/validation.js";
+import { resolveWeights } from "./domain/blend-weights.js";
+import type { HistorySource } from "./domain/history-source.js";
+import { Recommender, type RankedItem, type RecommenderSettings } from "./domain/recommender.js";
+import type { ProductDirectory } from "./domain/product-directory.js";
+import type { EngagementCounts, TrendingSource } from "./domain/trending-source.js";
+import type { UserDirectory } from "./domain/user-directory.js";
+import type { ModelHolder } from "./serving-state.js";
+
+/** Largest number of `exclude_product_ids`. */
+export const MAX_EXCLUDED_IDS = 1000;
+/** Largest accepted `category`, in characters. */
+export const MAX_CATEGORY_LENGTH = 64;
+
+/** What the service needs, injected. */
+export interface RecommendationServiceDeps {
+  /** The models served (catalog, content model, snapshot, collaborative model). */
+  readonly models: ModelHolder;
+  /** Whether users exist (UserService). */
+  readonly users: UserDirectory;
+  /** Users' live histories (EngagementService). */
+  readonly history: HistorySource;
+  /** The trending signal (Redis). */
+  readonly trending: TrendingSource;
+  /** Weights and tunables (config.ts). */
+  readonly settings: RecommenderSettings;
+  /** Process logger (used outside request contexts). */
+  readonly logger: Logger;
+  /**
+   * The live catalog, asked about products the in-memory catalog does not hold (created after the
+   * models were loaded); without it, only the in-memory catalog counts.
+   */
+  readonly products?: ProductDirectory;
+  /**
+   * Access control of reads: with `AUTH_REQUIRED_FOR_READS` on, GetRecommendations needs the user's
+   * access token or the service token. Without it (or with the flag off) reads are open.
+   */
+  readonly access?: AccessControl;
+}
+
+/**
+ * RecommendationService (recsys.recommendation.v1): validates requests, runs the
+ * {@link Recommender} and maps its results to protobuf messages.
+ *
+ * Errors: INVALID_ARGUMENT naming the field (`user_id`, `product_id`, `limit`, `category`,
+ * `exclude_product_ids`, `weights.<name>`); NOT_FOUND for an unknown user or product; UNAVAILABLE
+ * when the user or engagement service is down (and for GetTrending and GetProductStats when the
+ * trending store is).
+ * A trending-store outage never fails GetRecommendations or GetSimilarProducts: they answer
+ * without it and list "trending" in `unavailable_signals`.
+ */
+export class RecommendationServiceImpl implements ServiceImpl<typeof RecommendationService> {
+  private readonly recommender: Recommender;
+
+  /** @param deps - models, user directory, history, trending source, settings, logger. */
+  constructor(private readonly deps: RecommendationServiceDeps) {
+    this.recommender = new Recommender(deps);
+  }
+
+  /**
+   * A user's recommendations (see `Recommender.recommend` for the candidates and the blend).
+   *
+   * @throws ConnectError INVALID_ARGUMENT for a malformed user_id, limit outside 0..100, a
+   *   category over 64 characters, more than 1000 or malformed exclude_product_ids, or weights
+   *   outside [0, 1] or not summing to 1 per pair; NOT_FOUND for an unknown user.
+   */
+  async getRecommendations(request: GetRecommendationsRequest, context: HandlerContext): Promise<GetRecommendationsResponse> {
+    await this.deps.access?.requireUserForRead(context.requestHeader, request.userId);
+    const userId = requireId("user_id", request.userId);
+    const limit = resolveLimit(request.limit);
+    const category = optionalCategory(request.category);
+    if (request.excludeProductIds.length > MAX_EXCLUDED_IDS) {
+      throw invalidArgument("exclude_product_ids", `must hold at most ${MAX_EXCLUDED_IDS} ids, got ${request.excludeProductIds.length}`);
+    }
+    request.excludeProductIds.forEach((id, i) => requireId(`exclude_product_ids[${i}]`, id));
+    const weights = resolveWeights(this.deps.settings.weights, request.weights);
+    const result = await this.recommender.recommend({
+      userId,
+      limit,
+      category,
+      exclude: new Set(request.excludeProductIds),
+      weights,
+    });
+    return create(GetRecommendationsResponseSchema, {
+      items: result.items.map(toRecommendedItem),
+      strategy: result.strategy,
+      unavailableSignals: result.unavailableSignals,
+    });
+  }
+
+  /**
+   * The products most similar to one product (see `Recommender.similar`).
+   *
+   * @throws ConnectError INVALID_ARGUMENT for a malformed product_id or limit outside 0..100;
+   *   NOT_FOUND for a product not in the catalog.
+   */
+  async getSimilarProducts(request: GetSimilarProductsRequest): Promise<GetSimilarProductsResponse> {
+    const productId = requireId("product_id", request.productId);
+    const limit = resolveLimit(request.limit);
+    const result = await this.recommender.similar(productId, limit);
+    return create(GetSimilarProductsResponseSchema, {
+      items: result.items.map(toRecommendedItem),
+      unavailableSignals: result.unavailableSignals,
+    });
+  }
+
+  /**
+   * One product's statistics as the trending consumer counted them: the exact number of events of
+   * each type all time and over the trending window (one entry per type, CLICK, VIEW, LIKE, DISLIKE,
+   * RATE), the window length, and the trending score now.
+   *
+   * @throws ConnectError INVALID_ARGUMENT for a malformed product_id; NOT_FOUND for a product in
+   *   neither the in-memory catalog nor the live one; UNAVAILABLE when the trending store (or the
+   *   product service, for a product newer than the models) is down.
+   */
+  async getProductStats(request: GetProductStatsRequest): Promise<GetProductStatsResponse> {
+    const productId = requireId("product_id", request.productId);
+    const known = this.deps.models.current().catalog.has(productId) || ((await this.deps.products?.exists(productId)) ?? false);
+    if (!known) throw notFound("product", productId);
+    let stats;
+    try {
+      stats = await this.deps.trending.productStats(productId);
+    } catch (err) {
+      (currentRequest()?.logger ?? this.deps.logger).warn({ err: err instanceof Error ? err.message : String(err) }, "trending store failed");
+      throw new ConnectError("trending store is unavailable, retry later", Code.Unavailable);
+    }
+    return create(GetProductStatsResponseSchema, {
+      productId,
+      allTime: typeCounts(stats.allTime),
+      window: typeCounts(stats.window),
+      windowSeconds: BigInt(stats.windowSeconds),
+      trendingScore: stats.trendingScore,
+    });
+  }
+
+  /**
+   * The trending list; a category no product has gives an empty list.
+   *
+   * @throws ConnectError INVALID_ARGUMENT for a category over 64 characters or with control
+   *   characters, or limit outside 0..100; UNAVAILABLE when the trending store is down.
+   */
+  async getTrending(request: GetTrendingRequest): Promise<GetTrendingResponse> {
+    const category = optionalCategory(request.category);
+    const limit = resolveLimit(request.limit);
+    const items = await this.recommender.trendingList(category, limit);
+    return create(GetTrendingResponseSchema, {
+      items: items.map((t) => create(TrendingItemSchema, { ...t, categories: [...t.categories] })),
+    });
+  }
+}
+
+/** The per-type counts as EventTypeCount entries, in EventType order. */
+function typeCounts(counts: EngagementCounts): EventTypeCount[] {
+  const entries: [EventType, number][] = [
+    [EventType.CLICK, counts.click],
+    [EventType.VIEW, counts.view],
+    [EventType.LIKE, counts.like],
+    [EventType.DISLIKE, counts.dislike],
+    [EventType.RATE, counts.rate],
+  ];
+  return entries.map(([type, count]) => create(EventTypeCountSchema, { type, count: BigInt(count) }));
+}
+
+/** Validates an optional category: empty means none; at most 64 characters, no control characters. */
+function optionalCategory(value: string): string | undefined {
+  const category = value.trim();
+  if (category === "") return undefined;
+  if (category.length > MAX_CATEGORY_LENGTH) {
+    throw invalidArgument("category", `must be at most ${MAX_CATEGORY_LENGTH} characters, got ${category.length}`);
+  }
+  if (/[\u0000-\u001f\u007f]/.test(category)) throw invalidArgument("category", "must not contain control characters");
+  return category;
+}
+
+function toRecommendedItem(item: RankedItem): RecommendedItem {
+  return create(RecommendedItemSchema, {
+    productId: item.productId,
+    title: item.title,
+    score: item.score,
+    signals: create(SignalScoresSchema, item.signals),
+    reason: item.reason,
+    categories: [...item.categories],
+  });
+}

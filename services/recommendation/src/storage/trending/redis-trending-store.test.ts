@@ -1,0 +1,238 @@
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
+import { testInfra } from "../../../../../test/support/infra.js";
+import { RedisTrendingStore, type RedisTrendingStoreOptions, type TrendingEvent } from "./trending-store.js";
+
+const T = Date.UTC(2025, 0, 1, 12, 0, 0);
+const TAU_S = 100;
+const TAU_MS = TAU_S * 1000;
+
+describe("RedisTrendingStore (real Redis)", () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+
+  /** A store with its own key prefix and a hand-driven clock. */
+  function makeStore(options: RedisTrendingStoreOptions = {}) {
+    const prefix = `test:trending:${randomBytes(4).toString("hex")}:`;
+    prefixes.push(prefix);
+    const clock = { now: T };
+    const store = new RedisTrendingStore(redis, { tauSeconds: TAU_S, prefix, now: () => clock.now, ...options });
+    return { store, clock, prefix };
+  }
+
+  let seq = 0;
+  function event(productId: string, type: EventType, occurredAtMs: number, categories: string[] = [], eventId?: string): TrendingEvent {
+    seq += 1;
+    return { eventId: eventId ?? `e${seq}`, productId, type, occurredAtMs, categories };
+  }
+
+  beforeAll(() => {
+    redis = new Redis(testInfra().redisUrl, { maxRetriesPerRequest: 1 });
+  });
+  afterAll(async () => {
+    for (const prefix of prefixes) {
+      const keys: string[] = [];
+      let cursor = "0";
+      do {
+        const [next, batch] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== "0");
+      if (keys.length > 0) await redis.del(...keys);
+    }
+    redis.disconnect();
+  });
+
+  it("scores decayed weighted counts: hand-computed values at two reading times", async () => {
+    const { store, clock } = makeStore();
+    expect(await store.apply(event("A", EventType.CLICK, T))).toBe(true); // 1
+    expect(await store.apply(event("B", EventType.LIKE, T))).toBe(true); // weight 2
+    expect(await store.apply(event("A", EventType.VIEW, T - TAU_MS))).toBe(true); // one τ old: e^-1
+    expect(await store.landmark()).toBe(T);
+
+    const a0 = 1 + Math.exp(-1);
+    expect((await store.scores(["A"])).get("A")).toBeCloseTo(a0, 12);
+    let top = await store.top(undefined, 10);
+    expect(top.map((e) => e.productId)).toEqual(["B", "A"]);
+    expect(top[0]!.score).toBeCloseTo(2, 12);
+    expect(top[1]!.score).toBeCloseTo(a0, 12);
+
+    clock.now = T + TAU_MS; // one τ later, everything is worth 1/e
+    top = await store.top(undefined, 10);
+    expect(top[0]).toEqual({ productId: "B", score: expect.closeTo(2 * Math.exp(-1), 12) });
+    expect(top[1]).toEqual({ productId: "A", score: expect.closeTo(a0 * Math.exp(-1), 12) });
+
+    clock.now = T + 2.5 * TAU_MS;
+    const s = await store.scores(["A", "B", "never"]);
+    expect(s.get("A")).toBeCloseTo(a0 * Math.exp(-2.5), 12);
+    expect(s.get("B")).toBeCloseTo(2 * Math.exp(-2.5), 12);
+    expect(s.get("never")).toBe(0);
+    expect([...s.keys()]).toEqual(["A", "B", "never"]);
+  });
+
+  it("counts an event from the future as happening now", async () => {
+    const { store } = makeStore();
+    await store.apply(event("A", EventType.CLICK, T));
+    await store.apply(event("F", EventType.CLICK, T + 3_600_000));
+    const s = await store.scores(["A", "F"]);
+    expect(s.get("F")).toBeCloseTo(1, 12);
+    expect(s.get("A")).toBeCloseTo(1, 12);
+  });
+
+  it("applies an event_id once, alone or in a batch, and counts exact stats once", async () => {
+    const { store, prefix } = makeStore({ dedupTtlSeconds: 600 });
+    const e = event("P", EventType.CLICK, T, ["Comedy"], "dup-1");
+    expect(await store.apply(e)).toBe(true);
+    expect(await store.apply(e)).toBe(false);
+    expect(await store.applyBatch([e, event("P", EventType.VIEW, T, [], "dup-2"), event("P", EventType.VIEW, T, [], "dup-2")])).toBe(1);
+    expect((await store.scores(["P"])).get("P")).toBeCloseTo(2, 12);
+    expect((await store.top("comedy", 5))[0]?.score).toBeCloseTo(1, 12);
+    expect((await store.stats(["P"])).get("P")).toEqual({ click: 1, view: 1, like: 0, dislike: 0, rate: 0 });
+    const ttl = await redis.ttl(`${prefix}seen:dup-1`);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  });
+
+  it("keeps one sorted set per lower-cased category, with TTLs on every key", async () => {
+    const { store, prefix } = makeStore({ keyTtlSeconds: 3_000, statsTtlSeconds: 4_000 });
+    await store.apply(event("M1", EventType.CLICK, T, ["Comedy", "Drama", " comedy "]));
+    await store.apply(event("M2", EventType.CLICK, T, ["Drama"]));
+    await store.apply(event("M2", EventType.LIKE, T, ["Drama"]));
+    expect(await store.top("COMEDY", 10)).toEqual([{ productId: "M1", score: expect.closeTo(1, 12) }]);
+    expect((await store.top("Drama", 10)).map((e) => e.productId)).toEqual(["M2", "M1"]);
+    expect(await store.top("Horror", 10)).toEqual([]);
+    expect((await store.top(undefined, 1)).map((e) => e.productId)).toEqual(["M2"]);
+    expect(await redis.zscore(`${prefix}trending:cat:comedy`, "M1")).toBe("1"); // counted once despite two spellings
+    for (const key of ["trending:all", "trending:cat:comedy", "trending:cat:drama", "trending:keys"]) {
+      const ttl = await redis.ttl(prefix + key);
+      expect(ttl, key).toBeGreaterThan(2_990);
+      expect(ttl, key).toBeLessThanOrEqual(3_000);
+    }
+    expect(await redis.ttl(`${prefix}stats:M2`)).toBeGreaterThan(3_990);
+    expect((await redis.smembers(`${prefix}trending:keys`)).sort()).toEqual(
+      [`${prefix}trending:all`, `${prefix}trending:cat:comedy`, `${prefix}trending:cat:drama`].sort(),
+    );
+  });
+
+  it("never lets DISLIKE (weight 0) make a product trend, but counts it", async () => {
+    const { store } = makeStore();
+    await store.apply(event("D", EventType.DISLIKE, T, ["Comedy"]));
+    expect(await store.top(undefined, 10)).toEqual([]);
+    expect((await store.scores(["D"])).get("D")).toBe(0);
+    expect((await store.stats(["D", "none"])).get("D")).toEqual({ click: 0, view: 0, like: 0, dislike: 1, rate: 0 });
+    expect((await store.stats(["none"])).get("none")).toEqual({ click: 0, view: 0, like: 0, dislike: 0, rate: 0 });
+  });
+
+  it("trims every sorted set to its top N; a fresh event outranks entries that have decayed", async () => {
+    const { store, clock, prefix } = makeStore({ topN: 5 });
+    const events: TrendingEvent[] = [];
+    for (let p = 8; p >= 1; p -= 1) {
+      for (let n = 0; n < p; n += 1) events.push(event(`p${p}`, EventType.CLICK, T, ["Action"]));
+    }
+    expect(await store.applyBatch(events)).toBe(events.length);
+    expect(await redis.zcard(`${prefix}trending:all`)).toBe(5);
+    expect(await redis.zcard(`${prefix}trending:cat:action`)).toBe(5);
+    const top = await store.top(undefined, 100);
+    expect(top.map((e) => e.productId)).toEqual(["p8", "p7", "p6", "p5", "p4"]);
+    expect(top.map((e) => Math.round(e.score))).toEqual([8, 7, 6, 5, 4]);
+    // A newcomer below the top N is not kept.
+    await store.apply(event("low", EventType.CLICK, T, ["Action"]));
+    expect(await redis.zscore(`${prefix}trending:all`, "low")).toBeNull();
+    // Three τ later p4 is worth 4/e³ ≈ 0.2 < 1: one fresh click enters and evicts it.
+    clock.now = T + 3 * TAU_MS;
+    await store.apply(event("fresh", EventType.CLICK, clock.now, ["Action"]));
+    expect(await redis.zcard(`${prefix}trending:all`)).toBe(5);
+    expect((await store.top("action", 10)).map((e) => e.productId)).toEqual(["fresh", "p8", "p7", "p6", "p5"]);
+  });
+
+  it("re-bases past the bound: t0 moves, stored values shrink, decayed scores and ratios are kept", async () => {
+    const { store, clock, prefix } = makeStore({ rebaseBound: 2 });
+    await store.applyBatch([
+      event("A", EventType.CLICK, T, ["X"]),
+      event("A", EventType.CLICK, T, ["X"]),
+      event("B", EventType.LIKE, T - TAU_MS, ["X"]),
+      event("C", EventType.CLICK, T - 3 * TAU_MS, ["Y"]),
+    ]);
+    const rawBefore = Number(await redis.zscore(`${prefix}trending:all`, "A"));
+    expect(rawBefore).toBeCloseTo(2, 12);
+
+    clock.now = T + 2.5 * TAU_MS; // (now − t0)/τ = 2.5 > 2: the next write re-bases
+    const expected = {
+      A: 2 * Math.exp(-2.5),
+      B: 2 * Math.exp(-3.5),
+      C: Math.exp(-5.5),
+    };
+    const before = await store.scores(["A", "B", "C"]);
+    await store.apply(event("D", EventType.CLICK, clock.now, ["Y"]));
+    expect(await store.landmark()).toBe(clock.now);
+    expect(Number(await redis.zscore(`${prefix}trending:all`, "A"))).toBeCloseTo(2 * Math.exp(-2.5), 12);
+    const after = await store.scores(["A", "B", "C", "D"]);
+    for (const id of ["A", "B", "C"] as const) {
+      expect(after.get(id)! / expected[id]).toBeCloseTo(1, 12);
+      expect(after.get(id)! / before.get(id)!).toBeCloseTo(1, 12);
+    }
+    expect(after.get("D")).toBeCloseTo(1, 12);
+    expect((await store.top("x", 5)).map((e) => e.productId)).toEqual(["A", "B"]);
+    expect((await store.top("y", 5))[1]?.score).toBeCloseTo(expected.C, 15);
+    // Re-basing keeps each key's TTL.
+    expect(await redis.ttl(`${prefix}trending:cat:x`)).toBeGreaterThan(7 * 86_400 - 10);
+
+    // An explicit re-base changes no score either.
+    clock.now += 0.7 * TAU_MS;
+    const beforeExplicit = await store.scores(["A", "B", "C", "D"]);
+    expect(await store.rebase()).toBe(true);
+    const afterExplicit = await store.scores(["A", "B", "C", "D"]);
+    for (const id of ["A", "B", "C", "D"]) expect(afterExplicit.get(id)! / beforeExplicit.get(id)!).toBeCloseTo(1, 12);
+  });
+
+  it("keeps stored values bounded over a long run (a year of events at τ = 100 s)", async () => {
+    const { store, clock, prefix } = makeStore();
+    for (let step = 0; step < 400; step += 1) {
+      clock.now = T + step * 25 * TAU_MS * 3.2; // 80 τ per step: crosses the bound (30) every step
+      await store.apply(event("hot", EventType.CLICK, clock.now));
+    }
+    const raw = Number(await redis.zscore(`${prefix}trending:all`, "hot"));
+    expect(Number.isFinite(raw)).toBe(true);
+    expect(raw).toBeLessThan(Math.exp(31));
+    expect((await store.scores(["hot"])).get("hot")).toBeCloseTo(1, 9);
+  });
+
+  it("drops products that decayed to nothing when re-basing after a long silence", async () => {
+    const { store, clock, prefix } = makeStore();
+    await store.apply(event("old", EventType.CLICK, T));
+    clock.now = T + 2_000 * TAU_MS; // e^-2000 underflows to 0
+    await store.apply(event("new", EventType.CLICK, clock.now));
+    expect(await redis.zscore(`${prefix}trending:all`, "old")).toBeNull();
+    expect((await store.top(undefined, 10)).map((e) => e.productId)).toEqual(["new"]);
+  });
+
+  it("validates arguments", async () => {
+    const { store } = makeStore();
+    expect(await store.top(undefined, 0)).toEqual([]);
+    await expect(store.top(undefined, -1)).rejects.toThrow(RangeError);
+    expect(await store.applyBatch([])).toBe(0);
+    expect((await store.scores([])).size).toBe(0);
+    await expect(store.apply(event("A", EventType.UNSPECIFIED, T))).rejects.toThrow(/unknown event type/);
+    expect(() => new RedisTrendingStore(redis, { tauSeconds: 0 })).toThrow(RangeError);
+    expect(() => new RedisTrendingStore(redis, { weights: { like: -1 } })).toThrow(RangeError);
+    expect(() => new RedisTrendingStore(redis, { topN: 0 })).toThrow(RangeError);
+  });
+
+  it("fails, rather than hangs, when Redis is unreachable", async () => {
+    const dead = new Redis("redis://127.0.0.1:1", {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    dead.on("error", () => undefined);
+    const store = new RedisTrendingStore(dead, { prefix: "never:" });
+    await expect(store.apply(event("A", EventType.CLICK, T))).rejects.toThrow();
+    await expect(store.applyBatch([event("A", EventType.CLICK, T)])).rejects.toThrow();
+    await expect(store.top(undefined, 5)).rejects.toThrow();
+    await expect(store.scores(["A"])).rejects.toThrow();
+    dead.disconnect();
+  });
+});

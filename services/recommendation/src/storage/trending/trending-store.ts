@@ -1,0 +1,68 @@
+import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
+
+export {
+  RedisTrendingStore,
+  type RedisTrendingStoreOptions,
+  type ProductEventCounts,
+  type ProductStats,
+} from "./redis-trending-store.js";
+
+/** One engagement event as the trending statistics see it (decoded from an `EngagementEvent`). */
+export interface TrendingEvent {
+  /** The idempotency key: an event_id is applied at most once (within the dedup TTL). */
+  readonly eventId: string;
+  /** The product engaged with. */
+  readonly productId: string;
+  /** The product's categories when the event was accepted, as the catalog spells them. */
+  readonly categories: readonly string[];
+  /** The kind of engagement (CLICK, VIEW, LIKE, DISLIKE, RATE). */
+  readonly type: EventType;
+  /** When the engagement happened, in ms since the epoch. */
+  readonly occurredAtMs: number;
+}
+
+/** A product and its trending score. */
+export interface TrendingScore {
+  readonly productId: string;
+  /** Decayed weighted event count now: Σ weight(type) × exp(−(now − t)/τ) over the product's events. */
+  readonly score: number;
+}
+
+/**
+ * Time-decayed engagement statistics ("trending"). Scores are decayed event counts: each event adds
+ * weight(type) × exp(−age/τ), so an event now counts its weight and one τ ago counts 1/e of it
+ * (forward decay, Cormode et al., "Forward Decay: A Practical Time Decay Model for Streaming
+ * Systems", ICDE 2009, https://dimacs.rutgers.edu/~graham/pubs/papers/fwddecay.pdf).
+ */
+export interface TrendingStore {
+  /**
+   * Applies one event: once per event_id (within the dedup TTL), atomically.
+   *
+   * @returns true when applied now, false when the event_id was already applied (duplicate).
+   * @throws when the store is unreachable (nothing or the whole event was applied, never part of it).
+   */
+  apply(event: TrendingEvent): Promise<boolean>;
+  /**
+   * Applies events in one round trip, each atomically and at most once.
+   *
+   * @returns how many were applied now (duplicates excluded).
+   * @throws when the store is unreachable; some events may have been applied, and applying the
+   *   batch again is safe (duplicates are skipped).
+   */
+  applyBatch(events: readonly TrendingEvent[]): Promise<number>;
+  /**
+   * The highest-scoring products now, highest first.
+   *
+   * @param category - a category (any letter case), or undefined for all products.
+   * @param limit - the most entries to return (0 returns none).
+   * @throws when the store is unreachable.
+   */
+  top(category: string | undefined, limit: number): Promise<TrendingScore[]>;
+  /**
+   * The decayed scores now of the given products.
+   *
+   * @returns a map holding every requested id; products without recent events score 0.
+   * @throws when the store is unreachable.
+   */
+  scores(productIds: readonly string[]): Promise<Map<string, number>>;
+}

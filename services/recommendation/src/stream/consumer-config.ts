@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { addressSchema, loadConfig } from "../../../shared/src/config.js";
+import { trendingConfigSchema } from "../storage/trending/trending-config.js";
+
+/**
+ * Environment variables of the trending consumer process (`stream/main.ts`), with defaults for a
+ * local `npm start`:
+ * - `REDIS_URL` (redis://127.0.0.1:6379): where the trending statistics live.
+ * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events).
+ * - `KAFKA_GROUP_ID` (recsys-trending): the consumer group; every process of the group shares the
+ *   topic's partitions.
+ * - `KAFKA_MAX_WAIT_MS` (100): longest time a fetch waits for new data, in ms (latency vs. requests).
+ * - `KAFKA_TOPIC_WAIT_MS` (60000): how long start-up waits for the topic to exist (the engagement
+ *   service creates it), in ms.
+ * - `KAFKA_SESSION_TIMEOUT_MS` (10000): how long the group waits for a silent member (a killed
+ *   process) before moving its partitions on; bounds the trending stall after a crash.
+ * - `TRENDING_APPLY_CHUNK` (1000): most events per Redis round trip (one pipeline of Lua calls).
+ * - `TRENDING_COVERAGE_CHECK_MS` (1000): how often the consumer checks that Redis still holds the
+ *   statistics of its partitions (a restarted, empty Redis is rebuilt by replaying the Kafka log).
+ * - every `TRENDING_*` variable of `trending-config.ts` (τ, prefix, top N, TTLs, weights).
+ */
+export const consumerConfigSchema = trendingConfigSchema.extend({
+  REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
+  KAFKA_BROKERS: z
+    .string()
+    .default("127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0))
+    .pipe(z.array(addressSchema).min(1, "needs at least one host:port")),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events"),
+  KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending"),
+  KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
+  KAFKA_TOPIC_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
+  TRENDING_COVERAGE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(1_000),
+});
+
+/** The validated configuration of the trending consumer (see {@link consumerConfigSchema}). */
+export type ConsumerConfig = z.infer<typeof consumerConfigSchema>;
+
+/**
+ * Reads the trending consumer's configuration from the environment.
+ *
+ * @param env - the environment (default `process.env`).
+ * @throws Error "invalid configuration: NAME: problem" naming every bad variable.
+ */
+export function loadConsumerConfig(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
+  return loadConfig(consumerConfigSchema, env);
+}

@@ -1,0 +1,76 @@
+/**
+ * Trending consumer process entry point: reads the configuration, connects Redis and Kafka, and runs
+ * the `recsys-trending` consumer group member that applies engagement events to the trending
+ * statistics (rebuilding them from the retained log when Redis lost them, see state-loss-replay.ts); on SIGTERM/SIGINT it leaves the group (uncommitted events are redelivered to the next
+ * member), then closes Redis.
+ *
+ * Redis client settings (see `connectTrendingRedis`): no offline queue and one retry per command,
+ * because the consumer has its own retry loop that keeps the offsets uncommitted while Redis is
+ * down; queueing commands inside ioredis would only hide the outage and grow memory without bound.
+ */
+import { Kafka } from "kafkajs";
+import { kafkaLogCreator } from "../../../shared/src/kafka-log.js";
+import { runMain } from "../../../shared/src/lifecycle.js";
+import { createLogger } from "../../../shared/src/logger.js";
+import { connectTrendingStore } from "../storage/trending/connect-trending-store.js";
+import { loadConsumerConfig } from "./consumer-config.js";
+import { RedisCoverageMarkers } from "../storage/trending/coverage-markers.js";
+import { kafkaLogBounds, StateLossReplay } from "./state-loss-replay.js";
+import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
+import { waitForTopic } from "./wait-for-topic.js";
+
+const logger = createLogger("trending-consumer");
+
+runMain(logger, async () => {
+  const config = loadConsumerConfig();
+  const trending = await connectTrendingStore(config.REDIS_URL, logger, config);
+  const kafka = new Kafka({
+    clientId: "recsys-trending-consumer",
+    brokers: config.KAFKA_BROKERS,
+    logCreator: kafkaLogCreator(logger),
+  });
+  const kafkaConsumer = createTrendingKafkaConsumer(kafka, {
+    groupId: config.KAFKA_GROUP_ID,
+    maxWaitTimeInMs: config.KAFKA_MAX_WAIT_MS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+  });
+  const logBounds = kafkaLogBounds(kafka);
+  const replay = new StateLossReplay({
+    consumer: kafkaConsumer,
+    topic: config.KAFKA_TOPIC,
+    markers: new RedisCoverageMarkers(trending.redis, config.TRENDING_KEY_PREFIX),
+    logBounds: logBounds.bounds,
+    logger,
+    checkIntervalMs: config.TRENDING_COVERAGE_CHECK_MS,
+  });
+  // kafkajs restarts the consumer after retriable failures; after any other it stops consuming for
+  // good while the process lives on, so trending would stall unnoticed. Exit instead: the process
+  // manager (or orchestrator) starts a new member, which resumes from the committed offsets.
+  kafkaConsumer.on(kafkaConsumer.events.CRASH, (e) => {
+    if (e.payload.restart) return;
+    logger.fatal({ err: e.payload.error?.message }, "trending consumer stopped for good; exiting so that it is restarted");
+    process.exit(1);
+  });
+  const consumer = new TrendingConsumer(kafkaConsumer, trending.store, logger, {
+    topic: config.KAFKA_TOPIC,
+    chunkSize: config.TRENDING_APPLY_CHUNK,
+    replay,
+  });
+  try {
+    await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
+    await consumer.start();
+  } catch (err) {
+    await logBounds.close();
+    await trending.close();
+    throw err;
+  }
+  logger.info(
+    { topic: config.KAFKA_TOPIC, groupId: config.KAFKA_GROUP_ID, tauSeconds: config.TRENDING_TAU_SECONDS },
+    "trending consumer running",
+  );
+  return async () => {
+    await consumer.stop();
+    await logBounds.close();
+    await trending.close();
+  };
+});

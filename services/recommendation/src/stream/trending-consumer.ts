@@ -1,0 +1,264 @@
+import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Logger } from "pino";
+import type { TrendingEvent, TrendingStore } from "../storage/trending/trending-store.js";
+import { decodeEngagementEvent } from "./decode-engagement-event.js";
+import type { StateLossReplay } from "./state-loss-replay.js";
+
+/** Options of {@link createTrendingKafkaConsumer}. */
+export interface TrendingKafkaConsumerOptions {
+  /** The consumer group id (default `recsys-trending`). */
+  readonly groupId?: string;
+  /** Longest time the broker holds a fetch with no new data, in ms (default 100: low latency). */
+  readonly maxWaitTimeInMs?: number;
+  /**
+   * Session timeout, in ms (default 10000): how long the group waits for a member that stopped
+   * heartbeating (a killed process) before giving its partitions to the others or to its restarted
+   * self, so it bounds how long trending stalls after a crash. kafkajs' default is 30000.
+   */
+  readonly sessionTimeoutMs?: number;
+  /** Heartbeat interval, in ms (default 1000; at most a third of the session timeout). */
+  readonly heartbeatIntervalMs?: number;
+}
+
+/**
+ * Creates the kafkajs consumer of the trending consumer group, tuned for latency: the broker answers
+ * a fetch as soon as one byte is available (`minBytes` 1) or after `maxWaitTimeInMs` (100 ms), so an
+ * event reaches Redis within a few ms of its publication; and for recovery, with a 10 s session
+ * timeout and 1 s heartbeats, so a killed member's partitions move on within about 10 s.
+ *
+ * @param kafka - the kafkajs client.
+ * @param options - group id and fetch wait.
+ */
+export function createTrendingKafkaConsumer(kafka: Kafka, options: TrendingKafkaConsumerOptions = {}): Consumer {
+  return kafka.consumer({
+    groupId: options.groupId ?? "recsys-trending",
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
+    minBytes: 1,
+    sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+    heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
+    allowAutoTopicCreation: false,
+  });
+}
+
+/** Options of {@link TrendingConsumer}. */
+export interface TrendingConsumerOptions {
+  /** The topic (normally `engagement-events`). */
+  readonly topic: string;
+  /** Whether a new consumer group starts at the oldest retained message (default true; replays are deduplicated and decayed by event time). */
+  readonly fromBeginning?: boolean;
+  /** Most events applied per Redis round trip (default 500). */
+  readonly chunkSize?: number;
+  /** First wait after a store failure, in ms (default 100; doubled per failure). */
+  readonly initialBackoffMs?: number;
+  /** Longest wait between store retries, in ms (default 5000). */
+  readonly maxBackoffMs?: number;
+  /**
+   * Rebuilds the statistics from the retained log when the store loses them (see
+   * {@link StateLossReplay}); built on the same kafkajs consumer. Omit to never replay.
+   */
+  readonly replay?: StateLossReplay;
+}
+
+/** Counters of a {@link TrendingConsumer} since it started. */
+export interface TrendingConsumerMetrics {
+  /** Events applied to the store. */
+  readonly applied: number;
+  /** Events skipped as already applied (redeliveries). */
+  readonly duplicates: number;
+  /** Messages skipped because they could not be decoded. */
+  readonly malformed: number;
+  /** Kafka batches completed. */
+  readonly batches: number;
+  /** Failed store calls (each retried). */
+  readonly storeFailures: number;
+  /** Whether the store is failing now. */
+  readonly storeDown: boolean;
+}
+
+/**
+ * The trending consumer: a member of a Kafka consumer group on `engagement-events` that applies
+ * every `EngagementEvent` to the {@link TrendingStore}.
+ *
+ * Per batch (`eachBatch`, offsets resolved by hand): messages are decoded; a malformed one is logged
+ * and skipped (its offset still advances, so one bad message cannot block the partition); the good
+ * ones are applied with `applyBatch` in chunks, and only then are their offsets resolved and
+ * committed, with a heartbeat per chunk. When the store fails (Redis down), the partition is paused
+ * and the same chunk is retried with exponential backoff (heartbeating meanwhile, so the group keeps
+ * the partition) until it succeeds; nothing is committed in between, so no event is lost, and
+ * re-applying is harmless because the store deduplicates by event_id. One warning is logged when an
+ * outage starts and one line when it ends.
+ *
+ * With a {@link StateLossReplay}, a store that lost its state (Redis restarted empty) is noticed
+ * after the chunk's writes and before its commit, and rebuilt by replaying the retained log.
+ */
+export class TrendingConsumer {
+  private readonly chunkSize: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private outageStartedAt: number | undefined;
+  private outageFailures = 0;
+  private counters = { applied: 0, duplicates: 0, malformed: 0, batches: 0, storeFailures: 0 };
+
+  /**
+   * @param consumer - a kafkajs consumer (see {@link createTrendingKafkaConsumer}), not yet connected.
+   * @param store - where events are applied.
+   * @param logger - the process logger.
+   * @param options - topic, chunking and backoff.
+   */
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly store: TrendingStore,
+    private readonly logger: Logger,
+    private readonly options: TrendingConsumerOptions,
+  ) {
+    this.chunkSize = options.chunkSize ?? 500;
+    this.initialBackoffMs = options.initialBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+  }
+
+  /**
+   * Connects, subscribes and starts consuming in the background.
+   *
+   * @throws KafkaJS errors when the brokers cannot be reached or the topic does not exist.
+   */
+  async start(): Promise<void> {
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.logger.error(
+        { err: e.payload.error?.message, restart: e.payload.restart },
+        "trending consumer crashed" + (e.payload.restart ? "; kafkajs restarts it" : ""),
+      );
+    });
+    const replay = this.options.replay;
+    if (replay) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+        replay.setAssignment(e.payload.memberAssignment[this.options.topic] ?? []);
+      });
+      replay.onSeek(() => this.wake?.());
+      replay.start();
+    }
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+    this.logger.info({ topic: this.options.topic }, "trending consumer started");
+  }
+
+  /** Stops: a store retry in progress is abandoned (its offsets stay uncommitted), then the consumer leaves the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.options.replay?.stop();
+    this.wake?.();
+    await this.consumer.disconnect();
+  }
+
+  /** The consumer's counters. */
+  metrics(): TrendingConsumerMetrics {
+    return { ...this.counters, storeDown: this.outageStartedAt !== undefined };
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } = payload;
+    const messages = batch.messages;
+    if (this.options.replay && (await this.options.replay.beforeBatch(batch.partition, isStale())) === "skip") return;
+    for (let start = 0; start < messages.length; start += this.chunkSize) {
+      const chunk = messages.slice(start, start + this.chunkSize);
+      const events: TrendingEvent[] = [];
+      for (const m of chunk) {
+        const decoded = decodeEngagementEvent(m.value);
+        if (decoded.ok) {
+          events.push(decoded.event);
+        } else {
+          this.counters.malformed += 1;
+          this.logger.warn(
+            { topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason },
+            "skipping malformed engagement message",
+          );
+        }
+      }
+      if (events.length > 0) {
+        const done = await this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale(), batch.partition);
+        if (!done) return; // stopping or reassigned: leave the rest uncommitted, it is redelivered
+      }
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+    this.counters.batches += 1;
+  }
+
+  /**
+   * Applies events until it works.
+   *
+   * @returns true when applied; false when the consumer stops, the partition's position moved
+   *   (seek) first, or the store turned out to have lost its state (a replay was started).
+   * @throws the heartbeat's error when the group is rebalancing: kafkajs then rejoins and the
+   *   partition's next owner starts from the last committed offset.
+   */
+  private async applyWithRetry(
+    events: readonly TrendingEvent[],
+    heartbeat: () => Promise<void>,
+    pause: () => () => void,
+    alive: () => boolean,
+    partition: number,
+  ): Promise<boolean> {
+    let resume: (() => void) | undefined;
+    try {
+      for (;;) {
+        if (this.stopping || !alive()) return false;
+        try {
+          const applied = await this.store.applyBatch(events);
+          this.counters.applied += applied;
+          this.counters.duplicates += events.length - applied;
+          // After the writes, on the same connection: an empty Redis is noticed before any commit.
+          if (this.options.replay && !(await this.options.replay.verify(partition))) return false;
+          if (this.outageStartedAt !== undefined) {
+            this.logger.info(
+              { outageMs: Date.now() - this.outageStartedAt, failedAttempts: this.outageFailures },
+              "trending store reachable again; consuming",
+            );
+            this.outageStartedAt = undefined;
+            this.outageFailures = 0;
+          }
+          return true;
+        } catch (err) {
+          this.counters.storeFailures += 1;
+          this.outageFailures += 1;
+          if (this.outageStartedAt === undefined) {
+            this.outageStartedAt = Date.now();
+            this.logger.warn(
+              { err: err instanceof Error ? err.message : String(err), events: events.length },
+              "trending store failing; pausing the partition and retrying without committing",
+            );
+          }
+          resume ??= pause();
+          await heartbeat();
+          await this.sleep(
+            Math.min(this.initialBackoffMs * 2 ** Math.min(this.outageFailures - 1, 20), this.maxBackoffMs),
+          );
+        }
+      }
+    } finally {
+      resume?.();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+}
