@@ -1,4 +1,13 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { DomainError } from "./domain-errors.js";
+
+/** The status code of each domain error kind (see domain-errors.ts). */
+const DOMAIN_CODES: Readonly<Record<DomainError["kind"], Code>> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  unavailable: Code.Unavailable,
+};
 
 /**
  * Error codes (Node `code` strings and PostgreSQL SQLSTATE classes) that mean a dependency is
@@ -46,8 +55,10 @@ export function isUnavailableError(err: unknown): boolean {
 }
 
 /**
- * Turns any error raised while handling an RPC into the ConnectError the caller receives:
- * ConnectErrors pass through; dependency outages become UNAVAILABLE naming the dependency;
+ * Turns any error raised while handling an RPC into the ConnectError the caller receives — the one
+ * place where domain errors meet the transport: ConnectErrors pass through; a {@link DomainError}
+ * becomes its code (INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, UNAVAILABLE) with its message;
+ * dependency outages become UNAVAILABLE naming the dependency;
  * everything else becomes INTERNAL with a generic message (details go to the log, not the caller).
  *
  * @param err - the thrown value.
@@ -55,6 +66,7 @@ export function isUnavailableError(err: unknown): boolean {
  */
 export function toConnectError(err: unknown, dependency = "a backing service"): ConnectError {
   if (err instanceof ConnectError) return err;
+  if (err instanceof DomainError) return new ConnectError(err.message, DOMAIN_CODES[err.kind], undefined, undefined, err);
   if (isUnavailableError(err)) {
     return new ConnectError(`${dependency} is unavailable, retry later`, Code.Unavailable);
   }
