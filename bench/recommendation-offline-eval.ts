@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "csv-parse/sync";
 import type { Engagement } from "../services/shared/src/event-kinds.js";
 import type { HistoryEvent } from "../services/recommendation/src/serving/domain/history-source.js";
-import { Recommender } from "../services/recommendation/src/serving/domain/recommender.js";
+import { Recommender } from "../services/recommendation/src/serving/recommender.js";
 import { buildModels } from "../services/recommendation/src/offline/model-build/build-models.js";
 import { arrayCatalogSource, arrayInteractionSource, readMovieLensCatalog } from "../services/recommendation/src/offline/model-build/movielens-files.js";
 import { ModelHolder, RecommendationModels } from "../services/recommendation/src/serving/serving-state.js";

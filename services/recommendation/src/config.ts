@@ -4,7 +4,7 @@ import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
 import { weightsProblem } from "./serving/domain/blend-weights.js";
 import { ENGAGEMENT_KINDS, type EngagementKind } from "../../shared/src/event-kinds.js";
-import type { RecommenderSettings } from "./serving/domain/recommender.js";
+import type { RecommenderSettings } from "./serving/recommender.js";
 
 const weight = (defaultValue: number) => z.coerce.number().min(0).max(1).default(defaultValue);
 const count = (defaultValue: number, max: number) => z.coerce.number().int().min(1).max(max).default(defaultValue);

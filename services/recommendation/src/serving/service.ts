@@ -30,7 +30,7 @@ import { currentRequest } from "../../../shared/src/request-context.js";
 import { requireId, resolveLimit } from "../../../shared/src/validation.js";
 import { resolveWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
-import { Recommender, type RankedItem, type RecommenderSettings } from "./domain/recommender.js";
+import { Recommender, type RankedItem, type RecommenderSettings } from "./recommender.js";
 import type { ProductDirectory } from "./domain/product-directory.js";
 import type { EngagementCounts, TrendingSource } from "./domain/trending-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";

@@ -5,7 +5,7 @@ import { ContentModel } from "../../models/content/content-model.js";
 import type { Engagement } from "../../../../shared/src/event-kinds.js";
 import type { HistoryEvent, HistorySource } from "../domain/history-source.js";
 import type { ProductDirectory } from "../domain/product-directory.js";
-import type { RecommenderSettings } from "../domain/recommender.js";
+import type { RecommenderSettings } from "../recommender.js";
 import type { EngagementCounts, ProductStatsEntry, TrendingEntry, TrendingSource } from "../domain/trending-source.js";
 import type { UserDirectory } from "../domain/user-directory.js";
 import type { CatalogProduct } from "../../models/catalog.js";

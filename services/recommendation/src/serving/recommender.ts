@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { notFound } from "../../../../shared/src/errors.js";
-import { currentRequest } from "../../../../shared/src/request-context.js";
-import type { ModelHolder, RecommendationModels } from "../serving-state.js";
+import { notFound } from "../../../shared/src/errors.js";
+import { currentRequest } from "../../../shared/src/request-context.js";
+import type { ModelHolder, RecommendationModels } from "./serving-state.js";
 import {
   coldStartContributions,
   personalizedContributions,
@@ -10,17 +10,17 @@ import {
   totalScore,
   type Contributions,
   type SignalValues,
-} from "./blend.js";
-import { effectiveWeights, type BlendWeights } from "./blend-weights.js";
-import type { EngagementKind } from "../../../../shared/src/event-kinds.js";
-import type { HistorySource } from "./history-source.js";
-import { compareIds } from "../../../../shared/src/ids.js";
-import { normalizeByMax } from "./normalize.js";
-import { OptionalSignal } from "./optional-signal.js";
-import { reasonFor } from "./reasons.js";
-import type { TrendingSource } from "./trending-source.js";
-import { buildUserProfile } from "./user-profile.js";
-import type { UserDirectory } from "./user-directory.js";
+} from "./domain/blend.js";
+import { effectiveWeights, type BlendWeights } from "./domain/blend-weights.js";
+import type { EngagementKind } from "../../../shared/src/event-kinds.js";
+import type { HistorySource } from "./domain/history-source.js";
+import { compareIds } from "../../../shared/src/ids.js";
+import { normalizeByMax } from "./domain/normalize.js";
+import { OptionalSignal } from "./signals/optional-signal.js";
+import { reasonFor } from "./domain/reasons.js";
+import type { TrendingSource } from "./domain/trending-source.js";
+import { buildUserProfile } from "./domain/user-profile.js";
+import type { UserDirectory } from "./domain/user-directory.js";
 
 /** Tunables of the recommender (from config.ts). */
 export interface RecommenderSettings {

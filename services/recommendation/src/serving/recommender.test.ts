@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Engagement } from "../../../../shared/src/event-kinds.js";
+import type { Engagement } from "../../../shared/src/event-kinds.js";
 import { Recommender, type RankedItem, type RecommendInput } from "./recommender.js";
-import { ModelHolder } from "../serving-state.js";
+import { ModelHolder } from "./serving-state.js";
 import {
   defaultSettings,
   FakeTrendingSource,
@@ -12,7 +12,7 @@ import {
   SetUserDirectory,
   silentLogger,
   TableCollaborativeModel,
-} from "../testing/fakes.js";
+} from "./testing/fakes.js";
 
 const CATALOG = [
   product("1", "Toy Story (1995)", ["Animation", "Children", "Comedy"], ["pixar"]),
