@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { randomKafkaClusterId } from "./kafka-cluster-id.js";
 import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady } from "./managed-process.js";
 import { javaPath, KAFKA_LOG4J_CONFIG, kafkaLibsDir } from "./paths.js";
 
@@ -153,8 +153,8 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaHandle> {
   mkdirSync(kafkaDir, { recursive: true });
   writeFileSync(propertiesFile, kafkaServerProperties({ port: options.port, controllerPort: options.controllerPort, logDir }));
   if (!existsSync(path.join(logDir, "meta.properties"))) {
-    // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (Uuid.toString()).
-    const clusterId = randomBytes(16).toString("base64url");
+    // Drawn as Kafka's Uuid.randomUuid() does: never starting with "-", which StorageTool would read as a flag.
+    const clusterId = randomKafkaClusterId();
     await runCommand([
       java,
       ...["-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", log4j, "-cp", classpath],
