@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readMovieLensInteractions } from "../services/recommendation/src/offline/evaluation/interactions.js";
 import { NCF_BACKEND_PREFERENCES, type NcfBackendPreference, useTensorFlowBackend } from "../services/recommendation/src/offline/training/tf-backend.js";
-import { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions, trainNeuMF } from "../services/recommendation/src/offline/training/train.js";
+import { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions } from "../services/recommendation/src/models/ncf/neumf-options.js";
+import { trainNeuMF } from "../services/recommendation/src/offline/training/train.js";
 import { leaveOneOutSplit } from "../services/recommendation/src/offline/training/validation.js";
 
 const { values } = parseArgs({

@@ -23,7 +23,7 @@ import { readMovieLensInteractions } from "../evaluation/interactions.js";
 import type { NcfInteractionSource } from "../training/interaction-source.js";
 import { NCF_BACKEND_PREFERENCES, type NcfBackendPreference } from "../training/tf-backend.js";
 import { DEFAULT_MODEL_DIR, DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../training/train-and-save.js";
-import type { NeuMFOptions } from "../training/train.js";
+import type { NeuMFOptions } from "../../models/ncf/neumf-options.js";
 
 const usage = `usage: npm run train -- [--epochs N] [--batch-size N] [--learning-rate X] [--learning-rate-decay X] [--gmf-dim N] [--mlp-dim N]
   [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--recency-boost X] [--recency-half-life N] [--seed N]

@@ -4,7 +4,7 @@ import type { EngagementService } from "../../../../../gen/recsys/engagement/v1/
 import { engagementKind } from "../../serving/peers/event-kind.js";
 import type { EngagementKind } from "../../../../shared/src/event-kinds.js";
 import { scanEventPages } from "../model-build/grpc-sources.js";
-import type { NcfInteraction } from "./train.js";
+import type { NcfInteraction } from "../../models/ncf/ncf-types.js";
 
 /**
  * Where the NCF trainer reads interactions from: pages of every positive interaction, oldest

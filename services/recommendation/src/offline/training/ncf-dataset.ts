@@ -1,5 +1,5 @@
 import { compareIds } from "../../../../shared/src/ids.js";
-import type { NcfDataSnapshot, NcfInteraction } from "./train.js";
+import type { NcfDataSnapshot, NcfInteraction } from "../../models/ncf/ncf-types.js";
 
 /**
  * Interactions indexed for training: dense user and item rows (ids sorted with `compareIds`, so

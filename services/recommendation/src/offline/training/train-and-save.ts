@@ -2,10 +2,12 @@ import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { createServiceClient } from "../../../../shared/src/clients.js";
+import type { EpochStats, TrainedNeuMF } from "../../models/ncf/ncf-types.js";
+import type { NeuMFOptions } from "../../models/ncf/neumf-options.js";
 import { loadNewestValidArtifact, ncfArtifactRoot, writeNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
 import { GrpcNcfInteractionSource, type NcfInteractionSource, readNcfInteractions } from "./interaction-source.js";
 import { type NcfBackendPreference, useTensorFlowBackend } from "./tf-backend.js";
-import { type EpochStats, type NeuMFOptions, type TrainedNeuMF, trainNeuMF } from "./train.js";
+import { trainNeuMF } from "./train.js";
 import { leaveOneOutSplit } from "./validation.js";
 
 export { DEFAULT_MODEL_DIR } from "../../storage/ncf-artifacts/model-dir.js";

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { mulberry32, shuffleInPlace } from "./prng.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
-import { type EpochStats, type NcfInteraction, trainNeuMF, type ValidationCase } from "./train.js";
+import type { EpochStats, NcfInteraction, ValidationCase } from "../../models/ncf/ncf-types.js";
+import { trainNeuMF } from "./train.js";
 
 const CLUSTER = 50;
 const USERS = 100;

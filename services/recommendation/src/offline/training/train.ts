@@ -3,53 +3,13 @@ import * as tf from "@tensorflow/tfjs";
 import { NegativeSampler } from "./negative-sampler.js";
 import { buildNcfDataset } from "./ncf-dataset.js";
 import { EMBEDDING_TABLES, LazyAdam, NeuMFGraph } from "./neumf-graph.js";
-import { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions, resolveNeuMFOptions } from "../../models/ncf/neumf-options.js";
+import type { EpochStats, NcfInteraction, TrainedNeuMF, ValidationCase } from "../../models/ncf/ncf-types.js";
+import { type NeuMFOptions, resolveNeuMFOptions } from "../../models/ncf/neumf-options.js";
 import { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import { type NeuMFWeights, weightsFromList, weightsToList } from "../../models/ncf/neumf-weights.js";
 import { deriveSeed, mulberry32 } from "./prng.js";
 import { ensureTensorFlowBackend } from "./tf-backend.js";
 import { evaluateLeaveOneOut } from "./validation.js";
-
-export { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions };
-
-/** One implicit-feedback interaction: every interaction is a positive of its user for its item. */
-export interface NcfInteraction {
-  /** The user who interacted. */
-  readonly userId: string;
-  /** The item interacted with. */
-  readonly productId: string;
-  /** When, in ms since the Unix epoch (used for the data snapshot's last event time and for leave-one-out splits). */
-  readonly timestampMs: number;
-}
-
-/** What one training epoch did. */
-export interface EpochStats {
-  /** 1-based epoch number. */
-  readonly epoch: number;
-  /** Mean log loss over the epoch's samples (positives and negatives). */
-  readonly loss: number;
-  /** Samples (positives + negatives) trained per second of wall time. */
-  readonly samplesPerSecond: number;
-  /** Wall time of the epoch's training, in ms (negative sampling and shuffling included, validation excluded). */
-  readonly durationMs: number;
-  /** Hit ratio at 10 over the validation cases after this epoch, in [0, 1]; absent without validation cases. */
-  readonly validationHr10?: number;
-  /** NDCG at 10 over the validation cases after this epoch, in [0, 1]; absent without validation cases. */
-  readonly validationNdcg10?: number;
-}
-
-/**
- * One leave-one-out validation case (He et al. 2017, section 4.1): the held-out item is ranked
- * among the candidates; a hit when fewer than 10 candidates score strictly higher.
- */
-export interface ValidationCase {
-  /** The user. */
-  readonly userId: string;
-  /** The held-out item (not in the training interactions). */
-  readonly heldOut: string;
-  /** The items to rank it against (typically 99 the user never interacted with); `heldOut` itself is ignored here. */
-  readonly candidates: readonly string[];
-}
 
 /** Progress and validation hooks of {@link trainNeuMF}. */
 export interface TrainNeuMFHooks {
@@ -57,36 +17,6 @@ export interface TrainNeuMFHooks {
   onEpoch?(stats: EpochStats): void;
   /** Leave-one-out cases evaluated after every epoch; their held-out items must not be in the training interactions. */
   validation?: readonly ValidationCase[];
-}
-
-/** Counts describing the data a model was trained on. */
-export interface NcfDataSnapshot {
-  /** Distinct users (rows of the user embeddings). */
-  readonly users: number;
-  /** Distinct items (rows of the item embeddings). */
-  readonly items: number;
-  /** Distinct (user, item) positives trained on. */
-  readonly interactions: number;
-  /** Interactions given (duplicates of a pair included). */
-  readonly events: number;
-  /** Latest interaction time, in ms since the Unix epoch (0 without interactions). */
-  readonly lastEventTimeMs: number;
-}
-
-/** A trained NeuMF model, ready to score and to be saved as an artifact. */
-export interface TrainedNeuMF {
-  /** Direct TypeScript scorer over the trained weights. */
-  readonly scorer: NeuMFScorer;
-  /** The complete options it was trained with. */
-  readonly options: NeuMFOptions;
-  /** Wall time of the whole training (set-up, epochs and validations), in ms. */
-  readonly trainingMs: number;
-  /** Statistics of every epoch, in order. */
-  readonly epochs: readonly EpochStats[];
-  /** The TensorFlow.js backend that trained it ("tensorflow", "wasm" or "cpu"). */
-  readonly backend: string;
-  /** What it was trained on. */
-  readonly data: NcfDataSnapshot;
 }
 
 /** Batches trained between two yields to the event loop (so timers and I/O keep running during training). */

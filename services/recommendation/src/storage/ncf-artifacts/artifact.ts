@@ -2,10 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { endianness } from "node:os";
 import path from "node:path";
+import type { EpochStats, NcfDataSnapshot, TrainedNeuMF } from "../../models/ncf/ncf-types.js";
 import { type NeuMFOptions, resolveNeuMFOptions } from "../../models/ncf/neumf-options.js";
 import { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import { neumfTensorSpecs, weightsFromList, weightsToList } from "../../models/ncf/neumf-weights.js";
-import type { EpochStats, NcfDataSnapshot, TrainedNeuMF } from "../../offline/training/train.js";
 
 /** The `format` string of every NCF artifact manifest. */
 export const NCF_ARTIFACT_FORMAT = "recsys-ncf-neumf";

@@ -1,4 +1,5 @@
-import { trainNeuMF, type NcfInteraction, type ValidationCase } from "../../training/train.js";
+import type { NcfInteraction, ValidationCase } from "../../../models/ncf/ncf-types.js";
+import { trainNeuMF } from "../../training/train.js";
 import type { ItemScorer, ModelSpec } from "../evaluated-model.js";
 
 /**

@@ -1,11 +1,14 @@
+// The tests of models/ncf/neumf-scorer.ts. They live beside the trainer because they check the
+// serving scorer against the training graph and a tf.LayersModel, and models/ may not import
+// offline code (see .dependency-cruiser.cjs).
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NeuMFGraph } from "../../offline/training/neumf-graph.js";
-import { buildNeuMFLayersModel } from "../../offline/training/neumf-layers-model.js";
-import { NeuMFScorer, type NeuMFShape, topRows } from "./neumf-scorer.js";
-import { neumfTensorSpecs, weightsFromList } from "./neumf-weights.js";
-import { mulberry32 } from "../../offline/training/prng.js";
-import { useTensorFlowBackend } from "../../offline/training/tf-backend.js";
+import { NeuMFScorer, type NeuMFShape, topRows } from "../../models/ncf/neumf-scorer.js";
+import { neumfTensorSpecs, weightsFromList } from "../../models/ncf/neumf-weights.js";
+import { NeuMFGraph } from "./neumf-graph.js";
+import { buildNeuMFLayersModel } from "./neumf-layers-model.js";
+import { mulberry32 } from "./prng.js";
+import { useTensorFlowBackend } from "./tf-backend.js";
 
 // Layer widths exercise every path of the scorer's dense layers (blocks of 8, of 4, single outputs).
 const SHAPE: NeuMFShape = { gmfDim: 6, mlpEmbeddingDim: 5, mlpLayers: [12, 9, 4, 3] };
