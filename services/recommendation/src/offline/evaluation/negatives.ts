@@ -1,4 +1,4 @@
-import { randomInt, type Random } from "./rng.js";
+import { type Prng, randomBelow } from "../training/prng.js";
 
 /**
  * Samples items a user never interacted with, uniformly without replacement, by rejection (fast
@@ -11,7 +11,7 @@ import { randomInt, type Random } from "./rng.js";
  * @returns `count` distinct item indices, in draw order.
  * @throws RangeError when fewer than `count` items are left to sample.
  */
-export function sampleNegatives(random: Random, itemCount: number, interacted: ReadonlySet<number>, count: number): Int32Array {
+export function sampleNegatives(random: Prng, itemCount: number, interacted: ReadonlySet<number>, count: number): Int32Array {
   let available = itemCount;
   for (const i of interacted) if (i >= 0 && i < itemCount) available--;
   if (available < count) {
@@ -21,7 +21,7 @@ export function sampleNegatives(random: Random, itemCount: number, interacted: R
   const taken = new Set<number>();
   let n = 0;
   while (n < count) {
-    const item = randomInt(random, itemCount);
+    const item = randomBelow(random, itemCount);
     if (interacted.has(item) || taken.has(item)) continue;
     taken.add(item);
     out[n++] = item;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { RatedInteraction } from "./interactions.js";
 import { sampleNegatives } from "./negatives.js";
-import { prepareEvaluation } from "./protocol.js";
-import { deriveSeed, mulberry32 } from "./rng.js";
+import { mulberry32 } from "../training/prng.js";
+import { evaluationSeed, prepareEvaluation } from "./protocol.js";
 
 /** 40 users, 300 items; user u rated 20 to 59 items at increasing timestamps. */
 function syntheticInteractions(): RatedInteraction[] {
@@ -107,8 +107,8 @@ describe("prepareEvaluation", () => {
   });
 
   it("derives per-user seeds that differ by user and by run seed", () => {
-    expect(deriveSeed(1, "1")).not.toBe(deriveSeed(1, "2"));
-    expect(deriveSeed(1, "1")).not.toBe(deriveSeed(2, "1"));
-    expect(deriveSeed(1, "1")).toBe(deriveSeed(1, "1"));
+    expect(evaluationSeed(1, "1")).not.toBe(evaluationSeed(1, "2"));
+    expect(evaluationSeed(1, "1")).not.toBe(evaluationSeed(2, "1"));
+    expect(evaluationSeed(1, "1")).toBe(evaluationSeed(1, "1"));
   });
 });

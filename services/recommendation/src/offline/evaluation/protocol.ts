@@ -1,7 +1,7 @@
 import { compareIds } from "../../../../shared/src/ids.js";
 import type { RatedInteraction } from "./interactions.js";
 import { sampleNegatives } from "./negatives.js";
-import { deriveSeed, mulberry32 } from "./rng.js";
+import { mulberry32 } from "../training/prng.js";
 import { leaveOneOutSplit, newestFirst } from "./split.js";
 
 /** One evaluated user: the held-out item and the sampled negatives, as item indices. */
@@ -50,7 +50,7 @@ export interface ProtocolOptions {
  * ({@link leaveOneOutSplit}), and samples for each evaluated user `negatives` items of the universe
  * the user never interacted with (neither in training nor held out).
  *
- * Sampling is seeded per user (`deriveSeed(seed, userId)`), so a user's candidates depend only on
+ * Sampling is seeded per user (`evaluationSeed(seed, userId)`), so a user's candidates depend only on
  * the seed and the data, not on which other users are evaluated. Models train on `train` whatever
  * the user sample.
  *
@@ -89,7 +89,7 @@ export function prepareEvaluation(
 
   let evaluated = heldOut;
   if (options.users !== undefined && options.users < heldOut.length) {
-    const random = mulberry32(deriveSeed(options.seed, "users"));
+    const random = mulberry32(evaluationSeed(options.seed, "users"));
     const shuffled = [...heldOut];
     for (let i = shuffled.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
@@ -103,8 +103,29 @@ export function prepareEvaluation(
     const held = itemIndex.get(e.productId)!;
     const interacted = new Set(trainItems[user]);
     interacted.add(held);
-    const random = mulberry32(deriveSeed(options.seed, e.userId));
+    const random = mulberry32(evaluationSeed(options.seed, e.userId));
     return { user, heldOut: held, negatives: sampleNegatives(random, itemIds.length, interacted, negatives) };
   });
   return { itemIds, itemIndex, userIds, userIndex, train, trainItems, cases, seed: options.seed };
+}
+
+/**
+ * Derives a 32-bit seed from a run seed and a key (for example a user id) with FNV-1a
+ * (http://www.isthe.com/chongo/tech/comp/fnv/), so each user gets its own stream: a user's
+ * sampled items do not depend on which other users are evaluated. The evaluation's own
+ * derivation, kept apart from training's `deriveSeed` (offline/training/prng.ts, a different
+ * mix): the published evaluation figures depend on these exact seeds.
+ *
+ * @param seed - the run seed (an integer).
+ * @param key - the stream's key.
+ * @returns an unsigned 32-bit integer.
+ */
+export function evaluationSeed(seed: number, key: string): number {
+  let hash = 0x811c9dc5;
+  const text = `${seed >>> 0}:${key}`;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { product } from "../../serving/testing/fakes.js";
+import { mulberry32 } from "../training/prng.js";
 import { blendModel } from "./baselines/blend.js";
 import { contentModel } from "./baselines/content.js";
 import { itemKnnModel } from "./baselines/item-knn.js";
@@ -7,7 +8,6 @@ import { popularityModel } from "./baselines/popularity.js";
 import type { RatedInteraction } from "./interactions.js";
 import type { ModelSpec } from "./evaluated-model.js";
 import { formatResultsTable } from "./report.js";
-import { mulberry32 } from "./rng.js";
 import { evaluateDataset } from "./run-evaluation.js";
 
 /**

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { product } from "../../../serving/testing/fakes.js";
+import { mulberry32 } from "../../training/prng.js";
 import { evaluateModel } from "../evaluate.js";
 import type { RatedInteraction } from "../interactions.js";
 import type { ModelContext, TrainedModel } from "../evaluated-model.js";
 import { prepareEvaluation } from "../protocol.js";
-import { mulberry32 } from "../rng.js";
 import { neumfModel } from "./neumf.js";
 
 /** 40 users in two taste clusters over 300 items (12 items each), plus user 999 whose latest item nobody else has. */
