@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
-import { createGrpcServer, registration, type GrpcServer } from "../../shared/src/grpc-server.js";
+import { createGrpcServer, registration, type GrpcServer, type ServiceRegistration } from "../../shared/src/grpc-server.js";
 import type { ProductRepository } from "./data/product-repository.js";
 import { ProductServiceImpl } from "./service.js";
 
@@ -13,6 +13,17 @@ export interface ProductServerDeps {
 }
 
 /**
+ * The ProductService registration (implementation and the dependency named in UNAVAILABLE answers,
+ * "catalog database"): what {@link build} serves over gRPC, and what tests serve in process with
+ * `createClient(ProductService, inMemoryTransport(productRegistration(deps)))`.
+ *
+ * @param deps - the catalog repository.
+ */
+export function productRegistration(deps: Pick<ProductServerDeps, "repository">): ServiceRegistration {
+  return registration(ProductService, new ProductServiceImpl(deps.repository), "catalog database");
+}
+
+/**
  * Builds the ProductService gRPC server (with health and reflection) without listening; call
  * `listen(host, port)` on the result. Database outages answer UNAVAILABLE naming the catalog
  * database.
@@ -22,6 +33,6 @@ export interface ProductServerDeps {
 export function build(deps: ProductServerDeps): GrpcServer {
   return createGrpcServer({
     logger: deps.logger,
-    services: [registration(ProductService, new ProductServiceImpl(deps.repository), "catalog database")],
+    services: [productRegistration(deps)],
   });
 }

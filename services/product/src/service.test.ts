@@ -1,4 +1,4 @@
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
@@ -8,11 +8,12 @@ import {
   ListProductsRequestSchema,
   ProductService,
 } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import { inMemoryTransport } from "../../shared/src/in-memory-transport.js";
 import { encodePageToken } from "../../shared/src/validation.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
 import { ProductRepository, type ProductRecord } from "./data/product-repository.js";
 import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
-import { routes } from "./routes.js";
+import { productRegistration } from "./server.js";
 import { ProductServiceImpl } from "./service.js";
 
 function product(id: number, title: string, categories: string[], tags: string[] = []): ProductRecord {
@@ -41,11 +42,12 @@ describe("ProductServiceImpl", () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let service: ProductServiceImpl;
+  let repository: ProductRepository;
 
   beforeAll(async () => {
     db = await createTestDatabase("product_svc", PRODUCT_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    const repository = new ProductRepository(pool);
+    repository = new ProductRepository(pool);
     await repository.upsert(FIXTURES);
     service = new ProductServiceImpl(repository);
   });
@@ -180,7 +182,7 @@ describe("ProductServiceImpl", () => {
   });
 
   it("serves through the in-memory connect transport", async () => {
-    const client = createClient(ProductService, createRouterTransport(routes(service)));
+    const client = createClient(ProductService, inMemoryTransport(productRegistration({ repository })));
     const res = await client.listProducts({ query: "heat", pageSize: 1 });
     expect(res.products).toHaveLength(1);
     expect(res.totalSize).toBe(2);

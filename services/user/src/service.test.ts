@@ -1,6 +1,6 @@
 import { create, toJsonString } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -11,11 +11,12 @@ import {
   UpdateUserResponseSchema,
   UserService,
 } from "../../../gen/recsys/user/v1/user_service_pb.js";
+import { inMemoryTransport } from "../../shared/src/in-memory-transport.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
 import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
-import { routes } from "./routes.js";
-import { INVALID_CREDENTIALS, UserServiceImpl } from "./service.js";
+import { userRegistration } from "./server.js";
+import { INVALID_CREDENTIALS, UserServiceImpl, type UserServiceDeps } from "./service.js";
 import { verifyAccessToken } from "./tokens.js";
 
 const SECRET = "user-service-test-secret-0123456789abcdef";
@@ -38,6 +39,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   let service: UserServiceImpl;
+  let serviceDeps: UserServiceDeps;
 
   const userCount = async (): Promise<number> =>
     (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM users")).rows[0]?.n ?? -1;
@@ -45,7 +47,8 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("user_svc", USER_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    service = new UserServiceImpl({ repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 3600 });
+    serviceDeps = { repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 3600 };
+    service = new UserServiceImpl(serviceDeps);
   });
   beforeEach(async () => {
     await pool.query("DELETE FROM users");
@@ -191,7 +194,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
 
   describe("UpdateUser", () => {
     const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-    const client = () => createClient(UserService, createRouterTransport(routes(service)));
+    const client = () => createClient(UserService, inMemoryTransport(userRegistration(serviceDeps)));
 
     async function account(username: string, password = `${username}-password`): Promise<{ userId: string; token: string }> {
       const created = await service.createUser(newUser(username, `${username}@example.com`, password));
@@ -263,7 +266,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   });
 
   it("serves through the in-memory connect transport", async () => {
-    const client = createClient(UserService, createRouterTransport(routes(service)));
+    const client = createClient(UserService, inMemoryTransport(userRegistration(serviceDeps)));
     const created = await client.createUser({ username: "ivy", email: "ivy@example.com", password: "ivy-password" });
     const signedIn = await client.createSession({ username: "ivy", password: "ivy-password" });
     expect((await verifyAccessToken(signedIn.accessToken, SECRET)).userId).toBe(created.user?.userId);
