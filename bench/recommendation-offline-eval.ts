@@ -18,7 +18,7 @@ import type { HistoryEvent } from "../services/recommendation/src/serving/domain
 import { Recommender } from "../services/recommendation/src/serving/recommender.js";
 import { buildModels } from "../services/recommendation/src/offline/model-build/build-models.js";
 import { arrayCatalogSource, arrayInteractionSource, readMovieLensCatalog } from "../services/recommendation/src/offline/model-build/movielens-files.js";
-import { ModelHolder, RecommendationModels } from "../services/recommendation/src/serving/serving-state.js";
+import { ServingStateHolder, ServingState } from "../services/recommendation/src/serving/serving-state.js";
 import { defaultSettings, FakeTrendingSource, MapHistorySource, SetUserDirectory, silentLogger } from "../services/recommendation/src/serving/testing/fakes.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,9 +48,9 @@ for (const [userId, list] of byUser) {
 
 const products = await readMovieLensCatalog(dir);
 const built = await buildModels(arrayCatalogSource(products), arrayInteractionSource(train));
-const models = new ModelHolder(RecommendationModels.create({ catalog: built.catalog, content: built.content, snapshot: built.snapshot }));
+const state = new ServingStateHolder(ServingState.create({ catalog: built.catalog, content: built.content, snapshot: built.snapshot }));
 const recommender = new Recommender({
-  models,
+  state,
   users: new SetUserDirectory(new Set(byUser.keys())),
   history,
   trending: new FakeTrendingSource(),
@@ -58,7 +58,7 @@ const recommender = new Recommender({
   logger: silentLogger(),
 });
 const cold = new Recommender({
-  models,
+  state,
   users: new SetUserDirectory(new Set(byUser.keys())),
   history: { recentEvents: async () => [] },
   trending: new FakeTrendingSource(),

@@ -10,7 +10,7 @@ import { createServiceClient } from "../../../shared/src/clients.js";
 import type { GrpcServer } from "../../../shared/src/grpc-server.js";
 import { issueAccessToken } from "../../../user/src/tokens.js";
 import { build } from "./server.js";
-import { defaultSettings, MapHistorySource, modelsFor, product, SetProductDirectory, SetUserDirectory, silentLogger } from "./testing/fakes.js";
+import { defaultSettings, MapHistorySource, servingStateFor, product, SetProductDirectory, SetUserDirectory, silentLogger } from "./testing/fakes.js";
 import { RedisTrendingStore } from "../storage/trending/trending-store.js";
 
 const CATALOG = [product("1", "Toy Story (1995)", ["Animation", "Comedy"]), product("2", "Heat (1995)", ["Action"])];
@@ -35,7 +35,7 @@ describe("GetProductStats over gRPC on the real Redis trending store", () => {
 
   async function start(trending: RedisTrendingStore, requireAuthForReads = false): Promise<Client<typeof RecommendationService>> {
     const server = build({
-      models: modelsFor(CATALOG),
+      state: servingStateFor(CATALOG),
       users: new SetUserDirectory(new Set(["u1", "u2"])),
       history: new MapHistorySource(),
       trending,

@@ -1,13 +1,16 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
+import { NotFoundError, UnavailableError } from "../../../shared/src/domain-errors.js";
+import { toConnectError } from "../../../shared/src/errors.js";
 import type { Engagement } from "../../../shared/src/event-kinds.js";
-import { Recommender, type RankedItem, type RecommendInput } from "./recommender.js";
-import { ModelHolder } from "./serving-state.js";
+import { Recommender, type RecommendInput } from "./recommender.js";
+import type { RankedItem } from "./ranking/rank.js";
+import { ServingStateHolder } from "./serving-state.js";
 import {
   defaultSettings,
   FakeTrendingSource,
   MapHistorySource,
-  modelsFor,
+  servingStateFor,
   product,
   SetUserDirectory,
   silentLogger,
@@ -56,7 +59,7 @@ describe("Recommender", () => {
     history = new MapHistorySource();
     trending = new FakeTrendingSource().set("5", 4, ["Adventure", "Children", "Fantasy"]).set("10", 8, ["Comedy", "Romance"]);
     recommender = new Recommender({
-      models: modelsFor(CATALOG, OPINIONS),
+      state: servingStateFor(CATALOG, OPINIONS),
       users: new SetUserDirectory(new Set(["u1", "u2", "new"])),
       history,
       trending,
@@ -68,10 +71,10 @@ describe("Recommender", () => {
 
   describe("recommend", () => {
     it("fails with NOT_FOUND for an unknown user", async () => {
-      const err = await recommender.recommend(input("ghost")).catch((e: unknown) => e as ConnectError);
-      expect(err).toBeInstanceOf(ConnectError);
-      expect((err as ConnectError).code).toBe(Code.NotFound);
-      expect((err as ConnectError).rawMessage).toBe('user "ghost" not found');
+      const err = await recommender.recommend(input("ghost")).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect(toConnectError(err).code).toBe(Code.NotFound);
+      expect(toConnectError(err).rawMessage).toBe('user "ghost" not found');
     });
 
     it("serves a user without history from popularity blended with trending (cold start)", async () => {
@@ -189,7 +192,7 @@ describe("Recommender", () => {
     const cf = new TableCollaborativeModel(new Map([["u1", new Map([["6", 0.9], ["7", 0.45], ["2", 0.3]])]]));
     const withCf = (): Recommender =>
       new Recommender({
-        models: new ModelHolder(modelsFor(CATALOG, OPINIONS).current().withCollaborative(cf)),
+        state: new ServingStateHolder(servingStateFor(CATALOG, OPINIONS).current().withCollaborative(cf)),
         users: new SetUserDirectory(new Set(["u1", "u2"])),
         history,
         trending,
@@ -243,9 +246,10 @@ describe("Recommender", () => {
     });
 
     it("fails with NOT_FOUND for a product not in the catalog", async () => {
-      const err = await recommender.similar("404", 10).catch((e: unknown) => e as ConnectError);
-      expect((err as ConnectError).code).toBe(Code.NotFound);
-      expect((err as ConnectError).rawMessage).toBe('product "404" not found');
+      const err = await recommender.similar("404", 10).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotFoundError);
+      expect(toConnectError(err).code).toBe(Code.NotFound);
+      expect(toConnectError(err).rawMessage).toBe('product "404" not found');
     });
 
     it("serves neighbours only when trending fails", async () => {
@@ -259,7 +263,7 @@ describe("Recommender", () => {
     it("finds neighbours of a product newer than the stored snapshot", async () => {
       const withNew = [...CATALOG, product("11", "Toy Story 4 (2019)", ["Animation", "Children", "Comedy"], ["pixar"])];
       const r = new Recommender({
-        models: modelsFor(withNew, OPINIONS, CATALOG),
+        state: servingStateFor(withNew, OPINIONS, CATALOG),
         users: new SetUserDirectory(new Set()),
         history,
         trending,
@@ -291,8 +295,9 @@ describe("Recommender", () => {
 
     it("fails with UNAVAILABLE when the trending store is down", async () => {
       trending.mode = "fail";
-      const err = await recommender.trendingList(undefined, 10).catch((e: unknown) => e as ConnectError);
-      expect((err as ConnectError).code).toBe(Code.Unavailable);
+      const err = await recommender.trendingList(undefined, 10).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(toConnectError(err).code).toBe(Code.Unavailable);
     });
   });
 });

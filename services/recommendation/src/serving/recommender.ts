@@ -1,26 +1,18 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { notFound } from "../../../shared/src/errors.js";
-import { currentRequest } from "../../../shared/src/request-context.js";
-import type { ModelHolder, RecommendationModels } from "./serving-state.js";
-import {
-  coldStartContributions,
-  personalizedContributions,
-  similarContributions,
-  totalScore,
-  type Contributions,
-  type SignalValues,
-} from "./domain/blend.js";
-import { effectiveWeights, type BlendWeights } from "./domain/blend-weights.js";
+import { NotFoundError, UnavailableError } from "../../../shared/src/domain-errors.js";
 import type { EngagementKind } from "../../../shared/src/event-kinds.js";
+import { eligibility, personalCandidates, similarCandidates } from "./candidates/candidate-generation.js";
+import { coldStartContributions, personalizedContributions, similarContributions } from "./domain/blend.js";
+import { effectiveWeights, type BlendWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
-import { compareIds } from "../../../shared/src/ids.js";
-import { normalizeByMax } from "./domain/normalize.js";
-import { OptionalSignal } from "./signals/optional-signal.js";
-import { reasonFor } from "./domain/reasons.js";
 import type { TrendingSource } from "./domain/trending-source.js";
 import { buildUserProfile } from "./domain/user-profile.js";
 import type { UserDirectory } from "./domain/user-directory.js";
+import { normalizeSignals, rank, type RankedItem } from "./ranking/rank.js";
+import type { ServingStateHolder } from "./serving-state.js";
+import { contentScores } from "./signals/content-signal.js";
+import { OptionalSignal } from "./signals/optional-signal.js";
+import { TrendingSignal } from "./signals/trending-signal.js";
 
 /** Tunables of the recommender (from config.ts). */
 export interface RecommenderSettings {
@@ -49,22 +41,6 @@ export interface RecommenderSettings {
   readonly similarTrendingCandidates: number;
   /** How long a trending-store or collaborative-model call may take before it is skipped, in ms (300). */
   readonly signalTimeoutMs: number;
-}
-
-/** One ranked product with its scores and reason. */
-export interface RankedItem {
-  /** The product. */
-  readonly productId: string;
-  /** Its display title. */
-  readonly title: string;
-  /** Its categories. */
-  readonly categories: readonly string[];
-  /** The final blended score in [0, 1]. */
-  readonly score: number;
-  /** The normalised per-signal scores. */
-  readonly signals: SignalValues;
-  /** A short human reason. */
-  readonly reason: string;
 }
 
 /** What {@link Recommender.recommend} needs, already validated. */
@@ -113,8 +89,8 @@ export interface TrendingItemResult {
 
 /** Dependencies of {@link Recommender}. */
 export interface RecommenderDeps {
-  /** The models to serve. */
-  readonly models: ModelHolder;
+  /** The state to serve (catalog, content model, snapshot, collaborative model). */
+  readonly state: ServingStateHolder;
   /** Whether users exist. */
   readonly users: UserDirectory;
   /** Users' live histories. */
@@ -123,31 +99,32 @@ export interface RecommenderDeps {
   readonly trending: TrendingSource;
   /** Tunables. */
   readonly settings: RecommenderSettings;
-  /** Fallback logger outside RPCs (inside one, the request's logger is used). */
+  /** Logger of calls that pass none (each RPC passes its request's logger). */
   readonly logger: Logger;
 }
 
 /**
- * Candidate generation and blending (DESIGN.md, "Scoring contract"). Pure domain logic over
- * injected sources; request validation and proto mapping live in service.ts.
+ * One recommendation request end to end: candidate generation (candidates/), signal reading
+ * (signals/), blending and re-ranking (domain/blend.ts, ranking/) — DESIGN.md, "Scoring contract".
+ * Free of the transport: it raises the shared domain errors (NotFoundError, UnavailableError),
+ * which the RPC edge maps to status codes; request validation and proto mapping live in service.ts.
  */
 export class Recommender {
+  /** @param deps - state, user directory, history, trending source, settings, fallback logger. */
   constructor(private readonly deps: RecommenderDeps) {}
 
   /**
    * A user's recommendations.
    *
-   * Candidate generation: the content neighbours of the user's most recent positives (at most
-   * `maxPositives`), the collaborative model's top `collaborativeCandidates` for the user (when
-   * the model knows the user), the top `trendingCandidates` trending products and the top
-   * `popularCandidates` popular ones, restricted to the catalog and the category, minus the
-   * user's seen products and the request's exclusions.
+   * Candidate generation (see `personalCandidates`): the content neighbours of the user's most
+   * recent positives (at most `maxPositives`), the collaborative model's top
+   * `collaborativeCandidates` for the user (when the model knows the user), the top
+   * `trendingCandidates` trending products and the top `popularCandidates` popular ones,
+   * restricted to the catalog and the category, minus the user's seen products and the request's
+   * exclusions.
    *
    * Signals, each normalised over the candidates by dividing by its maximum:
-   * - content: the recency-weighted mean cosine similarity to the positives,
-   *   `Σ_j d^j·cos(c, p_j) / Σ_j d^j` (p_0 the most recent, d = `recencyDecay`), the item-based
-   *   top-N aggregation of Deshpande and Karypis, "Item-based top-N recommendation algorithms",
-   *   ACM TOIS 22(1), 2004, with recency weights;
+   * - content: the recency-weighted mean cosine similarity to the positives (see `contentScores`);
    * - collaborative: the collaborative model's score (NeuMF's predicted probability); 0 while no
    *   model is loaded or for a user the model has not seen (registered after training), and then
    *   its weight goes to content;
@@ -158,14 +135,16 @@ export class Recommender {
    * positives (cold start), `relevance × popularity + trending_w × trending`. Ties are broken by
    * popularity, then by id.
    *
-   * @throws ConnectError NOT_FOUND when the user does not exist; UNAVAILABLE when the user
-   *   directory or history cannot be reached. A trending-store failure never fails the call.
+   * @param input - the validated request.
+   * @param logger - the request's logger (signal warnings go there).
+   * @throws NotFoundError when the user does not exist; UnavailableError when the user directory
+   *   or history cannot be reached. A trending-store failure never fails the call.
    */
-  async recommend(input: RecommendInput): Promise<RecommendResult> {
+  async recommend(input: RecommendInput, logger: Logger = this.deps.logger): Promise<RecommendResult> {
     const { settings } = this.deps;
-    const models = this.deps.models.current();
-    const { catalog } = models;
-    if (!(await this.deps.users.exists(input.userId))) throw notFound("user", input.userId);
+    const state = this.deps.state.current();
+    const { catalog } = state;
+    if (!(await this.deps.users.exists(input.userId))) throw new NotFoundError("user", input.userId);
     const events = await this.deps.history.recentEvents(input.userId, settings.historyMaxEvents);
     const profile = buildUserProfile(events, settings);
     const positives = profile.positives.filter((id) => catalog.has(id));
@@ -173,33 +152,25 @@ export class Recommender {
 
     const category = input.category === undefined ? undefined : catalog.resolveCategory(input.category);
     if (input.category !== undefined && category === undefined) return { items: [], strategy, unavailableSignals: [] };
+    const eligible = eligibility(state, profile.seen, input.exclude, category);
 
-    const eligible = (id: string): boolean =>
-      catalog.has(id) && !profile.seen.has(id) && !input.exclude.has(id) && (category === undefined || catalog.inCategory(id, category));
+    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", settings.signalTimeoutMs, logger));
+    const collaborative = strategy === "personalized" && state.collaborative?.knowsUser(input.userId) ? state.collaborative : undefined;
+    const trendingTop = await trending.top(category, settings.trendingCandidates);
+    const ids = personalCandidates({
+      state,
+      userId: input.userId,
+      positives,
+      collaborative,
+      trendingTop,
+      eligible,
+      collaborativeCandidates: settings.collaborativeCandidates,
+      popularCandidates: settings.popularCandidates,
+    });
 
-    const logger = this.logger();
-    const trendingSignal = new OptionalSignal("trending", settings.signalTimeoutMs, logger);
-    const candidates = new Set<string>();
-    for (const p of positives) for (const n of models.neighbors(p)) if (eligible(n.productId)) candidates.add(n.productId);
-    const collaborative = strategy === "personalized" && models.collaborative?.knowsUser(input.userId) ? models.collaborative : undefined;
-    if (collaborative) {
-      for (const id of collaborative.topCandidates(input.userId, settings.collaborativeCandidates, eligible)) candidates.add(id);
-    }
-    const trendingTop = await trendingSignal.read(() => this.deps.trending.top(category, settings.trendingCandidates), []);
-    for (const t of trendingTop) if (eligible(t.productId)) candidates.add(t.productId);
-    let popularAdded = 0;
-    for (const p of models.popular()) {
-      if (popularAdded >= settings.popularCandidates) break;
-      if (eligible(p.productId)) {
-        candidates.add(p.productId);
-        popularAdded++;
-      }
-    }
-    const ids = [...candidates];
-
-    const trendingRaw = await this.trendingScores(ids, trendingTop, trendingSignal);
-    const popularityRaw = new Map(ids.map((id) => [id, models.popularity(id)] as const));
-    const content = contentScores(models, ids, positives, settings.recencyDecay);
+    const trendingRaw = await trending.scores(ids, trendingTop);
+    const popularityRaw = new Map(ids.map((id) => [id, state.popularity(id)] as const));
+    const content = contentScores(state, ids, positives, settings.recencyDecay);
     const unavailable: string[] = [];
     let collaborativeRaw = new Map<string, number>();
     if (collaborative) {
@@ -207,16 +178,11 @@ export class Recommender {
       collaborativeRaw = await cf.read(() => collaborative.scores(input.userId, ids), new Map());
       if (cf.unavailable) unavailable.push("collaborative");
     }
-    if (trendingSignal.unavailable) unavailable.unshift("trending");
+    if (trending.unavailable) unavailable.unshift("trending");
 
-    const norm = {
-      collaborative: normalizeByMax(ids, collaborativeRaw),
-      content: normalizeByMax(ids, content.raw),
-      trending: normalizeByMax(ids, trendingRaw),
-      popularity: normalizeByMax(ids, popularityRaw),
-    };
+    const norm = normalizeSignals(ids, { collaborative: collaborativeRaw, content: content.raw, trending: trendingRaw, popularity: popularityRaw });
     const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
-    const items = rank(models, ids, norm, popularityRaw, input.limit, (id, signals) => {
+    const items = rank(state, ids, norm, popularityRaw, input.limit, (id, signals) => {
       const contributions = strategy === "personalized" ? personalizedContributions(signals, weights) : coldStartContributions(signals, weights);
       const because = content.because.get(id);
       return { contributions, reason: { liked: because ? catalog.get(because)?.title : undefined, category } };
@@ -227,43 +193,36 @@ export class Recommender {
   /**
    * The products most similar to a seed: `relevance × cosine + trending_w × trending` (0.8 / 0.2
    * by default) over the union of the seed's stored top-k content neighbours and the top
-   * `similarTrendingCandidates` trending products; a product found by only one list scores 0 on
-   * the other signal. Both signals are normalised over the union by dividing by their maximum.
+   * `similarTrendingCandidates` trending products (see `similarCandidates`); a product found by
+   * only one list scores 0 on the other signal. Both signals are normalised over the union by
+   * dividing by their maximum.
    *
    * @param productId - the seed (syntactically valid).
    * @param limit - number of items, 1 to 100.
-   * @throws ConnectError NOT_FOUND when the seed is not in the catalog.
+   * @param logger - the request's logger.
+   * @throws NotFoundError when the seed is not in the catalog.
    */
-  async similar(productId: string, limit: number): Promise<SimilarResult> {
+  async similar(productId: string, limit: number, logger: Logger = this.deps.logger): Promise<SimilarResult> {
     const { settings } = this.deps;
-    const models = this.deps.models.current();
-    const { catalog } = models;
-    const seed = catalog.get(productId);
-    if (!seed) throw notFound("product", productId);
-    const trendingSignal = new OptionalSignal("trending", settings.signalTimeoutMs, this.logger());
-
-    const cosineRaw = new Map<string, number>();
-    for (const n of models.neighbors(productId)) {
-      if (n.productId !== productId && catalog.has(n.productId)) cosineRaw.set(n.productId, n.score);
-    }
-    const trendingRaw = new Map<string, number>();
-    const trendingTop = await trendingSignal.read(() => this.deps.trending.top(undefined, settings.similarTrendingCandidates), []);
-    for (const t of trendingTop) {
-      if (t.productId !== productId && catalog.has(t.productId)) trendingRaw.set(t.productId, t.score);
-    }
-    const ids = [...new Set([...cosineRaw.keys(), ...trendingRaw.keys()])];
-    const popularityRaw = new Map(ids.map((id) => [id, models.popularity(id)] as const));
-    const norm = {
-      collaborative: new Map<string, number>(),
-      content: normalizeByMax(ids, cosineRaw),
-      trending: normalizeByMax(ids, trendingRaw),
-      popularity: normalizeByMax(ids, popularityRaw),
-    };
-    const items = rank(models, ids, norm, popularityRaw, limit, (_id, signals) => ({
+    const state = this.deps.state.current();
+    const seed = state.catalog.get(productId);
+    if (!seed) throw new NotFoundError("product", productId);
+    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", settings.signalTimeoutMs, logger));
+    const trendingTop = await trending.top(undefined, settings.similarTrendingCandidates);
+    const candidates = similarCandidates(state, productId, trendingTop);
+    const { ids } = candidates;
+    const popularityRaw = new Map(ids.map((id) => [id, state.popularity(id)] as const));
+    const norm = normalizeSignals(ids, {
+      collaborative: new Map(),
+      content: candidates.cosine,
+      trending: candidates.trending,
+      popularity: popularityRaw,
+    });
+    const items = rank(state, ids, norm, popularityRaw, limit, (_id, signals) => ({
       contributions: similarContributions(signals, settings.weights),
       reason: { similarTo: seed.title },
     }));
-    return { items, unavailableSignals: trendingSignal.unavailable ? ["trending"] : [] };
+    return { items, unavailableSignals: trending.unavailable ? ["trending"] : [] };
   }
 
   /**
@@ -272,104 +231,20 @@ export class Recommender {
    * @param category - a category (any case), or undefined for the whole catalog; a category no
    *   product has gives an empty list.
    * @param limit - number of items, 1 to 100.
-   * @throws ConnectError UNAVAILABLE when the trending store fails or times out (trending is the
-   *   whole answer here, so an empty list would hide the outage).
+   * @param logger - the request's logger.
+   * @throws UnavailableError ("trending store") when the trending store fails or times out
+   *   (trending is the whole answer here, so an empty list would hide the outage).
    */
-  async trendingList(category: string | undefined, limit: number): Promise<TrendingItemResult[]> {
-    const { catalog } = this.deps.models.current();
+  async trendingList(category: string | undefined, limit: number, logger: Logger = this.deps.logger): Promise<TrendingItemResult[]> {
+    const { catalog } = this.deps.state.current();
     const resolved = category === undefined ? undefined : catalog.resolveCategory(category);
     if (category !== undefined && resolved === undefined) return [];
-    const signal = new OptionalSignal("trending", this.deps.settings.signalTimeoutMs, this.logger());
-    const top = await signal.read(() => this.deps.trending.top(resolved, limit), []);
-    if (signal.unavailable) throw new ConnectError("trending store is unavailable, retry later", Code.Unavailable);
+    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", this.deps.settings.signalTimeoutMs, logger));
+    const top = await trending.top(resolved, limit);
+    if (trending.unavailable) throw new UnavailableError("trending store");
     return top.slice(0, limit).map((t) => {
       const product = catalog.get(t.productId);
       return { productId: t.productId, title: product?.title ?? "", score: t.score, categories: product?.categories ?? [] };
     });
   }
-
-  /** Trending scores of the candidates: from the top list, plus one `scores` call for the rest. */
-  private async trendingScores(
-    ids: readonly string[],
-    top: readonly { productId: string; score: number }[],
-    signal: OptionalSignal,
-  ): Promise<Map<string, number>> {
-    const scores = new Map(top.map((t) => [t.productId, t.score] as const));
-    const missing = ids.filter((id) => !scores.has(id));
-    if (missing.length > 0) {
-      const more = await signal.read(() => this.deps.trending.scores(missing), new Map<string, number>());
-      for (const [id, score] of more) scores.set(id, score);
-    }
-    return scores;
-  }
-
-  private logger(): Logger {
-    return currentRequest()?.logger ?? this.deps.logger;
-  }
-}
-
-/**
- * Recency-weighted mean cosine of each candidate to the positives, and for each candidate the
- * positive that contributed most (the "similar to" of its reason).
- */
-function contentScores(
-  models: RecommendationModels,
-  ids: readonly string[],
-  positives: readonly string[],
-  decay: number,
-): { raw: Map<string, number>; because: Map<string, string> } {
-  const raw = new Map<string, number>();
-  const because = new Map<string, string>();
-  if (positives.length === 0) return { raw, because };
-  const vectors = positives.map((p, j) => ({ id: p, weight: decay ** j, vector: models.content.vector(p) }));
-  const totalWeight = vectors.reduce((sum, v) => sum + v.weight, 0);
-  for (const id of ids) {
-    let sum = 0;
-    let best = 0;
-    for (const p of vectors) {
-      const contribution = p.weight * models.content.similarity(id, p.id);
-      sum += contribution;
-      if (contribution > best) {
-        best = contribution;
-        because.set(id, p.id);
-      }
-    }
-    raw.set(id, sum / totalWeight);
-  }
-  return { raw, because };
-}
-
-/** Scores, explains, orders (score, then raw popularity, then id) and cuts the candidates. */
-function rank(
-  models: RecommendationModels,
-  ids: readonly string[],
-  norm: Record<keyof SignalValues, ReadonlyMap<string, number>>,
-  popularityRaw: ReadonlyMap<string, number>,
-  limit: number,
-  blend: (id: string, signals: SignalValues) => { contributions: Contributions; reason: Parameters<typeof reasonFor>[1] },
-): RankedItem[] {
-  const scored = ids.map((id) => {
-    const signals: SignalValues = {
-      collaborative: norm.collaborative.get(id) ?? 0,
-      content: norm.content.get(id) ?? 0,
-      trending: norm.trending.get(id) ?? 0,
-      popularity: norm.popularity.get(id) ?? 0,
-    };
-    const { contributions, reason } = blend(id, signals);
-    return { id, signals, contributions, score: totalScore(contributions), reason };
-  });
-  scored.sort(
-    (a, b) => b.score - a.score || (popularityRaw.get(b.id) ?? 0) - (popularityRaw.get(a.id) ?? 0) || compareIds(a.id, b.id),
-  );
-  return scored.slice(0, limit).map((s) => {
-    const product = models.catalog.get(s.id)!;
-    return {
-      productId: s.id,
-      title: product.title,
-      categories: product.categories,
-      score: s.score,
-      signals: s.signals,
-      reason: reasonFor(s.contributions, s.reason),
-    };
-  });
 }

@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import {
@@ -25,16 +24,18 @@ import {
   type RecommendedItem,
 } from "../../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
 import type { AccessControl } from "../../../shared/src/access-control.js";
+import { UnavailableError } from "../../../shared/src/domain-errors.js";
 import { invalidArgument, notFound } from "../../../shared/src/errors.js";
 import { currentRequest } from "../../../shared/src/request-context.js";
 import { requireId, resolveLimit } from "../../../shared/src/validation.js";
 import { resolveWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
-import { Recommender, type RankedItem, type RecommenderSettings } from "./recommender.js";
+import type { RankedItem } from "./ranking/rank.js";
+import { Recommender, type RecommenderSettings } from "./recommender.js";
 import type { ProductDirectory } from "./domain/product-directory.js";
 import type { EngagementCounts, TrendingSource } from "./domain/trending-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";
-import type { ModelHolder } from "./serving-state.js";
+import type { ServingStateHolder } from "./serving-state.js";
 
 /** Largest number of `exclude_product_ids`. */
 export const MAX_EXCLUDED_IDS = 1000;
@@ -43,8 +44,8 @@ export const MAX_CATEGORY_LENGTH = 64;
 
 /** What the service needs, injected. */
 export interface RecommendationServiceDeps {
-  /** The models served (catalog, content model, snapshot, collaborative model). */
-  readonly models: ModelHolder;
+  /** The state served (catalog, content model, snapshot, collaborative model). */
+  readonly state: ServingStateHolder;
   /** Whether users exist (UserService). */
   readonly users: UserDirectory;
   /** Users' live histories (EngagementService). */
@@ -81,7 +82,7 @@ export interface RecommendationServiceDeps {
 export class RecommendationServiceImpl implements ServiceImpl<typeof RecommendationService> {
   private readonly recommender: Recommender;
 
-  /** @param deps - models, user directory, history, trending source, settings, logger. */
+  /** @param deps - serving state, user directory, history, trending source, settings, logger. */
   constructor(private readonly deps: RecommendationServiceDeps) {
     this.recommender = new Recommender(deps);
   }
@@ -109,7 +110,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
       category,
       exclude: new Set(request.excludeProductIds),
       weights,
-    });
+    }, this.requestLogger());
     return create(GetRecommendationsResponseSchema, {
       items: result.items.map(toRecommendedItem),
       strategy: result.strategy,
@@ -126,7 +127,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
   async getSimilarProducts(request: GetSimilarProductsRequest): Promise<GetSimilarProductsResponse> {
     const productId = requireId("product_id", request.productId);
     const limit = resolveLimit(request.limit);
-    const result = await this.recommender.similar(productId, limit);
+    const result = await this.recommender.similar(productId, limit, this.requestLogger());
     return create(GetSimilarProductsResponseSchema, {
       items: result.items.map(toRecommendedItem),
       unavailableSignals: result.unavailableSignals,
@@ -144,14 +145,14 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
    */
   async getProductStats(request: GetProductStatsRequest): Promise<GetProductStatsResponse> {
     const productId = requireId("product_id", request.productId);
-    const known = this.deps.models.current().catalog.has(productId) || ((await this.deps.products?.exists(productId)) ?? false);
+    const known = this.deps.state.current().catalog.has(productId) || ((await this.deps.products?.exists(productId)) ?? false);
     if (!known) throw notFound("product", productId);
     let stats;
     try {
       stats = await this.deps.trending.productStats(productId);
     } catch (err) {
-      (currentRequest()?.logger ?? this.deps.logger).warn({ err: err instanceof Error ? err.message : String(err) }, "trending store failed");
-      throw new ConnectError("trending store is unavailable, retry later", Code.Unavailable);
+      this.requestLogger().warn({ err: err instanceof Error ? err.message : String(err) }, "trending store failed");
+      throw new UnavailableError("trending store", { cause: err });
     }
     return create(GetProductStatsResponseSchema, {
       productId,
@@ -171,10 +172,15 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
   async getTrending(request: GetTrendingRequest): Promise<GetTrendingResponse> {
     const category = optionalCategory(request.category);
     const limit = resolveLimit(request.limit);
-    const items = await this.recommender.trendingList(category, limit);
+    const items = await this.recommender.trendingList(category, limit, this.requestLogger());
     return create(GetTrendingResponseSchema, {
       items: items.map((t) => create(TrendingItemSchema, { ...t, categories: [...t.categories] })),
     });
+  }
+
+  /** The logger of the RPC being handled (its lines carry `requestId` and `rpc`), else the process logger. */
+  private requestLogger(): Logger {
+    return currentRequest()?.logger ?? this.deps.logger;
   }
 }
 

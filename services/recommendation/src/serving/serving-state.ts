@@ -5,8 +5,8 @@ import { Catalog, type CatalogProduct } from "../models/catalog.js";
 import type { ItemPopularity } from "../models/popularity.js";
 import type { ModelBuildInfo, ModelSnapshot } from "../models/snapshot.js";
 
-/** What {@link RecommendationModels.create} needs. */
-export interface RecommendationModelsInit {
+/** What {@link ServingState.create} needs. */
+export interface ServingStateInit {
   /** The catalog, in catalog order. */
   readonly catalog: Iterable<CatalogProduct>;
   /** The stored (or freshly built) snapshot. */
@@ -26,7 +26,7 @@ export interface RecommendationModelsInit {
  * content model (vectors for exact cosines), the snapshot (precomputed neighbours, popularity)
  * and, when loaded, a collaborative model.
  */
-export class RecommendationModels {
+export class ServingState {
   private readonly popularityById: ReadonlyMap<string, ItemPopularity>;
 
   private constructor(
@@ -46,9 +46,9 @@ export class RecommendationModels {
   }
 
   /** Assembles the models; vectorises the catalog when no content model is given (~0.2 s for 10k products). */
-  static create(init: RecommendationModelsInit): RecommendationModels {
+  static create(init: ServingStateInit): ServingState {
     const products = [...init.catalog];
-    return new RecommendationModels(
+    return new ServingState(
       new Catalog(products),
       init.content ?? ContentModel.build(products),
       init.snapshot,
@@ -77,8 +77,8 @@ export class RecommendationModels {
   }
 
   /** A copy of these models with a collaborative model (or without one, for undefined). */
-  withCollaborative(collaborative: CollaborativeModel | undefined): RecommendationModels {
-    return new RecommendationModels(this.catalog, this.content, this.snapshot, collaborative, this.build, this.neighborCount);
+  withCollaborative(collaborative: CollaborativeModel | undefined): ServingState {
+    return new ServingState(this.catalog, this.content, this.snapshot, collaborative, this.build, this.neighborCount);
   }
 }
 
@@ -86,17 +86,17 @@ export class RecommendationModels {
  * Holds the models currently served; a rebuild or a newly trained model swaps them in atomically
  * (each request reads `current()` once and uses that object throughout).
  */
-export class ModelHolder {
+export class ServingStateHolder {
   /** @param models - the models to serve first. */
-  constructor(private models: RecommendationModels) {}
+  constructor(private models: ServingState) {}
 
   /** The models to use for one request. */
-  current(): RecommendationModels {
+  current(): ServingState {
     return this.models;
   }
 
   /** Serves `models` from the next request on. */
-  replace(models: RecommendationModels): void {
+  replace(models: ServingState): void {
     this.models = models;
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { SnapshotRepository } from "../../storage/snapshot-repository.js";
 import { buildModels, type BuildModelsOptions, type BuildTimings } from "./build-models.js";
-import { RecommendationModels } from "../../serving/serving-state.js";
+import { ServingState } from "../../serving/serving-state.js";
 import type { ModelBuildInfo } from "../../models/snapshot.js";
 import { readCatalog, type CatalogSource, type InteractionSource } from "./sources.js";
 
@@ -22,7 +22,7 @@ export interface ModelStoreDeps {
 /** The result of {@link buildAndStoreModels}. */
 export interface StoredBuild {
   /** The models, ready to serve. */
-  readonly models: RecommendationModels;
+  readonly models: ServingState;
   /** The stored `model_builds` row. */
   readonly build: ModelBuildInfo;
   /** Phase durations of the build, in ms. */
@@ -44,7 +44,7 @@ export async function buildAndStoreModels(deps: ModelStoreDeps): Promise<StoredB
   const build = await deps.repository.save(built.snapshot);
   const saveMs = Math.round(performance.now() - started);
   deps.logger.info({ buildId: build.id, saveMs, neighborRows: countNeighbors(built.snapshot.neighbors) }, "model snapshot stored");
-  const models = RecommendationModels.create({
+  const models = ServingState.create({
     catalog: built.catalog,
     content: built.content,
     snapshot: built.snapshot,
@@ -63,7 +63,7 @@ export async function buildAndStoreModels(deps: ModelStoreDeps): Promise<StoredB
  * @param rebuild - build even when a snapshot is stored.
  * @throws as {@link buildAndStoreModels}, or when the catalog or snapshot cannot be read.
  */
-export async function loadOrBuildModels(deps: ModelStoreDeps, rebuild = false): Promise<RecommendationModels> {
+export async function loadOrBuildModels(deps: ModelStoreDeps, rebuild = false): Promise<ServingState> {
   const started = performance.now();
   const stored = rebuild ? undefined : await deps.repository.loadLatest();
   if (!stored) {
@@ -71,7 +71,7 @@ export async function loadOrBuildModels(deps: ModelStoreDeps, rebuild = false): 
     return (await buildAndStoreModels(deps)).models;
   }
   const catalog = await readCatalog(deps.catalogSource);
-  const models = RecommendationModels.create({
+  const models = ServingState.create({
     catalog,
     snapshot: stored,
     build: stored.build,

@@ -1,5 +1,7 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../../../shared/src/domain-errors.js";
+import { toConnectError } from "../../../../shared/src/errors.js";
 import { effectiveWeights, resolveWeights, weightsProblem, type BlendWeights, type BlendWeightsOverride } from "./blend-weights.js";
 
 const DEFAULTS: BlendWeights = { relevance: 0.8, trending: 0.2, collaborative: 0.6, content: 0.4 };
@@ -8,7 +10,9 @@ function rejection(override: BlendWeightsOverride): ConnectError {
   try {
     resolveWeights(DEFAULTS, override);
   } catch (err) {
-    return err as ConnectError;
+    // A domain error, answered through the one mapping every RPC uses.
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    return toConnectError(err);
   }
   throw new Error("expected INVALID_ARGUMENT");
 }

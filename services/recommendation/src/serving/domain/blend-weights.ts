@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../../../shared/src/errors.js";
+import { InvalidArgumentError } from "../../../../shared/src/domain-errors.js";
 
 /**
  * The weights of the blend (DESIGN.md, "Scoring contract"):
@@ -58,7 +58,7 @@ export function weightsProblem(w: BlendWeights): [keyof BlendWeights, string] | 
  * @param defaults - the configured weights (already valid).
  * @param override - the request's `weights`, or undefined.
  * @returns the weights to use.
- * @throws ConnectError INVALID_ARGUMENT naming the field (`weights.relevance`, `weights.content`…)
+ * @throws InvalidArgumentError naming the field (`weights.relevance`, `weights.content`…)
  *   when a weight is outside [0, 1] or not finite, or a pair does not sum to 1 (±1e-6).
  */
 export function resolveWeights(defaults: BlendWeights, override: BlendWeightsOverride | undefined): BlendWeights {
@@ -66,14 +66,14 @@ export function resolveWeights(defaults: BlendWeights, override: BlendWeightsOve
   for (const name of ["relevance", "trending", "collaborative", "content"] as const) {
     const v = override[name];
     if (v !== undefined && (!Number.isFinite(v) || v < 0 || v > 1)) {
-      throw invalidArgument(`weights.${name}`, `must be between 0 and 1, got ${v}`);
+      throw new InvalidArgumentError(`weights.${name}`, `must be between 0 and 1, got ${v}`);
     }
   }
   const [relevance, trending] = resolvePair(override.relevance, override.trending, defaults.relevance, defaults.trending);
   const [collaborative, content] = resolvePair(override.collaborative, override.content, defaults.collaborative, defaults.content);
   const resolved = { relevance, trending, collaborative, content };
   const problem = weightsProblem(resolved);
-  if (problem) throw invalidArgument(`weights.${problem[0]}`, problem[1]);
+  if (problem) throw new InvalidArgumentError(`weights.${problem[0]}`, problem[1]);
   return resolved;
 }
 

@@ -1,5 +1,5 @@
 /**
- * A collaborative-filtering model (Neural Collaborative Filtering, see src/ncf/). Users it has not
+ * A collaborative-filtering model (Neural Collaborative Filtering: NeuMF, models/ncf/, served by serving/signals/ncf-collaborative.ts). Users it has not
  * seen (registered after training) get no collaborative signal: their relevance is content alone
  * until the next training.
  */

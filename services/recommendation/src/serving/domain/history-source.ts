@@ -19,7 +19,7 @@ export interface HistorySource {
    * @param userId - the user.
    * @param maxEvents - the largest number of events to return.
    * @returns the user's most recent events, newest first (empty for a user without events).
-   * @throws ConnectError UNAVAILABLE when the history cannot be read.
+   * @throws UnavailableError when the history cannot be read.
    */
   recentEvents(userId: string, maxEvents: number): Promise<HistoryEvent[]>;
 }

@@ -3,7 +3,7 @@ export interface ProductDirectory {
   /**
    * @param productId - a syntactically valid product id.
    * @returns true when the product exists, false when the catalog says NOT_FOUND.
-   * @throws ConnectError UNAVAILABLE when the catalog cannot be reached.
+   * @throws UnavailableError when the catalog cannot be reached.
    */
   exists(productId: string): Promise<boolean>;
 }

@@ -28,9 +28,10 @@ export interface ProductStatsEntry {
 }
 
 /**
- * The trending signal: time-decayed engagement counts (kept in Redis by the engagement consumer;
- * see `src/trending/`). This is the shape of `TrendingStore` in src/trending/trending-store.ts,
- * declared here so the domain depends only on what it uses.
+ * The trending signal as serving reads it: time-decayed engagement counts, kept in Redis by the
+ * trending consumer (stream/) and read through `RedisTrendingStore` (storage/trending/), which
+ * satisfies this interface. Declared here, narrower than the store, so serving depends only on
+ * the reads it makes.
  */
 export interface TrendingSource {
   /**

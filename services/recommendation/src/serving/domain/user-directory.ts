@@ -3,7 +3,7 @@ export interface UserDirectory {
   /**
    * @param userId - a syntactically valid user id.
    * @returns true when the user exists, false when the directory says NOT_FOUND.
-   * @throws ConnectError UNAVAILABLE when the directory cannot be reached.
+   * @throws UnavailableError when the directory cannot be reached.
    */
   exists(userId: string): Promise<boolean>;
 }

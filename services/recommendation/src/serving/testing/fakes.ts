@@ -10,7 +10,7 @@ import type { EngagementCounts, ProductStatsEntry, TrendingEntry, TrendingSource
 import type { UserDirectory } from "../domain/user-directory.js";
 import type { CatalogProduct } from "../../models/catalog.js";
 import { computePopularity, OpinionAccumulator } from "../../models/popularity.js";
-import { ModelHolder, RecommendationModels } from "../serving-state.js";
+import { ServingStateHolder, ServingState } from "../serving-state.js";
 
 /** A silent logger for tests. */
 export function silentLogger(): Logger {
@@ -49,11 +49,11 @@ export function defaultSettings(overrides: Partial<RecommenderSettings> = {}): R
  * @param snapshotProducts - the products the snapshot's neighbour lists cover (default all), to
  *   simulate products newer than the snapshot.
  */
-export function modelsFor(
+export function servingStateFor(
   products: readonly CatalogProduct[],
   opinions: readonly Engagement[] = [],
   snapshotProducts: readonly CatalogProduct[] = products,
-): ModelHolder {
+): ServingStateHolder {
   const accumulator = new OpinionAccumulator();
   accumulator.add(opinions);
   const neighbors = ContentModel.build(snapshotProducts).neighbors({ k: 50 });
@@ -62,7 +62,7 @@ export function modelsFor(
     neighbors,
     popularity: computePopularity(accumulator.values()),
   };
-  return new ModelHolder(RecommendationModels.create({ catalog: products, snapshot }));
+  return new ServingStateHolder(ServingState.create({ catalog: products, snapshot }));
 }
 
 /** A {@link ProductDirectory} over a set of ids, that can be told to fail. */
