@@ -7,7 +7,7 @@ import { createServiceClient } from "../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { openServiceDatabase } from "../../shared/src/pg.js";
 import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./lookups/catalog-lookup.js";
@@ -29,12 +29,7 @@ runMain(logger, async () => {
   const config = loadConfig();
   if (config.JWT_SECRET === DEV_JWT_SECRET) logger.warn("JWT_SECRET is not set: checking access tokens with the development secret");
   if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
-  const dbName = new URL(config.DATABASE_URL).pathname.slice(1);
-  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), dbName).catch((err: unknown) =>
-    logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists"),
-  );
-  await migrate(config.DATABASE_URL, ENGAGEMENT_MIGRATIONS_DIR, logger);
-  const pool = createPool(config.DATABASE_URL, logger);
+  const pool = await openServiceDatabase(config.DATABASE_URL, ENGAGEMENT_MIGRATIONS_DIR, logger, { onCreateFailure: "warn" });
 
   const kafka = new Kafka({
     clientId: "recsys-engagement",

@@ -4,7 +4,7 @@
  */
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { openServiceDatabase } from "../../shared/src/pg.js";
 import { loadProductConfig } from "./config.js";
 import { ProductRepository } from "./data/product-repository.js";
 import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
@@ -14,10 +14,7 @@ const logger = createLogger("product");
 
 runMain(logger, async () => {
   const config = loadProductConfig();
-  const database = new URL(config.DATABASE_URL).pathname.slice(1);
-  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
-  await migrate(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger);
-  const pool = createPool(config.DATABASE_URL, logger, { max: config.DATABASE_POOL_MAX });
+  const pool = await openServiceDatabase(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
   const server = build({ repository: new ProductRepository(pool), logger });
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "ProductService listening");

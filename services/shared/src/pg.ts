@@ -103,3 +103,92 @@ export function withDatabase(url: string, database: string): string {
   u.pathname = `/${database}`;
   return u.toString();
 }
+
+/** Options of {@link withTransaction}. */
+export interface TransactionOptions {
+  /**
+   * The statement that opens the transaction (default `BEGIN`), for example
+   * `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`
+   * (https://www.postgresql.org/docs/current/sql-begin.html).
+   */
+  readonly begin?: string;
+}
+
+/**
+ * Runs `fn` in one transaction on a client of `pool`: `BEGIN` (or `options.begin`), `fn(client)`,
+ * `COMMIT`; when `fn` or the COMMIT throws, `ROLLBACK` and rethrow. The client is released in every
+ * case; when the ROLLBACK itself fails (the session is broken, for example ended by a server
+ * shutdown) the client is released with that error, so the pool discards it instead of handing it
+ * out again.
+ *
+ * The transaction lasts as long as `fn`: whatever `fn` awaits (for example a Kafka acknowledgement
+ * in the outbox relay) happens with the transaction and its row locks held.
+ *
+ * @param pool - the pool to take the client from.
+ * @param fn - the work; it must use only the client it is given, and may call `SET LOCAL`.
+ * @param options - the opening statement.
+ * @returns what `fn` returns, once committed.
+ * @throws the error of `pool.connect()`, of the BEGIN, of `fn` or of the COMMIT (after the ROLLBACK).
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(options.begin ?? "BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+      broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Options of {@link openServiceDatabase}: the pool's (see {@link PoolOptions}) and how to create the database. */
+export interface ServiceDatabaseOptions extends PoolOptions {
+  /**
+   * What a failure to create the database does (default `"fail"`): `"fail"` rejects;
+   * `"warn"` logs "could not ensure the database exists" and goes on to migrate (for a role that may
+   * not create databases but whose database exists already).
+   */
+  readonly onCreateFailure?: "fail" | "warn";
+}
+
+/**
+ * Opens a service's own database at start-up, in three steps: creates it when missing
+ * ({@link ensureDatabase}, through the server's `postgres` database, see {@link withDatabase}),
+ * applies the pending migrations ({@link migrate}), and creates the pool ({@link createPool}).
+ *
+ * @param url - the service database's URL; its path names the database (letters, digits, `_`).
+ * @param migrationsDir - the directory of the service's migration files.
+ * @param logger - for applied migrations and the pool's connection errors.
+ * @param options - pool size and timeouts, and what a failure to create the database does.
+ * @returns the pool; the caller ends it at shutdown.
+ * @throws Error when the database cannot be created (unless `onCreateFailure` is "warn"), or the
+ *   migration's error.
+ */
+export async function openServiceDatabase(
+  url: string,
+  migrationsDir: string,
+  logger: Logger,
+  options: ServiceDatabaseOptions = {},
+): Promise<pg.Pool> {
+  const { onCreateFailure = "fail", ...poolOptions } = options;
+  const name = new URL(url).pathname.slice(1);
+  try {
+    await ensureDatabase(withDatabase(url, "postgres"), name);
+  } catch (err) {
+    if (onCreateFailure === "fail") throw err;
+    logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists");
+  }
+  await migrate(url, migrationsDir, logger);
+  return createPool(url, logger, poolOptions);
+}

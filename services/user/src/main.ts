@@ -6,7 +6,7 @@
 import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { openServiceDatabase } from "../../shared/src/pg.js";
 import { loadUserConfig } from "./config.js";
 import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
@@ -21,10 +21,7 @@ runMain(logger, async () => {
     logger.warn("JWT_SECRET is not set: signing access tokens with the built-in development secret");
   }
   if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
-  const database = new URL(config.DATABASE_URL).pathname.slice(1);
-  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
-  await migrate(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger);
-  const pool = createPool(config.DATABASE_URL, logger, { max: config.DATABASE_POOL_MAX });
+  const pool = await openServiceDatabase(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
   const server = build({
     repository: new UserRepository(pool),
     jwtSecret: config.JWT_SECRET,

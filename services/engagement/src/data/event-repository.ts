@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 import { insertOutboxMessage, insertOutboxMessages, type OutboxMessage } from "./outbox-repository.js";
 
 /** An event to store (validated, defaults filled in). */
@@ -86,9 +87,7 @@ export class EventRepository {
    * @throws the database's error (connection failures are mapped to UNAVAILABLE by the server).
    */
   async insertWithOutbox(event: NewEvent, outboxMessage: (stored: StoredEvent) => OutboxMessage): Promise<InsertResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return withTransaction(this.pool, async (client) => {
       const res = await client.query<EventRow>(
         `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -98,9 +97,9 @@ export class EventRepository {
       );
       const row = res.rows[0];
       if (!row) {
-        await client.query("ROLLBACK");
-        // Read with the same connection: asking the pool for a second one while holding this one
-        // could deadlock under load.
+        // Nothing was written. Read in the same transaction (READ COMMITTED: this statement sees the
+        // row the conflicting transaction committed) and with the same connection: asking the pool
+        // for a second one while holding this one could deadlock under load.
         const existing = await client.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = $1`, [
           event.eventId,
         ]);
@@ -110,14 +109,8 @@ export class EventRepository {
       }
       const stored = toEvent(row);
       await insertOutboxMessage(client, outboxMessage(stored));
-      await client.query("COMMIT");
       return { event: stored, inserted: true };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -140,9 +133,7 @@ export class EventRepository {
     outboxMessage: (stored: StoredEvent) => OutboxMessage,
   ): Promise<InsertResult[]> {
     if (events.length === 0) return [];
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const { inserted, earlier } = await withTransaction(this.pool, async (client) => {
       const res = await client.query<EventRow>(
         `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
          SELECT event_id, user_id, product_id, type, value, occurred_at
@@ -176,20 +167,15 @@ export class EventRepository {
         ]);
         for (const r of existing.rows) earlier.set(r.event_id, toEvent(r));
       }
-      await client.query("COMMIT");
-      return events.map((e) => {
-        const stored = inserted.get(e.eventId);
-        if (stored) return { event: stored, inserted: true };
-        const first = earlier.get(e.eventId);
-        if (!first) throw new Error(`event ${e.eventId} conflicted but cannot be read`);
-        return { event: first, inserted: false };
-      });
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return { inserted, earlier };
+    });
+    return events.map((e) => {
+      const stored = inserted.get(e.eventId);
+      if (stored) return { event: stored, inserted: true };
+      const first = earlier.get(e.eventId);
+      if (!first) throw new Error(`event ${e.eventId} conflicted but cannot be read`);
+      return { event: first, inserted: false };
+    });
   }
 
   /**

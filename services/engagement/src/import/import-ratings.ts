@@ -5,6 +5,7 @@ import { parse } from "csv-parse";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 
 /** Header of MovieLens `ratings.csv` (https://files.grouplens.org/datasets/movielens/ml-latest-small-README.html). */
 const EXPECTED_HEADER = ["userId", "movieId", "rating", "timestamp"] as const;
@@ -55,23 +56,21 @@ export async function importRatings(
   onProgress?: (done: number, total?: number) => void,
 ): Promise<{ inserted: number; total: number }> {
   const expected = await countDataLines(ratingsCsvPath);
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  const toCopyText = new RatingsToCopyText((done) => onProgress?.(done, expected));
+  const res = await withTransaction(pool, async (client) => {
     await client.query("SET LOCAL statement_timeout = 0");
     await client.query(
       `CREATE TEMP TABLE ml_ratings_import (
          user_id text NOT NULL, product_id text NOT NULL, rating double precision NOT NULL, ts bigint NOT NULL
        ) ON COMMIT DROP`,
     );
-    const toCopyText = new RatingsToCopyText((done) => onProgress?.(done, expected));
     await pipeline(
       createReadStream(ratingsCsvPath),
       parse({ bom: true, skip_empty_lines: true, trim: true, relax_column_count: false }),
       toCopyText,
       client.query(copyFrom("COPY ml_ratings_import (user_id, product_id, rating, ts) FROM STDIN")),
     );
-    const res = await client.query(
+    return client.query(
       `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at, accepted_at)
        SELECT 'ml:rating:' || i.user_id || ':' || i.product_id, i.user_id, i.product_id, $1, i.rating,
               to_timestamp(i.ts), to_timestamp(i.ts)
@@ -82,15 +81,9 @@ export async function importRatings(
        ON CONFLICT (event_id) DO NOTHING`,
       [EventType.RATE],
     );
-    await client.query("COMMIT");
-    onProgress?.(toCopyText.rows, expected);
-    return { inserted: res.rowCount ?? 0, total: toCopyText.rows };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
+  onProgress?.(toCopyText.rows, expected);
+  return { inserted: res.rowCount ?? 0, total: toCopyText.rows };
 }
 
 /** Turns csv-parse records into COPY text-format lines, validating the header and every row. */

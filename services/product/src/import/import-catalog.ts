@@ -4,6 +4,7 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { readLinks, readMovies, readTags } from "../../../shared/src/movielens-csv.js";
 import type { MovieLensPaths } from "../../../shared/src/movielens.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 
 /** Counts of one {@link importCatalog} run. */
 export interface CatalogImportResult {
@@ -49,9 +50,7 @@ export async function importCatalog(
   const total = movies.length;
   onProgress?.(0, total);
 
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  const rows = await withTransaction(pool, async (client) => {
     await client.query(
       `CREATE TEMP TABLE products_import (
          product_id text PRIMARY KEY, title text NOT NULL, year integer NOT NULL,
@@ -81,7 +80,7 @@ export async function importCatalog(
     );
     onProgress?.(total, total);
 
-    const { rows } = await client.query<{ inserted: boolean }>(
+    const upserted = await client.query<{ inserted: boolean }>(
       `INSERT INTO products AS p (product_id, title, year, categories, tags, imdb_id, tmdb_id)
        SELECT product_id, title, year, categories, tags, imdb_id, tmdb_id FROM products_import
        ON CONFLICT (product_id) DO UPDATE SET
@@ -91,16 +90,11 @@ export async function importCatalog(
              IS DISTINCT FROM (excluded.title, excluded.year, excluded.categories, excluded.tags, excluded.imdb_id, excluded.tmdb_id)
        RETURNING (xmax = 0) AS inserted`,
     );
-    await client.query("COMMIT");
-    const inserted = rows.filter((r) => r.inserted).length;
-    const updated = rows.length - inserted;
-    return { total, inserted, updated, unchanged: total - inserted - updated };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    return upserted.rows;
+  });
+  const inserted = rows.filter((r) => r.inserted).length;
+  const updated = rows.length - inserted;
+  return { total, inserted, updated, unchanged: total - inserted - updated };
 }
 
 /**

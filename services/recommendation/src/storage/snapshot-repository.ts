@@ -4,6 +4,7 @@ import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import type { Neighbor } from "../models/content/neighbors.js";
 import { compareIds } from "../../../shared/src/ids.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 import type { ItemPopularity } from "../models/popularity.js";
 import type { ModelBuildInfo, ModelSnapshot } from "../models/snapshot.js";
 
@@ -35,29 +36,21 @@ export class SnapshotRepository {
    * @throws the PostgreSQL error when the write fails (the transaction is rolled back).
    */
   async save(snapshot: ModelSnapshot): Promise<ModelBuildInfo> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    const { stats } = snapshot;
+    const row = await withTransaction(this.pool, async (client) => {
       await client.query("SET LOCAL statement_timeout = '300s'");
       // TRUNCATE takes an ACCESS EXCLUSIVE lock until commit, so concurrent loads wait for the
       // new snapshot instead of reading a half-written one.
       await client.query("TRUNCATE content_neighbors, item_popularity");
       await copyRows(client, "COPY content_neighbors (product_id, neighbor_id, score, rank) FROM STDIN", neighborRows(snapshot.neighbors));
       await copyRows(client, "COPY item_popularity (product_id, score, rating_count, mean_rating) FROM STDIN", popularityRows(snapshot.popularity));
-      const { stats } = snapshot;
       const res = await client.query<{ id: string; built_at: Date }>(
         "INSERT INTO model_builds (product_count, event_count, duration_ms) VALUES ($1, $2, $3) RETURNING id, built_at",
         [stats.productCount, stats.eventCount, Math.round(stats.durationMs)],
       );
-      await client.query("COMMIT");
-      const row = res.rows[0]!;
-      return { ...stats, id: Number(row.id), builtAt: row.built_at };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return res.rows[0]!;
+    });
+    return { ...stats, id: Number(row.id), builtAt: row.built_at };
   }
 
   /**
@@ -68,18 +61,13 @@ export class SnapshotRepository {
    * @throws the PostgreSQL error when the read fails.
    */
   async loadLatest(): Promise<StoredSnapshot | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    return withTransaction(this.pool, async (client): Promise<StoredSnapshot | undefined> => {
       await client.query("SET LOCAL statement_timeout = '120s'");
       const builds = await client.query<{ id: string; built_at: Date; product_count: number; event_count: string; duration_ms: number }>(
         "SELECT id, built_at, product_count, event_count, duration_ms FROM model_builds ORDER BY id DESC LIMIT 1",
       );
       const b = builds.rows[0];
-      if (!b) {
-        await client.query("COMMIT");
-        return undefined;
-      }
+      if (!b) return undefined;
       const neighborRes = await client.query<[string, string, number]>({
         text: "SELECT product_id, neighbor_id, score FROM content_neighbors ORDER BY product_id, rank",
         rowMode: "array",
@@ -102,7 +90,6 @@ export class SnapshotRepository {
       }));
       // Same order as computePopularity: best first, ties by id (numeric ids numerically).
       popularity.sort((a, b) => b.score - a.score || compareIds(a.productId, b.productId));
-      await client.query("COMMIT");
       const build: ModelBuildInfo = {
         id: Number(b.id),
         builtAt: b.built_at,
@@ -111,12 +98,7 @@ export class SnapshotRepository {
         durationMs: b.duration_ms,
       };
       return { build, stats: build, neighbors, popularity };
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    }, { begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" });
   }
 }
 

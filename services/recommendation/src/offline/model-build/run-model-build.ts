@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../../../gen/recsys/product/v1/product_service_pb.js";
 import { createServiceClient } from "../../../../shared/src/clients.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../../../../shared/src/pg.js";
+import { openServiceDatabase } from "../../../../shared/src/pg.js";
 import { SnapshotRepository } from "../../storage/snapshot-repository.js";
 import { RECOMMENDATION_MIGRATIONS_DIR } from "../../storage/migrations-dir.js";
 import type { BuildModelsOptions } from "./build-models.js";
@@ -37,10 +37,7 @@ export interface RunModelBuildOptions {
  */
 export async function runModelBuild(options: RunModelBuildOptions): Promise<StoredBuild> {
   const { logger } = options;
-  const database = new URL(options.databaseUrl).pathname.slice(1);
-  await ensureDatabase(withDatabase(options.databaseUrl, "postgres"), database);
-  await migrate(options.databaseUrl, RECOMMENDATION_MIGRATIONS_DIR, logger);
-  const pool = createPool(options.databaseUrl, logger, { max: 2 });
+  const pool = await openServiceDatabase(options.databaseUrl, RECOMMENDATION_MIGRATIONS_DIR, logger, { max: 2 });
   try {
     const timeoutMs = options.callTimeoutMs ?? 30_000;
     return await buildAndStoreModels({
