@@ -9,63 +9,35 @@
  *   [--gmf-dim N] [--mlp-dim N] [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--seed N]
  *   [--recency-boost X] [--recency-half-life N] [--average-from N] [--embedding-optimizer lazy-adam|adam]
  *   [--backend auto|tensorflow|wasm|cpu] [--users N]`
- * (`--users`: validation users, default all). Environment: MOVIELENS_DIR (default
+ * (the NeuMF flags of services/recommendation/src/offline/cli/neumf-flags.ts, shared with
+ * `npm run train`; `--backend` default auto; `--users`: validation users, default all). Environment: MOVIELENS_DIR (default
  * ../shared/data/ml-latest-small beside the repository). Goal: 20 epochs in ≤ 5 minutes on 2 cores.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { DEFAULT_NEUMF_OPTIONS } from "../services/recommendation/src/models/ncf/neumf-options.js";
+import { backendFromFlag, NEUMF_FLAG_OPTIONS, neumfOptionsFromFlags, numberFlag } from "../services/recommendation/src/offline/cli/neumf-flags.js";
 import { readMovieLensInteractions } from "../services/recommendation/src/offline/evaluation/interactions.js";
-import { NCF_BACKEND_PREFERENCES, type NcfBackendPreference, useTensorFlowBackend } from "../services/recommendation/src/offline/training/tf-backend.js";
-import { DEFAULT_NEUMF_OPTIONS, type NeuMFOptions } from "../services/recommendation/src/models/ncf/neumf-options.js";
+import { useTensorFlowBackend } from "../services/recommendation/src/offline/training/tf-backend.js";
 import { trainNeuMF } from "../services/recommendation/src/offline/training/train.js";
 import { leaveOneOutSplit } from "../services/recommendation/src/offline/training/validation.js";
 
 const { values } = parseArgs({
   options: {
-    epochs: { type: "string" },
-    "batch-size": { type: "string" },
-    "learning-rate": { type: "string" },
-    "learning-rate-decay": { type: "string" },
-    "gmf-dim": { type: "string" },
-    "mlp-dim": { type: "string" },
-    "mlp-layers": { type: "string" },
-    negatives: { type: "string" },
-    l2: { type: "string" },
-    "recency-boost": { type: "string" },
-    "average-from": { type: "string" },
-    "recency-half-life": { type: "string" },
-    seed: { type: "string" },
-    "embedding-optimizer": { type: "string" },
-    backend: { type: "string", default: "auto" },
+    ...NEUMF_FLAG_OPTIONS,
     users: { type: "string" },
   },
 });
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
-const overrides: Partial<NeuMFOptions> = {
-  epochs: num(values.epochs),
-  batchSize: num(values["batch-size"]),
-  learningRate: num(values["learning-rate"]),
-  learningRateDecay: num(values["learning-rate-decay"]),
-  gmfDim: num(values["gmf-dim"]),
-  mlpEmbeddingDim: num(values["mlp-dim"]),
-  mlpLayers: values["mlp-layers"]?.split(",").map(Number),
-  negatives: num(values.negatives),
-  l2: num(values.l2),
-  recencyBoost: num(values["recency-boost"]),
-  averageFromEpoch: num(values["average-from"]),
-  recencyHalfLife: num(values["recency-half-life"]),
-  seed: num(values.seed),
-  embeddingOptimizer: values["embedding-optimizer"] as NeuMFOptions["embeddingOptimizer"] | undefined,
-};
-if (!NCF_BACKEND_PREFERENCES.includes(values.backend as NcfBackendPreference)) throw new Error(`--backend must be one of ${NCF_BACKEND_PREFERENCES.join(", ")}`);
+const overrides = neumfOptionsFromFlags(values);
+const backendPreference = backendFromFlag(values.backend, "auto");
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dir = process.env.MOVIELENS_DIR ?? path.resolve(repoRoot, "..", "shared", "data", "ml-latest-small");
 const interactions = await readMovieLensInteractions(dir);
 const seed = overrides.seed ?? DEFAULT_NEUMF_OPTIONS.seed;
-const { train, cases } = leaveOneOutSplit(interactions, { users: num(values.users) ?? Number.POSITIVE_INFINITY, negatives: 99, seed });
-const backend = await useTensorFlowBackend(values.backend as NcfBackendPreference);
+const { train, cases } = leaveOneOutSplit(interactions, { users: numberFlag("users", values.users) ?? Number.POSITIVE_INFINITY, negatives: 99, seed });
+const backend = await useTensorFlowBackend(backendPreference);
 console.log(`backend: ${backend.description}`);
 console.log(`data: ${interactions.length} ratings, ${train.length} for training, ${cases.length} validation users (latest rating vs 99 sampled items)`);
 

@@ -9,10 +9,11 @@
  * <repo>/.run/dev/models), NCF_BACKEND (auto | tensorflow | wasm | cpu; default auto: tfjs-node
  * when installed, else WASM), LOG_LEVEL (default warn).
  *
- * Options (defaults: DEFAULT_NEUMF_OPTIONS in services/recommendation/src/ncf/neumf-options.ts):
+ * Options (defaults: DEFAULT_NEUMF_OPTIONS in services/recommendation/src/models/ncf/neumf-options.ts):
  *   --epochs N  --batch-size N  --learning-rate X  --learning-rate-decay X  --gmf-dim N  --mlp-dim N  --mlp-layers 32,16,8
- *   --negatives N  --l2 X  --recency-boost X  --recency-half-life N  --seed N  --embedding-optimizer lazy-adam|adam
- *   --validation-users N (default 200, 0 = none)  --backend auto|tensorflow|wasm|cpu
+ *   --negatives N  --l2 X  --recency-boost X  --recency-half-life N  --average-from N  --seed N
+ *   --embedding-optimizer lazy-adam|adam  --backend auto|tensorflow|wasm|cpu (see ./neumf-flags.ts)
+ *   --validation-users N (default 200, 0 = none)
  *   --movielens DIR   train from DIR/ratings.csv instead of the engagement service (offline)
  * Exits 1 with the error's message on failure.
  */
@@ -21,14 +22,11 @@ import { createLogger } from "../../../../shared/src/logger.js";
 import { addressSchema } from "../../../../shared/src/config.js";
 import { readMovieLensInteractions } from "../evaluation/interactions.js";
 import type { NcfInteractionSource } from "../training/interaction-source.js";
-import { NCF_BACKEND_PREFERENCES, type NcfBackendPreference } from "../training/tf-backend.js";
 import { DEFAULT_MODEL_DIR, DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../training/train-and-save.js";
-import type { NeuMFOptions } from "../../models/ncf/neumf-options.js";
+import { backendFromFlag, NEUMF_FLAG_OPTIONS, NEUMF_FLAGS_USAGE, neumfOptionsFromFlags, numberFlag } from "./neumf-flags.js";
 
-const usage = `usage: npm run train -- [--epochs N] [--batch-size N] [--learning-rate X] [--learning-rate-decay X] [--gmf-dim N] [--mlp-dim N]
-  [--mlp-layers 32,16,8] [--negatives N] [--l2 X] [--recency-boost X] [--recency-half-life N] [--seed N]
-  [--embedding-optimizer lazy-adam|adam]
-  [--validation-users N] [--backend auto|tensorflow|wasm|cpu] [--movielens DIR]`;
+const usage = `usage: npm run train -- ${NEUMF_FLAGS_USAGE}
+  [--validation-users N] [--movielens DIR]`;
 
 const logger = createLogger("train");
 if (!process.env.LOG_LEVEL) logger.level = "warn";
@@ -36,21 +34,8 @@ if (!process.env.LOG_LEVEL) logger.level = "warn";
 try {
   const { values } = parseArgs({
     options: {
-      epochs: { type: "string" },
-      "batch-size": { type: "string" },
-      "learning-rate": { type: "string" },
-      "learning-rate-decay": { type: "string" },
-      "gmf-dim": { type: "string" },
-      "mlp-dim": { type: "string" },
-      "mlp-layers": { type: "string" },
-      negatives: { type: "string" },
-      l2: { type: "string" },
-      "recency-boost": { type: "string" },
-      "recency-half-life": { type: "string" },
-      seed: { type: "string" },
-      "embedding-optimizer": { type: "string" },
+      ...NEUMF_FLAG_OPTIONS,
       "validation-users": { type: "string" },
-      backend: { type: "string" },
       movielens: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -59,31 +44,8 @@ try {
     console.log(usage);
     process.exit(0);
   }
-  const number = (name: string, raw: string | undefined): number | undefined => {
-    if (raw === undefined) return undefined;
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value)) throw new Error(`--${name} must be a number, got "${raw}"`);
-    return value;
-  };
-  const training: Partial<NeuMFOptions> = {
-    epochs: number("epochs", values.epochs),
-    batchSize: number("batch-size", values["batch-size"]),
-    learningRate: number("learning-rate", values["learning-rate"]),
-    learningRateDecay: number("learning-rate-decay", values["learning-rate-decay"]),
-    gmfDim: number("gmf-dim", values["gmf-dim"]),
-    mlpEmbeddingDim: number("mlp-dim", values["mlp-dim"]),
-    mlpLayers: values["mlp-layers"]?.split(",").map((w) => number("mlp-layers", w)!),
-    negatives: number("negatives", values.negatives),
-    l2: number("l2", values.l2),
-    recencyBoost: number("recency-boost", values["recency-boost"]),
-    recencyHalfLife: number("recency-half-life", values["recency-half-life"]),
-    seed: number("seed", values.seed),
-    embeddingOptimizer: values["embedding-optimizer"] as NeuMFOptions["embeddingOptimizer"] | undefined,
-  };
-  const backend = values.backend ?? process.env.NCF_BACKEND ?? "auto";
-  if (!NCF_BACKEND_PREFERENCES.includes(backend as NcfBackendPreference)) {
-    throw new Error(`backend must be one of ${NCF_BACKEND_PREFERENCES.join(", ")}, got "${backend}"`);
-  }
+  const training = neumfOptionsFromFlags(values);
+  const backend = backendFromFlag(values.backend, process.env.NCF_BACKEND ?? "auto");
   const modelDir = process.env.MODEL_DIR || DEFAULT_MODEL_DIR;
   let source: NcfInteractionSource | undefined;
   let engagementServiceAddr: string | undefined;
@@ -101,8 +63,8 @@ try {
     source,
     engagementServiceAddr,
     training,
-    validationUsers: number("validation-users", values["validation-users"]) ?? DEFAULT_VALIDATION_USERS,
-    backend: backend as NcfBackendPreference,
+    validationUsers: numberFlag("validation-users", values["validation-users"]) ?? DEFAULT_VALIDATION_USERS,
+    backend,
     logger,
     onStart: (info) => {
       console.log(`backend: ${info.backend}`);
