@@ -13,7 +13,7 @@ import { blendModel, type Normalization } from "../services/recommendation/src/o
 import { allModels } from "../services/recommendation/src/offline/evaluation/model-registry.js";
 import { alignTable } from "../services/recommendation/src/offline/evaluation/report.js";
 import { runEvaluation } from "../services/recommendation/src/offline/evaluation/run-evaluation.js";
-import { defaultMovieLensDir } from "../scripts/mesh.js";
+import { defaultMovieLensDir } from "../services/shared/src/movielens.js";
 
 const { values } = parseArgs({
   options: {

@@ -10,6 +10,9 @@ import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "../services/shared/src/access-token.js";
+import { defaultMovieLensDir } from "../services/shared/src/movielens.js";
+// Re-exported for test/faults/support/fault-mesh.ts until it imports services/shared/src/movielens.ts itself.
+export { defaultMovieLensDir };
 
 
 /** The four services of the mesh. */
@@ -26,20 +29,6 @@ export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 21051, product
 
 /** The Envoy descriptor set, built from proto/ by `buf build`. */
 export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
-
-/**
- * The MovieLens directory to use when none is given: `MOVIELENS_DIR` when set, else a
- * `ml-latest-small` copy in `../shared/data/` beside the checkout when there is one (as on the
- * project's build machines, which have no internet), else undefined (the importer then downloads the
- * official GroupLens zip once and caches it).
- *
- * @param env - environment to read (default `process.env`).
- */
-export function defaultMovieLensDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.MOVIELENS_DIR) return env.MOVIELENS_DIR;
-  const sibling = path.resolve(REPO_ROOT, "..", "shared", "data", "ml-latest-small");
-  return existsSync(path.join(sibling, "ratings.csv")) ? sibling : undefined;
-}
 
 /** Options of {@link startMesh}. */
 export interface MeshOptions {

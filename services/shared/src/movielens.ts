@@ -1,9 +1,10 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { access, mkdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
 import yauzl from "yauzl";
 
 /** The official download of MovieLens `ml-latest-small` (GroupLens; licence in its README.txt). */
@@ -100,6 +101,24 @@ export async function resolveMovieLensDir(options: ResolveMovieLensOptions = {})
  */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.RECSYS_HOME && env.RECSYS_HOME !== "" ? env.RECSYS_HOME : path.join(homedir(), ".cache", "recsys");
+}
+
+/** The repository root (three levels above this file, services/shared/src). */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/**
+ * The MovieLens directory to use when none is given: `MOVIELENS_DIR` when set, else a
+ * `ml-latest-small` copy in `../shared/data/` beside the checkout when it holds `ratings.csv` (as on
+ * the project's build machines, which have no internet), else undefined (the importer then
+ * downloads the official GroupLens zip once and caches it, see {@link resolveMovieLensDir}).
+ *
+ * @param env - environment to read (default `process.env`).
+ * @returns an absolute or `MOVIELENS_DIR`-given directory, or undefined.
+ */
+export function defaultMovieLensDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.MOVIELENS_DIR) return env.MOVIELENS_DIR;
+  const sibling = path.resolve(REPO_ROOT, "..", "shared", "data", "ml-latest-small");
+  return existsSync(path.join(sibling, "ratings.csv")) ? sibling : undefined;
 }
 
 /**

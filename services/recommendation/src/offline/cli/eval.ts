@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { allModels } from "../evaluation/model-registry.js";
 import { formatProtocol, formatResultsTable } from "../evaluation/report.js";
 import { runEvaluation } from "../evaluation/run-evaluation.js";
-import { defaultMovieLensDir } from "../../../../../scripts/mesh.js";
+import { defaultMovieLensDir } from "../../../../shared/src/movielens.js";
 
 const USAGE = `usage: npm run eval -- [options]
   --models a,b,c     models to run, in order; default: ${allModels().filter((m) => !m.onlyOnRequest).map((m) => m.name).join(", ")}
