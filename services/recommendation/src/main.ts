@@ -11,7 +11,7 @@ import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-
 import { createServiceClient } from "../../shared/src/clients.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../../shared/src/pg.js";
+import { openServiceDatabase } from "../../shared/src/pg.js";
 import { GrpcHistorySource } from "./serving/peers/grpc-history-source.js";
 import { GrpcProductDirectory } from "./serving/peers/grpc-product-directory.js";
 import { GrpcUserDirectory } from "./serving/peers/grpc-user-directory.js";
@@ -32,10 +32,7 @@ const logger = createLogger("recommendation");
 
 runMain(logger, async () => {
   const config = loadRecommendationConfig();
-  const database = new URL(config.DATABASE_URL).pathname.slice(1);
-  await ensureDatabase(withDatabase(config.DATABASE_URL, "postgres"), database);
-  await migrate(config.DATABASE_URL, RECOMMENDATION_MIGRATIONS_DIR, logger);
-  const pool = createPool(config.DATABASE_URL, logger, { max: 4 });
+  const pool = await openServiceDatabase(config.DATABASE_URL, RECOMMENDATION_MIGRATIONS_DIR, logger, { max: 4 });
 
   const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
   // Calls to the engagement service carry the service token (needed when it requires it for reads).
