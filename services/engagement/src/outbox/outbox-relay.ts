@@ -1,5 +1,7 @@
 import pg from "pg";
 import type { Logger } from "pino";
+import { backoffDelayMs, Outage, WakeableSleep, type BackoffPolicy } from "../../../shared/src/backoff.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 import { countOutboxRows, deleteOutboxRows, lockOutboxBatch } from "../data/outbox-repository.js";
 import type { OutboxPublisher } from "./kafka-outbox-publisher.js";
 
@@ -19,9 +21,12 @@ export interface OutboxRelayOptions {
   readonly publisher: OutboxPublisher;
   /** The process logger. */
   readonly logger: Logger;
-  /** Most rows per batch (one transaction, one Kafka send); default 500. */
+  /**
+   * Most rows per batch (one transaction, one Kafka send); default 500 here. The service passes
+   * `OUTBOX_BATCH_SIZE`, whose default is 2000 (see config.ts).
+   */
   readonly batchSize?: number;
-  /** Fallback poll interval when no notification arrives, in ms; default 500. */
+  /** Fallback poll interval when no notification arrives, in ms; default 500 (the service passes `OUTBOX_POLL_INTERVAL_MS`, also 500 by default). */
   readonly pollIntervalMs?: number;
   /** First backoff after a failure, in ms; default 100 (doubled per consecutive failure). */
   readonly initialBackoffMs?: number;
@@ -67,34 +72,33 @@ export interface OutboxRelayMetrics {
 export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly backoff: BackoffPolicy;
+  private readonly outage: Outage;
+  /** Woken by `NOTIFY outbox` (and by the listener's reconnection), stopped by {@link stop}. */
+  private readonly sleeper = new WakeableSleep();
   private running = false;
   private loop: Promise<void> | undefined;
-  private wakeRequested = false;
-  private wake: (() => void) | undefined;
   private listener: pg.Client | undefined;
   private listenerRetry: NodeJS.Timeout | undefined;
   private listenerFailures = 0;
   private published = 0;
   private batches = 0;
   private failures = 0;
-  private consecutiveFailures = 0;
-  private outageStartedAt = 0;
   private lastBatchLagMs: number | undefined;
 
   /** @param options - database, publisher, logger and tuning. */
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
-    this.initialBackoffMs = options.initialBackoffMs ?? 100;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.backoff = { initialMs: options.initialBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 5_000 };
+    this.outage = new Outage(this.backoff);
   }
 
   /** Starts listening and publishing in the background; returns at once. Calling it twice is a no-op. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.sleeper.resume();
     this.connectListener();
     this.loop = this.run();
   }
@@ -107,7 +111,7 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.signal();
+    this.sleeper.stop();
     if (this.listenerRetry) clearTimeout(this.listenerRetry);
     await this.loop;
     const listener = this.listener;
@@ -124,7 +128,7 @@ export class OutboxRelay {
       batches: this.batches,
       failures: this.failures,
       pending,
-      failing: this.consecutiveFailures > 0,
+      failing: this.outage.active,
       lastBatchLagMs: this.lastBatchLagMs,
     };
   }
@@ -136,35 +140,28 @@ export class OutboxRelay {
    * @throws when PostgreSQL or the publisher fails; the transaction is rolled back.
    */
   async publishBatch(): Promise<number> {
-    const client = await this.options.pool.connect();
-    try {
-      await client.query("BEGIN");
-      const rows = await lockOutboxBatch(client, this.batchSize);
-      if (rows.length === 0) {
-        await client.query("COMMIT");
-        return 0;
-      }
+    // The transaction is held while Kafka acknowledges: the rows stay locked (FOR UPDATE) until they
+    // are deleted in the same transaction, so no other relay sends them meanwhile.
+    const rows = await withTransaction(this.options.pool, async (client) => {
+      const locked = await lockOutboxBatch(client, this.batchSize);
+      if (locked.length === 0) return locked;
       try {
-        await this.options.publisher.publish(rows);
+        await this.options.publisher.publish(locked);
       } catch (err) {
         await this.options.publisher.reset().catch(() => undefined);
         throw err;
       }
       await deleteOutboxRows(
         client,
-        rows.map((r) => r.id),
+        locked.map((r) => r.id),
       );
-      await client.query("COMMIT");
-      this.published += rows.length;
-      this.batches += 1;
-      this.lastBatchLagMs = Date.now() - Math.min(...rows.map((r) => r.createdAt.getTime()));
-      return rows.length;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      return locked;
+    });
+    if (rows.length === 0) return 0;
+    this.published += rows.length;
+    this.batches += 1;
+    this.lastBatchLagMs = Date.now() - Math.min(...rows.map((r) => r.createdAt.getTime()));
+    return rows.length;
   }
 
   private async run(): Promise<void> {
@@ -172,21 +169,19 @@ export class OutboxRelay {
       let published = 0;
       try {
         published = await this.publishBatch();
-        if (this.consecutiveFailures > 0) this.recovered();
+        this.recovered();
       } catch (err) {
         await this.failed(err);
-        await this.sleep(this.backoffMs(), false);
+        await this.sleeper.sleep(this.outage.delayMs());
         continue;
       }
-      if (published < this.batchSize) await this.sleep(this.pollIntervalMs, true);
+      if (published < this.batchSize) await this.sleeper.sleep(this.pollIntervalMs, true);
     }
   }
 
   private async failed(err: unknown): Promise<void> {
     this.failures += 1;
-    this.consecutiveFailures += 1;
-    if (this.consecutiveFailures === 1) {
-      this.outageStartedAt = Date.now();
+    if (this.outage.fail()) {
       const pending = await countOutboxRows(this.options.pool).catch(() => undefined);
       this.options.logger.warn(
         { err: err instanceof Error ? err.message : String(err), pending, published: this.published },
@@ -195,49 +190,14 @@ export class OutboxRelay {
     }
   }
 
+  /** Ends the outage in progress, if any, with one log line. */
   private recovered(): void {
+    const ended = this.outage.recover();
+    if (!ended) return;
     this.options.logger.info(
-      {
-        failedAttempts: this.consecutiveFailures,
-        outageMs: Date.now() - this.outageStartedAt,
-        published: this.published,
-      },
+      { failedAttempts: ended.failedAttempts, outageMs: ended.outageMs, published: this.published },
       "outbox relay publishing again",
     );
-    this.consecutiveFailures = 0;
-  }
-
-  private backoffMs(): number {
-    const exp = Math.min(this.consecutiveFailures - 1, 30);
-    return Math.min(this.initialBackoffMs * 2 ** exp, this.maxBackoffMs);
-  }
-
-  /** Waits `ms`, or less when stopped, or (when `wakeable`) when a notification arrived. */
-  private sleep(ms: number, wakeable: boolean): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (wakeable && this.wakeRequested) {
-      this.wakeRequested = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      this.wake = () => {
-        if (!this.running || wakeable) {
-          this.wakeRequested = false;
-          finish();
-        }
-      };
-    });
-  }
-
-  private signal(): void {
-    this.wakeRequested = true;
-    this.wake?.();
   }
 
   private connectListener(): void {
@@ -256,11 +216,11 @@ export class OutboxRelay {
         );
       }
       void client.end().catch(() => undefined);
-      const delay = Math.min(this.initialBackoffMs * 2 ** Math.min(this.listenerFailures - 1, 30), this.maxBackoffMs);
+      const delay = backoffDelayMs(this.listenerFailures, this.backoff);
       this.listenerRetry = setTimeout(() => this.connectListener(), delay);
     };
     client.on("notification", (msg) => {
-      if (msg.channel === OUTBOX_CHANNEL) this.signal();
+      if (msg.channel === OUTBOX_CHANNEL) this.sleeper.wake();
     });
     client.on("error", retry);
     client.on("end", () => retry(new Error("connection ended")));
@@ -273,7 +233,7 @@ export class OutboxRelay {
         }
         this.listenerFailures = 0;
         // Rows committed while the listener was down were announced to nobody: look now.
-        this.signal();
+        this.sleeper.wake();
       })
       .catch(retry);
   }

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
+import { Outage, WakeableSleep } from "../../../shared/src/backoff.js";
 import type { TrendingEvent, TrendingStore } from "../storage/trending/trending-store.js";
 import { decodeEngagementEvent } from "./decode-engagement-event.js";
 import type { StateLossReplay } from "./state-loss-replay.js";
@@ -46,7 +47,10 @@ export interface TrendingConsumerOptions {
   readonly topic: string;
   /** Whether a new consumer group starts at the oldest retained message (default true; replays are deduplicated and decayed by event time). */
   readonly fromBeginning?: boolean;
-  /** Most events applied per Redis round trip (default 500). */
+  /**
+   * Most events applied per Redis round trip (default 500 here; the process passes
+   * `TRENDING_APPLY_CHUNK`, whose default is 1000, see consumer-config.ts).
+   */
   readonly chunkSize?: number;
   /** First wait after a store failure, in ms (default 100; doubled per failure). */
   readonly initialBackoffMs?: number;
@@ -93,12 +97,11 @@ export interface TrendingConsumerMetrics {
  */
 export class TrendingConsumer {
   private readonly chunkSize: number;
-  private readonly initialBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  /** The store's outage in progress, if any, and the back-off between retries. */
+  private readonly outage: Outage;
+  /** The back-off sleep, cut short by {@link stop} and by a replay's seek. */
+  private readonly sleeper = new WakeableSleep();
   private stopping = false;
-  private wake: (() => void) | undefined;
-  private outageStartedAt: number | undefined;
-  private outageFailures = 0;
   private counters = { applied: 0, duplicates: 0, malformed: 0, batches: 0, storeFailures: 0 };
 
   /**
@@ -114,8 +117,7 @@ export class TrendingConsumer {
     private readonly options: TrendingConsumerOptions,
   ) {
     this.chunkSize = options.chunkSize ?? 500;
-    this.initialBackoffMs = options.initialBackoffMs ?? 100;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.outage = new Outage({ initialMs: options.initialBackoffMs ?? 100, maxMs: options.maxBackoffMs ?? 5_000 });
   }
 
   /**
@@ -135,7 +137,7 @@ export class TrendingConsumer {
       this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
         replay.setAssignment(e.payload.memberAssignment[this.options.topic] ?? []);
       });
-      replay.onSeek(() => this.wake?.());
+      replay.onSeek(() => this.sleeper.interrupt());
       replay.start();
     }
     await this.consumer.connect();
@@ -152,13 +154,13 @@ export class TrendingConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.options.replay?.stop();
-    this.wake?.();
+    this.sleeper.stop();
     await this.consumer.disconnect();
   }
 
   /** The consumer's counters. */
   metrics(): TrendingConsumerMetrics {
-    return { ...this.counters, storeDown: this.outageStartedAt !== undefined };
+    return { ...this.counters, storeDown: this.outage.active };
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -216,20 +218,17 @@ export class TrendingConsumer {
           this.counters.duplicates += events.length - applied;
           // After the writes, on the same connection: an empty Redis is noticed before any commit.
           if (this.options.replay && !(await this.options.replay.verify(partition))) return false;
-          if (this.outageStartedAt !== undefined) {
+          const ended = this.outage.recover();
+          if (ended) {
             this.logger.info(
-              { outageMs: Date.now() - this.outageStartedAt, failedAttempts: this.outageFailures },
+              { outageMs: ended.outageMs, failedAttempts: ended.failedAttempts },
               "trending store reachable again; consuming",
             );
-            this.outageStartedAt = undefined;
-            this.outageFailures = 0;
           }
           return true;
         } catch (err) {
           this.counters.storeFailures += 1;
-          this.outageFailures += 1;
-          if (this.outageStartedAt === undefined) {
-            this.outageStartedAt = Date.now();
+          if (this.outage.fail()) {
             this.logger.warn(
               { err: err instanceof Error ? err.message : String(err), events: events.length },
               "trending store failing; pausing the partition and retrying without committing",
@@ -237,9 +236,7 @@ export class TrendingConsumer {
           }
           resume ??= pause();
           await heartbeat();
-          await this.sleep(
-            Math.min(this.initialBackoffMs * 2 ** Math.min(this.outageFailures - 1, 20), this.maxBackoffMs),
-          );
+          await this.sleeper.sleep(this.outage.delayMs());
         }
       }
     } finally {
@@ -247,18 +244,4 @@ export class TrendingConsumer {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
-  }
 }
