@@ -36,9 +36,18 @@ export function testInfra(): TestInfra {
 export interface TestDatabase {
   /** URL of the new database. */
   readonly url: string;
-  /** Drops the database (terminating its connections). */
+  /**
+   * Drops the database. Waits first (up to {@link DROP_GRACE_MS}) for the sessions still connected
+   * to it to end: `pool.end()` resolves before its connections have closed, and a forced drop that
+   * terminates a closing session makes its client emit 57P01 ("terminating connection due to
+   * administrator command"), an unhandled error for a pool without an 'error' listener. Sessions
+   * still open after the wait are terminated (`WITH (FORCE)`).
+   */
   drop(): Promise<void>;
 }
+
+/** How long {@link TestDatabase.drop} waits for the database's sessions to end before forcing, in ms. */
+export const DROP_GRACE_MS = 5_000;
 
 /**
  * Creates a fresh database named `t_<prefix>_<random>` on the test PostgreSQL server and applies a
@@ -59,6 +68,15 @@ export async function createTestDatabase(prefix: string, migrationsDir?: string)
       const client = new pg.Client({ connectionString: pgAdminUrl });
       await client.connect();
       try {
+        const deadline = Date.now() + DROP_GRACE_MS;
+        for (;;) {
+          const open = await client.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            [name],
+          );
+          if ((open.rows[0]?.n ?? 0) === 0 || Date.now() > deadline) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await client.end();

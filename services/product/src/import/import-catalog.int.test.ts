@@ -1,7 +1,9 @@
 import { performance } from "node:perf_hooks";
-import pg from "pg";
+import type pg from "pg";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveMovieLensDir, type MovieLensPaths } from "../../../shared/src/movielens.js";
+import { createPool } from "../../../shared/src/pg.js";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/infra.js";
 import { ProductRepository } from "../data/product-repository.js";
 import { PRODUCT_MIGRATIONS_DIR } from "../migrations-dir.js";
@@ -17,7 +19,10 @@ describe("importCatalog on ml-latest-small", () => {
   beforeAll(async () => {
     dir = await resolveMovieLensDir({ dir: MOVIELENS_DIR });
     db = await createTestDatabase("product_import", PRODUCT_MIGRATIONS_DIR);
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    // createPool: the service's own pool, whose 'error' listeners keep a terminated session (the
+    // database dropped or the server stopped under it) from becoming an unhandled error.
+    // Timeouts 0: none, as before (pg sends no statement_timeout and waits for a connection).
+    pool = createPool(db.url, pino({ level: "silent" }), { max: 4, connectionTimeoutMs: 0, statementTimeoutMs: 0 });
   });
   afterAll(async () => {
     await pool?.end();

@@ -30,7 +30,7 @@ describe("renderEnvoyConfig", () => {
   const manager = at(config, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config");
 
   it("transcodes the four services with the agreed JSON options", () => {
-    // http_filters: per-client rate limit (envoy/rate-limit.test.ts), transcoder, router.
+    // http_filters: per-client rate limit (envoy/rate-limit.int.test.ts), transcoder, router.
     const transcoder = at(manager, "http_filters", 1);
     expect(at(transcoder, "name")).toBe("envoy.filters.http.grpc_json_transcoder");
     expect(at(transcoder, "typed_config")).toMatchObject({

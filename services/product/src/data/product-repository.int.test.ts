@@ -1,5 +1,7 @@
-import pg from "pg";
+import type pg from "pg";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPool } from "../../../shared/src/pg.js";
 import { createTestDatabase, type TestDatabase } from "../../../../test/support/infra.js";
 import { PRODUCT_MIGRATIONS_DIR } from "../migrations-dir.js";
 import { ProductRepository, type ProductCursor, type ProductRecord } from "./product-repository.js";
@@ -28,7 +30,10 @@ describe("ProductRepository (PostgreSQL)", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase("product_repo", PRODUCT_MIGRATIONS_DIR);
-    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    // createPool: the service's own pool, whose 'error' listeners keep a terminated session (the
+    // database dropped or the server stopped under it) from becoming an unhandled error.
+    // Timeouts 0: none, as before (pg sends no statement_timeout and waits for a connection).
+    pool = createPool(db.url, pino({ level: "silent" }), { max: 4, connectionTimeoutMs: 0, statementTimeoutMs: 0 });
     repo = new ProductRepository(pool);
     expect(await repo.upsert(FIXTURES)).toBe(FIXTURES.length);
   });
