@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
+import { kafkaConfigShape } from "../../shared/src/kafka-config.js";
 
 /**
  * Environment variables of the engagement service, each with its documented default (the defaults
@@ -8,7 +9,8 @@ import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../..
  *
  * - `HOST` (127.0.0.1), `PORT` (50054): where the gRPC server listens.
  * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement): the engagement database.
- * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events).
+ * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
+ *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
  * - `KAFKA_TOPIC_PARTITIONS` (3): partitions when the topic is created at start-up.
  * - `PRODUCT_SERVICE_ADDR` (127.0.0.1:50052), `USER_SERVICE_ADDR` (127.0.0.1:50053).
  * - `LOOKUP_TIMEOUT_MS` (2000): deadline of each product/user look-up, in ms.
@@ -26,12 +28,7 @@ export const engagementConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50054),
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement"),
-  KAFKA_BROKERS: z
-    .string()
-    .default("127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0))
-    .pipe(z.array(addressSchema).min(1, "needs at least one host:port")),
-  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events"),
+  ...kafkaConfigShape,
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),
   USER_SERVICE_ADDR: addressSchema.default("127.0.0.1:50053"),

@@ -1,12 +1,14 @@
 import { z } from "zod";
-import { addressSchema, loadConfig } from "../../../shared/src/config.js";
+import { loadConfig } from "../../../shared/src/config.js";
+import { kafkaConfigShape } from "../../../shared/src/kafka-config.js";
 import { trendingConfigSchema } from "../storage/trending/trending-config.js";
 
 /**
  * Environment variables of the trending consumer process (`stream/main.ts`), with defaults for a
  * local `npm start`:
  * - `REDIS_URL` (redis://127.0.0.1:6379): where the trending statistics live.
- * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events).
+ * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
+ *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
  * - `KAFKA_GROUP_ID` (recsys-trending): the consumer group; every process of the group shares the
  *   topic's partitions.
  * - `KAFKA_MAX_WAIT_MS` (100): longest time a fetch waits for new data, in ms (latency vs. requests).
@@ -21,12 +23,7 @@ import { trendingConfigSchema } from "../storage/trending/trending-config.js";
  */
 export const consumerConfigSchema = trendingConfigSchema.extend({
   REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
-  KAFKA_BROKERS: z
-    .string()
-    .default("127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0))
-    .pipe(z.array(addressSchema).min(1, "needs at least one host:port")),
-  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events"),
+  ...kafkaConfigShape,
   KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending"),
   KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
   KAFKA_TOPIC_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
