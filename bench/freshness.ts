@@ -25,8 +25,8 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { EngagementService, RecordEventRequestSchema } from "../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { EventType } from "../gen/recsys/engagement/v1/event_pb.js";
 import { RecommendationService } from "../gen/recsys/recommendation/v1/recommendation_service_pb.js";
-import { planEvents, readCatalog } from "../test/faults/support/event-load.js";
-import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../test/faults/support/fault-mesh.js";
+import { planEvents, readCatalog } from "../scripts/mesh-support/event-load.js";
+import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
 import { percentiles, printMachine } from "./support/machine.js";
 
 const seconds = Number(process.argv[2] ?? 60);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../scripts/mesh.js";
-import { countDiff, engagementRows, redisCounts, waitForCounts } from "./support/counting.js";
-import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "./support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "./support/fault-mesh.js";
+import { countDiff, engagementRows, redisCounts, waitForCounts } from "../support/counting.js";
+import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
 
 // Fault 1: the trending consumer is killed with SIGKILL in the middle of a stream of events and
 // started again. Writes never depend on it, so every RecordEvent succeeds; the events it had applied

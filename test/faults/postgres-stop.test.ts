@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../scripts/mesh.js";
-import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "./support/counting.js";
-import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "./support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "./support/fault-mesh.js";
+import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
+import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "../../scripts/mesh-support/event-load.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
 
 // Fault 4: PostgreSQL stops (fast shutdown: sessions are ended) for 5 s in the middle of a stream of
 // events. RecordEvent must answer a clean UNAVAILABLE, promptly, instead of hanging or INTERNAL; an

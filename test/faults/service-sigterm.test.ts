@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../scripts/mesh.js";
-import { countDiff, engagementRows, serviceCounts, waitForCounts } from "./support/counting.js";
-import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "./support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "./support/fault-mesh.js";
+import { countDiff, engagementRows, serviceCounts, waitForCounts } from "../support/counting.js";
+import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
 
 // Fault 5: one of two engagement replicas gets SIGTERM under load (as from an orchestrator) and is
 // started again 2 s after it exited. Its shutdown stops accepting calls, lets the calls in flight

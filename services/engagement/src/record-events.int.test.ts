@@ -1,5 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngagementService, type RecordEventRequest } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
@@ -18,23 +18,14 @@ import { GrpcUserDirectory } from "./lookups/user-directory.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 import { startFakeDirectoryServers, type FakeDirectoryServers } from "./testing/fake-directory-servers.js";
+import { failure } from "../../../test/support/failure.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
 const TOPIC = "engagement-events";
-const JWT_SECRET = "record-events-test-jwt-secret-0123456789abcdef";
-const SERVICE_TOKEN = "record-events-test-service-token-0123456789abcdef";
 /** A closed port: connections are refused at once. */
 const NOWHERE = "127.0.0.1:1";
 
 type EventInit = Partial<Pick<RecordEventRequest, "userId" | "productId" | "type" | "value" | "eventId">>;
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 function bearer(token: string): { headers: Record<string, string> } {
   return { headers: { authorization: `Bearer ${token}` } };
@@ -61,14 +52,14 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, userAddress, { timeoutMs: 2_000 })),
       topic: TOPIC,
-      access: new AccessControl({ jwtSecret: JWT_SECRET, serviceToken: SERVICE_TOKEN, requireAuthForReads }),
+      access: new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, requireAuthForReads }),
     });
     servers.push(server);
     return `127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
   }
 
   const serviceClient = (addr: string) =>
-    createServiceClient(EngagementService, addr, { timeoutMs: 20_000, interceptors: [serviceTokenInterceptor(SERVICE_TOKEN)] });
+    createServiceClient(EngagementService, addr, { timeoutMs: 20_000, interceptors: [serviceTokenInterceptor(TEST_SERVICE_TOKEN)] });
 
   async function counts(): Promise<{ events: number; outbox: number }> {
     const res = await pool.query<{ e: string; o: string }>(
@@ -106,11 +97,11 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
       const bad = await failure(anonymous.recordEvent(click(), bearer("not-a-token")));
       expect(bad.code).toBe(Code.Unauthenticated);
       expect(bad.rawMessage).toBe("invalid access token");
-      const foreign = await issueAccessToken("u1", `${JWT_SECRET}-elsewhere`, 600);
+      const foreign = await issueAccessToken("u1", `${TEST_JWT_SECRET}-elsewhere`, 600);
       expect((await failure(anonymous.recordEvent(click(), bearer(foreign.token)))).code).toBe(Code.Unauthenticated);
-      const expired = await issueAccessToken("u1", JWT_SECRET, 60, new Date(Date.now() - 120_000));
+      const expired = await issueAccessToken("u1", TEST_JWT_SECRET, 60, new Date(Date.now() - 120_000));
       expect((await failure(anonymous.recordEvent(click(), bearer(expired.token)))).rawMessage).toBe("access token expired");
-      const u2 = await issueAccessToken("u2", JWT_SECRET, 600);
+      const u2 = await issueAccessToken("u2", TEST_JWT_SECRET, 600);
       const other = await failure(anonymous.recordEvent(click(), bearer(u2.token)));
       expect(other.code).toBe(Code.PermissionDenied);
       expect(other.rawMessage).toBe("user_id: the access token is for another user");
@@ -118,10 +109,10 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
     });
 
     it("RecordEvent: the user's own token and the service token are accepted", async () => {
-      const own = await issueAccessToken("own", JWT_SECRET, 600);
+      const own = await issueAccessToken("own", TEST_JWT_SECRET, 600);
       const res = await anonymous.recordEvent(click({ userId: "own" }), bearer(own.token));
       expect(res.event?.userId).toBe("own");
-      const viaService = await anonymous.recordEvent(click({ userId: "u3" }), bearer(SERVICE_TOKEN));
+      const viaService = await anonymous.recordEvent(click({ userId: "u3" }), bearer(TEST_SERVICE_TOKEN));
       expect(viaService.event?.userId).toBe("u3");
     });
 
@@ -229,7 +220,7 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
     });
 
     it("with a user token, records that user's events and refuses a batch holding another user's", async () => {
-      const own = await issueAccessToken("own", JWT_SECRET, 600);
+      const own = await issueAccessToken("own", TEST_JWT_SECRET, 600);
       const ok = await anonymous.recordEvents({ events: [click({ userId: "own" }), click({ userId: "own", productId: "2" })] }, bearer(own.token));
       expect(ok.acceptedCount).toBe(2);
       const before = await counts();
@@ -267,7 +258,7 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
       const open = createServiceClient(EngagementService, strictAddress, { timeoutMs: 10_000 });
       expect((await failure(open.listUserEvents({ userId: "own" }))).code).toBe(Code.Unauthenticated);
       expect((await failure(open.getUserHistory({ userId: "own" }))).code).toBe(Code.Unauthenticated);
-      const own = await issueAccessToken("own", JWT_SECRET, 600);
+      const own = await issueAccessToken("own", TEST_JWT_SECRET, 600);
       expect((await open.listUserEvents({ userId: "own" }, bearer(own.token))).events.length).toBeGreaterThan(0);
       expect((await failure(open.listUserEvents({ userId: "u1" }, bearer(own.token)))).code).toBe(Code.PermissionDenied);
       expect((await failure(open.scanEvents({}, bearer(own.token)))).code).toBe(Code.PermissionDenied);

@@ -1,6 +1,6 @@
 import { create, fromBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
@@ -18,6 +18,8 @@ import { GrpcUserDirectory } from "./lookups/user-directory.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 import { startFakeDirectoryServers, type FakeDirectoryServers } from "./testing/fake-directory-servers.js";
+import { failure } from "../../../test/support/failure.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
 /** The RecordEvent request fields a test case sets. */
 interface RecordEventInit {
@@ -30,20 +32,8 @@ interface RecordEventInit {
 }
 
 const TOPIC = "engagement-events";
-/** Access-control secrets of the servers under test. */
-const JWT_SECRET = "engagement-test-jwt-secret-0123456789abcdef";
-const SERVICE_TOKEN = "engagement-test-service-token-0123456789abcdef";
 /** A closed port: connections are refused at once. */
 const NOWHERE = "127.0.0.1:1";
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 describe("EngagementService over gRPC (real PostgreSQL, in-process product/user servers)", () => {
   let db: TestDatabase;
@@ -66,14 +56,14 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, userAddress, { timeoutMs: 2_000 })),
       topic: TOPIC,
-      access: new AccessControl({ jwtSecret: JWT_SECRET, serviceToken: SERVICE_TOKEN }),
+      access: new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN }),
     });
     servers.push(server);
     const port = await server.listen("127.0.0.1", 0);
     // Internal caller: the service token on every call.
     return createServiceClient(EngagementService, `127.0.0.1:${port}`, {
       timeoutMs: 10_000,
-      interceptors: [serviceTokenInterceptor(SERVICE_TOKEN)],
+      interceptors: [serviceTokenInterceptor(TEST_SERVICE_TOKEN)],
     });
   }
 

@@ -1,4 +1,4 @@
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
@@ -15,6 +15,7 @@ import { ProductRepository, type ProductRecord } from "./data/product-repository
 import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { productRegistration } from "./server.js";
 import { ProductServiceImpl } from "./service.js";
+import { failure } from "../../../test/support/failure.js";
 
 function product(id: number, title: string, categories: string[], tags: string[] = []): ProductRecord {
   return { productId: String(id), title, year: 1995, categories, tags, description: "", imdbId: "", tmdbId: "" };
@@ -27,16 +28,6 @@ const FIXTURES: ProductRecord[] = [
   product(10, "GoldenEye (1995)", ["Action", "Adventure", "Thriller"]),
   product(2917, "Body Heat (1981)", ["Crime", "Thriller"]),
 ];
-
-/** Runs a call and returns the ConnectError it fails with. */
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 describe("ProductServiceImpl", () => {
   let db: TestDatabase;

@@ -5,9 +5,8 @@ import { z } from "zod";
 import { AccessControl, accessControlConfigShape, DEV_SERVICE_TOKEN } from "./access-control.js";
 import { DEV_JWT_SECRET, hmacKey } from "./access-token.js";
 import { loadConfig } from "./config.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
-const SECRET = "access-control-test-secret-0123456789abcdef";
-const SERVICE = "access-control-service-token-0123456789abcdef";
 
 async function userToken(sub: string, options: { secret?: string; exp?: number; iss?: string } = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
@@ -17,7 +16,7 @@ async function userToken(sub: string, options: { secret?: string; exp?: number; 
     .setIssuer(options.iss ?? "recsys")
     .setIssuedAt(now)
     .setExpirationTime(options.exp ?? now + 600)
-    .sign(hmacKey(options.secret ?? SECRET));
+    .sign(hmacKey(options.secret ?? TEST_JWT_SECRET));
 }
 
 function headers(authorization?: string): Headers {
@@ -33,11 +32,11 @@ async function rejection(p: Promise<unknown>): Promise<ConnectError> {
 }
 
 describe("AccessControl", () => {
-  const access = new AccessControl({ jwtSecret: SECRET, serviceToken: SERVICE });
+  const access = new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN });
 
   it("recognises the service token and user access tokens", async () => {
-    expect(await access.authenticate(headers(`Bearer ${SERVICE}`))).toEqual({ kind: "service" });
-    expect(await access.authenticate(headers(`bearer   ${SERVICE}`))).toEqual({ kind: "service" });
+    expect(await access.authenticate(headers(`Bearer ${TEST_SERVICE_TOKEN}`))).toEqual({ kind: "service" });
+    expect(await access.authenticate(headers(`bearer   ${TEST_SERVICE_TOKEN}`))).toEqual({ kind: "service" });
     expect(await access.authenticate(headers(`Bearer ${await userToken("42")}`))).toEqual({ kind: "user", userId: "42" });
   });
 
@@ -48,10 +47,10 @@ describe("AccessControl", () => {
       ["empty header", "", "missing access token: send authorization: Bearer <token>"],
       ["Basic scheme", "Basic dXNlcjpwYXNz", "authorization: must be 'Bearer <token>'"],
       ["Bearer without a token", "Bearer", "authorization: must be 'Bearer <token>'"],
-      ["two tokens", `Bearer ${SERVICE} extra`, "authorization: must be 'Bearer <token>'"],
-      ["a wrong service token", `Bearer ${SERVICE}x`, "invalid access token"],
-      ["a prefix of the service token", `Bearer ${SERVICE.slice(0, 20)}`, "invalid access token"],
-      ["another secret's JWT", `Bearer ${await userToken("1", { secret: `${SECRET}-other` })}`, "invalid access token"],
+      ["two tokens", `Bearer ${TEST_SERVICE_TOKEN} extra`, "authorization: must be 'Bearer <token>'"],
+      ["a wrong service token", `Bearer ${TEST_SERVICE_TOKEN}x`, "invalid access token"],
+      ["a prefix of the service token", `Bearer ${TEST_SERVICE_TOKEN.slice(0, 20)}`, "invalid access token"],
+      ["another secret's JWT", `Bearer ${await userToken("1", { secret: `${TEST_JWT_SECRET}-other` })}`, "invalid access token"],
       ["another issuer's JWT", `Bearer ${await userToken("1", { iss: "evil" })}`, "invalid access token"],
       ["an expired JWT", `Bearer ${await userToken("1", { exp: now - 5 })}`, "access token expired"],
       ["a huge header", `Bearer ${"a".repeat(20_000)}`, "invalid access token"],
@@ -71,24 +70,24 @@ describe("AccessControl", () => {
     expect(other.rawMessage).toBe("user_id: the access token is for another user");
     const named = await rejection(access.requireUser(headers(token), "8", "events[3].user_id"));
     expect(named.rawMessage).toBe("events[3].user_id: the access token is for another user");
-    expect(await access.requireUser(headers(`Bearer ${SERVICE}`), "anyone")).toEqual({ kind: "service" });
+    expect(await access.requireUser(headers(`Bearer ${TEST_SERVICE_TOKEN}`), "anyone")).toEqual({ kind: "service" });
   });
 
   it("leaves reads open unless AUTH_REQUIRED_FOR_READS is on", async () => {
     await access.requireUserForRead(headers(), "7");
     await access.requireServiceForRead(headers());
-    const strict = new AccessControl({ jwtSecret: SECRET, serviceToken: SERVICE, requireAuthForReads: true });
+    const strict = new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, requireAuthForReads: true });
     expect((await rejection(strict.requireUserForRead(headers(), "7"))).code).toBe(Code.Unauthenticated);
     await strict.requireUserForRead(headers(`Bearer ${await userToken("7")}`), "7");
     expect((await rejection(strict.requireServiceForRead(headers(`Bearer ${await userToken("7")}`)))).code).toBe(
       Code.PermissionDenied,
     );
-    await strict.requireServiceForRead(headers(`Bearer ${SERVICE}`));
+    await strict.requireServiceForRead(headers(`Bearer ${TEST_SERVICE_TOKEN}`));
   });
 
   it("refuses short secrets, and its config defaults to the development values", () => {
-    expect(() => new AccessControl({ jwtSecret: "short", serviceToken: SERVICE })).toThrow(/at least 32/);
-    expect(() => new AccessControl({ jwtSecret: SECRET, serviceToken: "short" })).toThrow(/at least 32/);
+    expect(() => new AccessControl({ jwtSecret: "short", serviceToken: TEST_SERVICE_TOKEN })).toThrow(/at least 32/);
+    expect(() => new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: "short" })).toThrow(/at least 32/);
     const schema = z.object(accessControlConfigShape);
     expect(loadConfig(schema, {})).toEqual({ JWT_SECRET: DEV_JWT_SECRET, SERVICE_TOKEN: DEV_SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: false });
     expect(loadConfig(schema, { AUTH_REQUIRED_FOR_READS: "true" }).AUTH_REQUIRED_FOR_READS).toBe(true);

@@ -10,9 +10,7 @@ import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 import { verifyAccessToken } from "./tokens.js";
-
-const SECRET = "user-server-test-secret-0123456789abcdef";
-const SERVICE_TOKEN = "user-server-test-service-token-0123456789";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
 describe("UserService over gRPC (real server, port 0)", () => {
   let db: TestDatabase;
@@ -23,7 +21,7 @@ describe("UserService over gRPC (real server, port 0)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("user_srv", USER_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    server = build({ repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 600, logger: pino({ level: "silent" }) });
+    server = build({ repository: new UserRepository(pool), jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, tokenTtlSeconds: 600, logger: pino({ level: "silent" }) });
     address = `127.0.0.1:${await server.listen("127.0.0.1", 0)}`;
   });
   afterAll(async () => {
@@ -37,7 +35,7 @@ describe("UserService over gRPC (real server, port 0)", () => {
     const created = await client.createUser({ username: "grpc.user", email: "grpc@example.com", password: "grpc-password" });
     const userId = created.user?.userId ?? "";
     const signedIn = await client.createSession({ username: "grpc.user", password: "grpc-password" });
-    expect((await verifyAccessToken(signedIn.accessToken, SECRET)).userId).toBe(userId);
+    expect((await verifyAccessToken(signedIn.accessToken, TEST_JWT_SECRET)).userId).toBe(userId);
     const got = await client.getUser({ userId });
     expect(got.user?.username).toBe("grpc.user");
     expect(got.user?.createTime).toBeDefined();
@@ -64,7 +62,7 @@ describe("UserService over gRPC (real server, port 0)", () => {
     expect((await code(client.updateUser({ userId, email: "new@example.com" }))).code).toBe(Code.Unauthenticated);
     const updated = await client.updateUser({ userId, email: "new@example.com" }, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(updated.user?.email).toBe("new@example.com");
-    const viaService = await client.updateUser({ userId, email: "svc@example.com" }, { headers: { authorization: `Bearer ${SERVICE_TOKEN}` } });
+    const viaService = await client.updateUser({ userId, email: "svc@example.com" }, { headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}` } });
     expect(viaService.user?.email).toBe("svc@example.com");
   });
 });

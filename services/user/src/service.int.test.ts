@@ -18,18 +18,8 @@ import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { userRegistration } from "./server.js";
 import { INVALID_CREDENTIALS, UserServiceImpl, type UserServiceDeps } from "./service.js";
 import { verifyAccessToken } from "./tokens.js";
-
-const SECRET = "user-service-test-secret-0123456789abcdef";
-const SERVICE_TOKEN = "user-service-test-service-token-0123456789";
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
+import { failure } from "../../../test/support/failure.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
 const newUser = (username: string, email = `${username}@example.com`, password = "s3cret-pass") =>
   create(CreateUserRequestSchema, { username, email, password });
@@ -47,7 +37,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("user_svc", USER_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
-    serviceDeps = { repository: new UserRepository(pool), jwtSecret: SECRET, serviceToken: SERVICE_TOKEN, tokenTtlSeconds: 3600 };
+    serviceDeps = { repository: new UserRepository(pool), jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, tokenTtlSeconds: 3600 };
     service = new UserServiceImpl(serviceDeps);
   });
   beforeEach(async () => {
@@ -124,7 +114,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
       const before = Date.now();
       const res = await service.createSession(session("ERIN", "erin-password"));
       expect(res.user?.userId).toBe(created.user?.userId);
-      const claims = await verifyAccessToken(res.accessToken, SECRET);
+      const claims = await verifyAccessToken(res.accessToken, TEST_JWT_SECRET);
       expect(claims.userId).toBe(created.user?.userId);
       const expires = timestampDate(res.expireTime!).getTime();
       expect(expires).toBe(claims.expireTime.getTime());
@@ -237,9 +227,9 @@ describe("UserServiceImpl (PostgreSQL)", () => {
       expect(other.code).toBe(Code.PermissionDenied);
       expect(other.rawMessage).toBe("user_id: the access token is for another user");
       expect((await stored(kate.userId))?.email).toBe("kate@example.com");
-      const viaService = await client().updateUser({ userId: kate.userId, email: "kate@svc.example.com" }, auth(SERVICE_TOKEN));
+      const viaService = await client().updateUser({ userId: kate.userId, email: "kate@svc.example.com" }, auth(TEST_SERVICE_TOKEN));
       expect(viaService.user?.email).toBe("kate@svc.example.com");
-      const ghost = await failure(client().updateUser({ userId: "no-such-user", email: "g@example.com" }, auth(SERVICE_TOKEN)));
+      const ghost = await failure(client().updateUser({ userId: "no-such-user", email: "g@example.com" }, auth(TEST_SERVICE_TOKEN)));
       expect(ghost.code).toBe(Code.NotFound);
     });
 
@@ -260,7 +250,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
         expect(err.rawMessage.startsWith(`${field}: `), err.rawMessage).toBe(true);
       }
       expect(await stored(mona.userId)).toEqual(before);
-      const badId = await failure(client().updateUser({ userId: "", email: "m@example.com" }, auth(SERVICE_TOKEN)));
+      const badId = await failure(client().updateUser({ userId: "", email: "m@example.com" }, auth(TEST_SERVICE_TOKEN)));
       expect(badId.rawMessage).toBe("user_id: is required");
     });
   });
@@ -269,7 +259,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
     const client = createClient(UserService, inMemoryTransport(userRegistration(serviceDeps)));
     const created = await client.createUser({ username: "ivy", email: "ivy@example.com", password: "ivy-password" });
     const signedIn = await client.createSession({ username: "ivy", password: "ivy-password" });
-    expect((await verifyAccessToken(signedIn.accessToken, SECRET)).userId).toBe(created.user?.userId);
+    expect((await verifyAccessToken(signedIn.accessToken, TEST_JWT_SECRET)).userId).toBe(created.user?.userId);
     const dup = await failure(client.createUser({ username: "IVY", email: "ivy@example.com", password: "ivy-password" }));
     expect(dup.code).toBe(Code.AlreadyExists);
     const denied = await failure(client.createSession({ username: "ivy", password: "nope-nope" }));

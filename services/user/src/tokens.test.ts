@@ -2,8 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
 import { issueAccessToken, verifyAccessToken } from "./tokens.js";
-
-const SECRET = "test-secret-test-secret-test-secret-42";
+import { TEST_JWT_SECRET } from "../../../test/support/secrets.js";
 
 async function rejection(p: Promise<unknown>): Promise<ConnectError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -14,33 +13,33 @@ async function rejection(p: Promise<unknown>): Promise<ConnectError> {
 describe("access tokens", () => {
   it("issues an HS256 JWT with sub, iss, iat, exp and jti that verifies", async () => {
     const now = new Date("2030-01-01T00:00:00Z");
-    const issued = await issueAccessToken("user-1", SECRET, 3600, now);
+    const issued = await issueAccessToken("user-1", TEST_JWT_SECRET, 3600, now);
     expect(issued.expireTime.toISOString()).toBe("2030-01-01T01:00:00.000Z");
     expect(decodeProtectedHeader(issued.token)).toEqual({ alg: "HS256", typ: "JWT" });
     const claims = decodeJwt(issued.token);
     expect(claims).toMatchObject({ sub: "user-1", iss: "recsys", iat: now.getTime() / 1000, exp: now.getTime() / 1000 + 3600 });
     expect(typeof claims.jti).toBe("string");
-    const verified = await verifyAccessToken(issued.token, SECRET, new Date("2030-01-01T00:30:00Z"));
+    const verified = await verifyAccessToken(issued.token, TEST_JWT_SECRET, new Date("2030-01-01T00:30:00Z"));
     expect(verified).toEqual({ userId: "user-1", expireTime: issued.expireTime });
   });
 
   it("rejects expired, foreign, tampered and unsigned tokens as UNAUTHENTICATED", async () => {
-    const issued = await issueAccessToken("user-1", SECRET, 60, new Date("2030-01-01T00:00:00Z"));
-    const expired = await rejection(verifyAccessToken(issued.token, SECRET, new Date("2030-01-01T00:01:01Z")));
+    const issued = await issueAccessToken("user-1", TEST_JWT_SECRET, 60, new Date("2030-01-01T00:00:00Z"));
+    const expired = await rejection(verifyAccessToken(issued.token, TEST_JWT_SECRET, new Date("2030-01-01T00:01:01Z")));
     expect(expired.code).toBe(Code.Unauthenticated);
     expect(expired.rawMessage).toBe("access token expired");
 
-    const fresh = await issueAccessToken("user-1", SECRET, 60);
-    const wrongKey = await rejection(verifyAccessToken(fresh.token, `${SECRET}-other`));
+    const fresh = await issueAccessToken("user-1", TEST_JWT_SECRET, 60);
+    const wrongKey = await rejection(verifyAccessToken(fresh.token, `${TEST_JWT_SECRET}-other`));
     expect(wrongKey.rawMessage).toBe("invalid access token");
 
     const [header, payload, signature] = fresh.token.split(".");
     const forged = Buffer.from(JSON.stringify({ ...decodeJwt(fresh.token), sub: "admin" })).toString("base64url");
-    expect((await rejection(verifyAccessToken(`${header}.${forged}.${signature}`, SECRET))).code).toBe(Code.Unauthenticated);
+    expect((await rejection(verifyAccessToken(`${header}.${forged}.${signature}`, TEST_JWT_SECRET))).code).toBe(Code.Unauthenticated);
 
     const none = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
-    expect((await rejection(verifyAccessToken(`${none}.${payload}.`, SECRET))).code).toBe(Code.Unauthenticated);
-    expect((await rejection(verifyAccessToken("not a jwt", SECRET))).code).toBe(Code.Unauthenticated);
+    expect((await rejection(verifyAccessToken(`${none}.${payload}.`, TEST_JWT_SECRET))).code).toBe(Code.Unauthenticated);
+    expect((await rejection(verifyAccessToken("not a jwt", TEST_JWT_SECRET))).code).toBe(Code.Unauthenticated);
   });
 
   it("refuses a secret shorter than 32 characters", async () => {

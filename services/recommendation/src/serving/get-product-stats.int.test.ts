@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
@@ -12,19 +12,10 @@ import { issueAccessToken } from "../../../user/src/tokens.js";
 import { build } from "./server.js";
 import { defaultSettings, MapHistorySource, servingStateFor, product, SetProductDirectory, SetUserDirectory, silentLogger } from "./testing/fakes.js";
 import { RedisTrendingStore } from "../storage/trending/trending-store.js";
+import { failure } from "../../../../test/support/failure.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../../test/support/secrets.js";
 
 const CATALOG = [product("1", "Toy Story (1995)", ["Animation", "Comedy"]), product("2", "Heat (1995)", ["Action"])];
-const JWT_SECRET = "product-stats-test-jwt-secret-0123456789abcdef";
-const SERVICE_TOKEN = "product-stats-test-service-token-0123456789ab";
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
 
 describe("GetProductStats over gRPC on the real Redis trending store", () => {
   let redis: Redis;
@@ -42,7 +33,7 @@ describe("GetProductStats over gRPC on the real Redis trending store", () => {
       products,
       settings: defaultSettings(),
       logger: silentLogger(),
-      access: new AccessControl({ jwtSecret: JWT_SECRET, serviceToken: SERVICE_TOKEN, requireAuthForReads }),
+      access: new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, requireAuthForReads }),
     });
     servers.push(server);
     return createServiceClient(RecommendationService, `127.0.0.1:${await server.listen("127.0.0.1", 0)}`);
@@ -124,11 +115,11 @@ describe("GetProductStats over gRPC on the real Redis trending store", () => {
     expect((await (await start(store)).getRecommendations({ userId: "u1" })).items.length).toBeGreaterThan(0);
     const strict = await start(store, true);
     expect((await failure(strict.getRecommendations({ userId: "u1" }))).code).toBe(Code.Unauthenticated);
-    const u1 = await issueAccessToken("u1", JWT_SECRET, 600);
+    const u1 = await issueAccessToken("u1", TEST_JWT_SECRET, 600);
     const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     expect((await strict.getRecommendations({ userId: "u1" }, auth(u1.token))).items.length).toBeGreaterThan(0);
     expect((await failure(strict.getRecommendations({ userId: "u2" }, auth(u1.token)))).code).toBe(Code.PermissionDenied);
-    expect((await strict.getRecommendations({ userId: "u2" }, auth(SERVICE_TOKEN))).items.length).toBeGreaterThan(0);
+    expect((await strict.getRecommendations({ userId: "u2" }, auth(TEST_SERVICE_TOKEN))).items.length).toBeGreaterThan(0);
     // Trending and statistics stay open.
     expect((await strict.getProductStats({ productId: "1" })).productId).toBe("1");
   });

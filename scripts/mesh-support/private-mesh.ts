@@ -1,8 +1,9 @@
 import { createServer, type Server } from "node:net";
 import path from "node:path";
-import { defaultMovieLensDir, startMesh, type Mesh, type MeshOptions, type ServicePorts } from "../../../scripts/mesh.js";
-import { REPO_ROOT } from "../../../scripts/infra/paths.js";
-import type { InfraPorts } from "../../../scripts/infra/stack.js";
+import { defaultMovieLensDir } from "../../services/shared/src/movielens.js";
+import { REPO_ROOT } from "../infra/paths.js";
+import type { InfraPorts } from "../infra/stack.js";
+import { startMesh, type Mesh, type MeshOptions, type ServicePorts } from "../mesh.js";
 import { writeMovieLensSubset } from "./movielens-subset.js";
 
 /** Options of {@link startOwnMesh}. */

@@ -8,9 +8,9 @@ import {
   EngagementService,
   RecordEventRequestSchema,
   type RecordEventRequest,
-} from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
-import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
-import { RecommendationService } from "../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
+} from "../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { EventType } from "../../gen/recsys/engagement/v1/event_pb.js";
+import { RecommendationService } from "../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
 
 /** One event a test sends, with its client-chosen event_id (the idempotency key). */
 export interface PlannedEvent {

@@ -3,9 +3,9 @@ import type { Client } from "@connectrpc/connect";
 import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
-import type { RecommendationService } from "../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
-import { RedisTrendingStore } from "../../../services/recommendation/src/storage/trending/trending-store.js";
-import { TYPE_FIELD, zeroCounts, type TypeCounts } from "./event-load.js";
+import type { RecommendationService } from "../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
+import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/trending-store.js";
+import { TYPE_FIELD, zeroCounts, type TypeCounts } from "../../scripts/mesh-support/event-load.js";
 
 /**
  * Reads the exact per-type counts the trending consumer keeps in Redis (the stats hashes behind
