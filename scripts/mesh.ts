@@ -11,8 +11,6 @@ import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "../services/shared/src/access-token.js";
 import { defaultMovieLensDir } from "../services/shared/src/movielens.js";
-// Re-exported for test/faults/support/fault-mesh.ts until it imports services/shared/src/movielens.ts itself.
-export { defaultMovieLensDir };
 
 
 /** The four services of the mesh. */
