@@ -1,8 +1,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import type { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
-import { engagementKind } from "../../serving/peers/event-kind.js";
-import type { EngagementKind } from "../../../../shared/src/event-kinds.js";
+import { type EngagementKind, engagementKind } from "../../../../shared/src/event-kinds.js";
 import { scanEventPages } from "../model-build/grpc-sources.js";
 import type { NcfInteraction } from "../../models/ncf/ncf-types.js";
 
