@@ -23,7 +23,7 @@ import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { EngagementService, RecordEventRequestSchema } from "../gen/recsys/engagement/v1/engagement_service_pb.js";
-import { RedisTrendingStore } from "../services/recommendation/src/storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../services/recommendation/src/storage/trending/redis-trending-store.js";
 import { planEvents, readCatalog, type PlannedEvent } from "../scripts/mesh-support/event-load.js";
 import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
 import { CpuMeter } from "./support/process-cpu.js";

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Mesh } from "../../scripts/mesh.js";
 import { DEFAULT_EVENT_WEIGHTS } from "../../services/recommendation/src/storage/trending/event-weights.js";
-import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/redis-trending-store.js";
 import { countDiff, redisCounts, waitForCounts } from "../support/counting.js";
 import { codeName, expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import type { RecommendationService } from "../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
-import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/redis-trending-store.js";
 import { TYPE_FIELD, zeroCounts, type TypeCounts } from "../../scripts/mesh-support/event-load.js";
 
 /**
