@@ -28,8 +28,8 @@ import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
 import type { EventRepository, InsertResult } from "./data/event-repository.js";
 import { engagementOutboxMessage, toEventMessage } from "./event-message.js";
-import type { CatalogLookup } from "./lookups/catalog-lookup.js";
-import type { UserDirectory } from "./lookups/user-directory.js";
+import type { CatalogLookup } from "./peers/catalog-lookup.js";
+import type { UserDirectory } from "../../shared/src/peers/user-directory.js";
 import { requireEventType, validateRecordEvent, type ValidatedEvent } from "./validation/record-event-validation.js";
 
 /** Dependencies of {@link EngagementServiceImpl}. */

@@ -9,7 +9,7 @@ import { EngagementEventSchema, EventType } from "../../../../gen/recsys/engagem
 import { testInfra } from "../../../../test/support/infra.js";
 import { RedisCoverageMarkers } from "../storage/trending/coverage-markers.js";
 import { connectTrendingRedis } from "../storage/trending/trending-redis.js";
-import { RedisTrendingStore } from "../storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../storage/trending/redis-trending-store.js";
 import { kafkaLogBounds, StateLossReplay, type PartitionBounds } from "./state-loss-replay.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
 

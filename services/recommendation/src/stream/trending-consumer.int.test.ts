@@ -8,7 +8,7 @@ import { pino, type Logger } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngagementEventSchema, EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import { testInfra } from "../../../../test/support/infra.js";
-import { RedisTrendingStore } from "../storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../storage/trending/redis-trending-store.js";
 import { connectTrendingRedis } from "../storage/trending/trending-redis.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
 

@@ -2,8 +2,8 @@ import type { Client } from "@connectrpc/connect";
 import type { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import type { Event } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
 import type { ProductService } from "../../../../../gen/recsys/product/v1/product_service_pb.js";
-import { dependencyError } from "../../serving/peers/dependency-error.js";
-import { engagementKind } from "../../serving/peers/event-kind.js";
+import { dependencyError } from "../../../../shared/src/peers/dependency-error.js";
+import { engagementKind } from "../../../../shared/src/event-kinds.js";
 import type { Engagement } from "../../../../shared/src/event-kinds.js";
 import type { CatalogProduct } from "../../models/catalog.js";
 import type { CatalogSource, InteractionSource } from "./sources.js";
@@ -19,7 +19,7 @@ export class GrpcCatalogSource implements CatalogSource {
   /** @param client - a ProductService client (see `createServiceClient`). */
   constructor(private readonly client: Client<typeof ProductService>) {}
 
-  /** @throws ConnectError UNAVAILABLE "product service is unavailable, retry later" on an outage. */
+  /** @throws UnavailableError "product service is unavailable, retry later" on an outage (see `dependencyError`). */
   async *pages(): AsyncIterable<readonly CatalogProduct[]> {
     let pageToken = "";
     do {
@@ -27,7 +27,7 @@ export class GrpcCatalogSource implements CatalogSource {
       try {
         res = await this.client.listProducts({ pageSize: CATALOG_PAGE_SIZE, pageToken });
       } catch (err) {
-        throw dependencyError(err, "product service");
+        throw dependencyError("product service", err);
       }
       yield res.products.map((p) => ({
         productId: p.productId,
@@ -50,7 +50,7 @@ export class GrpcInteractionSource implements InteractionSource {
   /**
    * Events of unknown type are skipped.
    *
-   * @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage.
+   * @throws UnavailableError "engagement service is unavailable, retry later" on an outage (see `dependencyError`).
    */
   async *pages(): AsyncIterable<readonly Engagement[]> {
     for await (const events of scanEventPages(this.client)) {
@@ -71,7 +71,7 @@ export class GrpcInteractionSource implements InteractionSource {
  * cannot loop the caller forever.
  *
  * @param client - an EngagementService client.
- * @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage.
+ * @throws UnavailableError "engagement service is unavailable, retry later" on an outage (see `dependencyError`).
  */
 export async function* scanEventPages(client: Client<typeof EngagementService>): AsyncIterable<readonly Event[]> {
   let pageToken = "";
@@ -80,7 +80,7 @@ export async function* scanEventPages(client: Client<typeof EngagementService>):
     try {
       res = await client.scanEvents({ pageSize: SCAN_PAGE_SIZE, pageToken });
     } catch (err) {
-      throw dependencyError(err, "engagement service");
+      throw dependencyError("engagement service", err);
     }
     yield res.events;
     pageToken = res.events.length > 0 ? res.nextPageToken : "";

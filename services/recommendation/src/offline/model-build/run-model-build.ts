@@ -32,7 +32,7 @@ export interface RunModelBuildOptions {
  * before the RecommendationService starts. Opens and closes its own connections.
  *
  * @returns the stored build, its timings and the models.
- * @throws ConnectError UNAVAILABLE when ProductService or EngagementService is down; the
+ * @throws UnavailableError when ProductService or EngagementService is down; the
  *   PostgreSQL error when the database cannot be reached or written.
  */
 export async function runModelBuild(options: RunModelBuildOptions): Promise<StoredBuild> {

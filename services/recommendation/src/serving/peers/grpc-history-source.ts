@@ -1,8 +1,8 @@
 import type { Client } from "@connectrpc/connect";
 import type { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import type { HistoryEvent, HistorySource } from "../domain/history-source.js";
-import { dependencyError } from "./dependency-error.js";
-import { engagementKind } from "./event-kind.js";
+import { engagementKind } from "../../../../shared/src/event-kinds.js";
+import { dependencyError } from "../../../../shared/src/peers/dependency-error.js";
 
 /** {@link HistorySource} over EngagementService.GetUserHistory (live, newest first). */
 export class GrpcHistorySource implements HistorySource {
@@ -13,7 +13,8 @@ export class GrpcHistorySource implements HistorySource {
    * @param userId - the user.
    * @param maxEvents - 1 to 10000 (the RPC's bound).
    * @returns the user's most recent events, newest first; events of unknown type are skipped.
-   * @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage.
+   * @throws UnavailableError "engagement service is unavailable, retry later" on an outage; Error
+   *   "engagement service failed: …" on any other failure (see `dependencyError`).
    */
   async recentEvents(userId: string, maxEvents: number): Promise<HistoryEvent[]> {
     try {
@@ -25,7 +26,7 @@ export class GrpcHistorySource implements HistorySource {
       }
       return events;
     } catch (err) {
-      throw dependencyError(err, "engagement service");
+      throw dependencyError("engagement service", err);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import type { ProductService } from "../../../../../gen/recsys/product/v1/product_service_pb.js";
 import type { ProductDirectory } from "../domain/product-directory.js";
-import { dependencyError } from "./dependency-error.js";
+import { dependencyError } from "../../../../shared/src/peers/dependency-error.js";
 
 /**
  * {@link ProductDirectory} over ProductService.GetProduct, for products newer than the in-memory
@@ -13,8 +13,8 @@ export class GrpcProductDirectory implements ProductDirectory {
 
   /**
    * @returns true when GetProduct answers, false on NOT_FOUND.
-   * @throws ConnectError UNAVAILABLE "product service is unavailable, retry later" on an outage,
-   *   INTERNAL on any other failure.
+   * @throws UnavailableError "product service is unavailable, retry later" on an outage; Error
+   *   "product service failed: …" (answered INTERNAL) on any other failure (see `dependencyError`).
    */
   async exists(productId: string): Promise<boolean> {
     try {
@@ -22,7 +22,7 @@ export class GrpcProductDirectory implements ProductDirectory {
       return true;
     } catch (err) {
       if (err instanceof ConnectError && err.code === Code.NotFound) return false;
-      throw dependencyError(err, "product service");
+      throw dependencyError("product service", err);
     }
   }
 }

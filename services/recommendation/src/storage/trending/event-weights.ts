@@ -1,8 +1,7 @@
-import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
-import { engagementKind } from "../../serving/peers/event-kind.js";
+import type { EngagementKind } from "../../../../shared/src/event-kinds.js";
 
-/** How much one event of each type adds to a product's trending score. */
-export type EventWeights = Readonly<Record<"click" | "view" | "like" | "dislike" | "rate", number>>;
+/** How much one event of each kind adds to a product's trending score (a weight per {@link EngagementKind}). */
+export type EventWeights = Readonly<Record<EngagementKind, number>>;
 
 /**
  * Default weights of each event type in the trending score:
@@ -13,14 +12,3 @@ export type EventWeights = Readonly<Record<"click" | "view" | "like" | "dislike"
  *   stats hash).
  */
 export const DEFAULT_EVENT_WEIGHTS: EventWeights = { click: 1, view: 1, like: 2, dislike: 0, rate: 1 };
-
-/**
- * The field name of an event type in the per-product stats hash and in {@link EventWeights}:
- * `click`, `view`, `like`, `dislike` or `rate`.
- *
- * @param type - the event type.
- * @returns the name, or undefined for EVENT_TYPE_UNSPECIFIED and unknown numbers.
- */
-export function eventTypeField(type: EventType): keyof EventWeights | undefined {
-  return engagementKind(type);
-}

@@ -11,17 +11,6 @@
  */
 
 /**
- * The stored weight of an event at time `tMs` against landmark `t0Ms`: exp((t − t0)/τ).
- *
- * @param tMs - the event time, in ms.
- * @param t0Ms - the landmark, in ms.
- * @param tauMs - the decay time constant τ, in ms.
- */
-export function forwardWeight(tMs: number, t0Ms: number, tauMs: number): number {
-  return Math.exp((tMs - t0Ms) / tauMs);
-}
-
-/**
  * The factor that turns stored values into decayed values at `nowMs`: exp(−(now − t0)/τ).
  *
  * @param nowMs - the reading time, in ms.

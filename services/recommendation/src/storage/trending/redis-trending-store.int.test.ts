@@ -3,7 +3,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
 import { testInfra } from "../../../../../test/support/infra.js";
-import { RedisTrendingStore, type RedisTrendingStoreOptions, type TrendingEvent } from "./trending-store.js";
+import { RedisTrendingStore, type RedisTrendingStoreOptions } from "./redis-trending-store.js";
+import type { TrendingEvent } from "./trending-store.js";
 
 const T = Date.UTC(2025, 0, 1, 12, 0, 0);
 const TAU_S = 100;

@@ -1,5 +1,6 @@
 import type { Redis, ChainableCommander } from "ioredis";
-import { DEFAULT_EVENT_WEIGHTS, eventTypeField, type EventWeights } from "./event-weights.js";
+import { ENGAGEMENT_KINDS, engagementKind, type EngagementCounts, type EngagementKind } from "../../../../shared/src/event-kinds.js";
+import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from "./event-weights.js";
 import { decayFactor } from "./forward-decay.js";
 import { APPLY_SCRIPT, REBASE_SCRIPT } from "./trending-scripts.js";
 import type { TrendingEvent, TrendingScore, TrendingStore } from "./trending-store.js";
@@ -30,15 +31,12 @@ export interface RedisTrendingStoreOptions {
   readonly now?: () => number;
 }
 
-/** Exact event counts of one product, per event type (the stats hash). */
-export type ProductEventCounts = Readonly<Record<keyof EventWeights, number>>;
-
 /** One product's statistics (see {@link RedisTrendingStore.productStats}). */
 export interface ProductStats {
-  /** Events applied per type since the statistics began (or since the stats hash last expired). */
-  readonly allTime: ProductEventCounts;
-  /** Events applied per type whose time falls in the window (the last `windowSeconds`, by bucket). */
-  readonly window: ProductEventCounts;
+  /** Exact events applied per kind since the statistics began (or since the stats hash last expired). */
+  readonly allTime: EngagementCounts;
+  /** Exact events applied per kind whose time falls in the window (the last `windowSeconds`, by bucket). */
+  readonly window: EngagementCounts;
   /** The window length W, in seconds. */
   readonly windowSeconds: number;
   /** The decayed trending score now (as `scores` and `top` report it). */
@@ -214,8 +212,8 @@ export class RedisTrendingStore implements TrendingStore {
    * @returns a map holding every requested id; types without events count 0.
    * @throws when Redis is unreachable.
    */
-  async stats(productIds: readonly string[]): Promise<Map<string, ProductEventCounts>> {
-    const result = new Map<string, ProductEventCounts>();
+  async stats(productIds: readonly string[]): Promise<Map<string, EngagementCounts>> {
+    const result = new Map<string, EngagementCounts>();
     if (productIds.length === 0) return result;
     const pipeline = this.redis.pipeline();
     for (const id of productIds) pipeline.hgetall(`${this.prefix}stats:${id}`);
@@ -254,9 +252,9 @@ export class RedisTrendingStore implements TrendingStore {
       string | null,
       ...Record<string, string>[],
     ];
-    const window = { click: 0, view: 0, like: 0, dislike: 0, rate: 0 };
+    const window = toCounts({});
     for (const bucket of buckets) {
-      for (const field of Object.keys(window) as (keyof typeof window)[]) window[field] += Number(bucket[field] ?? 0);
+      for (const kind of ENGAGEMENT_KINDS) window[kind] += Number(bucket[kind] ?? 0);
     }
     const factor = t0 === null ? 0 : decayFactor(now, Number(t0), this.tauMs);
     return {
@@ -296,7 +294,7 @@ export class RedisTrendingStore implements TrendingStore {
   }
 
   private applyArgs(event: TrendingEvent, now: number): (string | number)[] {
-    const field = eventTypeField(event.type);
+    const field = engagementKind(event.type);
     if (!field) throw new TypeError(`trending event ${event.eventId}: unknown event type ${event.type}`);
     if (event.eventId.length === 0 || event.productId.length === 0) {
       throw new TypeError("trending event: event id and product id are required");
@@ -348,12 +346,9 @@ export class RedisTrendingStore implements TrendingStore {
   }
 }
 
-function toCounts(h: Record<string, string>): ProductEventCounts {
-  return {
-    click: Number(h.click ?? 0),
-    view: Number(h.view ?? 0),
-    like: Number(h.like ?? 0),
-    dislike: Number(h.dislike ?? 0),
-    rate: Number(h.rate ?? 0),
-  };
+/** Reads a stats hash (one field per kind, absent fields 0) as counts, in {@link ENGAGEMENT_KINDS} order. */
+function toCounts(h: Record<string, string>): Record<EngagementKind, number> {
+  const counts = {} as Record<EngagementKind, number>;
+  for (const kind of ENGAGEMENT_KINDS) counts[kind] = Number(h[kind] ?? 0);
+  return counts;
 }

@@ -1,11 +1,9 @@
+/**
+ * The trending statistics' own vocabulary, imported by the store (redis-trending-store.ts) and by
+ * its users (the trending consumer, the event decoder): the event as applied, a scored product and
+ * the store's interface. Import `RedisTrendingStore` from redis-trending-store.ts.
+ */
 import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
-
-export {
-  RedisTrendingStore,
-  type RedisTrendingStoreOptions,
-  type ProductEventCounts,
-  type ProductStats,
-} from "./redis-trending-store.js";
 
 /** One engagement event as the trending statistics see it (decoded from an `EngagementEvent`). */
 export interface TrendingEvent {

@@ -1,7 +1,8 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { LRUCache } from "lru-cache";
 import type { ProductService } from "../../../../gen/recsys/product/v1/product_service_pb.js";
-import { dependencyError } from "./dependency-error.js";
-import { TtlLruCache } from "./ttl-lru-cache.js";
+import { dependencyError } from "../../../shared/src/peers/dependency-error.js";
+import { createLookupCache, type LookupCacheOptions } from "../../../shared/src/peers/lookup-cache.js";
 
 /** What the engagement service needs from the catalog: whether a product exists, and its categories. */
 export interface CatalogLookup {
@@ -10,7 +11,8 @@ export interface CatalogLookup {
    *
    * @param productId - the product id.
    * @returns the product's categories (possibly empty), or undefined when the product does not exist.
-   * @throws ConnectError UNAVAILABLE when the catalog cannot answer.
+   * @throws UnavailableError "product service is unavailable, retry later" when the catalog cannot
+   *   answer; Error "product service failed: …" on any other failure.
    */
   getCategories(productId: string): Promise<readonly string[] | undefined>;
   /**
@@ -18,7 +20,7 @@ export interface CatalogLookup {
    *
    * @param productIds - the product ids (repeats allowed).
    * @returns the categories of each product that exists; missing ids are absent.
-   * @throws ConnectError UNAVAILABLE when the catalog cannot answer.
+   * @throws as {@link CatalogLookup.getCategories}.
    */
   getCategoriesMany(productIds: readonly string[]): Promise<Map<string, readonly string[]>>;
 }
@@ -26,15 +28,8 @@ export interface CatalogLookup {
 /** Most ids per `BatchGetProducts` call (the ProductService's limit). */
 const BATCH_GET_MAX = 1000;
 
-/** Options of {@link GrpcCatalogLookup}. */
-export interface GrpcCatalogLookupOptions {
-  /** Capacity of the cache of found products, in entries (default 10,000; 0 disables it). */
-  readonly cacheSize?: number;
-  /** How long a found product stays cached, in ms (default 60,000). */
-  readonly cacheTtlMs?: number;
-  /** Clock in ms, for tests (default `Date.now`). */
-  readonly now?: () => number;
-}
+/** Options of {@link GrpcCatalogLookup}: its cache of found products (see {@link LookupCacheOptions}). */
+export type GrpcCatalogLookupOptions = LookupCacheOptions;
 
 /**
  * {@link CatalogLookup} over `ProductService.GetProduct`. Found products are cached in a bounded
@@ -43,7 +38,7 @@ export interface GrpcCatalogLookupOptions {
  * Batches use `ProductService.BatchGetProducts` for the ids not cached: one round trip per 1000 ids.
  */
 export class GrpcCatalogLookup implements CatalogLookup {
-  private readonly cache: TtlLruCache<readonly string[]>;
+  private readonly cache: LRUCache<string, readonly string[]> | undefined;
 
   /**
    * @param client - a ProductService client (see `createServiceClient`), whose deadline bounds each look-up.
@@ -53,20 +48,16 @@ export class GrpcCatalogLookup implements CatalogLookup {
     private readonly client: Client<typeof ProductService>,
     options: GrpcCatalogLookupOptions = {},
   ) {
-    this.cache = new TtlLruCache({
-      maxEntries: options.cacheSize ?? 10_000,
-      ttlMs: options.cacheTtlMs ?? 60_000,
-      now: options.now,
-    });
+    this.cache = createLookupCache<readonly string[]>(options);
   }
 
   async getCategories(productId: string): Promise<readonly string[] | undefined> {
-    const cached = this.cache.get(productId);
+    const cached = this.cache?.get(productId);
     if (cached) return cached;
     try {
       const res = await this.client.getProduct({ productId });
       const categories = Object.freeze([...(res.product?.categories ?? [])]);
-      this.cache.set(productId, categories);
+      this.cache?.set(productId, categories);
       return categories;
     } catch (err) {
       if (ConnectError.from(err).code === Code.NotFound) return undefined;
@@ -79,7 +70,7 @@ export class GrpcCatalogLookup implements CatalogLookup {
     const missing = new Set<string>();
     for (const id of productIds) {
       if (found.has(id) || missing.has(id)) continue;
-      const cached = this.cache.get(id);
+      const cached = this.cache?.get(id);
       if (cached) found.set(id, cached);
       else missing.add(id);
     }
@@ -93,7 +84,7 @@ export class GrpcCatalogLookup implements CatalogLookup {
       }
       for (const product of res.products) {
         const categories = Object.freeze([...product.categories]);
-        this.cache.set(product.productId, categories);
+        this.cache?.set(product.productId, categories);
         found.set(product.productId, categories);
       }
     }

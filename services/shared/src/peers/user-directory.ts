@@ -1,15 +1,18 @@
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { LRUCache } from "lru-cache";
 import type { UserService } from "../../../../gen/recsys/user/v1/user_service_pb.js";
 import { dependencyError } from "./dependency-error.js";
-import { TtlLruCache } from "./ttl-lru-cache.js";
+import { createLookupCache, type LookupCacheOptions } from "./lookup-cache.js";
 
-/** What the engagement service needs from the user accounts: whether a user exists. */
+/** What the other services need from the user accounts: whether users exist. */
 export interface UserDirectory {
   /**
    * Tells whether a user exists.
    *
-   * @param userId - the user id.
-   * @throws ConnectError UNAVAILABLE when the user service cannot answer.
+   * @param userId - a syntactically valid user id.
+   * @returns true when the user exists, false when the user service answers NOT_FOUND.
+   * @throws UnavailableError "user service is unavailable, retry later" when it cannot answer;
+   *   Error "user service failed: …" on any other failure.
    */
   exists(userId: string): Promise<boolean>;
   /**
@@ -17,7 +20,7 @@ export interface UserDirectory {
    *
    * @param userIds - the user ids (repeats allowed).
    * @returns the ids that exist.
-   * @throws ConnectError UNAVAILABLE when the user service cannot answer.
+   * @throws as {@link UserDirectory.exists}.
    */
   existing(userIds: readonly string[]): Promise<Set<string>>;
 }
@@ -25,44 +28,33 @@ export interface UserDirectory {
 /** Most `GetUser` calls in flight for one {@link GrpcUserDirectory.existing} call. */
 const LOOKUP_CONCURRENCY = 16;
 
-/** Options of {@link GrpcUserDirectory}. */
-export interface GrpcUserDirectoryOptions {
-  /** Capacity of the cache of found users, in entries (default 10,000; 0 disables it). */
-  readonly cacheSize?: number;
-  /** How long a found user stays cached, in ms (default 60,000). */
-  readonly cacheTtlMs?: number;
-  /** Clock in ms, for tests (default `Date.now`). */
-  readonly now?: () => number;
-}
+/** Options of {@link GrpcUserDirectory}: its cache of found users (see {@link LookupCacheOptions}). */
+export type GrpcUserDirectoryOptions = LookupCacheOptions;
 
 /**
  * {@link UserDirectory} over `UserService.GetUser`. Users that exist are cached briefly (accounts are
- * never deleted through the API); NOT_FOUND is not cached, so a user registered a moment ago is found.
- * Concurrent look-ups of the same id share one call; batches look the uncached ids up with at most
- * 16 calls in flight.
+ * never deleted through the API; 10,000 entries for 60 s by default, `cacheSize: 0` for none);
+ * NOT_FOUND is not cached, so a user registered a moment ago is found. Concurrent look-ups of the
+ * same id share one call; batches look the uncached ids up with at most 16 calls in flight.
  */
 export class GrpcUserDirectory implements UserDirectory {
-  private readonly cache: TtlLruCache<true>;
+  private readonly cache: LRUCache<string, true> | undefined;
   /** Look-ups in progress, by user id, shared by concurrent callers. */
   private readonly inFlight = new Map<string, Promise<boolean>>();
 
   /**
    * @param client - a UserService client (see `createServiceClient`), whose deadline bounds each look-up.
-   * @param options - cache size and time to live.
+   * @param options - cache size, time to live and clock.
    */
   constructor(
     private readonly client: Client<typeof UserService>,
     options: GrpcUserDirectoryOptions = {},
   ) {
-    this.cache = new TtlLruCache({
-      maxEntries: options.cacheSize ?? 10_000,
-      ttlMs: options.cacheTtlMs ?? 60_000,
-      now: options.now,
-    });
+    this.cache = createLookupCache<true>(options);
   }
 
   async exists(userId: string): Promise<boolean> {
-    if (this.cache.get(userId)) return true;
+    if (this.cache?.get(userId)) return true;
     const pending = this.inFlight.get(userId);
     if (pending) return pending;
     const lookup = this.lookUp(userId).finally(() => this.inFlight.delete(userId));
@@ -74,7 +66,7 @@ export class GrpcUserDirectory implements UserDirectory {
     const found = new Set<string>();
     const queue: string[] = [];
     for (const id of new Set(userIds)) {
-      if (this.cache.get(id)) found.add(id);
+      if (this.cache?.get(id)) found.add(id);
       else queue.push(id);
     }
     let next = 0;
@@ -91,7 +83,7 @@ export class GrpcUserDirectory implements UserDirectory {
   private async lookUp(userId: string): Promise<boolean> {
     try {
       await this.client.getUser({ userId });
-      this.cache.set(userId, true);
+      this.cache?.set(userId, true);
       return true;
     } catch (err) {
       if (ConnectError.from(err).code === Code.NotFound) return false;
