@@ -11,10 +11,10 @@ import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-
 import { createServiceClient } from "../../shared/src/clients.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { GrpcHistorySource } from "./serving/peers/grpc-history-source.js";
 import { GrpcProductDirectory } from "./serving/peers/grpc-product-directory.js";
-import { GrpcUserDirectory } from "./serving/peers/grpc-user-directory.js";
 import { loadRecommendationConfig, recommenderSettings } from "./config.js";
 import { SnapshotRepository } from "./storage/snapshot-repository.js";
 import { RECOMMENDATION_MIGRATIONS_DIR } from "./storage/migrations-dir.js";
@@ -69,7 +69,8 @@ runMain(logger, async () => {
   const trending = await connectTrendingSource(config.REDIS_URL, logger);
   const server = build({
     models: new ModelHolder(models.withCollaborative(new NcfCollaborativeModel(ncf))),
-    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs })),
+    // No cache of found users here (cacheSize 0): every call asks the UserService, as before.
+    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs }), { cacheSize: 0 }),
     history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
     products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs })),
     access: new AccessControl({
