@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadUserConfig } from "./config.js";
 import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
-import { DEV_JWT_SECRET } from "./tokens.js";
+import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
 
 describe("loadUserConfig", () => {
   it("has documented defaults", () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
 import { DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
-import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "./tokens.js";
+import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "../../shared/src/access-token.js";
 
 /**
  * UserService configuration, from environment variables:

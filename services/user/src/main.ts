@@ -11,7 +11,7 @@ import { loadUserConfig } from "./config.js";
 import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
-import { DEV_JWT_SECRET } from "./tokens.js";
+import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
 
 const logger = createLogger("user");
 

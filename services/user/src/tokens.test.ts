@@ -1,7 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { issueAccessToken, verifyAccessToken } from "./tokens.js";
+import { verifyAccessToken } from "../../shared/src/access-token.js";
+import { issueAccessToken } from "./tokens.js";
 import { TEST_JWT_SECRET } from "../../../test/support/secrets.js";
 
 async function rejection(p: Promise<unknown>): Promise<ConnectError> {

@@ -1,14 +1,6 @@
 import { SignJWT } from "jose";
 import { ACCESS_TOKEN_ISSUER, hmacKey } from "../../shared/src/access-token.js";
 
-export {
-  ACCESS_TOKEN_ISSUER,
-  DEV_JWT_SECRET,
-  MIN_JWT_SECRET_LENGTH,
-  verifyAccessToken,
-  type AccessTokenClaims,
-} from "../../shared/src/access-token.js";
-
 /** A signed access token and when it expires. */
 export interface IssuedToken {
   /** The compact JWT (RFC 7519), HS256. */
