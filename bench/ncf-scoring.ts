@@ -17,7 +17,7 @@ import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommenda
 import { DEFAULT_NEUMF_OPTIONS } from "../services/recommendation/src/models/ncf/neumf-options.js";
 import { NeuMFScorer } from "../services/recommendation/src/models/ncf/neumf-scorer.js";
 import { neumfTensorSpecs, weightsFromList } from "../services/recommendation/src/models/ncf/neumf-weights.js";
-import { mulberry32 } from "../services/recommendation/src/offline/training/prng.js";
+import { mulberry32 } from "../services/recommendation/src/models/prng.js";
 import { DEFAULT_MODEL_DIR } from "../services/recommendation/src/offline/training/train-and-save.js";
 
 const { values } = parseArgs({ options: { users: { type: "string", default: "610" } } });

@@ -17,7 +17,8 @@ import { Redis } from "ioredis";
 import { EventType } from "../gen/recsys/engagement/v1/event_pb.js";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
 import { startRedis } from "../scripts/infra/redis.js";
-import { RedisTrendingStore, type RedisTrendingStoreOptions, type TrendingEvent } from "../services/recommendation/src/storage/trending/trending-store.js";
+import { RedisTrendingStore, type RedisTrendingStoreOptions } from "../services/recommendation/src/storage/trending/redis-trending-store.js";
+import type { TrendingEvent } from "../services/recommendation/src/storage/trending/trending-store.js";
 import { printMachine } from "./support/machine.js";
 
 const totalEvents = Number(process.argv[2] ?? 1_000_000);

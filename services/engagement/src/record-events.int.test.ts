@@ -11,10 +11,10 @@ import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-
 import { createServiceClient } from "../../shared/src/clients.js";
 import type { GrpcServer } from "../../shared/src/grpc-server.js";
 import { createLogger } from "../../shared/src/logger.js";
-import { issueAccessToken } from "../../user/src/tokens.js";
+import { issueAccessToken } from "../../shared/src/access-token.js";
 import { EventRepository } from "./data/event-repository.js";
-import { GrpcCatalogLookup } from "./lookups/catalog-lookup.js";
-import { GrpcUserDirectory } from "./lookups/user-directory.js";
+import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
+import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 import { startFakeDirectoryServers, type FakeDirectoryServers } from "./testing/fake-directory-servers.js";

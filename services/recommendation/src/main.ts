@@ -21,12 +21,12 @@ import { RECOMMENDATION_MIGRATIONS_DIR } from "./storage/migrations-dir.js";
 import { GrpcCatalogSource, GrpcInteractionSource } from "./offline/model-build/grpc-sources.js";
 import { loadOrBuildModels } from "./offline/model-build/model-store.js";
 import { NcfCollaborativeModel } from "./serving/signals/ncf-collaborative.js";
-import { ModelHolder } from "./serving/serving-state.js";
+import { ServingStateHolder } from "./serving/serving-state.js";
 import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
 import { ncfArtifactRoot } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
-import { connectTrendingSource } from "./storage/trending/trending-connection.js";
+import { connectTrendingStore } from "./storage/trending/connect-trending-store.js";
 
 const logger = createLogger("recommendation");
 
@@ -66,9 +66,9 @@ runMain(logger, async () => {
   const artifact = await ncf.start();
   if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
 
-  const trending = await connectTrendingSource(config.REDIS_URL, logger);
+  const trending = await connectTrendingStore(config.REDIS_URL, logger);
   const server = build({
-    models: new ModelHolder(models.withCollaborative(new NcfCollaborativeModel(ncf))),
+    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf))),
     // No cache of found users here (cacheSize 0): every call asks the UserService, as before.
     users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs }), { cacheSize: 0 }),
     history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
@@ -78,7 +78,7 @@ runMain(logger, async () => {
       serviceToken: config.SERVICE_TOKEN,
       requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
     }),
-    trending: trending.source,
+    trending: trending.store,
     settings: recommenderSettings(config),
     logger,
   });

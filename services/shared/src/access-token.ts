@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { errors, jwtVerify } from "jose";
+import { errors, jwtVerify, SignJWT } from "jose";
 
 /** The `iss` claim of every access token. */
 export const ACCESS_TOKEN_ISSUER = "recsys";
@@ -63,4 +63,36 @@ export async function verifyAccessToken(token: string, secret: string, now?: Dat
     if (err instanceof errors.JWTExpired) throw new ConnectError("access token expired", Code.Unauthenticated);
     throw new ConnectError("invalid access token", Code.Unauthenticated);
   }
+}
+
+/** A signed access token and when it expires. */
+export interface IssuedToken {
+  /** The compact JWT (RFC 7519), HS256. */
+  readonly token: string;
+  /** When it stops being accepted (`exp`, whole seconds). */
+  readonly expireTime: Date;
+}
+
+/**
+ * Signs an access token: a JWT (RFC 7519, https://www.rfc-editor.org/rfc/rfc7519) with HS256,
+ * `sub` = user id, `iss` = "recsys", `iat`, `exp` = now + ttl, and a random `jti`.
+ *
+ * @param userId - the subject.
+ * @param secret - the HMAC secret (at least 32 characters).
+ * @param ttlSeconds - lifetime, in seconds.
+ * @param now - the issue time (default: the current time).
+ * @throws Error when the secret is shorter than 32 characters.
+ */
+export async function issueAccessToken(userId: string, secret: string, ttlSeconds: number, now = new Date()): Promise<IssuedToken> {
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = iat + ttlSeconds;
+  const token = await new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setIssuer(ACCESS_TOKEN_ISSUER)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(crypto.randomUUID())
+    .sign(hmacKey(secret));
+  return { token, expireTime: new Date(exp * 1000) };
 }

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DomainError } from "./domain-errors.js";
+import { DomainError, UnavailableError } from "./domain-errors.js";
 
 /** The status code of each domain error kind (see domain-errors.ts). */
 const DOMAIN_CODES: Readonly<Record<DomainError["kind"], Code>> = {
@@ -32,9 +32,11 @@ const UNAVAILABLE_NODE_CODES = new Set([
  * is unavailable.
  *
  * @param err - any thrown value.
- * @returns true for connection-level failures, pool timeouts and server shutdowns.
+ * @returns true for the domain's {@link UnavailableError} (what the peer clients throw for an
+ *   outage), connection-level failures, pool timeouts and server shutdowns.
  */
 export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof UnavailableError) return true;
   if (err instanceof ConnectError) {
     return err.code === Code.Unavailable || err.code === Code.DeadlineExceeded;
   }

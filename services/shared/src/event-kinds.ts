@@ -24,6 +24,19 @@ export interface Engagement {
 /** A count per engagement kind, for example the clicks, views, likes, dislikes and ratings of a product. */
 export type EngagementCounts = Readonly<Record<EngagementKind, number>>;
 
+/** The one table between kinds and the contract's `EventType` (proto/recsys/engagement/v1/event.proto). */
+const EVENT_TYPE_OF_KIND: Readonly<Record<EngagementKind, EventType>> = {
+  click: EventType.CLICK,
+  view: EventType.VIEW,
+  like: EventType.LIKE,
+  dislike: EventType.DISLIKE,
+  rate: EventType.RATE,
+};
+
+const KIND_OF_EVENT_TYPE: ReadonlyMap<EventType, EngagementKind> = new Map(
+  ENGAGEMENT_KINDS.map((kind) => [EVENT_TYPE_OF_KIND[kind], kind] as const),
+);
+
 /**
  * Maps the engagement service's `EventType` (proto/recsys/engagement/v1/event.proto) to its kind.
  *
@@ -31,18 +44,15 @@ export type EngagementCounts = Readonly<Record<EngagementKind, number>>;
  * @returns the kind, or undefined for `EVENT_TYPE_UNSPECIFIED` and unknown numbers (such events are skipped).
  */
 export function engagementKind(type: EventType): EngagementKind | undefined {
-  switch (type) {
-    case EventType.CLICK:
-      return "click";
-    case EventType.VIEW:
-      return "view";
-    case EventType.LIKE:
-      return "like";
-    case EventType.DISLIKE:
-      return "dislike";
-    case EventType.RATE:
-      return "rate";
-    default:
-      return undefined;
-  }
+  return KIND_OF_EVENT_TYPE.get(type);
+}
+
+/**
+ * Maps a kind to the contract's `EventType` (the inverse of {@link engagementKind}).
+ *
+ * @param kind - the kind.
+ * @returns its `EventType` number (never UNSPECIFIED).
+ */
+export function eventTypeOf(kind: EngagementKind): EventType {
+  return EVENT_TYPE_OF_KIND[kind];
 }

@@ -1,26 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { backoffDelayMs, type BackoffPolicy } from "./backoff.js";
-import { UnavailableError } from "./domain-errors.js";
 import { isUnavailableError } from "./errors.js";
 
 /** The delays of {@link retryUntilAvailable}: 250 ms, doubled per failed attempt, at most 5 s. */
 const START_UP_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5_000 };
 
 /**
- * Tells whether an error means that a dependency cannot answer now: a domain
- * {@link UnavailableError} (what the peer clients of services/shared/src/peers throw for an
- * outage), or a connection-level failure, pool timeout or server shutdown (see `isUnavailableError`).
- *
- * @param err - any thrown value.
- */
-export function isOutageError(err: unknown): boolean {
-  return err instanceof UnavailableError || isUnavailableError(err);
-}
-
-/**
  * Runs `task`, retrying while it fails because a dependency is unavailable (see
- * {@link isOutageError}), with exponential back-off from 250 ms to 5 s, for at most `waitMs`
+ * `isUnavailableError`), with exponential back-off from 250 ms to 5 s, for at most `waitMs`
  * milliseconds: start-up tolerates the other services starting at the same time.
  *
  * @param what - what is being done, for the log, for example "load models".
@@ -37,7 +25,7 @@ export async function retryUntilAvailable<T>(what: string, task: () => Promise<T
       return await task();
     } catch (err) {
       const delay = backoffDelayMs(attempt, START_UP_BACKOFF);
-      if (!isOutageError(err) || Date.now() + delay > deadline) throw err;
+      if (!isUnavailableError(err) || Date.now() + delay > deadline) throw err;
       logger.warn({ attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) }, `${what}: dependency unavailable, retrying`);
       await sleep(delay);
     }

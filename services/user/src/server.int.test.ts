@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from "../../../test/support/inf
 import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
-import { verifyAccessToken } from "./tokens.js";
+import { verifyAccessToken } from "../../shared/src/access-token.js";
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
 describe("UserService over gRPC (real server, port 0)", () => {

@@ -17,7 +17,7 @@ import { UserRepository } from "./data/user-repository.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { userRegistration } from "./server.js";
 import { INVALID_CREDENTIALS, UserServiceImpl, type UserServiceDeps } from "./service.js";
-import { verifyAccessToken } from "./tokens.js";
+import { verifyAccessToken } from "../../shared/src/access-token.js";
 import { failure } from "../../../test/support/failure.js";
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 

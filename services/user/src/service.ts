@@ -24,7 +24,7 @@ import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { requireId } from "../../shared/src/validation.js";
 import type { UserRecord, UserRepository } from "./data/user-repository.js";
 import { hashPassword, verifyDummyPassword, verifyPassword, type ScryptParams } from "./passwords.js";
-import { issueAccessToken } from "./tokens.js";
+import { issueAccessToken } from "../../shared/src/access-token.js";
 
 /** Username rule: 3 to 32 of ASCII letters, digits, '.', '_', '-'. */
 const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;

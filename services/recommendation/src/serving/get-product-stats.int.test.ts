@@ -8,10 +8,10 @@ import { testInfra } from "../../../../test/support/infra.js";
 import { AccessControl } from "../../../shared/src/access-control.js";
 import { createServiceClient } from "../../../shared/src/clients.js";
 import type { GrpcServer } from "../../../shared/src/grpc-server.js";
-import { issueAccessToken } from "../../../user/src/tokens.js";
+import { issueAccessToken } from "../../../shared/src/access-token.js";
 import { build } from "./server.js";
 import { defaultSettings, MapHistorySource, servingStateFor, product, SetProductDirectory, SetUserDirectory, silentLogger } from "./testing/fakes.js";
-import { RedisTrendingStore } from "../storage/trending/trending-store.js";
+import { RedisTrendingStore } from "../storage/trending/redis-trending-store.js";
 import { failure } from "../../../../test/support/failure.js";
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../../test/support/secrets.js";
 

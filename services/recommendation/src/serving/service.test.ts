@@ -1,17 +1,18 @@
-import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Code, createClient, type Client } from "@connectrpc/connect";
 import { beforeEach, describe, expect, it } from "vitest";
 import { RecommendationService } from "../../../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
-import { routes } from "./routes.js";
-import { RecommendationServiceImpl } from "./service.js";
+import { inMemoryTransport } from "../../../shared/src/in-memory-transport.js";
+import { recommendationRegistration } from "./server.js";
 import {
   defaultSettings,
   FakeTrendingSource,
   MapHistorySource,
-  modelsFor,
+  servingStateFor,
   product,
   SetUserDirectory,
   silentLogger,
 } from "./testing/fakes.js";
+import { failure } from "../../../../test/support/failure.js";
 
 const CATALOG = [
   product("1", "Toy Story (1995)", ["Animation", "Children", "Comedy"], ["pixar"]),
@@ -26,16 +27,6 @@ const OPINIONS = [
   ...Array.from({ length: 4 }, (_, i) => ({ userId: `r${i}`, productId: "3", kind: "rate" as const, value: 4 })),
 ];
 
-/** Runs a call and returns the ConnectError it fails with. */
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => ConnectError.from(e),
-  );
-  if (!err) throw new Error("expected the call to fail");
-  return err;
-}
-
 describe("RecommendationService through an in-memory transport", () => {
   let client: Client<typeof RecommendationService>;
   let history: MapHistorySource;
@@ -45,15 +36,19 @@ describe("RecommendationService through an in-memory transport", () => {
     history = new MapHistorySource();
     history.record("u1", { productId: "1", kind: "rate", value: 4.5 });
     trending = new FakeTrendingSource().set("5", 3, ["Adventure", "Children", "Fantasy"]);
-    const impl = new RecommendationServiceImpl({
-      models: modelsFor(CATALOG, OPINIONS),
-      users: new SetUserDirectory(new Set(["u1", "fresh"])),
-      history,
-      trending,
-      settings: defaultSettings(),
-      logger: silentLogger(),
-    });
-    client = createClient(RecommendationService, createRouterTransport(routes(impl)));
+    client = createClient(
+      RecommendationService,
+      inMemoryTransport(
+        recommendationRegistration({
+          state: servingStateFor(CATALOG, OPINIONS),
+          users: new SetUserDirectory(new Set(["u1", "fresh"])),
+          history,
+          trending,
+          settings: defaultSettings(),
+          logger: silentLogger(),
+        }),
+      ),
+    );
   });
 
   describe("GetRecommendations", () => {

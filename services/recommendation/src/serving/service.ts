@@ -1,7 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import {
   EventTypeCountSchema,
   GetProductStatsResponseSchema,
@@ -33,7 +32,8 @@ import type { HistorySource } from "./domain/history-source.js";
 import type { RankedItem } from "./ranking/rank.js";
 import { Recommender, type RecommenderSettings } from "./recommender.js";
 import type { ProductDirectory } from "./domain/product-directory.js";
-import type { EngagementCounts, TrendingSource } from "./domain/trending-source.js";
+import { ENGAGEMENT_KINDS, eventTypeOf, type EngagementCounts } from "../../../shared/src/event-kinds.js";
+import type { TrendingSource } from "./domain/trending-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";
 import type { ServingStateHolder } from "./serving-state.js";
 
@@ -186,14 +186,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
 
 /** The per-type counts as EventTypeCount entries, in EventType order. */
 function typeCounts(counts: EngagementCounts): EventTypeCount[] {
-  const entries: [EventType, number][] = [
-    [EventType.CLICK, counts.click],
-    [EventType.VIEW, counts.view],
-    [EventType.LIKE, counts.like],
-    [EventType.DISLIKE, counts.dislike],
-    [EventType.RATE, counts.rate],
-  ];
-  return entries.map(([type, count]) => create(EventTypeCountSchema, { type, count: BigInt(count) }));
+  return ENGAGEMENT_KINDS.map((kind) => create(EventTypeCountSchema, { type: eventTypeOf(kind), count: BigInt(counts[kind]) }));
 }
 
 /** Validates an optional category: empty means none; at most 64 characters, no control characters. */

@@ -1,4 +1,4 @@
-import { type Prng, randomBelow } from "../training/prng.js";
+import { type Prng, randomBelow } from "../../models/prng.js";
 
 /**
  * Samples items a user never interacted with, uniformly without replacement, by rejection (fast

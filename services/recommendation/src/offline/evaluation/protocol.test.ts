@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RatedInteraction } from "./interactions.js";
 import { sampleNegatives } from "./negatives.js";
-import { mulberry32 } from "../training/prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { evaluationSeed, prepareEvaluation } from "./protocol.js";
 
 /** 40 users, 300 items; user u rated 20 to 59 items at increasing timestamps. */

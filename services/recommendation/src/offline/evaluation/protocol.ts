@@ -1,7 +1,7 @@
 import { compareIds } from "../../../../shared/src/ids.js";
 import type { RatedInteraction } from "./interactions.js";
 import { sampleNegatives } from "./negatives.js";
-import { mulberry32 } from "../training/prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { leaveOneOutSplit, newestFirst } from "./split.js";
 
 /** One evaluated user: the held-out item and the sampled negatives, as item indices. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { product } from "../../serving/testing/fakes.js";
-import { mulberry32 } from "../training/prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { blendModel } from "./baselines/blend.js";
 import { contentModel } from "./baselines/content.js";
 import { itemKnnModel } from "./baselines/item-knn.js";

@@ -1,3 +1,5 @@
+import { UnavailableError } from "../../../../shared/src/domain-errors.js";
+import { toConnectError } from "../../../../shared/src/errors.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
@@ -92,9 +94,10 @@ describe("gRPC model sources", () => {
     const source = new GrpcCatalogSource(createClient(ProductService, transport));
     const err = await (async () => {
       for await (const _ of source.pages()) void _;
-    })().catch((e: unknown) => e as ConnectError);
-    expect((err as ConnectError).code).toBe(Code.Unavailable);
-    expect((err as ConnectError).rawMessage).toBe("product service is unavailable, retry later");
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(toConnectError(err).code).toBe(Code.Unavailable);
+    expect(toConnectError(err).rawMessage).toBe("product service is unavailable, retry later");
   });
 });
 

@@ -35,7 +35,7 @@ export interface StoredBuild {
  * Builds the models from the sources (see `buildModels`) and replaces the stored snapshot with
  * them (see `SnapshotRepository.save`).
  *
- * @throws ConnectError UNAVAILABLE when a source service is down; the PostgreSQL error when the
+ * @throws UnavailableError when a source service is down; the PostgreSQL error when the
  *   snapshot cannot be stored (the previous snapshot then stays).
  */
 export async function buildAndStoreModels(deps: ModelStoreDeps): Promise<StoredBuild> {

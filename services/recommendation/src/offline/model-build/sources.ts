@@ -9,7 +9,7 @@ export interface CatalogSource {
   /**
    * Yields the whole catalog, one page at a time.
    *
-   * @throws ConnectError UNAVAILABLE (or the source's own error) when the catalog cannot be read.
+   * @throws UnavailableError (or the source's own error) when the catalog cannot be read.
    */
   pages(): AsyncIterable<readonly CatalogProduct[]>;
 }
@@ -22,7 +22,7 @@ export interface InteractionSource {
   /**
    * Yields every event, oldest accepted first, one page at a time.
    *
-   * @throws ConnectError UNAVAILABLE (or the source's own error) when events cannot be read.
+   * @throws UnavailableError (or the source's own error) when events cannot be read.
    */
   pages(): AsyncIterable<readonly Engagement[]>;
 }

@@ -15,7 +15,7 @@ export interface NcfInteractionSource {
   /**
    * Yields every interaction, one page at a time.
    *
-   * @throws ConnectError UNAVAILABLE (or the source's own error) when events cannot be read.
+   * @throws UnavailableError (or the source's own error) when events cannot be read.
    */
   pages(): AsyncIterable<readonly NcfInteraction[]>;
 }
@@ -41,7 +41,7 @@ export class GrpcNcfInteractionSource implements NcfInteractionSource {
     private readonly positiveKinds: ReadonlySet<EngagementKind> = DEFAULT_POSITIVE_KINDS,
   ) {}
 
-  /** @throws ConnectError UNAVAILABLE "engagement service is unavailable, retry later" on an outage. */
+  /** @throws UnavailableError "engagement service is unavailable, retry later" on an outage. */
   async *pages(): AsyncIterable<readonly NcfInteraction[]> {
     for await (const events of scanEventPages(this.client)) {
       const page: NcfInteraction[] = [];

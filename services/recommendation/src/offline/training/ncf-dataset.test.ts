@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildNcfDataset } from "./ncf-dataset.js";
 import { NegativeSampler } from "./negative-sampler.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../../models/prng.js";
 
 describe("buildNcfDataset", () => {
   const data = buildNcfDataset([

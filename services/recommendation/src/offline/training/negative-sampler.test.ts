@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { NegativeSampler } from "./negative-sampler.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../../models/prng.js";
 
 const ITEMS = 50;
 // User 0: a few items; user 1: 40 of 50 (more than half: complement path); user 2: every item.

@@ -1,4 +1,4 @@
-import { type Prng, randomBelow, shuffleInPlace } from "./prng.js";
+import { type Prng, randomBelow, shuffleInPlace } from "../../models/prng.js";
 
 /** One epoch's training samples, shuffled: parallel arrays of user row, item row and label. */
 export interface EpochSamples {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { denseLinear, denseRelu, LazyAdam } from "./neumf-graph.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
 
 const random = mulberry32(3);

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NeuMFShape } from "../../models/ncf/neumf-scorer.js";
 import { neumfTensorSpecs, type NeuMFWeights, weightsFromList, weightsToList } from "../../models/ncf/neumf-weights.js";
-import { deriveSeed, mulberry32, type Prng } from "./prng.js";
+import { deriveSeed, mulberry32, type Prng } from "../../models/prng.js";
 
 /** The four embedding tables in `neumfTensorSpecs` order: GMF user, GMF item, MLP user, MLP item. */
 export const EMBEDDING_TABLES = 4;

@@ -7,7 +7,7 @@ import { NeuMFScorer, type NeuMFShape, topRows } from "../../models/ncf/neumf-sc
 import { neumfTensorSpecs, weightsFromList } from "../../models/ncf/neumf-weights.js";
 import { NeuMFGraph } from "./neumf-graph.js";
 import { buildNeuMFLayersModel } from "./neumf-layers-model.js";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
 
 // Layer widths exercise every path of the scorer's dense layers (blocks of 8, of 4, single outputs).

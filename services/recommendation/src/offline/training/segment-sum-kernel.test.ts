@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
-import { mulberry32 } from "./prng.js";
+import { mulberry32 } from "../../models/prng.js";
 import { unsortedSegmentSumLinear } from "./segment-sum-kernel.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
 

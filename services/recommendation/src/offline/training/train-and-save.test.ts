@@ -1,3 +1,5 @@
+import { UnavailableError } from "../../../../shared/src/domain-errors.js";
+import { toConnectError } from "../../../../shared/src/errors.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
@@ -64,7 +66,9 @@ describe("GrpcNcfInteractionSource", () => {
   });
 
   it("reports an engagement outage as UNAVAILABLE naming the service", async () => {
-    await expect(readNcfInteractions(new GrpcNcfInteractionSource(fakeEngagement([], true)))).rejects.toMatchObject({
+    const err = await readNcfInteractions(new GrpcNcfInteractionSource(fakeEngagement([], true))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect(toConnectError(err)).toMatchObject({
       code: Code.Unavailable,
       message: expect.stringContaining("engagement service"),
     });

@@ -68,7 +68,7 @@ export interface TrainAndSaveResult {
  *
  * @returns the version, directory, model and timings.
  * @throws Error when there are no interactions to train on or neither `source` nor
- *   `engagementServiceAddr` is given; ConnectError UNAVAILABLE when EngagementService is down;
+ *   `engagementServiceAddr` is given; UnavailableError when EngagementService is down;
  *   the file-system error when the artifact cannot be written.
  */
 export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<TrainAndSaveResult> {

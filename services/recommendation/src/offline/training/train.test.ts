@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { mulberry32, shuffleInPlace } from "./prng.js";
+import { mulberry32, shuffleInPlace } from "../../models/prng.js";
 import { useTensorFlowBackend } from "./tf-backend.js";
 import type { EpochStats, NcfInteraction, ValidationCase } from "../../models/ncf/ncf-types.js";
 import { trainNeuMF } from "./train.js";

@@ -7,7 +7,7 @@ import type { EpochStats, NcfInteraction, TrainedNeuMF, ValidationCase } from ".
 import { type NeuMFOptions, resolveNeuMFOptions } from "../../models/ncf/neumf-options.js";
 import { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import { type NeuMFWeights, weightsFromList, weightsToList } from "../../models/ncf/neumf-weights.js";
-import { deriveSeed, mulberry32 } from "./prng.js";
+import { deriveSeed, mulberry32 } from "../../models/prng.js";
 import { ensureTensorFlowBackend } from "./tf-backend.js";
 import { evaluateLeaveOneOut } from "./validation.js";
 

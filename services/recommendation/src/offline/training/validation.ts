@@ -1,7 +1,7 @@
 import { compareIds } from "../../../../shared/src/ids.js";
 import type { NcfInteraction, ValidationCase } from "../../models/ncf/ncf-types.js";
 import type { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
-import { deriveSeed, mulberry32, randomBelow, shuffleInPlace } from "./prng.js";
+import { deriveSeed, mulberry32, randomBelow, shuffleInPlace } from "../../models/prng.js";
 
 /** Hit ratio and NDCG at a cut-off, averaged over leave-one-out cases. */
 export interface LeaveOneOutMetrics {

@@ -1,18 +1,16 @@
-import { Code, type ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../../../shared/src/domain-errors.js";
-import { toConnectError } from "../../../../shared/src/errors.js";
 import { effectiveWeights, resolveWeights, weightsProblem, type BlendWeights, type BlendWeightsOverride } from "./blend-weights.js";
 
 const DEFAULTS: BlendWeights = { relevance: 0.8, trending: 0.2, collaborative: 0.6, content: 0.4 };
 
-function rejection(override: BlendWeightsOverride): ConnectError {
+/** The domain error a bad override raises (answered INVALID_ARGUMENT by toConnectError, see errors.test.ts). */
+function rejection(override: BlendWeightsOverride): InvalidArgumentError {
   try {
     resolveWeights(DEFAULTS, override);
   } catch (err) {
-    // A domain error, answered through the one mapping every RPC uses.
     expect(err).toBeInstanceOf(InvalidArgumentError);
-    return toConnectError(err);
+    return err as InvalidArgumentError;
   }
   throw new Error("expected INVALID_ARGUMENT");
 }
@@ -35,17 +33,17 @@ describe("resolveWeights", () => {
 
   it("rejects a weight outside [0, 1] naming the field", () => {
     const err = rejection({ relevance: 1.5, trending: -0.5 });
-    expect(err.code).toBe(Code.InvalidArgument);
-    expect(err.rawMessage).toBe("weights.relevance: must be between 0 and 1, got 1.5");
-    expect(rejection({ content: -0.1 }).rawMessage).toMatch(/^weights\.content: /);
-    expect(rejection({ collaborative: Number.NaN }).rawMessage).toMatch(/^weights\.collaborative: /);
+    expect(err.kind).toBe("invalid_argument");
+    expect(err.message).toBe("weights.relevance: must be between 0 and 1, got 1.5");
+    expect(rejection({ content: -0.1 }).message).toMatch(/^weights\.content: /);
+    expect(rejection({ collaborative: Number.NaN }).message).toMatch(/^weights\.collaborative: /);
   });
 
   it("rejects pairs that do not sum to 1, naming the first field of the pair", () => {
     const outer = rejection({ relevance: 0.5, trending: 0.6 });
-    expect(outer.code).toBe(Code.InvalidArgument);
-    expect(outer.rawMessage).toBe("weights.relevance: relevance (0.5) and trending (0.6) must sum to 1");
-    expect(rejection({ collaborative: 0.5, content: 0.4 }).rawMessage).toMatch(/^weights\.collaborative: .*must sum to 1/);
+    expect(outer.kind).toBe("invalid_argument");
+    expect(outer.message).toBe("weights.relevance: relevance (0.5) and trending (0.6) must sum to 1");
+    expect(rejection({ collaborative: 0.5, content: 0.4 }).message).toMatch(/^weights\.collaborative: .*must sum to 1/);
   });
 });
 

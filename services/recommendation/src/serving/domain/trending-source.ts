@@ -1,3 +1,5 @@
+import type { EngagementCounts } from "../../../../shared/src/event-kinds.js";
+
 /** One entry of a trending list. */
 export interface TrendingEntry {
   /** The trending product. */
@@ -6,14 +8,6 @@ export interface TrendingEntry {
   readonly score: number;
 }
 
-/** Exact event counts per event type. */
-export interface EngagementCounts {
-  readonly click: number;
-  readonly view: number;
-  readonly like: number;
-  readonly dislike: number;
-  readonly rate: number;
-}
 
 /** One product's engagement statistics, as the trending consumer counted them (each event_id once). */
 export interface ProductStatsEntry {

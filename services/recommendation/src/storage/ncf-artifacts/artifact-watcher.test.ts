@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type LoadedNcfArtifact, ncfArtifactRoot, writeNcfArtifact } from "./artifact.js";
 import { NcfArtifactWatcher } from "./artifact-watcher.js";
-import { fakeTrainedNeuMF } from "../../offline/training/testing-fixtures.js";
+import { fakeTrainedNeuMF } from "../../models/ncf/testing-fixtures.js";
 
 let root: string;
 let lines: { level: string; msg: string; version?: string }[];

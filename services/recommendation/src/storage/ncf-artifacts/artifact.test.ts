@@ -11,7 +11,7 @@ import {
   ncfArtifactRoot,
   writeNcfArtifact,
 } from "./artifact.js";
-import { fakeTrainedNeuMF } from "../../offline/training/testing-fixtures.js";
+import { fakeTrainedNeuMF } from "../../models/ncf/testing-fixtures.js";
 
 let root: string;
 beforeEach(async () => {

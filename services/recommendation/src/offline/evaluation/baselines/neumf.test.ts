@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { product } from "../../../serving/testing/fakes.js";
-import { mulberry32 } from "../../training/prng.js";
+import { mulberry32 } from "../../../models/prng.js";
 import { evaluateModel } from "../evaluate.js";
 import type { RatedInteraction } from "../interactions.js";
 import type { ModelContext, TrainedModel } from "../evaluated-model.js";

@@ -1,8 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { describe, expect, it } from "vitest";
-import { verifyAccessToken } from "../../shared/src/access-token.js";
-import { issueAccessToken } from "./tokens.js";
+import { issueAccessToken, verifyAccessToken } from "./access-token.js";
 import { TEST_JWT_SECRET } from "../../../test/support/secrets.js";
 
 async function rejection(p: Promise<unknown>): Promise<ConnectError> {

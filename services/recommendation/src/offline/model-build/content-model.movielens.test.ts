@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CatalogProduct } from "../catalog.js";
-import { readMovieLensCatalog } from "../../offline/model-build/movielens-files.js";
-import type { Neighbor } from "./neighbors.js";
-import { ContentModel } from "./content-model.js";
+import type { CatalogProduct } from "../../models/catalog.js";
+import { readMovieLensCatalog } from "./movielens-files.js";
+import type { Neighbor } from "../../models/content/neighbors.js";
+import { ContentModel } from "../../models/content/content-model.js";
 
 const MOVIELENS_DIR = process.env.MOVIELENS_DIR ?? "/work/shared/data/ml-latest-small";
 

@@ -1,8 +1,8 @@
-import type { TrainedNeuMF } from "../../models/ncf/ncf-types.js";
-import { type NeuMFOptions, resolveNeuMFOptions } from "../../models/ncf/neumf-options.js";
-import { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
-import { neumfTensorSpecs, weightsFromList } from "../../models/ncf/neumf-weights.js";
-import { mulberry32 } from "./prng.js";
+import type { TrainedNeuMF } from "./ncf-types.js";
+import { type NeuMFOptions, resolveNeuMFOptions } from "./neumf-options.js";
+import { NeuMFScorer } from "./neumf-scorer.js";
+import { neumfTensorSpecs, weightsFromList } from "./neumf-weights.js";
+import { mulberry32 } from "../prng.js";
 
 /**
  * A small "trained" model with seeded random weights of order 1, for artifact and swap tests

@@ -4,9 +4,9 @@ import { RecommendationService } from "../../../../gen/recsys/recommendation/v1/
 import { UserService } from "../../../../gen/recsys/user/v1/user_service_pb.js";
 import { createServiceClient } from "../../../shared/src/clients.js";
 import type { GrpcServer } from "../../../shared/src/grpc-server.js";
-import { GrpcUserDirectory } from "./peers/grpc-user-directory.js";
+import { GrpcUserDirectory } from "../../../shared/src/peers/user-directory.js";
 import { build } from "./server.js";
-import { defaultSettings, FakeTrendingSource, MapHistorySource, modelsFor, product, SetUserDirectory, silentLogger } from "./testing/fakes.js";
+import { defaultSettings, FakeTrendingSource, MapHistorySource, servingStateFor, product, SetUserDirectory, silentLogger } from "./testing/fakes.js";
 
 const CATALOG = [
   product("1", "Toy Story (1995)", ["Animation", "Children", "Comedy"], ["pixar"]),
@@ -23,7 +23,7 @@ describe("RecommendationService gRPC server", () => {
     const history = new MapHistorySource();
     history.record("u1", { productId: "1", kind: "like", value: 0 });
     const deps = {
-      models: modelsFor(CATALOG),
+      state: servingStateFor(CATALOG),
       history,
       trending: new FakeTrendingSource().set("3", 2, ["Action"]),
       settings: defaultSettings(),
