@@ -1,7 +1,7 @@
 /**
  * dependency-cruiser (v17) rules of the repository: `npm run lint:deps`.
  *
- * They enforce the "Layout by role" of /work/shared/DESIGN.md: no import circles; serving never
+ * They enforce the "Layout by role" of DESIGN.md (the shared folder beside the checkout): no import circles; serving never
  * imports offline code; the models and the stores below the serving and stream entry points
  * depend on neither; the serving domain is free of the transport (Connect, generated code,
  * request contexts); one service never reaches into another's source (services/shared excepted);

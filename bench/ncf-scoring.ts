@@ -18,7 +18,7 @@ import { DEFAULT_NEUMF_OPTIONS } from "../services/recommendation/src/models/ncf
 import { NeuMFScorer } from "../services/recommendation/src/models/ncf/neumf-scorer.js";
 import { neumfTensorSpecs, weightsFromList } from "../services/recommendation/src/models/ncf/neumf-weights.js";
 import { mulberry32 } from "../services/recommendation/src/models/prng.js";
-import { DEFAULT_MODEL_DIR } from "../services/recommendation/src/offline/training/train-and-save.js";
+import { DEFAULT_MODEL_DIR } from "../services/recommendation/src/storage/ncf-artifacts/model-dir.js";
 
 const { values } = parseArgs({ options: { users: { type: "string", default: "610" } } });
 const rounds = Number(values.users);

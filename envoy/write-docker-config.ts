@@ -2,7 +2,7 @@
  * Regenerates envoy/envoy.yaml, the Envoy configuration docker-compose.yml mounts: listener on
  * 0.0.0.0:8080, admin on 0.0.0.0:9901, descriptor set at /etc/envoy/descriptor.binpb, upstreams the
  * compose services by name on their gRPC ports. Run `npx tsx envoy/write-docker-config.ts` after
- * changing envoy/render-config.ts; infra.test.ts fails while the committed file is out of date.
+ * changing envoy/render-config.ts; infra.int.test.ts fails while the committed file is out of date.
  */
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";

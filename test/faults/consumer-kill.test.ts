@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../scripts/mesh.js";
+import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, redisCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 1: the trending consumer is killed with SIGKILL in the middle of a stream of events and
 // started again. Writes never depend on it, so every RecordEvent succeeds; the events it had applied
@@ -10,20 +10,12 @@ import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scr
 // skipped by the per-event dedup, so each is counted exactly once.
 
 describe("fault: the trending consumer is killed (SIGKILL) mid-stream and restarted", () => {
-  let mesh: Mesh;
   const ports = FAULT_MESH_PORTS.consumerKill;
-
-  beforeAll(async () => {
-    mesh = await startOwnMesh({ name: "faults-consumer-kill", ports: ports.infra, servicePorts: ports.services });
-  }, 600_000);
-
-  afterAll(async () => {
-    await mesh?.stop();
-  });
+  const suite = usePrivateMesh({ name: "faults-consumer-kill", ports: ports.infra, servicePorts: ports.services });
 
   it("accepts every event and counts each exactly once", async () => {
-    const catalog = readCatalog(mesh.imported.dir);
-    const { engagement } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const events = planEvents("kill", 1_500, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
 
@@ -34,10 +26,10 @@ describe("fault: the trending consumer is killed (SIGKILL) mid-stream and restar
       ratePerSecond: 150,
       onOutcome: (_o, done) => {
         if (done !== 500) return;
-        const consumer = mesh.processes.get("trending-consumer")!;
+        const consumer = suite.mesh.processes.get("trending-consumer")!;
         process.kill(consumer.pid, "SIGKILL");
         killedAt = Date.now();
-        restarted = consumer.exited.then(() => new Promise((r) => setTimeout(r, 1_000))).then(() => mesh.restart("trending-consumer"));
+        restarted = consumer.exited.then(() => new Promise((r) => setTimeout(r, 1_000))).then(() => suite.mesh.restart("trending-consumer"));
       },
     });
     expect(killedAt).toBeGreaterThan(0);
@@ -47,13 +39,13 @@ describe("fault: the trending consumer is killed (SIGKILL) mid-stream and restar
     expect(summary.byCode).toEqual({ OK: events.length });
     expect(outcomes.filter((o) => o.duplicate)).toHaveLength(0);
 
-    const waitedMs = await waitForCounts(() => redisCounts(mesh.infra.redisUrl, [...expected.keys()]), expected, 60_000);
+    const waitedMs = await waitForCounts(() => redisCounts(suite.mesh.infra.redisUrl, [...expected.keys()]), expected, 60_000);
     console.info(`consumer kill: counts exact ${waitedMs} ms after the last event, ${Date.now() - killedAt} ms after the kill`);
     // Nothing is counted twice later either (late redeliveries are deduplicated).
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(countDiff(expected, await redisCounts(mesh.infra.redisUrl, [...expected.keys()]))).toEqual([]);
+    expect(countDiff(expected, await redisCounts(suite.mesh.infra.redisUrl, [...expected.keys()]))).toEqual([]);
 
-    const db = await engagementRows(mesh.infra.pgUrlFor(mesh.databases.engagement), "kill");
+    const db = await engagementRows(suite.mesh.infra.pgUrlFor(suite.mesh.databases.engagement), "kill");
     expect(db.events).toHaveLength(events.length);
     expect(db.outbox).toBe(0);
   }, 180_000);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../scripts/mesh.js";
+import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 2: the Kafka broker stops for 10 s in the middle of a stream of events and starts again
 // (same data directory). RecordEvent writes the event and its outbox row in one PostgreSQL
@@ -11,20 +11,12 @@ import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scr
 // event is then counted exactly once (the relay's at-least-once redeliveries are deduplicated).
 
 describe("fault: the Kafka broker stops for 10 s", () => {
-  let mesh: Mesh;
   const ports = FAULT_MESH_PORTS.kafkaOutage;
-
-  beforeAll(async () => {
-    mesh = await startOwnMesh({ name: "faults-kafka-outage", ports: ports.infra, servicePorts: ports.services });
-  }, 600_000);
-
-  afterAll(async () => {
-    await mesh?.stop();
-  });
+  const suite = usePrivateMesh({ name: "faults-kafka-outage", ports: ports.infra, servicePorts: ports.services });
 
   it("accepts every event during the outage, and the outbox catches up so each is counted exactly once", async () => {
-    const catalog = readCatalog(mesh.imported.dir);
-    const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement, recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const events = planEvents("kafka", 2_000, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
 
@@ -36,9 +28,9 @@ describe("fault: the Kafka broker stops for 10 s", () => {
       onOutcome: (_o, done) => {
         if (done !== 300) return;
         outage = (async () => {
-          await mesh.infra.stopServer("kafka");
+          await suite.mesh.infra.stopServer("kafka");
           await new Promise((r) => setTimeout(r, 10_000));
-          await mesh.infra.startServer("kafka");
+          await suite.mesh.infra.startServer("kafka");
           backAt = Date.now();
         })();
       },
@@ -54,11 +46,11 @@ describe("fault: the Kafka broker stops for 10 s", () => {
     expect(countDiff(expected, await serviceCounts(recommendation, [...expected.keys()]))).toEqual([]);
 
     // The database holds each event once and the outbox is drained; Kafka holds each at least once.
-    const db = await engagementRows(mesh.infra.pgUrlFor(mesh.databases.engagement), "kafka");
+    const db = await engagementRows(suite.mesh.infra.pgUrlFor(suite.mesh.databases.engagement), "kafka");
     expect(db.events).toHaveLength(events.length);
     expect(db.outbox).toBe(0);
     expect(db.orphanOutbox).toBe(0);
-    const published = await kafkaEventIds(mesh.infra.kafkaBrokers, "engagement-events", "kafka");
+    const published = await kafkaEventIds(suite.mesh.infra.kafkaBrokers, "engagement-events", "kafka");
     expect(published.size).toBe(events.length);
     const redelivered = [...published.values()].filter((n) => n > 1).length;
     console.info(`kafka outage: ${redelivered} events published more than once (deduplicated by the consumer)`);

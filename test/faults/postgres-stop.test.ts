@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../scripts/mesh.js";
+import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "../../scripts/mesh-support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 4: PostgreSQL stops (fast shutdown: sessions are ended) for 5 s in the middle of a stream of
 // events. RecordEvent must answer a clean UNAVAILABLE, promptly, instead of hanging or INTERNAL; an
@@ -11,20 +11,12 @@ import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scr
 // then retries the failed events with the same event_ids, and every event is counted exactly once.
 
 describe("fault: PostgreSQL stops", () => {
-  let mesh: Mesh;
   const ports = FAULT_MESH_PORTS.postgresStop;
-
-  beforeAll(async () => {
-    mesh = await startOwnMesh({ name: "faults-postgres-stop", ports: ports.infra, servicePorts: ports.services });
-  }, 600_000);
-
-  afterAll(async () => {
-    await mesh?.stop();
-  });
+  const suite = usePrivateMesh({ name: "faults-postgres-stop", ports: ports.infra, servicePorts: ports.services });
 
   it("answers UNAVAILABLE promptly while it is down, leaves nothing half-written, and counts each event once after retries", async () => {
-    const catalog = readCatalog(mesh.imported.dir);
-    const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement, recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const events = planEvents("pg", 1_500, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
 
@@ -38,9 +30,9 @@ describe("fault: PostgreSQL stops", () => {
         if (done !== 300) return;
         outage = (async () => {
           downFrom = Date.now();
-          await mesh.infra.stopServer("postgres");
+          await suite.mesh.infra.stopServer("postgres");
           await new Promise((r) => setTimeout(r, 5_000));
-          await mesh.infra.startServer("postgres");
+          await suite.mesh.infra.startServer("postgres");
           downUntil = Date.now();
         })();
       },
@@ -60,7 +52,7 @@ describe("fault: PostgreSQL stops", () => {
     expect(failedMs.at(-1)!).toBeLessThan(2_500);
 
     // Nothing half-written, no acknowledged event lost (read before any retry).
-    const dbUrl = mesh.infra.pgUrlFor(mesh.databases.engagement);
+    const dbUrl = suite.mesh.infra.pgUrlFor(suite.mesh.databases.engagement);
     const before = await engagementRows(dbUrl, "pg");
     const stored = new Set(before.events.map((e) => e.eventId));
     for (const o of outcomes) if (o.code === "OK") expect(stored.has(o.eventId)).toBe(true);
@@ -81,7 +73,7 @@ describe("fault: PostgreSQL stops", () => {
     expect(after.events).toHaveLength(events.length);
     expect(after.outbox).toBe(0);
     expect(after.orphanOutbox).toBe(0);
-    const published = await kafkaEventIds(mesh.infra.kafkaBrokers, "engagement-events", "pg");
+    const published = await kafkaEventIds(suite.mesh.infra.kafkaBrokers, "engagement-events", "pg");
     expect(published.size).toBe(events.length);
   }, 240_000);
 });

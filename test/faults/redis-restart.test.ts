@@ -1,12 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../scripts/mesh.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_EVENT_WEIGHTS } from "../../services/recommendation/src/storage/trending/event-weights.js";
 import { RedisTrendingStore } from "../../services/recommendation/src/storage/trending/redis-trending-store.js";
 import { countDiff, redisCounts, waitForCounts } from "../support/counting.js";
 import { codeName, expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 3: Redis restarts empty (it persists nothing) in the middle of a stream of events. Writes
 // never depend on Redis, so every RecordEvent succeeds. Recommendations keep being served while Redis
@@ -23,20 +23,12 @@ interface Probe {
 }
 
 describe("fault: Redis is restarted empty", () => {
-  let mesh: Mesh;
   const ports = FAULT_MESH_PORTS.redisRestart;
-
-  beforeAll(async () => {
-    mesh = await startOwnMesh({ name: "faults-redis-restart", ports: ports.infra, servicePorts: ports.services });
-  }, 600_000);
-
-  afterAll(async () => {
-    await mesh?.stop();
-  });
+  const suite = usePrivateMesh({ name: "faults-redis-restart", ports: ports.infra, servicePorts: ports.services });
 
   it("keeps serving recommendations without trending while Redis is down, then rebuilds every count from the Kafka log", async () => {
-    const catalog = readCatalog(mesh.imported.dir);
-    const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement, recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const users = catalog.users.slice(0, 10);
     const products = catalog.products.slice(0, 20);
     const before = planEvents("redis-a", 600, users, products);
@@ -45,7 +37,7 @@ describe("fault: Redis is restarted empty", () => {
 
     // Phase 1: events applied before the fault.
     expect(summarize(await recordAll(engagement, before, { concurrency: 8 })).byCode).toEqual({ OK: before.length });
-    await waitForCounts(() => redisCounts(mesh.infra.redisUrl, products), expectedCounts(before), 30_000);
+    await waitForCounts(() => redisCounts(suite.mesh.infra.redisUrl, products), expectedCounts(before), 30_000);
 
     // Phase 2: Redis stops after 300 more events and comes back empty 4 s later; meanwhile the
     // recommendation RPCs are probed every 200 ms with a 3 s deadline.
@@ -80,10 +72,10 @@ describe("fault: Redis is restarted empty", () => {
       onOutcome: (_o, done) => {
         if (done !== 300) return;
         restart = (async () => {
-          await mesh.infra.stopServer("redis");
+          await suite.mesh.infra.stopServer("redis");
           stoppedAt = Date.now();
           await new Promise((r) => setTimeout(r, 4_000));
-          await mesh.infra.startServer("redis");
+          await suite.mesh.infra.startServer("redis");
           restartedAt = Date.now();
         })();
       },
@@ -92,16 +84,16 @@ describe("fault: Redis is restarted empty", () => {
     expect(summarize(outcomes).byCode).toEqual({ OK: during.length });
 
     const expected = expectedCounts(all);
-    const rebuiltMs = await waitForCounts(() => redisCounts(mesh.infra.redisUrl, products), expected, 60_000);
+    const rebuiltMs = await waitForCounts(() => redisCounts(suite.mesh.infra.redisUrl, products), expected, 60_000);
     console.info(`redis restart: every count rebuilt ${rebuiltMs} ms after the last event, ${Date.now() - restartedAt} ms after Redis came back`);
     await new Promise((r) => setTimeout(r, 1_500)); // let the probes see the recovered signal
     probing = false;
     await probeLoop;
-    expect(countDiff(expected, await redisCounts(mesh.infra.redisUrl, products))).toEqual([]);
+    expect(countDiff(expected, await redisCounts(suite.mesh.infra.redisUrl, products))).toEqual([]);
 
     // The decayed trending scores are rebuilt too: every event is less than a minute old, so each
     // product scores Σ weight(type) over its events within 2% (τ = 1 h).
-    const redis = new Redis(mesh.infra.redisUrl);
+    const redis = new Redis(suite.mesh.infra.redisUrl);
     try {
       const scores = await new RedisTrendingStore(redis).scores(products);
       for (const [productId, counts] of expected) {

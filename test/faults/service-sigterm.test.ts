@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Mesh } from "../../scripts/mesh.js";
+import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 5: one of two engagement replicas gets SIGTERM under load (as from an orchestrator) and is
 // started again 2 s after it exited. Its shutdown stops accepting calls, lets the calls in flight
@@ -12,25 +12,17 @@ import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../../scr
 // never processed) on another one. Every event is then counted exactly once.
 
 describe("fault: a service is stopped with SIGTERM under load", () => {
-  let mesh: Mesh;
   const ports = FAULT_MESH_PORTS.serviceSigterm;
-
-  beforeAll(async () => {
-    mesh = await startOwnMesh({
+  const suite = usePrivateMesh({
       name: "faults-service-sigterm",
       ports: ports.infra,
       servicePorts: ports.services,
       extraReplicas: { engagement: [ports.services.engagement + 1] },
     });
-  }, 600_000);
-
-  afterAll(async () => {
-    await mesh?.stop();
-  });
 
   it("finishes the calls in flight, sends new ones to the other replica, and loses nothing", async () => {
-    const catalog = readCatalog(mesh.imported.dir);
-    const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement, recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const events = planEvents("term", 1_500, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
 
@@ -42,14 +34,14 @@ describe("fault: a service is stopped with SIGTERM under load", () => {
       ratePerSecond: 200,
       onOutcome: (_o, done) => {
         if (done !== 400) return;
-        const proc = mesh.processes.get("engagement")!;
+        const proc = suite.mesh.processes.get("engagement")!;
         signalledAt = Date.now();
         process.kill(proc.pid, "SIGTERM");
         restarted = proc.exited.then(async (info) => {
           exitedAt = Date.now();
           expect(info).toEqual({ code: 0, signal: null }); // a clean stop, within the deadline
           await new Promise((r) => setTimeout(r, 2_000));
-          return mesh.restart("engagement");
+          return suite.mesh.restart("engagement");
         });
       },
     });
@@ -64,7 +56,7 @@ describe("fault: a service is stopped with SIGTERM under load", () => {
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.filter((o) => o.code !== "OK")).toEqual([]);
 
-    const dbUrl = mesh.infra.pgUrlFor(mesh.databases.engagement);
+    const dbUrl = suite.mesh.infra.pgUrlFor(suite.mesh.databases.engagement);
     const stored = new Set((await engagementRows(dbUrl, "term")).events.map((e) => e.eventId));
     for (const o of outcomes) if (o.code === "OK") expect(stored.has(o.eventId)).toBe(true);
 

@@ -12,7 +12,9 @@ import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
-import { ensureTopicInBackground, KafkaOutboxPublisher, OutboxRelay } from "./outbox/outbox-relay.js";
+import { ensureTopicInBackground } from "./outbox/ensure-topic.js";
+import { KafkaOutboxPublisher } from "./outbox/kafka-outbox-publisher.js";
+import { OutboxRelay } from "./outbox/outbox-relay.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 

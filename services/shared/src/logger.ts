@@ -1,7 +1,5 @@
 import { pino, type Logger } from "pino";
 
-export type { Logger } from "pino";
-
 /**
  * Creates the structured logger of one process: one JSON object per line on stdout, with the
  * service name in every line and the level as a string (`"level":"info"`), so that log shippers

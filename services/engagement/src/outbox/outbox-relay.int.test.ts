@@ -11,7 +11,9 @@ import { EventRepository } from "../data/event-repository.js";
 import { insertOutboxMessage, type OutboxRow } from "../data/outbox-repository.js";
 import { engagementOutboxMessage, EVENT_ID_HEADER } from "../event-message.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "../migrations-dir.js";
-import { ensureTopic, ensureTopicInBackground, KafkaOutboxPublisher, OutboxRelay, type OutboxPublisher } from "./outbox-relay.js";
+import { ensureTopic, ensureTopicInBackground } from "./ensure-topic.js";
+import { KafkaOutboxPublisher, type OutboxPublisher } from "./kafka-outbox-publisher.js";
+import { OutboxRelay } from "./outbox-relay.js";
 
 const logger = createLogger("outbox-relay-test");
 logger.level = "silent";

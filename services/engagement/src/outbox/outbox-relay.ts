@@ -5,8 +5,6 @@ import { withTransaction } from "../../../shared/src/pg.js";
 import { countOutboxRows, deleteOutboxRows, lockOutboxBatch } from "../data/outbox-repository.js";
 import type { OutboxPublisher } from "./kafka-outbox-publisher.js";
 
-export { ensureTopic, ensureTopicInBackground, type EnsureTopicOptions, type TopicEnsurer } from "./ensure-topic.js";
-export { createOutboxProducer, KafkaOutboxPublisher, type OutboxPublisher } from "./kafka-outbox-publisher.js";
 
 /** The PostgreSQL channel the outbox table's trigger notifies at commit. */
 export const OUTBOX_CHANNEL = "outbox";
@@ -17,7 +15,7 @@ export interface OutboxRelayOptions {
   readonly pool: pg.Pool;
   /** URL of the engagement database, for the dedicated `LISTEN outbox` connection. */
   readonly databaseUrl: string;
-  /** Where rows are published (normally a {@link KafkaOutboxPublisher}). */
+  /** Where rows are published (normally a `KafkaOutboxPublisher`). */
   readonly publisher: OutboxPublisher;
   /** The process logger. */
   readonly logger: Logger;

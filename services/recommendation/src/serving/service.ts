@@ -28,34 +28,18 @@ import { invalidArgument, notFound } from "../../../shared/src/errors.js";
 import { currentRequest } from "../../../shared/src/request-context.js";
 import { requireId, resolveLimit } from "../../../shared/src/validation.js";
 import { resolveWeights } from "./domain/blend-weights.js";
-import type { HistorySource } from "./domain/history-source.js";
 import type { RankedItem } from "./ranking/rank.js";
-import { Recommender, type RecommenderSettings } from "./recommender.js";
+import { Recommender, type RecommenderDeps } from "./recommender.js";
 import type { ProductDirectory } from "./domain/product-directory.js";
 import { ENGAGEMENT_KINDS, eventTypeOf, type EngagementCounts } from "../../../shared/src/event-kinds.js";
-import type { TrendingSource } from "./domain/trending-source.js";
-import type { UserDirectory } from "./domain/user-directory.js";
-import type { ServingStateHolder } from "./serving-state.js";
 
 /** Largest number of `exclude_product_ids`. */
 export const MAX_EXCLUDED_IDS = 1000;
 /** Largest accepted `category`, in characters. */
 export const MAX_CATEGORY_LENGTH = 64;
 
-/** What the service needs, injected. */
-export interface RecommendationServiceDeps {
-  /** The state served (catalog, content model, snapshot, collaborative model). */
-  readonly state: ServingStateHolder;
-  /** Whether users exist (UserService). */
-  readonly users: UserDirectory;
-  /** Users' live histories (EngagementService). */
-  readonly history: HistorySource;
-  /** The trending signal (Redis). */
-  readonly trending: TrendingSource;
-  /** Weights and tunables (config.ts). */
-  readonly settings: RecommenderSettings;
-  /** Process logger (used outside request contexts). */
-  readonly logger: Logger;
+/** What the service needs, injected: the recommender's dependencies, plus the edge's own. */
+export interface RecommendationServiceDeps extends RecommenderDeps {
   /**
    * The live catalog, asked about products the in-memory catalog does not hold (created after the
    * models were loaded); without it, only the in-memory catalog counts.

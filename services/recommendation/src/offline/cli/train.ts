@@ -22,7 +22,8 @@ import { createLogger } from "../../../../shared/src/logger.js";
 import { addressSchema } from "../../../../shared/src/config.js";
 import { readMovieLensInteractions } from "../evaluation/interactions.js";
 import type { NcfInteractionSource } from "../training/interaction-source.js";
-import { DEFAULT_MODEL_DIR, DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../training/train-and-save.js";
+import { DEFAULT_MODEL_DIR } from "../../storage/ncf-artifacts/model-dir.js";
+import { DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../training/train-and-save.js";
 import { backendFromFlag, NEUMF_FLAG_OPTIONS, NEUMF_FLAGS_USAGE, neumfOptionsFromFlags, numberFlag } from "./neumf-flags.js";
 
 const usage = `usage: npm run train -- ${NEUMF_FLAGS_USAGE}

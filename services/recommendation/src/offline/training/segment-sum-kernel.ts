@@ -48,7 +48,6 @@ const linearKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const segmentIds = inputs.segmentIds as tf.TensorInfo;
   const segments = (attrs as unknown as { numSegments: number }).numSegments;
   const segRank = segmentIds.shape.length;
-  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
   const innerShape = x.shape.slice(segRank);
   const inner = innerShape.reduce((a, b) => a * b, 1);
   const outShape = [segments, ...innerShape];

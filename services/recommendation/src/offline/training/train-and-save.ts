@@ -10,7 +10,6 @@ import { type NcfBackendPreference, useTensorFlowBackend } from "./tf-backend.js
 import { trainNeuMF } from "./train.js";
 import { leaveOneOutSplit } from "./validation.js";
 
-export { DEFAULT_MODEL_DIR } from "../../storage/ncf-artifacts/model-dir.js";
 
 /** Validation users held out by default (see {@link TrainAndSaveOptions.validationUsers}). */
 export const DEFAULT_VALIDATION_USERS = 200;
