@@ -5,7 +5,7 @@ import { importCatalog, type CatalogImportResult } from "../services/product/src
 import { PRODUCT_MIGRATIONS_DIR } from "../services/product/src/migrations-dir.js";
 import { readRatingUserIds } from "../services/shared/src/movielens-csv.js";
 import { resolveMovieLensDir } from "../services/shared/src/movielens.js";
-import { createPool, ensureDatabase, migrate, withDatabase } from "../services/shared/src/pg.js";
+import { createPool, prepareServiceDatabase } from "../services/shared/src/pg.js";
 import { importUsers, type UserImportResult } from "../services/user/src/import/import-users.js";
 import { USER_MIGRATIONS_DIR } from "../services/user/src/migrations-dir.js";
 import { createProgressReporter, type ProgressMode, type ProgressReporter } from "./import-progress.js";
@@ -125,8 +125,7 @@ export async function importMovieLens(options: ImportMovieLensOptions = {}): Pro
         let done = 0;
         update(0, databases.length);
         for (const db of databases) {
-          await ensureDatabase(withDatabase(db.url, "postgres"), databaseName(db.url));
-          await migrate(db.url, db.migrations, logger);
+          await prepareServiceDatabase(db.url, db.migrations, logger);
           update(++done, databases.length);
         }
         return databases.length;
@@ -175,10 +174,6 @@ export async function importMovieLens(options: ImportMovieLensOptions = {}): Pro
     if (ownsProgress) progress.stop();
     await Promise.all(pools.map((pool) => pool.end()));
   }
-}
-
-function databaseName(url: string): string {
-  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -182,6 +182,27 @@ export async function openServiceDatabase(
   options: ServiceDatabaseOptions = {},
 ): Promise<pg.Pool> {
   const { onCreateFailure = "fail", ...poolOptions } = options;
+  await prepareServiceDatabase(url, migrationsDir, logger, onCreateFailure);
+  return createPool(url, logger, poolOptions);
+}
+
+/**
+ * The first two steps of {@link openServiceDatabase}, for callers that open their own pools (the
+ * MovieLens importer): creates the database when missing and applies the pending migrations.
+ *
+ * @param url - the service database's URL; its path names the database (letters, digits, `_`).
+ * @param migrationsDir - the directory of the service's migration files.
+ * @param logger - for applied migrations.
+ * @param onCreateFailure - "fail" (default) rethrows a failure to create the database; "warn" logs it
+ *   and goes on (for a role that may not create databases but whose database exists already).
+ * @throws Error when the database cannot be created (unless "warn"), or the migration's error.
+ */
+export async function prepareServiceDatabase(
+  url: string,
+  migrationsDir: string,
+  logger: Logger,
+  onCreateFailure: "fail" | "warn" = "fail",
+): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   try {
     await ensureDatabase(withDatabase(url, "postgres"), name);
@@ -190,5 +211,4 @@ export async function openServiceDatabase(
     logger.warn({ err: err instanceof Error ? err.message : err }, "could not ensure the database exists");
   }
   await migrate(url, migrationsDir, logger);
-  return createPool(url, logger, poolOptions);
 }
