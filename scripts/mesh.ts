@@ -1,3 +1,4 @@
+import type { RateLimitOptions } from "../envoy/render-config.js";
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -60,6 +61,16 @@ export interface MeshOptions {
    * same environment, and Envoy balances requests over every replica. Default none.
    */
   readonly extraReplicas?: Partial<Record<Exclude<ServiceName, "recommendation">, readonly number[]>>;
+  /**
+   * Envoy's per-client-address rate limit (default `DEFAULT_RATE_LIMIT` of envoy/render-config.ts,
+   * 1,000 requests/s); `false` turns it off, for load generators that send everything from one address.
+   */
+  readonly envoyRateLimit?: RateLimitOptions | false;
+  /**
+   * Extra Node.js options of the service and consumer processes, placed before the entry point, for
+   * example `["--cpu-prof", "--cpu-prof-dir=…"]` (options NODE_OPTIONS may not carry). Default none.
+   */
+  readonly serviceNodeArgs?: readonly string[];
 }
 
 /** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
@@ -205,6 +216,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           user: replicaUpstreams(ports.user, options.extraReplicas?.user),
           engagement: replicaUpstreams(ports.engagement, options.extraReplicas?.engagement),
         },
+        ...(options.envoyRateLimit !== undefined ? { rateLimit: options.envoyRateLimit } : {}),
       },
     }),
   );
@@ -259,7 +271,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       const proc = await spawnManaged({
         name: spec.name,
         command: process.execPath,
-        args: ["--import", "tsx", spec.entry],
+        args: [...(options.serviceNodeArgs ?? []), "--import", "tsx", spec.entry],
         cwd: REPO_ROOT,
         env: spec.env,
         logFile: path.join(options.preset.dataDir, "logs", `${spec.name}.log`),

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { renderEnvoyConfig, type Upstreams } from "../../envoy/render-config.js";
+import { renderEnvoyConfig, type RateLimitOptions, type Upstreams } from "../../envoy/render-config.js";
 import { claimPorts, runCommand, spawnManaged, waitUntilReady } from "./managed-process.js";
 import { envoyPath } from "./paths.js";
 
@@ -36,7 +36,8 @@ export interface EnvoyHandle {
  * Renders the local Envoy configuration (listener and admin on 127.0.0.1) into
  * `<dataDir>/envoy/envoy.yaml`.
  *
- * @param options - the stack's data directory, ports, descriptor set and upstreams.
+ * @param options - the stack's data directory, ports, descriptor set, upstreams and rate limit
+ *   (default `DEFAULT_RATE_LIMIT`; `false` turns it off).
  * @returns the path of the written file.
  */
 export function writeEnvoyConfig(options: {
@@ -45,6 +46,7 @@ export function writeEnvoyConfig(options: {
   adminPort: number;
   descriptorPath: string;
   upstreams: Upstreams;
+  rateLimit?: RateLimitOptions | false;
 }): string {
   const dir = path.resolve(options.dataDir, "envoy");
   mkdirSync(dir, { recursive: true });
@@ -54,6 +56,7 @@ export function writeEnvoyConfig(options: {
     adminPort: options.adminPort,
     descriptorPath: path.resolve(options.descriptorPath),
     upstreams: options.upstreams,
+    ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
   });
   writeFileSync(file, yaml);
   return file;

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { Upstreams } from "../../envoy/render-config.js";
+import type { RateLimitOptions, Upstreams } from "../../envoy/render-config.js";
 import { startEnvoy, writeEnvoyConfig, type EnvoyHandle } from "./envoy.js";
 import { startKafka, type KafkaHandle } from "./kafka.js";
 import { REPO_ROOT } from "./paths.js";
@@ -57,6 +57,8 @@ export interface StartInfraOptions extends InfraPreset {
     readonly descriptorPath: string;
     /** Where the four services listen. */
     readonly upstreams: Upstreams;
+    /** The per-client-address rate limit (default `DEFAULT_RATE_LIMIT`, 1,000 requests/s); `false` turns it off. */
+    readonly rateLimit?: RateLimitOptions | false;
   };
 }
 

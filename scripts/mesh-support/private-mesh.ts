@@ -22,6 +22,12 @@ export interface OwnMeshOptions {
   readonly extraReplicas?: MeshOptions["extraReplicas"];
   /** How long to wait for another private mesh to finish, in ms (default 600000). */
   readonly lockTimeoutMs?: number;
+  /** Train a NeuMF model at start with these `npm run train` arguments (default: no model). */
+  readonly trainArgs?: readonly string[];
+  /** Envoy's per-client-address rate limit (see `MeshOptions.envoyRateLimit`; default 1,000 requests/s). */
+  readonly envoyRateLimit?: MeshOptions["envoyRateLimit"];
+  /** Extra Node.js options of the service processes (see `MeshOptions.serviceNodeArgs`). */
+  readonly serviceNodeArgs?: MeshOptions["serviceNodeArgs"];
 }
 
 /**
@@ -88,6 +94,9 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       reset: true,
       servicePorts: options.servicePorts,
       ...(options.extraReplicas ? { extraReplicas: options.extraReplicas } : {}),
+      ...(options.trainArgs ? { train: true, trainArgs: options.trainArgs } : {}),
+      ...(options.envoyRateLimit !== undefined ? { envoyRateLimit: options.envoyRateLimit } : {}),
+      ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
       movieLensDir,
       importProgress: "silent",
       serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: OWN_MESH_SERVICE_TOKEN, ...options.serviceEnv },
@@ -124,6 +133,7 @@ export const BENCH_MESH_PORTS = {
   freshness: { infra: infraPorts(10), services: servicePorts(21_351) },
   throughput: { infra: infraPorts(11), services: servicePorts(21_355) },
   redisMemory: { infra: infraPorts(12), services: servicePorts(21_361) },
+  serving: { infra: infraPorts(13), services: servicePorts(21_365) },
 } as const;
 
 /**

@@ -1,0 +1,298 @@
+/**
+ * Serving benchmark: latency of the read RPCs under open-model, constant-rate load, through Envoy
+ * (REST, vegeta) and straight to the services (gRPC, ghz), with the CPU each process used.
+ *
+ * It starts its own mesh (PostgreSQL :25473, Redis :26413, Kafka :29146, Envoy :28113, services
+ * 21365-21368, data in .run/bench-serving) on the whole of MovieLens ml-latest-small with a NeuMF
+ * model trained for the benchmark (`--epochs`, default 2: what a request costs does not depend on
+ * how well the model was trained), and Envoy's per-client-address rate limit turned off (every
+ * request comes from one address here).
+ *
+ * Method, for each RPC and each rate: a warm-up (`--warmup` seconds at the rate, not counted), then
+ * `--duration` seconds at the rate; vegeta and ghz send a new request every 1/rate seconds whatever
+ * the answers do (open model: a slow server cannot slow the generator down, so queueing shows in the
+ * latencies). Requests cycle over the MovieLens users (GetRecommendations, GetUser) or products
+ * (GetSimilarProducts, GetProduct), categories (ListProducts, GetTrending) in a fixed order. A request
+ * that times out (5 s), errs or answers non-2xx/non-OK counts as an error. Percentiles are vegeta's
+ * and ghz's (exact over every request).
+ *
+ * Usage: `npm run bench:serving -- [--rpcs recommendations,similar,trending,products,categories,product,user]
+ *   [--rates 100,300,1000,2000] [--duration 30] [--warmup 5] [--epochs 2] [--no-grpc] [--profile]`
+ * `--profile` runs the services with `node --cpu-prof` and prints the recommendation service's
+ * hottest functions (self time) after the run.
+ */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../scripts/infra/paths.js";
+import { readCatalog } from "../scripts/mesh-support/event-load.js";
+import { BENCH_MESH_PORTS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
+import type { Mesh } from "../scripts/mesh.js";
+import { summarizeCpuProfile } from "./support/cpu-profile.js";
+import { loadGenerator, run } from "./support/load-generators.js";
+import { printMachine } from "./support/machine.js";
+import { CpuMeter } from "./support/process-cpu.js";
+
+/** One read RPC under test: its REST route and its gRPC method, with the request of the i-th call. */
+interface ReadRpc {
+  /** gRPC method, `package.Service/Method`. */
+  readonly method: string;
+  /** Which service answers it over gRPC. */
+  readonly service: "recommendation" | "product" | "user";
+  /** The REST path of call i (through Envoy). */
+  readonly restPath: (i: number) => string;
+  /** The gRPC request of call i, as proto3 JSON. */
+  readonly grpcRequest: (i: number) => Record<string, unknown>;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    rpcs: { type: "string", default: "recommendations,similar,trending,products,categories,product,user" },
+    rates: { type: "string", default: "100,300,1000,2000" },
+    duration: { type: "string", default: "30" },
+    warmup: { type: "string", default: "5" },
+    epochs: { type: "string", default: "2" },
+    "no-grpc": { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+  },
+});
+
+const positiveInt = (name: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name}: must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+};
+const rates = args.rates.split(",").map((r) => positiveInt("rates", r.trim()));
+const durationS = positiveInt("duration", args.duration);
+const warmupS = Number(args.warmup);
+if (!Number.isFinite(warmupS) || warmupS < 0) throw new Error(`--warmup: must be a number of seconds ≥ 0, got ${args.warmup}`);
+const epochs = positiveInt("epochs", args.epochs);
+
+printMachine();
+const vegeta = await loadGenerator("vegeta");
+const ghz = args["no-grpc"] ? undefined : await loadGenerator("ghz");
+
+const ports = BENCH_MESH_PORTS.serving;
+const profileDir = path.join(REPO_ROOT, ".run", "bench-serving-profiles");
+if (args.profile) mkdirSync(profileDir, { recursive: true });
+const mesh = await startOwnMesh({
+  name: "bench-serving",
+  ports: ports.infra,
+  servicePorts: ports.services,
+  fullMovieLens: true,
+  trainArgs: ["--epochs", String(epochs)],
+  envoyRateLimit: false,
+  serviceEnv: { LOG_LEVEL: "warn" },
+  ...(args.profile ? { serviceNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+});
+
+try {
+  const catalog = readCatalog(mesh.imported.dir);
+  const users = catalog.users;
+  const products = catalog.products.slice(0, 2_000);
+  const categories = ["Comedy", "Drama", "Action", "Thriller", "Romance", "Adventure", "Crime", "Sci-Fi"];
+  const at = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
+  const rpcs: Record<string, ReadRpc> = {
+    recommendations: {
+      method: "recsys.recommendation.v1.RecommendationService/GetRecommendations",
+      service: "recommendation",
+      restPath: (i) => `/v1/users/${at(users, i)}/recommendations?limit=10`,
+      grpcRequest: (i) => ({ userId: at(users, i), limit: 10 }),
+    },
+    similar: {
+      method: "recsys.recommendation.v1.RecommendationService/GetSimilarProducts",
+      service: "recommendation",
+      restPath: (i) => `/v1/products/${at(products, i)}/similar?limit=10`,
+      grpcRequest: (i) => ({ productId: at(products, i), limit: 10 }),
+    },
+    trending: {
+      method: "recsys.recommendation.v1.RecommendationService/GetTrending",
+      service: "recommendation",
+      restPath: (i) => (i % 2 === 0 ? "/v1/trending?limit=10" : `/v1/trending?limit=10&category=${at(categories, i)}`),
+      grpcRequest: (i) => (i % 2 === 0 ? { limit: 10 } : { limit: 10, category: at(categories, i) }),
+    },
+    products: {
+      method: "recsys.product.v1.ProductService/ListProducts",
+      service: "product",
+      restPath: (i) => `/v1/products?pageSize=20&category=${at(categories, i)}`,
+      grpcRequest: (i) => ({ pageSize: 20, category: at(categories, i) }),
+    },
+    categories: {
+      method: "recsys.product.v1.ProductService/ListCategories",
+      service: "product",
+      restPath: () => "/v1/categories",
+      grpcRequest: () => ({}),
+    },
+    product: {
+      method: "recsys.product.v1.ProductService/GetProduct",
+      service: "product",
+      restPath: (i) => `/v1/products/${at(products, i)}`,
+      grpcRequest: (i) => ({ productId: at(products, i) }),
+    },
+    user: {
+      method: "recsys.user.v1.UserService/GetUser",
+      service: "user",
+      restPath: (i) => `/v1/users/${at(users, i)}`,
+      grpcRequest: (i) => ({ userId: at(users, i) }),
+    },
+  };
+  const selected = args.rpcs.split(",").map((name) => {
+    const rpc = rpcs[name.trim()];
+    if (!rpc) throw new Error(`--rpcs: unknown RPC ${JSON.stringify(name)}; known: ${Object.keys(rpcs).join(", ")}`);
+    return [name.trim(), rpc] as const;
+  });
+
+  const work = path.join(REPO_ROOT, ".run", "bench-serving", "load");
+  mkdirSync(work, { recursive: true });
+  const cycle = Math.max(users.length, products.length);
+  const rows: string[] = [];
+  const header = "rpc                 via    rate/s  achieved/s      p50      p90      p99      max   errors";
+  console.log(`\n${selected.length} RPCs × rates ${rates.join(", ")}/s: ${warmupS} s warm-up + ${durationS} s each`);
+  console.log(header);
+  for (const [name, rpc] of selected) {
+    const targets = path.join(work, `${name}.targets`);
+    writeFileSync(targets, Array.from({ length: cycle }, (_, i) => `GET ${mesh.restUrl}${rpc.restPath(i)}\n`).join("\n"));
+    const data = path.join(work, `${name}.json`);
+    writeFileSync(data, JSON.stringify(Array.from({ length: cycle }, (_, i) => rpc.grpcRequest(i))));
+    for (const rate of rates) {
+      const rest = await measure(mesh, `${name} REST ${rate}/s`, () => vegetaStep(vegeta, targets, rate, warmupS, durationS, work));
+      rows.push(formatRow(name, "envoy", rate, rest.result, rest.cpu));
+      console.log(rows.at(-1));
+      if (ghz) {
+        const grpc = await measure(mesh, `${name} gRPC ${rate}/s`, () =>
+          ghzStep(ghz, rpc.method, mesh.addresses[rpc.service], data, rate, warmupS, durationS),
+        );
+        rows.push(formatRow(name, "grpc", rate, grpc.result, grpc.cpu));
+        console.log(rows.at(-1));
+      }
+    }
+  }
+  console.log(`\nsummary\n${header}\n${rows.join("\n")}`);
+} finally {
+  await mesh.stop();
+}
+
+if (args.profile) {
+  const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
+  // The recommendation service's profile is the largest (it does the most work); each file is one process.
+  const sized = files.map((f) => ({ f, size: readFileSync(path.join(profileDir, f)).length })).sort((a, b) => b.size - a.size);
+  for (const { f } of sized.slice(0, 1)) {
+    console.log(`\nCPU profile ${f} (self time, top 25):`);
+    console.log(summarizeCpuProfile(JSON.parse(readFileSync(path.join(profileDir, f), "utf8")), 25));
+  }
+}
+
+/** Latency figures of one step, in ms, and its counts. */
+interface StepResult {
+  readonly requests: number;
+  readonly achievedPerSecond: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly errors: number;
+  /** The first error messages, when there were errors. */
+  readonly errorSamples: readonly string[];
+}
+
+/** Runs a step while measuring the CPU of every process of the mesh. */
+async function measure(m: Mesh, label: string, step: () => Promise<StepResult>): Promise<{ result: StepResult; cpu: string }> {
+  const proc = (name: string): number => m.processes.get(name)!.pid;
+  const meter = new CpuMeter([
+    { name: "envoy", pid: m.infra.envoy!.pid },
+    { name: "recommendation", pid: proc("recommendation") },
+    { name: "product", pid: proc("product") },
+    { name: "user", pid: proc("user") },
+    { name: "engagement", pid: proc("engagement") },
+    { name: "postgres", pid: m.infra.postgres.pid, withChildren: true },
+    { name: "redis", pid: m.infra.redis.pid },
+  ]);
+  meter.start();
+  const result = await step();
+  const cpu = meter
+    .stop()
+    .filter((c) => c.cores >= 0.01)
+    .map((c) => `${c.name} ${c.cores.toFixed(2)}`)
+    .join(", ");
+  if (result.errors > 0) console.log(`  ${label}: ${result.errors} errors, e.g. ${result.errorSamples.slice(0, 3).join(" | ")}`);
+  return { result, cpu };
+}
+
+/** One vegeta step: warm-up, then the measured attack, reported as JSON. */
+async function vegetaStep(bin: string, targets: string, rate: number, warmup: number, duration: number, dir: string): Promise<StepResult> {
+  const attack = (seconds: number, output: string) =>
+    run([bin, "attack", `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, "-timeout=5s", `-output=${output}`]);
+  if (warmup > 0) await attack(warmup, path.join(dir, "warmup.bin"));
+  const bin_ = path.join(dir, "step.bin");
+  await attack(duration, bin_);
+  const report = JSON.parse(await run([bin, "report", "-type=json", bin_])) as {
+    requests: number;
+    throughput: number;
+    latencies: Record<string, number>;
+    status_codes: Record<string, number>;
+    errors: string[] | null;
+  };
+  const ok = Object.entries(report.status_codes)
+    .filter(([code]) => code.startsWith("2"))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
+  return {
+    requests: report.requests,
+    achievedPerSecond: report.throughput,
+    p50: ms(report.latencies["50th"]),
+    p90: ms(report.latencies["90th"]),
+    p99: ms(report.latencies["99th"]),
+    max: ms(report.latencies.max),
+    errors: report.requests - ok,
+    errorSamples: report.errors ?? Object.keys(report.status_codes).map((c) => `status ${c}`),
+  };
+}
+
+/** One ghz step: warm-up, then the measured run, open-model (`--async` at `--rps`). */
+async function ghzStep(bin: string, method: string, address: string, dataFile: string, rate: number, warmup: number, duration: number): Promise<StepResult> {
+  const attack = (seconds: number) =>
+    run([
+      bin,
+      "--insecure",
+      "--async",
+      `--rps=${rate}`,
+      `--duration=${seconds}s`,
+      "--timeout=5s",
+      "--concurrency=50",
+      "--connections=4",
+      `--call=${method}`,
+      `--data-file=${dataFile}`,
+      "--format=json",
+      address,
+    ]);
+  if (warmup > 0) await attack(warmup);
+  const report = JSON.parse(await attack(duration)) as {
+    count: number;
+    total: number;
+    slowest: number;
+    rps: number;
+    latencyDistribution: { percentage: number; latency: number }[] | null;
+    statusCodeDistribution: Record<string, number> | null;
+    errorDistribution: Record<string, number> | null;
+  };
+  const pct = (p: number) => (report.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6;
+  const ok = report.statusCodeDistribution?.OK ?? 0;
+  return {
+    requests: report.count,
+    achievedPerSecond: ok / duration,
+    p50: pct(50),
+    p90: pct(90),
+    p99: pct(99),
+    max: report.slowest / 1e6,
+    errors: report.count - ok,
+    errorSamples: Object.entries(report.errorDistribution ?? {}).map(([e, n]) => `${n} × ${e}`),
+  };
+}
+
+function formatRow(name: string, via: string, rate: number, r: StepResult, cpu: string): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`.padStart(9);
+  return (
+    `${name.padEnd(19)} ${via.padEnd(6)} ${String(rate).padStart(6)} ${r.achievedPerSecond.toFixed(0).padStart(11)} ` +
+    `${ms(r.p50)}${ms(r.p90)}${ms(r.p99)}${ms(r.max)} ${String(r.errors).padStart(8)}   cores: ${cpu}`
+  );
+}
