@@ -43,6 +43,12 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   (`<MODEL_DIR>/ncf/<version>/`); the newest valid one is served.
  * - `NCF_POLL_INTERVAL_MS` (10000, 0 = never): how often to look for a newer NeuMF artifact and
  *   swap to it while running.
+ * - `NCF_CACHED_USERS` (5000, 0 = off): users whose NeuMF ranking over the catalog is kept in memory
+ *   per model version (about 11 KB each), so it is computed once per user and model.
+ * - `TRENDING_TOP_CACHE_MS` (100, 0 = off): how long a trending top list read from Redis is served
+ *   from memory before it is read again (concurrent requests share one read).
+ * - `USER_CACHE_SIZE` (10000, 0 = off) and `USER_CACHE_TTL_MS` (60000): users known to exist are
+ *   remembered this long, so most requests make no UserService call (accounts are never deleted).
  * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
  *   service before giving up, in ms.
  * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (false): access control (see
@@ -92,6 +98,10 @@ export const configSchema = z
     MODEL_BUILD_ON_START: z.enum(["if-missing", "always"]).default("if-missing"),
     MODEL_DIR: z.string().min(1).default(DEFAULT_MODEL_DIR),
     NCF_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+    NCF_CACHED_USERS: z.coerce.number().int().min(0).max(10_000_000).default(5_000),
+    TRENDING_TOP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+    USER_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+    USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
     ...accessControlConfigShape,
   })

@@ -20,6 +20,7 @@ import { SnapshotRepository } from "./storage/snapshot-repository.js";
 import { RECOMMENDATION_MIGRATIONS_DIR } from "./storage/migrations-dir.js";
 import { GrpcCatalogSource, GrpcInteractionSource } from "./offline/model-build/grpc-sources.js";
 import { loadOrBuildModels } from "./offline/model-build/model-store.js";
+import { CachedTrendingSource } from "./serving/signals/cached-trending-source.js";
 import { NcfCollaborativeModel } from "./serving/signals/ncf-collaborative.js";
 import { ServingStateHolder } from "./serving/serving-state.js";
 import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
@@ -68,9 +69,12 @@ runMain(logger, async () => {
 
   const trending = await connectTrendingStore(config.REDIS_URL, logger);
   const server = build({
-    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf))),
+    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS }))),
     // No cache of found users here (cacheSize 0): every call asks the UserService, as before.
-    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs }), { cacheSize: 0 }),
+    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs }), {
+      cacheSize: config.USER_CACHE_SIZE,
+      cacheTtlMs: config.USER_CACHE_TTL_MS,
+    }),
     history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
     products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs })),
     access: new AccessControl({
@@ -78,7 +82,7 @@ runMain(logger, async () => {
       serviceToken: config.SERVICE_TOKEN,
       requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
     }),
-    trending: trending.store,
+    trending: new CachedTrendingSource(trending.store, { ttlMs: config.TRENDING_TOP_CACHE_MS }),
     settings: recommenderSettings(config),
     logger,
   });

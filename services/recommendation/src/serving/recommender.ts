@@ -182,11 +182,18 @@ export class Recommender {
 
     const norm = normalizeSignals(ids, { collaborative: collaborativeRaw, content: content.raw, trending: trendingRaw, popularity: popularityRaw });
     const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
-    const items = rank(state, ids, norm, popularityRaw, input.limit, (id, signals) => {
-      const contributions = strategy === "personalized" ? personalizedContributions(signals, weights) : coldStartContributions(signals, weights);
-      const because = content.because.get(id);
-      return { contributions, reason: { liked: because ? catalog.get(because)?.title : undefined, category } };
-    });
+    const items = rank(
+      state,
+      ids,
+      norm,
+      popularityRaw,
+      input.limit,
+      (_id, signals) => (strategy === "personalized" ? personalizedContributions(signals, weights) : coldStartContributions(signals, weights)),
+      (id) => {
+        const because = content.because(id);
+        return { liked: because ? catalog.get(because)?.title : undefined, category };
+      },
+    );
     return { items, strategy, unavailableSignals: unavailable };
   }
 
@@ -218,10 +225,15 @@ export class Recommender {
       trending: candidates.trending,
       popularity: popularityRaw,
     });
-    const items = rank(state, ids, norm, popularityRaw, limit, (_id, signals) => ({
-      contributions: similarContributions(signals, settings.weights),
-      reason: { similarTo: seed.title },
-    }));
+    const items = rank(
+      state,
+      ids,
+      norm,
+      popularityRaw,
+      limit,
+      (_id, signals) => similarContributions(signals, settings.weights),
+      () => ({ similarTo: seed.title }),
+    );
     return { items, unavailableSignals: trending.unavailable ? ["trending"] : [] };
   }
 

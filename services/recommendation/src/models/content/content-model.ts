@@ -8,6 +8,9 @@ import { buildTfIdf, cosine, type SparseVector, type TfIdfModel } from "./tfidf.
  * {@link buildTfIdf}), and the cosine similarity between any two products.
  */
 export class ContentModel {
+  /** Dense scratch vector over the vocabulary for {@link ContentModel.meanSimilarity}; all zeros between calls. */
+  private scratch: Float64Array | undefined;
+
   private constructor(private readonly tfidf: TfIdfModel) {}
 
   /**
@@ -51,6 +54,43 @@ export class ContentModel {
     const va = this.vector(a);
     const vb = this.vector(b);
     return va && vb ? cosine(va, vb) : 0;
+  }
+
+  /**
+   * The weighted mean cosine similarity of each candidate to a set of products,
+   * `Σ_j w_j·cos(c, p_j) / Σ_j w_j`, computed as one dot product per candidate with the weighted
+   * mean of the products' vectors (the vectors are L2-normalised, so cos is a dot product and
+   * the sum distributes): O(|candidates| + |products|) sparse dots instead of their product.
+   *
+   * @param candidates - the products to score.
+   * @param profile - the products to compare with and their weights (> 0); unknown ids count 0.
+   * @returns one value in [0, 1] per candidate, in order (0 for an unknown candidate or an empty profile).
+   */
+  meanSimilarity(candidates: readonly string[], profile: readonly { readonly id: string; readonly weight: number }[]): Float64Array {
+    const out = new Float64Array(candidates.length);
+    const totalWeight = profile.reduce((sum, p) => sum + p.weight, 0);
+    if (profile.length === 0 || !(totalWeight > 0)) return out;
+    const dense = (this.scratch ??= new Float64Array(this.tfidf.vocabulary.size));
+    const touched: SparseVector[] = [];
+    for (const p of profile) {
+      const v = this.vector(p.id);
+      if (!v) continue;
+      touched.push(v);
+      const w = p.weight / totalWeight;
+      for (let t = 0; t < v.terms.length; t++) dense[v.terms[t]!]! += w * v.weights[t]!;
+    }
+    try {
+      candidates.forEach((id, c) => {
+        const v = this.vector(id);
+        if (!v) return;
+        let dot = 0;
+        for (let t = 0; t < v.terms.length; t++) dot += v.weights[t]! * dense[v.terms[t]!]!;
+        out[c] = dot;
+      });
+    } finally {
+      for (const v of touched) for (let t = 0; t < v.terms.length; t++) dense[v.terms[t]!] = 0;
+    }
+    return out;
   }
 
   /**

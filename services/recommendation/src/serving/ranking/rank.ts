@@ -40,13 +40,16 @@ export function normalizeSignals(ids: readonly string[], raw: RawSignals): RawSi
   };
 }
 
-/** How one candidate's normalised signals become contributions and what its reason may mention. */
-export type BlendOf = (id: string, signals: SignalValues) => { contributions: Contributions; reason: ReasonContext };
+/** How one candidate's normalised signals become the weighted contributions of its score. */
+export type BlendOf = (id: string, signals: SignalValues) => Contributions;
+
+/** What the reason of a returned item may mention (asked only for the items returned). */
+export type ReasonContextOf = (id: string) => ReasonContext;
 
 /**
  * Re-ranking: scores every candidate with `blend` (the score is the sum of its contributions),
- * explains it (`reasonFor`), orders by score, then raw popularity, then id (`compareIds`, so ties
- * are deterministic), and keeps the first `limit`.
+ * orders by score, then raw popularity, then id (`compareIds`, so ties are deterministic), keeps
+ * the first `limit` and explains each of them (`reasonFor` over `reasonContext`).
  *
  * @param state - the served state (titles and categories of the candidates, all in its catalog).
  * @param ids - the candidates.
@@ -54,6 +57,7 @@ export type BlendOf = (id: string, signals: SignalValues) => { contributions: Co
  * @param popularityRaw - raw popularity, the first tie-break.
  * @param limit - items to return, 1 to 100.
  * @param blend - the blend of this RPC (personalised, cold start or item to item).
+ * @param reasonContext - what each returned item's reason may mention.
  * @returns at most `limit` items, best first.
  */
 export function rank(
@@ -63,6 +67,7 @@ export function rank(
   popularityRaw: ReadonlyMap<string, number>,
   limit: number,
   blend: BlendOf,
+  reasonContext: ReasonContextOf,
 ): RankedItem[] {
   const scored = ids.map((id) => {
     const signals: SignalValues = {
@@ -71,8 +76,8 @@ export function rank(
       trending: norm.trending.get(id) ?? 0,
       popularity: norm.popularity.get(id) ?? 0,
     };
-    const { contributions, reason } = blend(id, signals);
-    return { id, signals, contributions, score: totalScore(contributions), reason };
+    const contributions = blend(id, signals);
+    return { id, signals, contributions, score: totalScore(contributions) };
   });
   scored.sort(
     (a, b) => b.score - a.score || (popularityRaw.get(b.id) ?? 0) - (popularityRaw.get(a.id) ?? 0) || compareIds(a.id, b.id),
@@ -85,7 +90,7 @@ export function rank(
       categories: product.categories,
       score: s.score,
       signals: s.signals,
-      reason: reasonFor(s.contributions, s.reason),
+      reason: reasonFor(s.contributions, reasonContext(s.id)),
     };
   });
 }

@@ -1,15 +1,51 @@
-import type { CollaborativeModel } from "../domain/collaborative.js";
+import { LRUCache } from "lru-cache";
+import type { ScoredProduct } from "../../models/ncf/neumf-scorer.js";
+import type { LoadedNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
 import type { NcfArtifactWatcher } from "../../storage/ncf-artifacts/artifact-watcher.js";
+import type { CollaborativeModel } from "../domain/collaborative.js";
+
+/** Options of {@link NcfCollaborativeModel}. */
+export interface NcfCollaborativeOptions {
+  /**
+   * Users whose NeuMF ranking is kept in memory, least recently used evicted first (default 5,000;
+   * about 11 KB each for the default 900-item list; 0 disables the cache).
+   */
+  readonly cachedUsers?: number;
+}
+
+/** One user's NeuMF ranking under one model version: the best items and their scores. */
+interface UserRanking {
+  /** Best first. */
+  readonly ranked: readonly ScoredProduct[];
+  /** Product id → score, for the items of `ranked`. */
+  readonly scoreOf: ReadonlyMap<string, number>;
+}
 
 /**
  * The collaborative signal served from the newest valid NeuMF artifact: each call reads the
  * watcher's current artifact once, so a swap to a newer model (see NcfArtifactWatcher) takes
  * effect between calls and never inside one. Scores are NeuMF's predicted interaction
  * probabilities, computed by the direct TypeScript scorer (no `model.predict` per request).
+ *
+ * A user's ranking over the whole catalog does not change until the model does, so it is computed
+ * once per model version and user (lazily, on the user's first request) and kept in an LRU cache
+ * that a new model version replaces (DESIGN.md, "Serving path"): the per-request cost is then the
+ * candidates outside that ranking, not the catalog.
  */
 export class NcfCollaborativeModel implements CollaborativeModel {
-  /** @param watcher - holds the artifact being served (none yet: every user is unknown). */
-  constructor(private readonly watcher: NcfArtifactWatcher) {}
+  private cache: { artifact: LoadedNcfArtifact; users: LRUCache<string, UserRanking> } | undefined;
+  private readonly cachedUsers: number;
+
+  /**
+   * @param watcher - holds the artifact being served (none yet: every user is unknown).
+   * @param options - cache size.
+   */
+  constructor(
+    private readonly watcher: NcfArtifactWatcher,
+    options: NcfCollaborativeOptions = {},
+  ) {
+    this.cachedUsers = options.cachedUsers ?? 5_000;
+  }
 
   get version(): string | undefined {
     return this.watcher.current?.version;
@@ -20,12 +56,12 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   }
 
   topCandidates(userId: string, k: number, eligible: (productId: string) => boolean): string[] {
-    const scorer = this.watcher.current?.scorer;
-    if (!scorer?.hasUser(userId)) return [];
+    const artifact = this.watcher.current;
+    if (!artifact?.scorer.hasUser(userId)) return [];
     // Ask for more than k so that ineligible (seen, other category) items can be dropped.
-    const ranked = scorer.topK(userId, Math.min(k * 4 + 100, 5_000));
+    const ranking = this.ranking(artifact, userId, Math.min(k * 4 + 100, 5_000));
     const out: string[] = [];
-    for (const { productId } of ranked) {
+    for (const { productId } of ranking.ranked) {
       if (out.length >= k) break;
       if (eligible(productId)) out.push(productId);
     }
@@ -33,13 +69,42 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   }
 
   async scores(userId: string, productIds: readonly string[]): Promise<Map<string, number>> {
-    const scorer = this.watcher.current?.scorer;
+    const artifact = this.watcher.current;
     const scores = new Map<string, number>();
-    const values = scorer?.score(userId, productIds);
-    if (!scorer || !values) return scores;
-    productIds.forEach((id, i) => {
-      if (scorer.hasItem(id)) scores.set(id, values[i] as number);
-    });
+    if (!artifact?.scorer.hasUser(userId)) return scores;
+    const { scorer } = artifact;
+    const known = this.cachedRanking(artifact, userId)?.scoreOf;
+    const missing: string[] = [];
+    for (const id of productIds) {
+      const cached = known?.get(id);
+      if (cached !== undefined) scores.set(id, cached);
+      else if (scorer.hasItem(id)) missing.push(id);
+    }
+    if (missing.length > 0) {
+      const values = scorer.score(userId, missing)!;
+      missing.forEach((id, i) => scores.set(id, values[i] as number));
+    }
     return scores;
+  }
+
+  /** The user's ranking of `size` items under this artifact, from the cache or computed now. */
+  private ranking(artifact: LoadedNcfArtifact, userId: string, size: number): UserRanking {
+    const cached = this.cachedRanking(artifact, userId);
+    if (cached && cached.ranked.length >= Math.min(size, artifact.scorer.itemCount)) return cached;
+    const ranked = artifact.scorer.topK(userId, size);
+    const ranking: UserRanking = { ranked, scoreOf: new Map(ranked.map((r) => [r.productId, r.score] as const)) };
+    this.usersOf(artifact)?.set(userId, ranking);
+    return ranking;
+  }
+
+  private cachedRanking(artifact: LoadedNcfArtifact, userId: string): UserRanking | undefined {
+    return this.usersOf(artifact)?.get(userId);
+  }
+
+  /** The cache of this artifact's rankings; a newer artifact starts an empty one. */
+  private usersOf(artifact: LoadedNcfArtifact): LRUCache<string, UserRanking> | undefined {
+    if (this.cachedUsers <= 0) return undefined;
+    if (this.cache?.artifact !== artifact) this.cache = { artifact, users: new LRUCache({ max: this.cachedUsers }) };
+    return this.cache.users;
   }
 }

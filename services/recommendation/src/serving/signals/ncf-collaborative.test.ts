@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { fakeTrainedNeuMF } from "../../models/ncf/testing-fixtures.js";
+import type { LoadedNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
+import type { NcfArtifactWatcher } from "../../storage/ncf-artifacts/artifact-watcher.js";
+import { NcfCollaborativeModel } from "./ncf-collaborative.js";
+
+/** A watcher stand-in whose current artifact the test swaps. */
+function watcherOf(current: LoadedNcfArtifact | undefined): { current: LoadedNcfArtifact | undefined } {
+  return { current };
+}
+
+function artifact(seed: number, items = 40): LoadedNcfArtifact {
+  const trained = fakeTrainedNeuMF(seed, 6, items);
+  return { version: `v${seed}`, scorer: trained.scorer } as unknown as LoadedNcfArtifact;
+}
+
+describe("NcfCollaborativeModel", () => {
+  it("gives the same candidates and scores with the per-user ranking cache as without it", async () => {
+    const served = artifact(7);
+    const cached = new NcfCollaborativeModel(watcherOf(served) as unknown as NcfArtifactWatcher);
+    const uncached = new NcfCollaborativeModel(watcherOf(served) as unknown as NcfArtifactWatcher, { cachedUsers: 0 });
+    const eligible = (id: string) => Number(id) % 3 !== 0;
+    const ids = Array.from({ length: 40 }, (_, i) => String(i + 1)).concat(["not-in-model"]);
+    for (const user of ["u0", "u3", "u5"]) {
+      for (let round = 0; round < 2; round++) {
+        expect(cached.topCandidates(user, 5, eligible)).toEqual(uncached.topCandidates(user, 5, eligible));
+        const a = await cached.scores(user, ids);
+        const b = await uncached.scores(user, ids);
+        expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+        expect(a.has("not-in-model")).toBe(false);
+        for (const [id, score] of b) expect(a.get(id)).toBeCloseTo(score, 12);
+      }
+    }
+  });
+
+  it("ranks again under a new model version (nothing of the old ranking is served)", () => {
+    const watcher = watcherOf(artifact(1));
+    const model = new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher);
+    const all = () => true;
+    const before = model.topCandidates("u1", 10, all);
+    watcher.current = artifact(2);
+    const fresh = new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher, { cachedUsers: 0 });
+    expect(model.topCandidates("u1", 10, all)).toEqual(fresh.topCandidates("u1", 10, all));
+    expect(model.version).toBe("v2");
+    expect(before).not.toEqual(fresh.topCandidates("u1", 10, all));
+  });
+
+  it("knows no user and scores nothing while no model is loaded, or for a user the model has not seen", async () => {
+    const none = new NcfCollaborativeModel(watcherOf(undefined) as unknown as NcfArtifactWatcher);
+    expect(none.knowsUser("u1")).toBe(false);
+    expect(none.topCandidates("u1", 5, () => true)).toEqual([]);
+    expect((await none.scores("u1", ["1"])).size).toBe(0);
+    const model = new NcfCollaborativeModel(watcherOf(artifact(3)) as unknown as NcfArtifactWatcher);
+    expect(model.topCandidates("stranger", 5, () => true)).toEqual([]);
+    expect((await model.scores("stranger", ["1", "2"])).size).toBe(0);
+  });
+});
