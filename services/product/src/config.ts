@@ -7,6 +7,8 @@ import { loadConfig, portSchema } from "../../shared/src/config.js";
  * - `PORT`: gRPC port (default 50052; 0 picks a free one);
  * - `DATABASE_URL`: the catalog database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_product);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
+ * - `CATEGORIES_CACHE_MS`: how long ListCategories answers from memory before counting again, in ms
+ *   (default 1000; 0 counts on every call; the count is a scan of the catalog);
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const productConfigSchema = z.object({
@@ -14,6 +16,7 @@ export const productConfigSchema = z.object({
   PORT: portSchema.default(50052),
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
 });
 
 /** The validated ProductService configuration. */

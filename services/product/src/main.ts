@@ -15,7 +15,7 @@ const logger = createLogger("product");
 runMain(logger, async () => {
   const config = loadProductConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
-  const server = build({ repository: new ProductRepository(pool), logger });
+  const server = build({ repository: new ProductRepository(pool), categoriesCacheMs: config.CATEGORIES_CACHE_MS, logger });
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "ProductService listening");
   return async () => {

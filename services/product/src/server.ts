@@ -8,6 +8,8 @@ import { ProductServiceImpl } from "./service.js";
 export interface ProductServerDeps {
   /** Catalog storage. */
   readonly repository: ProductRepository;
+  /** How long ListCategories answers from memory, in ms (default 0: counts on every call). */
+  readonly categoriesCacheMs?: number;
   /** Process logger. */
   readonly logger: Logger;
 }
@@ -17,10 +19,11 @@ export interface ProductServerDeps {
  * "catalog database"): what {@link build} serves over gRPC, and what tests serve in process with
  * `createClient(ProductService, inMemoryTransport(productRegistration(deps)))`.
  *
- * @param deps - the catalog repository.
+ * @param deps - the catalog repository and the ListCategories cache time.
  */
-export function productRegistration(deps: Pick<ProductServerDeps, "repository">): ServiceRegistration {
-  return registration(ProductService, new ProductServiceImpl(deps.repository), "catalog database");
+export function productRegistration(deps: Pick<ProductServerDeps, "repository" | "categoriesCacheMs">): ServiceRegistration {
+  const impl = new ProductServiceImpl(deps.repository, { categoriesCacheMs: deps.categoriesCacheMs ?? 0 });
+  return registration(ProductService, impl, "catalog database");
 }
 
 /**

@@ -172,6 +172,26 @@ describe("ProductServiceImpl", () => {
     ]);
   });
 
+  it("ListCategories answers from memory within categoriesCacheMs, sharing one count, then counts again", async () => {
+    let counts = 0;
+    const counting = new Proxy(repository, {
+      get(target, prop, receiver) {
+        if (prop === "listCategories") return () => (counts++, target.listCategories());
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const cached = new ProductServiceImpl(counting, { categoriesCacheMs: 150 });
+    const [a, b] = await Promise.all([cached.listCategories(), cached.listCategories()]);
+    expect(counts).toBe(1);
+    expect(b.categories).toEqual(a.categories);
+    expect((await service.listCategories()).categories.map((c) => c.name)).toEqual(a.categories.map((c) => c.name));
+    await cached.listCategories();
+    expect(counts).toBe(1);
+    await new Promise((r) => setTimeout(r, 300));
+    await cached.listCategories();
+    expect(counts).toBe(2);
+  });
+
   it("serves through the in-memory connect transport", async () => {
     const client = createClient(ProductService, inMemoryTransport(productRegistration({ repository })));
     const res = await client.listProducts({ query: "heat", pageSize: 1 });

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -20,7 +21,7 @@ import {
 } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import type { ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
+import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
 
 /** Page size used when a ListProducts request leaves page_size at 0. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -54,8 +55,21 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
  * UNAVAILABLE through the server's error mapping.
  */
 export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
-  /** @param repository - catalog storage. */
-  constructor(private readonly repository: ProductRepository) {}
+  /** The category counts, kept `categoriesCacheMs` after they were counted (one key). */
+  private readonly categories: LRUCache<"all", CategoryCount[]> | undefined;
+
+  /**
+   * @param repository - catalog storage.
+   * @param options - `categoriesCacheMs`: how long ListCategories answers from memory after counting
+   *   (default 0: it counts on every call); concurrent calls share one count, a failed count is not kept.
+   */
+  constructor(
+    private readonly repository: ProductRepository,
+    options: { readonly categoriesCacheMs?: number } = {},
+  ) {
+    const ttl = options.categoriesCacheMs ?? 0;
+    this.categories = ttl > 0 ? new LRUCache({ max: 1, ttl, fetchMethod: () => this.repository.listCategories() }) : undefined;
+  }
 
   /**
    * Pages through the catalog; see the proto for the contract. Page tokens are opaque keyset
@@ -116,7 +130,7 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
 
   /** Returns every category with its product count, ordered by name. */
   async listCategories(): Promise<ListCategoriesResponse> {
-    const categories = await this.repository.listCategories();
+    const categories = this.categories ? ((await this.categories.fetch("all")) ?? []) : await this.repository.listCategories();
     return create(ListCategoriesResponseSchema, {
       categories: categories.map((c) => create(CategorySchema, { name: c.name, productCount: c.productCount })),
     });
