@@ -21,7 +21,7 @@
  * `--profile` runs the services with `node --cpu-prof` and prints the recommendation service's
  * hottest functions (self time) after the run.
  */
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
@@ -74,7 +74,10 @@ const ghz = args["no-grpc"] ? undefined : await loadGenerator("ghz");
 
 const ports = BENCH_MESH_PORTS.serving;
 const profileDir = path.join(REPO_ROOT, ".run", "bench-serving-profiles");
-if (args.profile) mkdirSync(profileDir, { recursive: true });
+if (args.profile) {
+  rmSync(profileDir, { recursive: true, force: true }); // only this run's profiles
+  mkdirSync(profileDir, { recursive: true });
+}
 const mesh = await startOwnMesh({
   name: "bench-serving",
   ports: ports.infra,

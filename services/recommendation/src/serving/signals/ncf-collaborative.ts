@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { ScoredProduct } from "../../models/ncf/neumf-scorer.js";
+import type { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import type { LoadedNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
 import type { NcfArtifactWatcher } from "../../storage/ncf-artifacts/artifact-watcher.js";
 import type { CollaborativeModel } from "../domain/collaborative.js";
@@ -8,17 +8,60 @@ import type { CollaborativeModel } from "../domain/collaborative.js";
 export interface NcfCollaborativeOptions {
   /**
    * Users whose NeuMF ranking is kept in memory, least recently used evicted first (default 5,000;
-   * about 11 KB each for the default 900-item list; 0 disables the cache).
+   * about 15 KB each for the default 900-item list, in typed arrays; 0 disables the cache).
    */
   readonly cachedUsers?: number;
 }
 
-/** One user's NeuMF ranking under one model version: the best items and their scores. */
-interface UserRanking {
-  /** Best first. */
-  readonly ranked: readonly ScoredProduct[];
-  /** Product id → score, for the items of `ranked`. */
-  readonly scoreOf: ReadonlyMap<string, number>;
+/**
+ * One user's NeuMF ranking under one model version, in typed arrays (a few allocations per user,
+ * nothing for the garbage collector to walk): the best items' embedding rows sorted by row with
+ * their scores, for binary search, and the best-first order as positions into them.
+ */
+class UserRanking {
+  /**
+   * @param rows - item rows, ascending.
+   * @param scores - `scores[j]` is the score of `rows[j]`.
+   * @param order - positions into `rows`, best first.
+   */
+  private constructor(
+    private readonly rows: Int32Array,
+    private readonly scores: Float64Array,
+    private readonly order: Int32Array,
+  ) {}
+
+  /** Ranks `size` items for a user the scorer knows. */
+  static of(scorer: NeuMFScorer, userId: string, size: number): UserRanking {
+    const ranked = scorer.topK(userId, size).map((r) => ({ row: scorer.itemRow(r.productId)!, score: r.score }));
+    const byRow = ranked.map((r, rank) => ({ ...r, rank })).sort((a, b) => a.row - b.row);
+    const order = new Int32Array(ranked.length);
+    byRow.forEach((r, j) => (order[r.rank] = j));
+    return new UserRanking(Int32Array.from(byRow, (r) => r.row), Float64Array.from(byRow, (r) => r.score), order);
+  }
+
+  /** How many items are ranked. */
+  get size(): number {
+    return this.rows.length;
+  }
+
+  /** The ranked rows, best first. */
+  *bestFirst(): Generator<number> {
+    for (let i = 0; i < this.order.length; i++) yield this.rows[this.order[i]!]!;
+  }
+
+  /** The score of an item row, or undefined when it is not among the ranked items. */
+  scoreOf(row: number): number | undefined {
+    let lo = 0;
+    let hi = this.rows.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.rows[mid]!;
+      if (r === row) return this.scores[mid];
+      if (r < row) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
 }
 
 /**
@@ -60,9 +103,11 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     if (!artifact?.scorer.hasUser(userId)) return [];
     // Ask for more than k so that ineligible (seen, other category) items can be dropped.
     const ranking = this.ranking(artifact, userId, Math.min(k * 4 + 100, 5_000));
+    const { itemIds } = artifact.scorer;
     const out: string[] = [];
-    for (const { productId } of ranking.ranked) {
+    for (const row of ranking.bestFirst()) {
       if (out.length >= k) break;
+      const productId = itemIds[row]!;
       if (eligible(productId)) out.push(productId);
     }
     return out;
@@ -73,12 +118,14 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     const scores = new Map<string, number>();
     if (!artifact?.scorer.hasUser(userId)) return scores;
     const { scorer } = artifact;
-    const known = this.cachedRanking(artifact, userId)?.scoreOf;
+    const known = this.cachedRanking(artifact, userId);
     const missing: string[] = [];
     for (const id of productIds) {
-      const cached = known?.get(id);
+      const row = scorer.itemRow(id);
+      if (row === undefined) continue;
+      const cached = known?.scoreOf(row);
       if (cached !== undefined) scores.set(id, cached);
-      else if (scorer.hasItem(id)) missing.push(id);
+      else missing.push(id);
     }
     if (missing.length > 0) {
       const values = scorer.score(userId, missing)!;
@@ -90,9 +137,8 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   /** The user's ranking of `size` items under this artifact, from the cache or computed now. */
   private ranking(artifact: LoadedNcfArtifact, userId: string, size: number): UserRanking {
     const cached = this.cachedRanking(artifact, userId);
-    if (cached && cached.ranked.length >= Math.min(size, artifact.scorer.itemCount)) return cached;
-    const ranked = artifact.scorer.topK(userId, size);
-    const ranking: UserRanking = { ranked, scoreOf: new Map(ranked.map((r) => [r.productId, r.score] as const)) };
+    if (cached && cached.size >= Math.min(size, artifact.scorer.itemCount)) return cached;
+    const ranking = UserRanking.of(artifact.scorer, userId, size);
     this.usersOf(artifact)?.set(userId, ranking);
     return ranking;
   }
