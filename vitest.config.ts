@@ -48,7 +48,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ["test/global-setup.ts"], setupFiles: SETUP_ENV },
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts", "test/security/**/*.test.ts"], globalSetup: ["test/global-setup.ts"], setupFiles: SETUP_ENV },
       },
       {
         extends: true,

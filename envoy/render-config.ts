@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { publicRoutes } from "./public-routes.js";
 /**
  * Renders the Envoy configuration of the REST edge: one HTTP listener whose gRPC-JSON transcoder
  * turns the `google.api.http` rules of our protos into gRPC calls, routed to one cluster per
@@ -122,9 +123,11 @@ function socketAddress(address: string, port: number): ConfigValue {
  * - `grpc_json_transcoder` for the four services: compact JSON, primitive fields always printed,
  *   lowerCamelCase field names, gRPC status converted to HTTP status with a JSON body, unknown query
  *   parameters ignored.
- * - Routes by gRPC path prefix (`/recsys.product.v1.ProductService` → cluster `product`, ...), which
- *   works for transcoded REST calls too, since the transcoder rewrites the path and the route is
- *   chosen again; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}).
+ * - Routes by exact gRPC path, one per RPC that has a `google.api.http` rule ({@link publicRoutes}:
+ *   `/recsys.product.v1.ProductService/GetProduct` → cluster `product`, ...), which works for
+ *   transcoded REST calls too, since the transcoder rewrites the path and the route is chosen again;
+ *   anything else (internal RPCs such as ScanEvents, unknown paths) matches no route and is answered
+ *   404; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}).
  * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s, one endpoint per
  *   replica, round robin, up to 1000 retries in flight (Envoy's default is 3).
  * - Rate limiting per client address before anything else: Envoy's local rate limit filter with a
@@ -178,8 +181,8 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         {
                           name: "recsys",
                           domains: ["*"],
-                          routes: clusterNames.map((cluster) => ({
-                            match: { prefix: `/${TRANSCODED_SERVICES[cluster]}` },
+                          routes: publicRoutes().map(({ cluster, path }) => ({
+                            match: { path },
                             route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
                           })),
                         },

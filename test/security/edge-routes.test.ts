@@ -1,0 +1,45 @@
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { describe, expect, it } from "vitest";
+import { EngagementService } from "../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { ProductService } from "../../gen/recsys/product/v1/product_service_pb.js";
+import { bearer, rest, testMesh } from "../support/mesh.js";
+
+// The public listener serves exactly the google.api.http routes. Before, Envoy routed by service
+// prefix, so internal RPCs answered on :8080 over raw gRPC (h2c): ScanEvents returned every user's
+// events to an anonymous caller, GetUserHistory and BatchGetProducts likewise.
+
+/** A gRPC client of a service through Envoy's public port (h2c), as an outside caller would make. */
+function throughEdge<S extends typeof EngagementService | typeof ProductService>(service: S) {
+  return createClient(service, createGrpcTransport({ baseUrl: testMesh().restUrl, defaultTimeoutMs: 5_000 }));
+}
+
+describe("the public listener", () => {
+  it("does not route internal RPCs, even with the service token", async () => {
+    const engagement = throughEdge(EngagementService);
+    const products = throughEdge(ProductService);
+    const calls: [string, () => Promise<unknown>][] = [
+      ["ScanEvents", () => engagement.scanEvents({ pageSize: 10 }, { headers: bearer() })],
+      ["GetUserHistory", () => engagement.getUserHistory({ userId: "1", maxEvents: 10 }, { headers: bearer() })],
+      ["BatchGetProducts", () => products.batchGetProducts({ productIds: ["1"] }, { headers: bearer() })],
+    ];
+    for (const [name, call] of calls) {
+      const outcome = await call().then(
+        () => "OK",
+        (err: unknown) => Code[ConnectError.from(err).code],
+      );
+      expect(outcome, name).toBe(Code[Code.Unimplemented]);
+    }
+  });
+
+  it("still serves the public RPCs over gRPC and REST, and answers 404 for any other path", async () => {
+    const product = await throughEdge(ProductService).getProduct({ productId: "1" });
+    expect(product.product?.title).toBe("Toy Story (1995)");
+    const viaRest = await rest("GET", "/v1/products/1");
+    expect(viaRest.status).toBe(200);
+    for (const path of ["/v1/events:scan", "/recsys.engagement.v1.EngagementService/ScanEvents", "/v1/nothing-here", "/"]) {
+      const res = await rest("GET", path);
+      expect(res.status, path).toBe(404);
+    }
+  });
+});
