@@ -1,3 +1,4 @@
+import { publicRoutes } from "../../envoy/public-routes.js";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -49,12 +50,14 @@ describe("renderEnvoyConfig", () => {
     expect(at(manager, "generate_request_id")).toBe(true);
   });
 
-  it("routes each service's gRPC path prefix to its own HTTP/2 cluster", () => {
+  it("routes each public RPC's exact gRPC path to its service's own HTTP/2 cluster, and nothing else", () => {
     const routes = at(manager, "route_config", "virtual_hosts", 0, "routes") as ConfigValue[];
     const clusters = at(config, "static_resources", "clusters") as ConfigValue[];
-    expect(routes).toHaveLength(4);
+    expect(routes).toEqual(
+      publicRoutes().map(({ cluster, path }) => ({ match: { path }, route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY } })),
+    );
     for (const [name, service] of Object.entries(TRANSCODED_SERVICES)) {
-      expect(routes).toContainEqual({ match: { prefix: `/${service}` }, route: { cluster: name, timeout: "15s", retry_policy: SAFE_RETRY_POLICY } });
+      expect(publicRoutes().filter((r) => r.cluster === name && r.path.startsWith(`/${service}/`)).length).toBeGreaterThan(0);
       const cluster = clusters.find((c) => at(c, "name") === name) as ConfigValue;
       expect(at(cluster, "connect_timeout")).toBe("1s");
       const protocol = at(cluster, "typed_extension_protocol_options", "envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
