@@ -29,7 +29,8 @@ import { readCatalog } from "../scripts/mesh-support/event-load.js";
 import { BENCH_MESH_PORTS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
 import type { Mesh } from "../scripts/mesh.js";
 import { summarizeCpuProfile } from "./support/cpu-profile.js";
-import { loadGenerator, run } from "./support/load-generators.js";
+import { runCommand as run } from "../scripts/infra/managed-process.js";
+import { loadGenerator } from "./support/load-generators.js";
 import { printMachine } from "./support/machine.js";
 import { CpuMeter } from "./support/process-cpu.js";
 
@@ -226,9 +227,9 @@ async function vegetaStep(bin: string, targets: string, rate: number, warmup: nu
   const attack = (seconds: number, output: string) =>
     run([bin, "attack", `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, "-timeout=5s", `-output=${output}`]);
   if (warmup > 0) await attack(warmup, path.join(dir, "warmup.bin"));
-  const bin_ = path.join(dir, "step.bin");
-  await attack(duration, bin_);
-  const report = JSON.parse(await run([bin, "report", "-type=json", bin_])) as {
+  const results = path.join(dir, "step.bin");
+  await attack(duration, results);
+  const report = JSON.parse(await run([bin, "report", "-type=json", results])) as {
     requests: number;
     throughput: number;
     latencies: Record<string, number>;

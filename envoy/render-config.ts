@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { publicRoutes } from "./public-routes.js";
+import { PUBLIC_SERVICES, publicRoutes } from "./public-routes.js";
 /**
  * Renders the Envoy configuration of the REST edge: one HTTP listener whose gRPC-JSON transcoder
  * turns the `google.api.http` rules of our protos into gRPC calls, routed to one cluster per
@@ -78,10 +78,10 @@ export const RATE_LIMITED_MESSAGE = "rate limit exceeded: too many requests from
 
 /** Fully qualified names of the transcoded services, by cluster name. */
 export const TRANSCODED_SERVICES: Readonly<Record<keyof Upstreams, string>> = {
-  recommendation: "recsys.recommendation.v1.RecommendationService",
-  product: "recsys.product.v1.ProductService",
-  user: "recsys.user.v1.UserService",
-  engagement: "recsys.engagement.v1.EngagementService",
+  recommendation: PUBLIC_SERVICES.recommendation.typeName,
+  product: PUBLIC_SERVICES.product.typeName,
+  user: PUBLIC_SERVICES.user.typeName,
+  engagement: PUBLIC_SERVICES.engagement.typeName,
 };
 
 /** A JSON-compatible value, as the configuration tree is made of. */

@@ -1,6 +1,6 @@
-import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { runCommand } from "../../scripts/infra/managed-process.js";
 import { recsysHome } from "../../scripts/infra/paths.js";
 
 /**
@@ -29,37 +29,6 @@ export async function loadGenerator(name: keyof typeof LOAD_GENERATORS): Promise
   mkdirSync(bin, { recursive: true });
   const { module, version } = LOAD_GENERATORS[name];
   console.log(`installing ${name} ${version} (go install ${module}@${version}) …`);
-  await new Promise<void>((resolve, reject) => {
-    execFile("go", ["install", `${module}@${version}`], { env: { ...process.env, GOBIN: bin }, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`go install ${module}@${version} failed (is Go installed?): ${err.message}\n${stdout}${stderr}`));
-      else resolve();
-    });
-  });
+  await runCommand(["go", "install", `${module}@${version}`], { ...process.env, GOBIN: bin });
   return file;
-}
-
-/**
- * Runs a command to completion, feeding it `input` on stdin and collecting stdout.
- *
- * @param argv - the command and its arguments.
- * @param input - bytes for stdin (or undefined for none).
- * @returns stdout.
- * @throws Error with stderr when it exits with a non-zero status.
- */
-export function run(argv: readonly string[], input?: string): Promise<string> {
-  const [command, ...args] = argv as [string, ...string[]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (d: Buffer) => out.push(d));
-    child.stderr.on("data", (d: Buffer) => err.push(d));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString("utf8"));
-      else reject(new Error(`${argv.join(" ")} exited with ${String(code)}: ${Buffer.concat(err).toString("utf8").slice(-2000)}`));
-    });
-    if (input !== undefined) child.stdin.end(input);
-    else child.stdin.end();
-  });
 }

@@ -154,7 +154,7 @@ export class Recommender {
     if (input.category !== undefined && category === undefined) return { items: [], strategy, unavailableSignals: [] };
     const eligible = eligibility(state, profile.seen, input.exclude, category);
 
-    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", settings.signalTimeoutMs, logger));
+    const trending = this.trendingSignal(logger);
     const collaborative = strategy === "personalized" && state.collaborative?.knowsUser(input.userId) ? state.collaborative : undefined;
     const trendingTop = await trending.top(category, settings.trendingCandidates);
     const ids = personalCandidates({
@@ -214,7 +214,7 @@ export class Recommender {
     const state = this.deps.state.current();
     const seed = state.catalog.get(productId);
     if (!seed) throw new NotFoundError("product", productId);
-    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", settings.signalTimeoutMs, logger));
+    const trending = this.trendingSignal(logger);
     const trendingTop = await trending.top(undefined, settings.similarTrendingCandidates);
     const candidates = similarCandidates(state, productId, trendingTop);
     const { ids } = candidates;
@@ -251,12 +251,17 @@ export class Recommender {
     const { catalog } = this.deps.state.current();
     const resolved = category === undefined ? undefined : catalog.resolveCategory(category);
     if (category !== undefined && resolved === undefined) return [];
-    const trending = new TrendingSignal(this.deps.trending, new OptionalSignal("trending", this.deps.settings.signalTimeoutMs, logger));
+    const trending = this.trendingSignal(logger);
     const top = await trending.top(resolved, limit);
     if (trending.unavailable) throw new UnavailableError("trending store");
     return top.slice(0, limit).map((t) => {
       const product = catalog.get(t.productId);
       return { productId: t.productId, title: product?.title ?? "", score: t.score, categories: product?.categories ?? [] };
     });
+  }
+
+  /** The trending signal of one request, guarded by the signal timeout; warnings go to `logger`. */
+  private trendingSignal(logger: Logger): TrendingSignal {
+    return new TrendingSignal(this.deps.trending, new OptionalSignal("trending", this.deps.settings.signalTimeoutMs, logger));
   }
 }
