@@ -83,7 +83,8 @@ export interface GrpcServer {
  * `x-request-id`, else a new UUID), which is echoed in the response headers and logged.
  *
  * Errors: a request whose bytes are not a valid message is INVALID_ARGUMENT "request: not a valid
- * <type> message"; a handler's ConnectError keeps its code and message; connection failures of backing
+ * <type> message"; a handler's ConnectError keeps its code, message and metadata (sent as the
+ * metadata of a trailers-only answer, which REST callers through Envoy get as headers); connection failures of backing
  * servers become UNAVAILABLE; anything else becomes INTERNAL "internal error" and is logged with
  * its stack.
  *
@@ -218,7 +219,6 @@ function unaryHandler(
     });
     const responseMetadata = new grpc.Metadata();
     responseMetadata.set(REQUEST_ID_HEADER, requestId);
-    call.sendMetadata(responseMetadata);
 
     void runWithRequest({ requestId, logger: log }, async () => {
       try {
@@ -230,6 +230,7 @@ function unaryHandler(
         const message = isMessage(result, method.output)
           ? result
           : create(method.output, result as Parameters<typeof create>[1]);
+        call.sendMetadata(responseMetadata);
         callback(null, message);
         log.info({ code: "OK", durationMs: elapsed(started) }, "rpc");
       } catch (err) {
@@ -240,7 +241,13 @@ function unaryHandler(
           const level = error.code === Code.Unavailable ? "warn" : "info";
           log[level]({ code: Code[error.code], error: error.rawMessage, durationMs: elapsed(started) }, "rpc");
         }
-        callback({ code: error.code as number as grpc.status, details: error.rawMessage });
+        // No headers were sent yet, so this is a trailers-only answer: Envoy's transcoder copies its
+        // metadata (the error's, such as retry-after) into the HTTP response headers.
+        const trailers = responseMetadata.clone();
+        error.metadata.forEach((value, key) => {
+          if (!key.startsWith("grpc-") && !key.endsWith("-bin")) trailers.set(key, value);
+        });
+        callback({ code: error.code as number as grpc.status, details: error.rawMessage, metadata: trailers });
       }
     });
   };
