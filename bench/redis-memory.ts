@@ -69,6 +69,7 @@ async function applyEvents(store: RedisTrendingStore, prefix: string, count: num
           const product = Math.floor(products * random() ** 2);
           events.push({
             eventId: `${prefix}${i}`,
+            userId: `u${i % 5_000}`,
             productId: `p${product}`,
             categories: categoriesOf(product),
             type: TYPES[i % TYPES.length]!,

@@ -55,10 +55,10 @@ describe("GetProductStats over gRPC on the real Redis trending store", () => {
     const client = await start(store);
     const now = Date.now();
     const types = [EventType.CLICK, EventType.CLICK, EventType.CLICK, EventType.VIEW, EventType.LIKE, EventType.RATE, EventType.DISLIKE];
-    await store.applyBatch(types.map((type, i) => ({ eventId: `gps-${i}`, productId: "1", type, occurredAtMs: now, categories: [] })));
+    await store.applyBatch(types.map((type, i) => ({ eventId: `gps-${i}`, userId: `u${i}`, productId: "1", type, occurredAtMs: now, categories: [] })));
     // Older than the window: counted all time only.
-    await store.apply({ eventId: "gps-old", productId: "1", type: EventType.CLICK, occurredAtMs: now - 2 * 3_600_000, categories: [] });
-    await store.apply({ eventId: "gps-0", productId: "1", type: EventType.CLICK, occurredAtMs: now, categories: [] }); // redelivery
+    await store.apply({ eventId: "gps-old", userId: "u-old", productId: "1", type: EventType.CLICK, occurredAtMs: now - 2 * 3_600_000, categories: [] });
+    await store.apply({ eventId: "gps-0", userId: "u0", productId: "1", type: EventType.CLICK, occurredAtMs: now, categories: [] }); // redelivery
 
     const res = await client.getProductStats({ productId: "1" });
     expect(res.productId).toBe("1");

@@ -18,7 +18,7 @@ describe("decodeEngagementEvent", () => {
     );
     expect(r).toEqual({
       ok: true,
-      event: { eventId: "e1", productId: "6", type: EventType.LIKE, occurredAtMs: 1_700_000_000_123, categories: ["Action", "Crime"] },
+      event: { eventId: "e1", userId: "u", productId: "6", type: EventType.LIKE, occurredAtMs: 1_700_000_000_123, categories: ["Action", "Crime"] },
     });
   });
 
@@ -26,10 +26,12 @@ describe("decodeEngagementEvent", () => {
     ["a tombstone", null, "empty value"],
     ["garbage", Buffer.from([0xff, 0xff, 0xff]), "not an EngagementEvent"],
     ["no event", encode({ categories: ["x"] }), "no event"],
-    ["no event_id", encode({ event: { productId: "6", type: EventType.CLICK, occurTime: timestampFromMs(0) } }), "no event_id"],
-    ["no product_id", encode({ event: { eventId: "e", type: EventType.CLICK, occurTime: timestampFromMs(0) } }), "no product_id"],
-    ["type UNSPECIFIED", encode({ event: { eventId: "e", productId: "6", occurTime: timestampFromMs(0) } }), "unknown type"],
-    ["no occur_time", encode({ event: { eventId: "e", productId: "6", type: EventType.VIEW } }), "no occur_time"],
+    ["no event_id", encode({ event: { userId: "u", productId: "6", type: EventType.CLICK, occurTime: timestampFromMs(0) } }), "no event_id"],
+    // user_id is half of the idempotency key (and whose weight the cap limits).
+    ["no user_id", encode({ event: { eventId: "e", productId: "6", type: EventType.CLICK, occurTime: timestampFromMs(0) } }), "no user_id"],
+    ["no product_id", encode({ event: { eventId: "e", userId: "u", type: EventType.CLICK, occurTime: timestampFromMs(0) } }), "no product_id"],
+    ["type UNSPECIFIED", encode({ event: { eventId: "e", userId: "u", productId: "6", occurTime: timestampFromMs(0) } }), "unknown type"],
+    ["no occur_time", encode({ event: { eventId: "e", userId: "u", productId: "6", type: EventType.VIEW } }), "no occur_time"],
   ])("rejects %s", (_name, value, reason) => {
     const r = decodeEngagementEvent(value);
     expect(r.ok).toBe(false);

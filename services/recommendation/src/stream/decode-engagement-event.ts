@@ -10,7 +10,8 @@ const KNOWN_TYPES = new Set<number>([EventType.CLICK, EventType.VIEW, EventType.
 /**
  * Decodes the value of an `engagement-events` message (binary `recsys.engagement.v1.EngagementEvent`)
  * into a {@link TrendingEvent}, checking what the trending store needs: an event with an event_id,
- * a product_id, a known type and an occur_time.
+ * a user_id (with the event_id, the idempotency key; and whose weight is capped), a product_id, a
+ * known type and an occur_time.
  *
  * @param value - the Kafka message value (null for a tombstone).
  * @returns the event, or the reason the message is malformed (never throws).
@@ -26,6 +27,7 @@ export function decodeEngagementEvent(value: Buffer | null): DecodeResult {
   const e = message.event;
   if (!e) return { ok: false, reason: "no event" };
   if (e.eventId.length === 0) return { ok: false, reason: "no event_id" };
+  if (e.userId.length === 0) return { ok: false, reason: "no user_id" };
   if (e.productId.length === 0) return { ok: false, reason: "no product_id" };
   if (!KNOWN_TYPES.has(e.type)) return { ok: false, reason: `unknown type ${e.type}` };
   if (!e.occurTime) return { ok: false, reason: "no occur_time" };
@@ -35,6 +37,7 @@ export function decodeEngagementEvent(value: Buffer | null): DecodeResult {
     ok: true,
     event: {
       eventId: e.eventId,
+      userId: e.userId,
       productId: e.productId,
       categories: message.categories,
       type: e.type,

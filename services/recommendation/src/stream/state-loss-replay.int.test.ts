@@ -99,11 +99,12 @@ describe("StateLossReplay with TrendingConsumer (real Kafka and Redis)", () => {
   });
 
   it("rebuilds the exact counts from the log after the state is lost, while idle and while events flow, counting each event once", async () => {
-    // 30 clicks on p1 and 15 on p2 from 9 users, spread over the three partitions.
+    // 30 clicks on p1 and 15 on p2 from 15 users, spread over the three partitions (at most 2 clicks
+    // of a user on a product, under the per-account cap of 3 an hour, so every click scores).
     await producer.send({
       topic,
       acks: -1,
-      messages: Array.from({ length: 45 }, (_, i) => message(`e${i}`, i < 30 ? "p1" : "p2", EventType.CLICK, `u${i % 9}`)),
+      messages: Array.from({ length: 45 }, (_, i) => message(`e${i}`, i < 30 ? "p1" : "p2", EventType.CLICK, `u${i % 15}`)),
     });
     const { consumer, replay, store } = await start();
     await waitFor("the first 45 events", async () => (await clicks(store, ["p1", "p2"])).join() === "30,15");

@@ -199,7 +199,8 @@ describe("TrendingConsumer (real Kafka and Redis)", () => {
 
       await proxy.down();
       await publish(
-        Array.from({ length: 20 }, (_, i) => ({ key: `o${i % 5}`, value: engagementEvent(`out-${i}`, "40", EventType.CLICK, ["Horror"]) })),
+        // 20 accounts, one click each (one account's clicks would be capped at 3 per product and hour).
+        Array.from({ length: 20 }, (_, i) => ({ key: `o${i}`, value: engagementEvent(`out-${i}`, "40", EventType.CLICK, ["Horror"], `o${i}`) })),
       );
       await waitFor("store failures", () => c.metrics().storeFailures >= 3);
       expect(c.metrics().storeDown).toBe(true);
@@ -222,8 +223,8 @@ describe("TrendingConsumer (real Kafka and Redis)", () => {
     const s = store();
     const products = Array.from({ length: 500 }, (_, i) => String(1_000 + i));
     const messages = Array.from({ length: 10_000 }, (_, i) => ({
-      key: `r${i % 97}`,
-      value: engagementEvent(`rate-${i}`, products[(i * 7919) % products.length]!, EventType.CLICK, ["Action", "Sci-Fi"]),
+      key: `r${i}`,
+      value: engagementEvent(`rate-${i}`, products[(i * 7919) % products.length]!, EventType.CLICK, ["Action", "Sci-Fi"], `r${i}`),
     }));
     for (let i = 0; i < messages.length; i += 2_000) await publish(messages.slice(i, i + 2_000));
     const c = await startConsumer(s);

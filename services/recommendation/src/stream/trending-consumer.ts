@@ -89,7 +89,7 @@ export interface TrendingConsumerMetrics {
  * committed, with a heartbeat per chunk. When the store fails (Redis down), the partition is paused
  * and the same chunk is retried with exponential backoff (heartbeating meanwhile, so the group keeps
  * the partition) until it succeeds; nothing is committed in between, so no event is lost, and
- * re-applying is harmless because the store deduplicates by event_id. One warning is logged when an
+ * re-applying is harmless because the store deduplicates by (user_id, event_id). One warning is logged when an
  * outage starts and one line when it ends.
  *
  * With a {@link StateLossReplay}, a store that lost its state (Redis restarted empty) is noticed

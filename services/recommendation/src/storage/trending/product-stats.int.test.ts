@@ -25,8 +25,10 @@ describe("RedisTrendingStore.productStats (real Redis)", () => {
   }
 
   let seq = 0;
+  // One user per event id (a redelivery repeats both), so the per-account cap never applies here.
   const event = (productId: string, type: EventType, occurredAtMs: number, eventId = `s${++seq}`): TrendingEvent => ({
     eventId,
+    userId: `u-${eventId}`,
     productId,
     type,
     occurredAtMs,

@@ -24,9 +24,18 @@ describe("RedisTrendingStore (real Redis)", () => {
   }
 
   let seq = 0;
-  function event(productId: string, type: EventType, occurredAtMs: number, categories: string[] = [], eventId?: string): TrendingEvent {
+  /** An event; by default of its own user (one per event id), so the per-account cap stays out of the way. */
+  function event(
+    productId: string,
+    type: EventType,
+    occurredAtMs: number,
+    categories: string[] = [],
+    eventId?: string,
+    userId?: string,
+  ): TrendingEvent {
     seq += 1;
-    return { eventId: eventId ?? `e${seq}`, productId, type, occurredAtMs, categories };
+    const id = eventId ?? `e${seq}`;
+    return { eventId: id, userId: userId ?? `u-${id}`, productId, type, occurredAtMs, categories };
   }
 
   beforeAll(() => {
@@ -82,18 +91,106 @@ describe("RedisTrendingStore (real Redis)", () => {
     expect(s.get("A")).toBeCloseTo(1, 12);
   });
 
-  it("applies an event_id once, alone or in a batch, and counts exact stats once", async () => {
+  it("applies a (user, event_id) once, alone or in a batch, and counts exact stats once", async () => {
     const { store, prefix } = makeStore({ dedupTtlSeconds: 600 });
-    const e = event("P", EventType.CLICK, T, ["Comedy"], "dup-1");
+    const e = event("P", EventType.CLICK, T, ["Comedy"], "dup-1", "u1");
     expect(await store.apply(e)).toBe(true);
     expect(await store.apply(e)).toBe(false);
     expect(await store.applyBatch([e, event("P", EventType.VIEW, T, [], "dup-2"), event("P", EventType.VIEW, T, [], "dup-2")])).toBe(1);
     expect((await store.scores(["P"])).get("P")).toBeCloseTo(2, 12);
     expect((await store.top("comedy", 5))[0]?.score).toBeCloseTo(1, 12);
     expect((await store.stats(["P"])).get("P")).toEqual({ click: 1, view: 1, like: 0, dislike: 0, rate: 0 });
-    const ttl = await redis.ttl(`${prefix}seen:dup-1`);
+    const ttl = await redis.ttl(`${prefix}seen:2:u1:dup-1`);
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);
+  });
+
+  it("applies the same event_id from two users as two events, and keeps ids holding ':' apart", async () => {
+    const { store, prefix } = makeStore();
+    // Before, the dedup key was `seen:<event id>`: user B's event with A's event_id was dropped.
+    expect(await store.apply(event("P", EventType.CLICK, T, [], "shared-1", "alice"))).toBe(true);
+    expect(await store.apply(event("P", EventType.CLICK, T, [], "shared-1", "bob"))).toBe(true);
+    expect(await store.apply(event("P", EventType.CLICK, T, [], "shared-1", "bob"))).toBe(false); // bob's retry
+    // ("a:b", "c") and ("a", "b:c") would both read `a:b:c` without the length prefix.
+    expect(await store.apply(event("P", EventType.CLICK, T, [], "c", "a:b"))).toBe(true);
+    expect(await store.apply(event("P", EventType.CLICK, T, [], "b:c", "a"))).toBe(true);
+    expect(await store.applyBatch([event("P", EventType.VIEW, T, [], "shared-2", "alice"), event("P", EventType.VIEW, T, [], "shared-2", "carol")])).toBe(2);
+    expect((await store.stats(["P"])).get("P")).toEqual({ click: 4, view: 2, like: 0, dislike: 0, rate: 0 });
+    expect((await store.scores(["P"])).get("P")).toBeCloseTo(6, 12);
+    expect(await redis.exists(`${prefix}seen:5:alice:shared-1`, `${prefix}seen:3:bob:shared-1`)).toBe(2);
+  });
+
+  describe("the per-account cap", () => {
+    const HOUR_MS = 3_600_000;
+
+    it("lets one account add at most 3 weighted events per product and hour: 20 accounts clicking once outrank 10,000 clicks of one", async () => {
+      const { store } = makeStore({ tauSeconds: 3_600 });
+      const spam = Array.from({ length: 10_000 }, (_, i) => event("spammed", EventType.CLICK, T + (i % 1_000), ["Drama"], `spam-${i}`, "mallory"));
+      for (let i = 0; i < spam.length; i += 1_000) expect(await store.applyBatch(spam.slice(i, i + 1_000))).toBe(1_000);
+      const fans = Array.from({ length: 20 }, (_, i) => event("liked", EventType.CLICK, T, ["Drama"], `fan-${i}`, `fan-${i}`));
+      expect(await store.applyBatch(fans)).toBe(20);
+
+      const top = await store.top(undefined, 2);
+      expect(top.map((t) => t.productId)).toEqual(["liked", "spammed"]);
+      expect(top[0]!.score).toBeCloseTo(20, 9);
+      expect(top[1]!.score).toBeCloseTo(3, 9);
+      expect((await store.top("drama", 1))[0]?.productId).toBe("liked");
+      // The statistics still count every click: they say what happened, trending what matters.
+      expect((await store.stats(["spammed"])).get("spammed")?.click).toBe(10_000);
+      expect((await store.productStats("spammed")).window.click).toBe(10_000);
+    }, 60_000);
+
+    it("counts a weighted event toward the cap once, however often it is redelivered, and weightless ones not at all", async () => {
+      const { store, prefix } = makeStore();
+      const first = event("P", EventType.LIKE, T, [], "like-1", "u1");
+      for (let i = 0; i < 5; i++) await store.apply(first);
+      await store.apply(event("P", EventType.DISLIKE, T, [], "dislike-1", "u1")); // weight 0
+      expect(await redis.hget(`${prefix}cap:P:${Math.floor(T / HOUR_MS)}`, "u1")).toBe("1");
+      await store.applyBatch([event("P", EventType.CLICK, T, [], "click-1", "u1"), event("P", EventType.VIEW, T, [], "view-1", "u1")]);
+      await store.apply(event("P", EventType.RATE, T, [], "rate-1", "u1")); // the fourth: over the cap
+      // LIKE 2 + CLICK 1 + VIEW 1; the RATE is counted in the stats only.
+      expect((await store.scores(["P"])).get("P")).toBeCloseTo(4, 12);
+      expect((await store.stats(["P"])).get("P")).toEqual({ click: 1, view: 1, like: 1, dislike: 1, rate: 1 });
+    });
+
+    it("starts afresh in the next window, and keeps each window's counter only until it ends", async () => {
+      const { store, clock, prefix } = makeStore({ tauSeconds: 3_600, userCap: 2 });
+      const window = Math.floor(T / HOUR_MS);
+      clock.now = T + 10 * 60_000;
+      for (let i = 0; i < 5; i++) await store.apply(event("P", EventType.CLICK, clock.now, [], `a${i}`, "u1"));
+      expect((await store.scores(["P"])).get("P")).toBeCloseTo(2, 9);
+      // The counter of the current window lives until the window ends (+ 1 s).
+      const pttl = await redis.pttl(`${prefix}cap:P:${window}`);
+      expect(pttl).toBeGreaterThan(50 * 60_000);
+      expect(pttl).toBeLessThanOrEqual(50 * 60_000 + 1_000);
+
+      clock.now = T + HOUR_MS + 60_000; // the next hour: 2 more count
+      for (let i = 0; i < 5; i++) await store.apply(event("P", EventType.CLICK, clock.now, [], `b${i}`, "u1"));
+      const decayedFirst = 2 * Math.exp(-(HOUR_MS - 9 * 60_000) / HOUR_MS);
+      expect((await store.scores(["P"])).get("P")).toBeCloseTo(2 + decayedFirst, 9);
+
+      // A late event of the past window re-creates its counter for one window length (a replay of
+      // that window shares it), and is capped there too.
+      await redis.del(`${prefix}cap:P:${window}`);
+      for (let i = 0; i < 3; i++) await store.apply(event("P", EventType.CLICK, T + 20 * 60_000, [], `late${i}`, "u2"));
+      expect(await redis.hget(`${prefix}cap:P:${window}`, "u2")).toBe("3");
+      const latePttl = await redis.pttl(`${prefix}cap:P:${window}`);
+      expect(latePttl).toBeGreaterThan(HOUR_MS - 1_000);
+      expect(latePttl).toBeLessThanOrEqual(HOUR_MS);
+      const late = 2 * Math.exp(-(HOUR_MS + 60_000 - 20 * 60_000) / HOUR_MS);
+      expect((await store.scores(["P"])).get("P")).toBeCloseTo(2 + decayedFirst + late, 9);
+    });
+
+    it("creates no counter for events that decayed to nothing, and validates its options", async () => {
+      const { store, clock, prefix } = makeStore();
+      clock.now = T + 2_000 * TAU_MS;
+      await store.apply(event("P", EventType.CLICK, T, [], "ancient", "u1"));
+      const keys = await redis.keys(`${prefix}cap:*`);
+      expect(keys).toEqual([]);
+      expect(() => new RedisTrendingStore(redis, { userCap: 0 })).toThrow(/userCap/);
+      expect(() => new RedisTrendingStore(redis, { userCapWindowSeconds: 1.5 })).toThrow(/userCapWindowSeconds/);
+      await expect(store.apply({ ...event("P", EventType.CLICK, T), userId: "" })).rejects.toThrow(/user id/);
+    });
   });
 
   it("keeps one sorted set per lower-cased category, with TTLs on every key", async () => {

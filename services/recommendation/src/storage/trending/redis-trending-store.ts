@@ -27,6 +27,14 @@ export interface RedisTrendingStoreOptions {
   readonly windowSeconds?: number;
   /** Resolution of the window, in seconds (default 60): one bucket hash per product and bucket; W / bucket ≤ 1440. */
   readonly windowBucketSeconds?: number;
+  /**
+   * The most weighted events (weight > 0) of one user on one product that raise the trending score
+   * per cap window (default {@link DEFAULT_USER_CAP} = 3); further ones are still counted in the
+   * stats but add nothing to trending, so one account cannot push a product up.
+   */
+  readonly userCap?: number;
+  /** Length of the cap window, in seconds (default 3600): fixed windows of event time, ⌊t / length⌋. */
+  readonly userCapWindowSeconds?: number;
   /** Clock, in ms since the epoch (default `Date.now`); injectable for tests. */
   readonly now?: () => number;
 }
@@ -41,6 +49,24 @@ export interface ProductStats {
   readonly windowSeconds: number;
   /** The decayed trending score now (as `scores` and `top` report it). */
   readonly trendingScore: number;
+}
+
+/** Default of {@link RedisTrendingStoreOptions.userCap}: 3 weighted events per user, product and cap window. */
+export const DEFAULT_USER_CAP = 3;
+
+/** Default of {@link RedisTrendingStoreOptions.userCapWindowSeconds}: one hour. */
+export const DEFAULT_USER_CAP_WINDOW_SECONDS = 3_600;
+
+/**
+ * The dedup key's suffix of an event: `<length of user id>:<user id>:<event id>`. An event is
+ * identified by the pair (user id, event id), as in the engagement database (an event_id is unique
+ * per user only); the length prefix keeps the pair unambiguous although both ids may hold ':'.
+ *
+ * @param userId - the event's user.
+ * @param eventId - the event's id.
+ */
+export function trendingEventKey(userId: string, eventId: string): string {
+  return `${userId.length}:${userId}:${eventId}`;
 }
 
 /** Most buckets a window may span (W / bucket), which bounds the keys read per GetProductStats. */
@@ -70,13 +96,32 @@ function positiveInteger(name: string, value: number): number {
  *   Σ weight(type) × exp((t − t0)/τ); a read multiplies by exp(−(now − t0)/τ), so scores are
  *   "decayed weighted event counts now" and old scores are never rewritten as time passes;
  * - `P trending:keys` — the set of those sorted sets, for re-basing;
- * - `P seen:<event id>` — dedup key (`SET NX EX`), so an event is applied once;
+ * - `P seen:<user id length>:<user id>:<event id>` — dedup key (`SET NX EX`), so an event is
+ *   applied once; the key is the pair (user id, event id), so the same event id from two users is
+ *   two events (see {@link trendingEventKey});
  * - `P stats:<product id>` — hash of exact event counts per type (`click`, `view`, `like`,
  *   `dislike`, `rate`), for statistics readers;
  * - `P win:<product id>:<bucket>` — the same counts for the events whose time falls in one window
  *   bucket (bucket = ⌊event time / bucket length⌋, default one minute), expiring (PEXPIRE) as soon
  *   as no window read can include it, so windowed counts are exact, deduplicated like the rest, and
- *   cost at most W / bucket + 1 small hashes per product active in the window.
+ *   cost at most W / bucket + 1 small hashes per product active in the window;
+ * - `P cap:<product id>:<cap window>` — the per-account cap: field user id → that user's weighted
+ *   events on the product in the cap window (window = ⌊event time / cap length⌋, default one hour),
+ *   expiring when the window ends (1 s later, for clock skew), or one cap length after a late or
+ *   replayed event re-created it.
+ *
+ * One account's weight on one product's trending score is capped: only its first `userCap`
+ * (default 3) events of weight > 0 on the product in each cap window (default 3600 s of event time)
+ * increment the sorted sets; the rest are counted in the stats and window hashes (they are exact
+ * counts of what happened) but not in trending. Ten thousand clicks of one account therefore score
+ * at most 3 (at most 3 / (1 − e^(−window/τ)) ≈ 4.75 with the defaults even when spread over past
+ * windows, since older windows have decayed), and twenty accounts clicking once outrank them. The
+ * cap check runs inside the same Lua script after the dedup key, so a redelivered event neither
+ * counts twice nor uses up the cap, and a replay of the log rebuilds the same scores (windows are of
+ * event time). Memory of the cap: one hash per product with weighted events in the current cap
+ * window (plus, for late or replayed events, per past window they fall in, for one cap length), one
+ * small field per distinct user in it, so it is bounded by the distinct (user, product) pairs of
+ * about two cap windows of events.
  *
  * Each event is applied by one Lua script: dedup, stats, increments, trimming each set to its top N
  * (ZREMRANGEBYRANK: an evicted product starts again from 0 if it comes back, the usual top-k
@@ -84,8 +129,8 @@ function positiveInteger(name: string, value: number): number {
  * still enters a set full of older entries), TTL refresh, and re-basing when (now − t0)/τ exceeds the bound (every set scaled by
  * exp(−Δ/τ) with ZUNIONSTORE WEIGHTS, t0 moved to now), all atomic. Event times in the future are
  * clamped to now. Memory is bounded: at most top N members per set, one set per category, TTLs on
- * sets, stats, window buckets and dedup keys (the dedup keys are the largest part: one small key per
- * event for the dedup TTL).
+ * sets, stats, window buckets, cap hashes and dedup keys (the dedup keys are the largest part: one
+ * small key per event for the dedup TTL).
  */
 export class RedisTrendingStore implements TrendingStore {
   private readonly tauMs: number;
@@ -100,13 +145,15 @@ export class RedisTrendingStore implements TrendingStore {
   private readonly bucketMs: number;
   /** Buckets before the current one that a window read includes: ⌈W / bucket⌉. */
   private readonly windowBuckets: number;
+  private readonly userCap: number;
+  private readonly capWindowMs: number;
   private readonly now: () => number;
 
   /**
    * @param redis - an ioredis client (the store defines its two Lua commands on it).
    * @param options - decay, weights, key layout, bounds and clock.
-   * @throws RangeError for a non-positive τ, top N, TTL, bound or window, a window of more than 1440
-   *   buckets, or a negative or non-finite weight.
+   * @throws RangeError for a non-positive τ, top N, TTL, bound, window, user cap or cap window, a
+   *   window of more than 1440 buckets, or a negative or non-finite weight.
    */
   constructor(
     private readonly redis: Redis,
@@ -134,6 +181,8 @@ export class RedisTrendingStore implements TrendingStore {
     if (this.windowBuckets > MAX_WINDOW_BUCKETS) {
       throw new RangeError(`windowSeconds / windowBucketSeconds must be at most ${MAX_WINDOW_BUCKETS}, got ${this.windowBuckets}`);
     }
+    this.userCap = positiveInteger("userCap", options.userCap ?? DEFAULT_USER_CAP);
+    this.capWindowMs = positiveInteger("userCapWindowSeconds", options.userCapWindowSeconds ?? DEFAULT_USER_CAP_WINDOW_SECONDS) * 1000;
     this.now = options.now ?? Date.now;
     if (!(APPLY_COMMAND in redis)) redis.defineCommand(APPLY_COMMAND, { lua: APPLY_SCRIPT });
     if (!(REBASE_COMMAND in redis)) redis.defineCommand(REBASE_COMMAND, { lua: REBASE_SCRIPT, numberOfKeys: 2 });
@@ -156,7 +205,7 @@ export class RedisTrendingStore implements TrendingStore {
   async apply(event: TrendingEvent): Promise<boolean> {
     const call = (this.redis as unknown as Record<string, ScriptCall>)[APPLY_COMMAND]!;
     const result = await call.apply(this.redis, this.applyArgs(event, this.now()));
-    return result === 1;
+    return result === 1 || result === 2;
   }
 
   async applyBatch(events: readonly TrendingEvent[]): Promise<number> {
@@ -170,7 +219,7 @@ export class RedisTrendingStore implements TrendingStore {
     let applied = 0;
     for (const [err, value] of results) {
       if (err) throw err;
-      if (value === 1) applied += 1;
+      if (value === 1 || value === 2) applied += 1;
     }
     return applied;
   }
@@ -296,8 +345,8 @@ export class RedisTrendingStore implements TrendingStore {
   private applyArgs(event: TrendingEvent, now: number): (string | number)[] {
     const field = engagementKind(event.type);
     if (!field) throw new TypeError(`trending event ${event.eventId}: unknown event type ${event.type}`);
-    if (event.eventId.length === 0 || event.productId.length === 0) {
-      throw new TypeError("trending event: event id and product id are required");
+    if (event.eventId.length === 0 || event.userId.length === 0 || event.productId.length === 0) {
+      throw new TypeError("trending event: event id, user id and product id are required");
     }
     if (!Number.isFinite(event.occurredAtMs)) throw new TypeError(`trending event ${event.eventId}: bad time`);
     const categoryKeys = new Set<string>();
@@ -307,12 +356,18 @@ export class RedisTrendingStore implements TrendingStore {
     const bucket = Math.floor(Math.min(event.occurredAtMs, now) / this.bucketMs);
     const readableUntil = (bucket + this.windowBuckets + 1) * this.bucketMs;
     const windowTtlMs = readableUntil > now ? readableUntil - now + 1_000 : 0;
+    // The cap window of the event's time: kept until it ends (1 s later, for clock skew), or one cap
+    // length when it has ended already (a late or replayed event), so a replay shares one counter.
+    const capWindow = Math.floor(Math.min(event.occurredAtMs, now) / this.capWindowMs);
+    const capEnds = (capWindow + 1) * this.capWindowMs;
+    const capTtlMs = capEnds > now ? capEnds - now + 1_000 : this.capWindowMs;
     const keys = [
       this.landmarkKey,
-      `${this.prefix}seen:${event.eventId}`,
+      `${this.prefix}seen:${trendingEventKey(event.userId, event.eventId)}`,
       `${this.prefix}stats:${event.productId}`,
       `${this.prefix}trending:keys`,
       this.windowKey(event.productId, bucket),
+      `${this.prefix}cap:${event.productId}:${capWindow}`,
       this.trendingKey(),
       ...categoryKeys,
     ];
@@ -331,6 +386,9 @@ export class RedisTrendingStore implements TrendingStore {
       this.rebaseBound,
       event.productId,
       Math.round(windowTtlMs),
+      event.userId,
+      this.userCap,
+      Math.round(capTtlMs),
     ];
   }
 

@@ -13,6 +13,8 @@ describe("trending config", () => {
       rebaseBound: 30,
       windowSeconds: 3_600,
       windowBucketSeconds: 60,
+      userCap: 3,
+      userCapWindowSeconds: 3_600,
       weights: { click: 1, view: 1, like: 2, dislike: 0, rate: 1 },
     });
   });
@@ -24,6 +26,11 @@ describe("trending config", () => {
     // The window defaults to τ.
     expect(trendingStoreOptions(c).windowSeconds).toBe(600);
     expect(trendingStoreOptions(loadTrendingConfig({ TRENDING_WINDOW_SECONDS: "900" })).windowSeconds).toBe(900);
+    const capped = trendingStoreOptions(loadTrendingConfig({ TRENDING_USER_CAP: "5", TRENDING_USER_CAP_WINDOW_SECONDS: "600" }));
+    expect([capped.userCap, capped.userCapWindowSeconds]).toEqual([5, 600]);
+    expect(() => loadTrendingConfig({ TRENDING_USER_CAP: "0", TRENDING_USER_CAP_WINDOW_SECONDS: "0" })).toThrow(
+      /TRENDING_USER_CAP.*TRENDING_USER_CAP_WINDOW_SECONDS/,
+    );
     expect(() => loadTrendingConfig({ TRENDING_TAU_SECONDS: "0", TRENDING_WEIGHT_LIKE: "-1" })).toThrow(
       /TRENDING_TAU_SECONDS.*TRENDING_WEIGHT_LIKE/,
     );

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../../../../shared/src/config.js";
-import type { RedisTrendingStoreOptions } from "./redis-trending-store.js";
+import { DEFAULT_USER_CAP, DEFAULT_USER_CAP_WINDOW_SECONDS, type RedisTrendingStoreOptions } from "./redis-trending-store.js";
 
 const seconds = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def);
@@ -12,12 +12,16 @@ const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def)
  * - `TRENDING_KEY_PREFIX` (`recsys:`): prefix of every Redis key.
  * - `TRENDING_TOP_N` (10000): products kept per sorted set (overall and per category).
  * - `TRENDING_KEY_TTL_SECONDS` (604800 = 7 days): TTL of the sorted sets, refreshed on write.
- * - `TRENDING_DEDUP_TTL_SECONDS` (86400 = 24 h): how long an applied event_id is remembered.
+ * - `TRENDING_DEDUP_TTL_SECONDS` (86400 = 24 h): how long an applied (user_id, event_id) is remembered.
  * - `TRENDING_STATS_TTL_SECONDS` (2592000 = 30 days, 0 = never): TTL of the per-product stats hashes.
  * - `TRENDING_REBASE_BOUND` (30): re-base the landmark when (now − t0)/τ exceeds it.
  * - `TRENDING_WINDOW_SECONDS` (default τ): the window of GetProductStats' windowed counts.
  * - `TRENDING_WINDOW_BUCKET_SECONDS` (60): the window's resolution (one Redis hash per product and
  *   bucket); the window may span at most 1440 buckets (the store refuses to start otherwise).
+ * - `TRENDING_USER_CAP` (3): the most weighted events of one user on one product that raise its
+ *   trending score per cap window; later ones are counted in the stats only (one account cannot
+ *   push a product up).
+ * - `TRENDING_USER_CAP_WINDOW_SECONDS` (3600): the cap window, fixed windows of event time.
  * - `TRENDING_WEIGHT_CLICK` (1), `TRENDING_WEIGHT_VIEW` (1), `TRENDING_WEIGHT_LIKE` (2),
  *   `TRENDING_WEIGHT_DISLIKE` (0), `TRENDING_WEIGHT_RATE` (1): weight of one event of each type.
  */
@@ -31,6 +35,8 @@ export const trendingConfigSchema = z.object({
   TRENDING_REBASE_BOUND: z.coerce.number().min(1).max(600).default(30),
   TRENDING_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).optional(),
   TRENDING_WINDOW_BUCKET_SECONDS: seconds(60, 86_400),
+  TRENDING_USER_CAP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_USER_CAP),
+  TRENDING_USER_CAP_WINDOW_SECONDS: seconds(DEFAULT_USER_CAP_WINDOW_SECONDS, 30 * 86_400),
   TRENDING_WEIGHT_CLICK: weight(1),
   TRENDING_WEIGHT_VIEW: weight(1),
   TRENDING_WEIGHT_LIKE: weight(2),
@@ -67,6 +73,8 @@ export function trendingStoreOptions(config: TrendingConfig): RedisTrendingStore
     rebaseBound: config.TRENDING_REBASE_BOUND,
     windowSeconds: config.TRENDING_WINDOW_SECONDS ?? config.TRENDING_TAU_SECONDS,
     windowBucketSeconds: config.TRENDING_WINDOW_BUCKET_SECONDS,
+    userCap: config.TRENDING_USER_CAP,
+    userCapWindowSeconds: config.TRENDING_USER_CAP_WINDOW_SECONDS,
     weights: {
       click: config.TRENDING_WEIGHT_CLICK,
       view: config.TRENDING_WEIGHT_VIEW,

@@ -33,18 +33,27 @@ end
 `;
 
 /**
- * Applies one event once.
+ * Applies one event once, with one account's weight on a product capped per window.
  *
- * KEYS: 1 landmark t0, 2 dedup key of the event, 3 stats hash of the product, 4 registry of trending
- * sorted sets, 5 window bucket hash of the product (the bucket holding the event's time), 6… the
- * sorted sets to increment (all + one per category).
+ * KEYS: 1 landmark t0, 2 dedup key of the event (per user and event id), 3 stats hash of the
+ * product, 4 registry of trending sorted sets, 5 window bucket hash of the product (the bucket
+ * holding the event's time), 6 cap hash of the product and cap window (field: user id, value: the
+ * user's weighted events on the product in that window), 7… the sorted sets to increment (all + one
+ * per category).
  * ARGV: 1 now (ms), 2 event time (ms), 3 weight, 4 τ (ms), 5 stats field, 6 dedup TTL (s),
  * 7 sorted-set TTL (s), 8 top N kept per set, 9 stats TTL (s, 0 = none), 10 re-base bound
  * (re-base when (now − t0)/τ exceeds it), 11 product id, 12 how long the window bucket is still
  * read, in ms (its PEXPIRE, relative to the caller's clock; 0 = the event is already older than every
- * window read from now on, so it is counted all-time only).
+ * window read from now on, so it is counted all-time only), 13 user id, 14 the cap N (weighted events
+ * per user, product and cap window that raise the trending score), 15 the cap hash's PEXPIRE (ms).
  *
- * Returns 1 when applied, 0 for a duplicate event id.
+ * Order: dedup first (a redelivery changes nothing, the cap counter included), then the exact stats
+ * and window counts (every event, capped or not), then, for an event with weight > 0 that has not
+ * decayed to nothing, HINCRBY of the user's field in the cap hash: only the first N such events of a
+ * user on a product in one cap window increment the sorted sets.
+ *
+ * Returns 1 when applied, 2 when applied but over the cap (counted in the stats, not in trending),
+ * 0 for a duplicate (user, event id).
  */
 export const APPLY_SCRIPT = `${REBASE_FUNCTION}
 if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) then
@@ -71,18 +80,23 @@ if windowTtl > 0 then
   redis.call('PEXPIRE', KEYS[5], windowTtl)
 end
 local weight = tonumber(ARGV[3])
-if weight > 0 and #KEYS > 5 then
+if weight > 0 and #KEYS > 6 then
   local t = math.min(tonumber(ARGV[2]), now)
   local increment = weight * math.exp((t - t0) / tau)
   if increment > 0 then
+    local used = redis.call('HINCRBY', KEYS[6], ARGV[13], 1)
+    redis.call('PEXPIRE', KEYS[6], ARGV[15])
+    if used > tonumber(ARGV[14]) then
+      return 2
+    end
     local incrementText = string.format('%.17g', increment)
     local keep = tonumber(ARGV[8])
-    for i = 6, #KEYS do
+    for i = 7, #KEYS do
       redis.call('ZINCRBY', KEYS[i], incrementText, ARGV[11])
       redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
       redis.call('EXPIRE', KEYS[i], ARGV[7])
     end
-    redis.call('SADD', KEYS[4], unpack(KEYS, 6))
+    redis.call('SADD', KEYS[4], unpack(KEYS, 7))
     redis.call('EXPIRE', KEYS[4], ARGV[7])
   end
 end

@@ -7,8 +7,13 @@ import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb
 
 /** One engagement event as the trending statistics see it (decoded from an `EngagementEvent`). */
 export interface TrendingEvent {
-  /** The idempotency key: an event_id is applied at most once (within the dedup TTL). */
+  /**
+   * The event's id; with {@link userId} the idempotency key: a (user, event id) pair is applied at
+   * most once (within the dedup TTL), and the same event id from two users is two events.
+   */
   readonly eventId: string;
+  /** The user who engaged: half of the idempotency key, and whose weight on a product is capped per window. */
+  readonly userId: string;
   /** The product engaged with. */
   readonly productId: string;
   /** The product's categories when the event was accepted, as the catalog spells them. */
@@ -22,7 +27,11 @@ export interface TrendingEvent {
 /** A product and its trending score. */
 export interface TrendingScore {
   readonly productId: string;
-  /** Decayed weighted event count now: Σ weight(type) × exp(−(now − t)/τ) over the product's events. */
+  /**
+   * Decayed weighted event count now: Σ weight(type) × exp(−(now − t)/τ) over the product's events,
+   * counting at most the first few weighted events of each user per product and window (the
+   * per-account cap of the store, e.g. `RedisTrendingStore`'s 3 per hour).
+   */
   readonly score: number;
 }
 
@@ -30,13 +39,16 @@ export interface TrendingScore {
  * Time-decayed engagement statistics ("trending"). Scores are decayed event counts: each event adds
  * weight(type) × exp(−age/τ), so an event now counts its weight and one τ ago counts 1/e of it
  * (forward decay, Cormode et al., "Forward Decay: A Practical Time Decay Model for Streaming
- * Systems", ICDE 2009, https://dimacs.rutgers.edu/~graham/pubs/papers/fwddecay.pdf).
+ * Systems", ICDE 2009, https://dimacs.rutgers.edu/~graham/pubs/papers/fwddecay.pdf). One account's
+ * contribution to one product's score is capped per window (a few weighted events), so a single
+ * user cannot push a product to the top.
  */
 export interface TrendingStore {
   /**
-   * Applies one event: once per event_id (within the dedup TTL), atomically.
+   * Applies one event: once per (user id, event id) (within the dedup TTL), atomically.
    *
-   * @returns true when applied now, false when the event_id was already applied (duplicate).
+   * @returns true when applied now (even when the per-account cap kept it out of the trending
+   *   score), false when the (user id, event id) was already applied (duplicate).
    * @throws when the store is unreachable (nothing or the whole event was applied, never part of it).
    */
   apply(event: TrendingEvent): Promise<boolean>;
