@@ -60,6 +60,7 @@ describe("Envoy rate limiting per client address", () => {
     const filters = hcm.http_filters as { name: string; typed_config: Record<string, unknown> }[];
     expect(filters.map((f) => f.name)).toEqual([
       "envoy.filters.http.local_ratelimit",
+      "envoy.filters.http.buffer",
       "envoy.filters.http.grpc_json_transcoder",
       "envoy.filters.http.router",
     ]);

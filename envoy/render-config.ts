@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { stringify } from "yaml";
 import { PUBLIC_SERVICES, publicRoutes } from "./public-routes.js";
 /**
@@ -55,6 +57,59 @@ export interface EnvoyConfigOptions {
    * Rate limiting per client address (default {@link DEFAULT_RATE_LIMIT}); `false` turns it off.
    */
   readonly rateLimit?: RateLimitOptions | false;
+  /**
+   * Largest request body accepted, in bytes (default {@link DEFAULT_MAX_REQUEST_BYTES}, 1 MiB); a
+   * larger one is answered 413 with `{"code": 8, "message": "request body larger than the limit of N bytes"}`
+   * before it reaches a service. A positive integer of at most 4,294,967,295 (Envoy's UInt32Value).
+   */
+  readonly maxRequestBytes?: number;
+  /**
+   * Origins allowed to call the API from a browser (CORS), each exactly as a browser sends it in
+   * `Origin` (`scheme://host[:port]`, no path, no trailing slash). Default none: no CORS filter, so
+   * no `access-control-*` header is ever sent (see {@link buildEnvoyConfig}).
+   */
+  readonly corsAllowedOrigins?: readonly string[];
+  /** TLS on the public listener (default none: plain text). See {@link ListenerTlsOptions}. */
+  readonly tls?: ListenerTlsOptions;
+}
+
+/**
+ * The certificate the public listener presents: PEM files, paths as Envoy sees them (read when
+ * Envoy starts). With TLS the listener speaks only TLS (1.2 or 1.3), offering ALPN `h2` and
+ * `http/1.1`; a plain-text request gets no answer (the handshake fails and the connection closes).
+ */
+export interface ListenerTlsOptions {
+  /** PEM certificate chain, the server certificate first. */
+  readonly certificateFile: string;
+  /** PEM private key of that certificate (unencrypted). */
+  readonly privateKeyFile: string;
+}
+
+/** The options of the edge that deployments set (see {@link edgeOptionsFromEnv}). */
+export type EdgeOptions = Pick<EnvoyConfigOptions, "maxRequestBytes" | "corsAllowedOrigins" | "tls">;
+
+/** Default {@link EnvoyConfigOptions.maxRequestBytes}: 1 MiB, several times the largest valid request (a 1,000-event batch is about 150 KB of JSON). */
+export const DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
+
+/** Methods a CORS preflight is told the API allows (`access-control-allow-methods`). */
+export const CORS_ALLOWED_METHODS = ["GET", "POST", "PATCH", "DELETE"] as const;
+
+/** Request headers a browser may send cross-origin (`access-control-allow-headers`). */
+export const CORS_ALLOWED_HEADERS = ["authorization", "content-type", "x-request-id"] as const;
+
+/** Response headers a cross-origin page may read (`access-control-expose-headers`). */
+export const CORS_EXPOSED_HEADERS = ["x-request-id", "retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] as const;
+
+/** How long, in seconds, a browser may cache a preflight answer (`access-control-max-age`). */
+export const CORS_MAX_AGE_SECONDS = 600;
+
+/**
+ * The message of the 413 answer to a body over the limit.
+ *
+ * @param maxRequestBytes - the limit, in bytes.
+ */
+export function requestTooLargeMessage(maxRequestBytes: number): string {
+  return `request body larger than the limit of ${maxRequestBytes} bytes`;
 }
 
 /** Token bucket of each client address (see {@link buildEnvoyConfig}). */
@@ -120,9 +175,19 @@ function socketAddress(address: string, port: number): ConfigValue {
  *
  * - Listener `rest` on `listenAddress:listenPort`, HTTP/1.1 and HTTP/2 (so REST clients and gRPC
  *   clients both work), `generate_request_id` on and the id echoed in responses.
+ * - Request bodies over `maxRequestBytes` (default {@link DEFAULT_MAX_REQUEST_BYTES}) answered 413
+ *   by Envoy's buffer filter, which holds a request until its body is complete (or over the limit,
+ *   whether announced by `content-length` or streamed in chunks), so no service sees a part of it;
+ *   https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/buffer_filter.
+ *   (The transcoder's own `max_request_body_size` is not enough: it does not stop a body whose
+ *   `content-length` is given, which then reached the service and came back as gRPC
+ *   RESOURCE_EXHAUSTED, HTTP 429.)
  * - `grpc_json_transcoder` for the four services: compact JSON, primitive fields always printed,
- *   lowerCamelCase field names, gRPC status converted to HTTP status with a JSON body, unknown query
- *   parameters ignored.
+ *   lowerCamelCase field names, gRPC status converted to HTTP status with a JSON body, and a query
+ *   parameter that names no field of the request message answered 400
+ *   (`request_validation_options.reject_unknown_query_parameters`), for example
+ *   `{"code":3,"message":"Could not find field \"categroy\" in the type \"recsys.product.v1.ListProductsRequest\"."}`
+ *   (a parameter without `=`, such as `?categroy`, is skipped by the transcoder's parser, not refused).
  * - Routes by exact gRPC path, one per RPC that has a `google.api.http` rule ({@link publicRoutes}:
  *   `/recsys.product.v1.ProductService/GetProduct` → cluster `product`, ...), which works for
  *   transcoded REST calls too, since the transcoder rewrites the path and the route is chosen again;
@@ -138,13 +203,37 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   `x-forwarded-for` (`preserve_external_request_id` keeps a client's `x-request-id`). Over the
  *   limit: HTTP 429 with `{"code": 8, "message": "rate limit exceeded: …"}` and `retry-after: 1`
  *   (gRPC callers get RESOURCE_EXHAUSTED); every answer carries `x-ratelimit-*` headers.
+ * - CORS, only when `corsAllowedOrigins` is not empty: Envoy's CORS filter with a virtual-host
+ *   policy (https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/cors_filter;
+ *   protocol: https://fetch.spec.whatwg.org/#http-cors-protocol). It sits after the transcoder,
+ *   because the filter applies the policy of the request's route and a REST path such as
+ *   `/v1/products` has a route only once the transcoder has turned it into its gRPC path. Preflights
+ *   (`OPTIONS` with non-empty `origin` and `access-control-request-method`) get a route of their own
+ *   and are all answered by the filter, 200 with {@link CORS_ALLOWED_METHODS},
+ *   {@link CORS_ALLOWED_HEADERS} and a max age of {@link CORS_MAX_AGE_SECONDS} s, and
+ *   `access-control-allow-origin` only for an allowed origin (`forward_not_matching_preflights`
+ *   off: the route's cluster is never called). Other answers to an allowed origin carry
+ *   `access-control-allow-origin` and {@link CORS_EXPOSED_HEADERS}. No credentials mode: the API
+ *   authenticates with a bearer token, not cookies. Envoy's own early errors (429, 413, 400 from the
+ *   transcoder) carry no CORS headers.
+ * - TLS on the public listener when `tls` is given (see {@link ListenerTlsOptions}); the admin
+ *   interface stays plain HTTP on its own port.
  *
- * @param options - ports, bind address, descriptor path and upstreams.
+ * @param options - ports, bind address, descriptor path, upstreams and the edge options.
  * @returns a JSON-compatible object.
+ * @throws RangeError naming the option for a rate limit, `maxRequestBytes`, origin or TLS file
+ *   that is not valid.
  */
 export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: string]: ConfigValue } {
   const address = options.listenAddress ?? "127.0.0.1";
   const clusterNames = Object.keys(TRANSCODED_SERVICES) as (keyof Upstreams)[];
+  const maxRequestBytes = checkMaxRequestBytes(options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, "maxRequestBytes");
+  const origins = checkOrigins(options.corsAllowedOrigins ?? [], "corsAllowedOrigins");
+  const cors = origins.length > 0;
+  const rpcRoutes: ConfigValue[] = publicRoutes().map(({ cluster, path }) => ({
+    match: { path },
+    route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
+  }));
   return {
     admin: { address: socketAddress(address, options.adminPort) },
     static_resources: {
@@ -154,6 +243,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
           address: socketAddress(address, options.listenPort),
           filter_chains: [
             {
+              ...(options.tls === undefined ? {} : { transport_socket: tlsTransportSocket(options.tls) }),
               filters: [
                 {
                   name: "envoy.filters.network.http_connection_manager",
@@ -174,22 +264,27 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         },
                       },
                     ],
-                    local_reply_config: localReplyConfig(),
+                    local_reply_config: localReplyConfig(maxRequestBytes),
                     route_config: {
                       name: "recsys",
                       virtual_hosts: [
                         {
                           name: "recsys",
                           domains: ["*"],
-                          routes: publicRoutes().map(({ cluster, path }) => ({
-                            match: { path },
-                            route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
-                          })),
+                          routes: cors ? [...rpcRoutes, CORS_PREFLIGHT_ROUTE] : rpcRoutes,
+                          ...(cors ? { typed_per_filter_config: { [CORS_FILTER]: corsPolicy(origins) } } : {}),
                         },
                       ],
                     },
                     http_filters: [
                       ...rateLimitFilters(options.rateLimit ?? DEFAULT_RATE_LIMIT),
+                      {
+                        name: "envoy.filters.http.buffer",
+                        typed_config: {
+                          "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer",
+                          max_request_bytes: maxRequestBytes,
+                        },
+                      },
                       {
                         name: "envoy.filters.http.grpc_json_transcoder",
                         typed_config: {
@@ -203,9 +298,10 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                             preserve_proto_field_names: false,
                           },
                           convert_grpc_status: true,
-                          ignore_unknown_query_parameters: true,
+                          request_validation_options: { reject_unknown_query_parameters: true },
                         },
                       },
+                      ...(cors ? [{ name: CORS_FILTER, typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors" } }] : []),
                       {
                         name: "envoy.filters.http.router",
                         typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router" },
@@ -242,6 +338,144 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
       })),
     },
   };
+}
+
+/** Name of Envoy's CORS filter, also the key of its per-virtual-host policy. */
+const CORS_FILTER = "envoy.filters.http.cors";
+
+/**
+ * The route of CORS preflights: `OPTIONS` with a non-empty `origin` and `access-control-request-method`
+ * (what the CORS filter treats as a preflight). The filter answers each one itself, so the cluster
+ * named here is never called; a route is needed only because the filter applies the policy of the
+ * request's route, and a preflight's REST path has none.
+ */
+const CORS_PREFLIGHT_ROUTE: ConfigValue = {
+  match: {
+    prefix: "/",
+    headers: [
+      { name: ":method", string_match: { exact: "OPTIONS" } },
+      { name: "origin", string_match: { safe_regex: { regex: ".+" } } },
+      { name: "access-control-request-method", string_match: { safe_regex: { regex: ".+" } } },
+    ],
+  },
+  route: { cluster: "product" },
+};
+
+/** The virtual host's CORS policy: exact origins, the API's methods and headers, no credentials. */
+function corsPolicy(origins: readonly string[]): ConfigValue {
+  return {
+    "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
+    allow_origin_string_match: origins.map((origin) => ({ exact: origin })),
+    allow_methods: CORS_ALLOWED_METHODS.join(", "),
+    allow_headers: CORS_ALLOWED_HEADERS.join(", "),
+    expose_headers: CORS_EXPOSED_HEADERS.join(", "),
+    max_age: String(CORS_MAX_AGE_SECONDS),
+    allow_credentials: false,
+    forward_not_matching_preflights: false,
+  };
+}
+
+/**
+ * The listener's TLS transport socket (a DownstreamTlsContext), see
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/transport_sockets/tls/v3/tls.proto.
+ *
+ * @throws RangeError naming `tls.certificateFile` or `tls.privateKeyFile` when one is empty.
+ */
+function tlsTransportSocket(tls: ListenerTlsOptions): ConfigValue {
+  for (const field of ["certificateFile", "privateKeyFile"] as const) {
+    if (typeof tls[field] !== "string" || tls[field].trim() === "") throw new RangeError(`tls.${field} must be the path of a PEM file, got ${JSON.stringify(tls[field])}`);
+  }
+  return {
+    name: "envoy.transport_sockets.tls",
+    typed_config: {
+      "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext",
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: "TLSv1_2" },
+        alpn_protocols: ["h2", "http/1.1"],
+        tls_certificates: [{ certificate_chain: { filename: tls.certificateFile }, private_key: { filename: tls.privateKeyFile } }],
+      },
+    },
+  };
+}
+
+/** The largest value of Envoy's UInt32Value, the type of the buffer filter's limit. */
+const MAX_UINT32 = 4_294_967_295;
+
+/**
+ * @param shown - how to show the value in the error (default `String(value)`).
+ * @returns `value` when it is a positive integer of at most {@link MAX_UINT32}.
+ * @throws RangeError naming `field` otherwise.
+ */
+function checkMaxRequestBytes(value: number, field: string, shown: string = String(value)): number {
+  if (!Number.isSafeInteger(value) || value < 1 || value > MAX_UINT32) {
+    throw new RangeError(`${field} must be a whole number of bytes from 1 to ${MAX_UINT32}, got ${shown}`);
+  }
+  return value;
+}
+
+/**
+ * @returns the origins, each checked to be an origin as browsers send it (`scheme://host[:port]`,
+ *   http or https, lower-case host, no default port, path, query or trailing slash).
+ * @throws RangeError naming `field` and the entry for anything else (`*` included: origins are exact).
+ */
+function checkOrigins(origins: readonly string[], field: string): readonly string[] {
+  origins.forEach((origin, i) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === undefined || !["http:", "https:"].includes(parsed.protocol) || parsed.origin !== origin) {
+      throw new RangeError(`${field}[${i}] must be an exact origin such as https://app.example or http://localhost:5173, got ${JSON.stringify(origin)}`);
+    }
+  });
+  return origins;
+}
+
+/**
+ * Reads the edge options of {@link EdgeOptions} from the environment (used by scripts/mesh.ts, so
+ * `npm start` and every mesh honour them):
+ *
+ * - `ENVOY_MAX_REQUEST_BYTES`: {@link EnvoyConfigOptions.maxRequestBytes}, a whole number of bytes
+ *   (default 1048576).
+ * - `CORS_ALLOWED_ORIGINS`: {@link EnvoyConfigOptions.corsAllowedOrigins}, comma-separated exact
+ *   origins, blanks around commas ignored (default none: no CORS).
+ * - `ENVOY_TLS_CERT_FILE` and `ENVOY_TLS_KEY_FILE`: {@link EnvoyConfigOptions.tls}, PEM files,
+ *   resolved against the working directory; both or neither.
+ *
+ * @param env - the environment, for example `process.env`.
+ * @returns the options that are set (unset ones are left out, so the defaults apply).
+ * @throws RangeError naming the variable when a value is not valid, one TLS file is set without the
+ *   other, or a TLS file does not exist.
+ */
+export function edgeOptionsFromEnv(env: NodeJS.ProcessEnv): EdgeOptions {
+  const set = (name: string): string | undefined => (env[name]?.trim() ? env[name]!.trim() : undefined);
+  const options: { -readonly [K in keyof EdgeOptions]: EdgeOptions[K] } = {};
+  const bytes = set("ENVOY_MAX_REQUEST_BYTES");
+  if (bytes !== undefined) {
+    options.maxRequestBytes = checkMaxRequestBytes(/^\d+$/.test(bytes) ? Number(bytes) : Number.NaN, "ENVOY_MAX_REQUEST_BYTES", JSON.stringify(bytes));
+  }
+  const origins = set("CORS_ALLOWED_ORIGINS");
+  if (origins !== undefined) {
+    options.corsAllowedOrigins = checkOrigins(
+      origins.split(",").map((o) => o.trim()).filter((o) => o !== ""),
+      "CORS_ALLOWED_ORIGINS",
+    );
+  }
+  const cert = set("ENVOY_TLS_CERT_FILE");
+  const key = set("ENVOY_TLS_KEY_FILE");
+  if ((cert === undefined) !== (key === undefined)) {
+    const missing = cert === undefined ? "ENVOY_TLS_CERT_FILE" : "ENVOY_TLS_KEY_FILE";
+    throw new RangeError(`${missing} is not set: TLS on the Envoy listener needs both ENVOY_TLS_CERT_FILE and ENVOY_TLS_KEY_FILE`);
+  }
+  if (cert !== undefined && key !== undefined) {
+    for (const [name, file] of [["ENVOY_TLS_CERT_FILE", cert], ["ENVOY_TLS_KEY_FILE", key]] as const) {
+      if (!existsSync(file)) throw new RangeError(`${name}: no file at ${path.resolve(file)}`);
+    }
+    options.tls = { certificateFile: path.resolve(cert), privateKeyFile: path.resolve(key) };
+  }
+  return options;
 }
 
 /**
@@ -296,12 +530,14 @@ const LOCAL_REPLY_CODES: ReadonlyArray<readonly [httpStatus: number, grpcCode: n
 /**
  * Makes Envoy's own error answers (as opposed to transcoded gRPC errors, which `convert_grpc_status`
  * already turns into `google.rpc.Status` JSON) JSON of the same shape, `{"code": N, "message": "…"}`,
- * so a REST client parses every error the same way. For example, a body whose enum value is unknown
+ * so a REST client parses every error the same way; the 413 message names the body limit in bytes. For example, a body whose enum value is unknown
  * becomes `{"code":3,"message":"type: invalid value \"X\" for type …"}` with status 400.
  * Source: Envoy's local reply modification,
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply.
  */
-function localReplyConfig(): ConfigValue {
+function localReplyConfig(maxRequestBytes: number): ConfigValue {
+  // Envoy's own bodies of these say too little: 429 is "local_rate_limited", 413 "Payload Too Large".
+  const messages: Readonly<Record<number, string>> = { 429: RATE_LIMITED_MESSAGE, 413: requestTooLargeMessage(maxRequestBytes) };
   return {
     mappers: LOCAL_REPLY_CODES.map(([status, code]) => ({
       filter: {
@@ -309,8 +545,7 @@ function localReplyConfig(): ConfigValue {
           comparison: { op: "EQ", value: { default_value: status, runtime_key: `recsys.local_reply.${status}` } },
         },
       },
-      // Envoy's own 429 body is "local_rate_limited"; say what happened and what to do instead.
-      body_format_override: { json_format: { code, message: status === 429 ? RATE_LIMITED_MESSAGE : "%LOCAL_REPLY_BODY%" } },
+      body_format_override: { json_format: { code, message: messages[status] ?? "%LOCAL_REPLY_BODY%" } },
     })),
     body_format: { json_format: { code: 2, message: "%LOCAL_REPLY_BODY%" } },
   };
@@ -320,8 +555,9 @@ function localReplyConfig(): ConfigValue {
  * Renders the Envoy configuration as YAML (see {@link buildEnvoyConfig} for what it contains).
  * Envoy picks the parser by the file extension, so write it to a `.yaml` file.
  *
- * @param options - ports, bind address, descriptor path and upstreams.
+ * @param options - ports, bind address, descriptor path, upstreams and the edge options.
  * @returns the YAML text, ending in a newline.
+ * @throws RangeError as {@link buildEnvoyConfig} does.
  */
 export function renderEnvoyConfig(options: EnvoyConfigOptions): string {
   return stringify(buildEnvoyConfig(options), { lineWidth: 0, aliasDuplicateObjects: false });

@@ -1,4 +1,4 @@
-import type { RateLimitOptions } from "../envoy/render-config.js";
+import { edgeOptionsFromEnv, type RateLimitOptions } from "../envoy/render-config.js";
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -217,6 +217,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           engagement: replicaUpstreams(ports.engagement, options.extraReplicas?.engagement),
         },
         ...(options.envoyRateLimit !== undefined ? { rateLimit: options.envoyRateLimit } : {}),
+        // ENVOY_MAX_REQUEST_BYTES, CORS_ALLOWED_ORIGINS, ENVOY_TLS_CERT_FILE/ENVOY_TLS_KEY_FILE.
+        ...edgeOptionsFromEnv(process.env),
       },
     }),
   );

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { renderEnvoyConfig, type RateLimitOptions, type Upstreams } from "../../envoy/render-config.js";
+import { renderEnvoyConfig, type EdgeOptions, type RateLimitOptions, type Upstreams } from "../../envoy/render-config.js";
 import { claimPorts, runCommand, spawnManaged, waitUntilReady } from "./managed-process.js";
 import { envoyPath } from "./paths.js";
 
@@ -18,11 +18,13 @@ export interface EnvoyOptions {
   readonly logFile: string;
   /** How long to wait for `/ready` to answer LIVE, in ms (default 15000). */
   readonly readyTimeoutMs?: number;
+  /** Whether the configuration puts TLS on the listener, which makes {@link EnvoyHandle.url} `https://` (default false). */
+  readonly tls?: boolean;
 }
 
 /** A running Envoy started by {@link startEnvoy}. */
 export interface EnvoyHandle {
-  /** `http://127.0.0.1:<port>`, the REST (and gRPC) entry point. */
+  /** `http://127.0.0.1:<port>` (`https://` with TLS), the REST (and gRPC) entry point. */
   readonly url: string;
   /** `http://127.0.0.1:<adminPort>`. */
   readonly adminUrl: string;
@@ -36,18 +38,22 @@ export interface EnvoyHandle {
  * Renders the local Envoy configuration (listener and admin on 127.0.0.1) into
  * `<dataDir>/envoy/envoy.yaml`.
  *
- * @param options - the stack's data directory, ports, descriptor set, upstreams and rate limit
- *   (default `DEFAULT_RATE_LIMIT`; `false` turns it off).
+ * @param options - the stack's data directory, ports, descriptor set, upstreams, rate limit
+ *   (default `DEFAULT_RATE_LIMIT`; `false` turns it off) and the edge options (body limit, CORS
+ *   origins, TLS files: see `EnvoyConfigOptions` in envoy/render-config.ts).
  * @returns the path of the written file.
+ * @throws RangeError naming the option when one is not valid (see `buildEnvoyConfig`).
  */
-export function writeEnvoyConfig(options: {
-  dataDir: string;
-  port: number;
-  adminPort: number;
-  descriptorPath: string;
-  upstreams: Upstreams;
-  rateLimit?: RateLimitOptions | false;
-}): string {
+export function writeEnvoyConfig(
+  options: {
+    dataDir: string;
+    port: number;
+    adminPort: number;
+    descriptorPath: string;
+    upstreams: Upstreams;
+    rateLimit?: RateLimitOptions | false;
+  } & EdgeOptions,
+): string {
   const dir = path.resolve(options.dataDir, "envoy");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, "envoy.yaml");
@@ -57,6 +63,9 @@ export function writeEnvoyConfig(options: {
     descriptorPath: path.resolve(options.descriptorPath),
     upstreams: options.upstreams,
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.maxRequestBytes !== undefined ? { maxRequestBytes: options.maxRequestBytes } : {}),
+    ...(options.corsAllowedOrigins !== undefined ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),
+    ...(options.tls !== undefined ? { tls: options.tls } : {}),
   });
   writeFileSync(file, yaml);
   return file;
@@ -109,5 +118,6 @@ export async function startEnvoy(options: EnvoyOptions): Promise<EnvoyHandle> {
   });
   const adminUrl = `http://127.0.0.1:${options.adminPort}`;
   await waitUntilReady(proc, () => envoyLive(adminUrl), { timeoutMs: options.readyTimeoutMs ?? 15_000 });
-  return { url: `http://127.0.0.1:${options.port}`, adminUrl, pid: proc.pid, stop: () => proc.stop() };
+  const scheme = options.tls === true ? "https" : "http";
+  return { url: `${scheme}://127.0.0.1:${options.port}`, adminUrl, pid: proc.pid, stop: () => proc.stop() };
 }

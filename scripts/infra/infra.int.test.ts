@@ -5,7 +5,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { buildEnvoyConfig, renderEnvoyConfig, SAFE_RETRY_POLICY, TRANSCODED_SERVICES, type ConfigValue } from "../../envoy/render-config.js";
+import {
+  buildEnvoyConfig,
+  DEFAULT_MAX_REQUEST_BYTES,
+  renderEnvoyConfig,
+  SAFE_RETRY_POLICY,
+  TRANSCODED_SERVICES,
+  type ConfigValue,
+} from "../../envoy/render-config.js";
 import { DOCKER_CONFIG_PATH, dockerEnvoyConfig } from "../../envoy/write-docker-config.js";
 import { kafkaServerProperties } from "./kafka.js";
 import { claimPorts, portFree, PortInUseError, spawnManaged } from "./managed-process.js";
@@ -30,9 +37,9 @@ describe("renderEnvoyConfig", () => {
   const config = buildEnvoyConfig(options);
   const manager = at(config, "static_resources", "listeners", 0, "filter_chains", 0, "filters", 0, "typed_config");
 
-  it("transcodes the four services with the agreed JSON options", () => {
-    // http_filters: per-client rate limit (envoy/rate-limit.int.test.ts), transcoder, router.
-    const transcoder = at(manager, "http_filters", 1);
+  it("transcodes the four services with the agreed JSON options, refusing unknown query parameters", () => {
+    // http_filters: per-client rate limit (envoy/rate-limit.int.test.ts), body limit, transcoder, router.
+    const transcoder = at(manager, "http_filters", 2);
     expect(at(transcoder, "name")).toBe("envoy.filters.http.grpc_json_transcoder");
     expect(at(transcoder, "typed_config")).toMatchObject({
       proto_descriptor: "/tmp/descriptor.binpb",
@@ -44,9 +51,10 @@ describe("renderEnvoyConfig", () => {
       ],
       print_options: { add_whitespace: false, always_print_primitive_fields: true, preserve_proto_field_names: false },
       convert_grpc_status: true,
-      ignore_unknown_query_parameters: true,
+      request_validation_options: { reject_unknown_query_parameters: true },
     });
-    expect(at(manager, "http_filters", 2, "name")).toBe("envoy.filters.http.router");
+    expect(at(transcoder, "typed_config")).not.toHaveProperty("ignore_unknown_query_parameters");
+    expect(at(manager, "http_filters", 3, "name")).toBe("envoy.filters.http.router");
     expect(at(manager, "generate_request_id")).toBe(true);
   });
 
@@ -78,6 +86,22 @@ describe("renderEnvoyConfig", () => {
     const endpoints = at(engagement, "load_assignment", "endpoints", 0, "lb_endpoints") as ConfigValue[];
     expect(endpoints.map((e) => at(e, "endpoint", "address", "socket_address", "port_value"))).toEqual([7001, 7002]);
     expect(at(engagement, "circuit_breakers", "thresholds", 0, "max_retries")).toBe(1_000);
+  });
+
+  it("limits request bodies to 1 MiB by default, answering 413 with a message naming the limit", () => {
+    expect(at(manager, "http_filters", 1)).toEqual({
+      name: "envoy.filters.http.buffer",
+      typed_config: { "@type": "type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer", max_request_bytes: DEFAULT_MAX_REQUEST_BYTES },
+    });
+    expect(DEFAULT_MAX_REQUEST_BYTES).toBe(1_048_576);
+    const mappers = at(manager, "local_reply_config", "mappers") as ConfigValue[];
+    const tooLarge = mappers.find((m) => at(m, "filter", "status_code_filter", "comparison", "value", "default_value") === 413)!;
+    expect(at(tooLarge, "body_format_override", "json_format")).toEqual({ code: 8, message: "request body larger than the limit of 1048576 bytes" });
+  });
+
+  it("has no CORS and no TLS unless configured", () => {
+    expect(JSON.stringify(config)).not.toContain("cors");
+    expect(at(config, "static_resources", "listeners", 0, "filter_chains", 0)).not.toHaveProperty("transport_socket");
   });
 
   it("binds to 127.0.0.1 unless told otherwise", () => {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { RateLimitOptions, Upstreams } from "../../envoy/render-config.js";
+import type { EdgeOptions, RateLimitOptions, Upstreams } from "../../envoy/render-config.js";
 import { startEnvoy, writeEnvoyConfig, type EnvoyHandle } from "./envoy.js";
 import { startKafka, type KafkaHandle } from "./kafka.js";
 import { REPO_ROOT } from "./paths.js";
@@ -50,7 +50,9 @@ export interface StartInfraOptions extends InfraPreset {
   readonly reset?: boolean;
   /**
    * Also start Envoy, with a configuration rendered into `<dataDir>/envoy/envoy.yaml`. Its upstreams
-   * need not be up yet. Omit to start no Envoy.
+   * need not be up yet. Omit to start no Envoy. Besides the fields below it takes the edge options
+   * of `EdgeOptions` (envoy/render-config.ts): `maxRequestBytes` (default 1 MiB), `corsAllowedOrigins`
+   * (default none) and `tls` (default none; with it `Infra.envoy.url` is `https://`).
    */
   readonly envoy?: {
     /** The descriptor set built by `buf build` (envoy/descriptor.binpb). */
@@ -59,7 +61,7 @@ export interface StartInfraOptions extends InfraPreset {
     readonly upstreams: Upstreams;
     /** The per-client-address rate limit (default `DEFAULT_RATE_LIMIT`, 1,000 requests/s); `false` turns it off. */
     readonly rateLimit?: RateLimitOptions | false;
-  };
+  } & EdgeOptions;
 }
 
 /** The running local stack returned by {@link startInfra}. */
@@ -156,6 +158,7 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
           adminPort: ports.envoyAdmin,
           logFile: logFile("envoy"),
           configPath: writeEnvoyConfig({ dataDir, port: ports.envoy, adminPort: ports.envoyAdmin, ...envoyOptions }),
+          tls: envoyOptions.tls !== undefined,
         }),
   ] as const;
   await settleAll(starting);

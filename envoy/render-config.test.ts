@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  buildEnvoyConfig,
+  CORS_ALLOWED_HEADERS,
+  CORS_ALLOWED_METHODS,
+  edgeOptionsFromEnv,
+  type ConfigValue,
+  type EnvoyConfigOptions,
+} from "./render-config.js";
+
+// The edge options of the rendered configuration (body limit, CORS, TLS) and how they are read
+// from the environment. What a real Envoy does with them: test/security/edge-*.test.ts.
+
+const upstream = { host: "127.0.0.1", port: 1 };
+const base: EnvoyConfigOptions = {
+  listenPort: 58_080,
+  adminPort: 59_901,
+  descriptorPath: "/tmp/descriptor.binpb",
+  upstreams: { recommendation: upstream, product: upstream, user: upstream, engagement: upstream },
+};
+
+/** The HTTP connection manager of the public listener. */
+function manager(config: ConfigValue): Record<string, ConfigValue> {
+  const listener = (config as { static_resources: { listeners: { filter_chains: { filters: { typed_config: Record<string, ConfigValue> }[] }[] }[] } })
+    .static_resources.listeners[0]!;
+  return listener.filter_chains[0]!.filters[0]!.typed_config;
+}
+
+const filterNames = (config: ConfigValue) => (manager(config).http_filters as { name: string }[]).map((f) => f.name);
+
+describe("the body limit", () => {
+  it("is configurable and named in the 413 message", () => {
+    const config = buildEnvoyConfig({ ...base, maxRequestBytes: 4_096 });
+    const buffer = (manager(config).http_filters as { name: string; typed_config: { max_request_bytes: number } }[]).find(
+      (f) => f.name === "envoy.filters.http.buffer",
+    )!;
+    expect(buffer.typed_config.max_request_bytes).toBe(4_096);
+    expect(JSON.stringify(manager(config).local_reply_config)).toContain("request body larger than the limit of 4096 bytes");
+  });
+
+  it("refuses a limit that is not a whole number of bytes from 1 to 2^32-1, naming the option", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 32]) {
+      expect(() => buildEnvoyConfig({ ...base, maxRequestBytes: bad }), String(bad)).toThrow(/^maxRequestBytes must be a whole number of bytes/);
+    }
+  });
+});
+
+describe("CORS", () => {
+  const origins = ["https://app.example", "http://localhost:5173"];
+  const config = buildEnvoyConfig({ ...base, corsAllowedOrigins: origins });
+  const host = (manager(config).route_config as { virtual_hosts: Record<string, ConfigValue>[] }).virtual_hosts[0]!;
+
+  it("adds the CORS filter after the transcoder, so transcoded requests find their route's policy", () => {
+    expect(filterNames(config)).toEqual([
+      "envoy.filters.http.local_ratelimit",
+      "envoy.filters.http.buffer",
+      "envoy.filters.http.grpc_json_transcoder",
+      "envoy.filters.http.cors",
+      "envoy.filters.http.router",
+    ]);
+  });
+
+  it("allows exactly the configured origins, the API's methods and headers, without credentials", () => {
+    expect((host.typed_per_filter_config as Record<string, ConfigValue>)["envoy.filters.http.cors"]).toMatchObject({
+      allow_origin_string_match: [{ exact: "https://app.example" }, { exact: "http://localhost:5173" }],
+      allow_methods: "GET, POST, PATCH, DELETE",
+      allow_headers: "authorization, content-type, x-request-id",
+      allow_credentials: false,
+      forward_not_matching_preflights: false,
+    });
+    expect(CORS_ALLOWED_METHODS).toEqual(["GET", "POST", "PATCH", "DELETE"]);
+    expect(CORS_ALLOWED_HEADERS).toContain("authorization");
+  });
+
+  it("routes only preflights (OPTIONS with origin and access-control-request-method) besides the RPCs", () => {
+    const routes = host.routes as { match: { path?: string; prefix?: string; headers?: { name: string }[] } }[];
+    const extra = routes.filter((r) => r.match.path === undefined);
+    expect(extra).toHaveLength(1);
+    expect(extra[0]!.match.prefix).toBe("/");
+    expect(extra[0]!.match.headers!.map((h) => h.name)).toEqual([":method", "origin", "access-control-request-method"]);
+  });
+
+  it("is absent with no origins", () => {
+    for (const none of [undefined, []]) {
+      const plain = buildEnvoyConfig({ ...base, ...(none ? { corsAllowedOrigins: none } : {}) });
+      expect(filterNames(plain)).not.toContain("envoy.filters.http.cors");
+      expect(JSON.stringify(plain)).not.toContain("cors");
+    }
+  });
+
+  it("refuses anything but exact http(s) origins, naming the entry", () => {
+    for (const bad of ["*", "https://app.example/", "https://app.example/path", "app.example", "ftp://app.example", "https://App.example", "https://app.example:443"]) {
+      expect(() => buildEnvoyConfig({ ...base, corsAllowedOrigins: ["https://ok.example", bad] }), bad).toThrow(/^corsAllowedOrigins\[1\] must be an exact origin/);
+    }
+  });
+});
+
+describe("TLS on the listener", () => {
+  it("puts a TLS transport socket with h2 and http/1.1 ALPN on the public listener only", () => {
+    const config = buildEnvoyConfig({ ...base, tls: { certificateFile: "/certs/edge.pem", privateKeyFile: "/certs/edge.key" } });
+    const chain = (config as { static_resources: { listeners: { filter_chains: Record<string, ConfigValue>[] }[] } }).static_resources.listeners[0]!
+      .filter_chains[0]!;
+    expect(chain.transport_socket).toMatchObject({
+      name: "envoy.transport_sockets.tls",
+      typed_config: {
+        common_tls_context: {
+          alpn_protocols: ["h2", "http/1.1"],
+          tls_certificates: [{ certificate_chain: { filename: "/certs/edge.pem" }, private_key: { filename: "/certs/edge.key" } }],
+        },
+      },
+    });
+    expect(JSON.stringify((config as { admin: ConfigValue }).admin)).not.toContain("tls");
+  });
+
+  it("refuses an empty file name, naming the field", () => {
+    expect(() => buildEnvoyConfig({ ...base, tls: { certificateFile: "/c.pem", privateKeyFile: " " } })).toThrow(/^tls\.privateKeyFile must be/);
+  });
+});
+
+describe("edgeOptionsFromEnv", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "recsys-edge-env-"));
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  writeFileSync(cert, "not read here");
+  writeFileSync(key, "not read here");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("sets nothing when nothing is configured, so the defaults apply", () => {
+    expect(edgeOptionsFromEnv({})).toEqual({});
+    expect(edgeOptionsFromEnv({ CORS_ALLOWED_ORIGINS: " ", ENVOY_MAX_REQUEST_BYTES: "" })).toEqual({});
+  });
+
+  it("reads the limit, comma-separated origins and both TLS files", () => {
+    expect(
+      edgeOptionsFromEnv({
+        ENVOY_MAX_REQUEST_BYTES: "65536",
+        CORS_ALLOWED_ORIGINS: "https://app.example, http://localhost:5173,",
+        ENVOY_TLS_CERT_FILE: cert,
+        ENVOY_TLS_KEY_FILE: key,
+      }),
+    ).toEqual({
+      maxRequestBytes: 65_536,
+      corsAllowedOrigins: ["https://app.example", "http://localhost:5173"],
+      tls: { certificateFile: cert, privateKeyFile: key },
+    });
+  });
+
+  it("names the variable of a bad value", () => {
+    expect(() => edgeOptionsFromEnv({ ENVOY_MAX_REQUEST_BYTES: "1MB" })).toThrow(/^ENVOY_MAX_REQUEST_BYTES must be a whole number of bytes .* got "1MB"/);
+    expect(() => edgeOptionsFromEnv({ ENVOY_MAX_REQUEST_BYTES: "0" })).toThrow(/^ENVOY_MAX_REQUEST_BYTES/);
+    expect(() => edgeOptionsFromEnv({ CORS_ALLOWED_ORIGINS: "https://app.example,*" })).toThrow(/^CORS_ALLOWED_ORIGINS\[1\] must be an exact origin/);
+    expect(() => edgeOptionsFromEnv({ ENVOY_TLS_CERT_FILE: cert })).toThrow(/^ENVOY_TLS_KEY_FILE is not set/);
+    expect(() => edgeOptionsFromEnv({ ENVOY_TLS_KEY_FILE: key })).toThrow(/^ENVOY_TLS_CERT_FILE is not set/);
+    expect(() => edgeOptionsFromEnv({ ENVOY_TLS_CERT_FILE: cert, ENVOY_TLS_KEY_FILE: path.join(dir, "missing.pem") })).toThrow(
+      /^ENVOY_TLS_KEY_FILE: no file at /,
+    );
+  });
+});
