@@ -1,13 +1,13 @@
 import { Kafka } from "kafkajs";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
-import { AccessControl, DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
-import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
+import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
+import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
@@ -28,9 +28,10 @@ const logger = createLogger("engagement");
  * finishes), then the pool.
  */
 runMain(logger, async () => {
+  enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadConfig();
-  if (config.JWT_SECRET === DEV_JWT_SECRET) logger.warn("JWT_SECRET is not set: checking access tokens with the development secret");
-  if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
+  // Look-ups call BatchGetProducts, an internal RPC: they carry the service token.
+  const asService = [serviceTokenInterceptor(config.SERVICE_TOKEN)];
   const pool = await openServiceDatabase(config.DATABASE_URL, ENGAGEMENT_MIGRATIONS_DIR, logger, { onCreateFailure: "warn" });
 
   const kafka = new Kafka({
@@ -56,11 +57,11 @@ runMain(logger, async () => {
     logger,
     events: new EventRepository(pool),
     catalog: new GrpcCatalogLookup(
-      createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS }),
+      createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
       cache,
     ),
     users: new GrpcUserDirectory(
-      createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS }),
+      createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
       cache,
     ),
     topic: config.KAFKA_TOPIC,

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
+import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
 import { loadProductConfig } from "./config.js";
 
 describe("loadProductConfig", () => {
@@ -9,6 +11,9 @@ describe("loadProductConfig", () => {
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_product",
       DATABASE_POOL_MAX: 10,
       CATEGORIES_CACHE_MS: 1_000,
+      JWT_SECRET: DEV_JWT_SECRET,
+      SERVICE_TOKEN: DEV_SERVICE_TOKEN,
+      AUTH_REQUIRED_FOR_READS: true,
     });
     expect(() => loadProductConfig({ CATEGORIES_CACHE_MS: "-1" })).toThrow(/CATEGORIES_CACHE_MS/);
     expect(() => loadProductConfig({ PORT: "70000" })).toThrow(/PORT/);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
 
 /**
@@ -9,6 +10,9 @@ import { loadConfig, portSchema } from "../../shared/src/config.js";
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
  * - `CATEGORIES_CACHE_MS`: how long ListCategories answers from memory before counting again, in ms
  *   (default 1000; 0 counts on every call; the count is a scan of the catalog);
+ * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS`: access control (see
+ *   `accessControlConfigShape`); only the internal RPC, BatchGetProducts, checks a token (the
+ *   service token); the catalog reads are public;
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const productConfigSchema = z.object({
@@ -17,6 +21,7 @@ export const productConfigSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
+  ...accessControlConfigShape,
 });
 
 /** The validated ProductService configuration. */

@@ -1,10 +1,13 @@
 /**
- * ProductService process entry point: reads the configuration, creates the catalog database if
+ * ProductService process entry point: checks the secrets (refusing the development defaults in
+ * production mode), reads the configuration, creates the catalog database if
  * missing, applies migrations, serves gRPC, and on SIGTERM/SIGINT drains calls then closes the pool.
  */
+import { AccessControl } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
+import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadProductConfig } from "./config.js";
 import { ProductRepository } from "./data/product-repository.js";
 import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
@@ -13,9 +16,11 @@ import { build } from "./server.js";
 const logger = createLogger("product");
 
 runMain(logger, async () => {
+  enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadProductConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
-  const server = build({ repository: new ProductRepository(pool), categoriesCacheMs: config.CATEGORIES_CACHE_MS, logger });
+  const access = new AccessControl({ jwtSecret: config.JWT_SECRET, serviceToken: config.SERVICE_TOKEN });
+  const server = build({ repository: new ProductRepository(pool), access, categoriesCacheMs: config.CATEGORIES_CACHE_MS, logger });
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "ProductService listening");
   return async () => {

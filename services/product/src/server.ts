@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { createGrpcServer, registration, type GrpcServer, type ServiceRegistration } from "../../shared/src/grpc-server.js";
+import type { AccessControl } from "../../shared/src/access-control.js";
 import type { ProductRepository } from "./data/product-repository.js";
 import { ProductServiceImpl } from "./service.js";
 
@@ -8,6 +9,8 @@ import { ProductServiceImpl } from "./service.js";
 export interface ProductServerDeps {
   /** Catalog storage. */
   readonly repository: ProductRepository;
+  /** Checks the service token of the internal RPC, BatchGetProducts. */
+  readonly access: AccessControl;
   /** How long ListCategories answers from memory, in ms (default 0: counts on every call). */
   readonly categoriesCacheMs?: number;
   /** Process logger. */
@@ -19,10 +22,10 @@ export interface ProductServerDeps {
  * "catalog database"): what {@link build} serves over gRPC, and what tests serve in process with
  * `createClient(ProductService, inMemoryTransport(productRegistration(deps)))`.
  *
- * @param deps - the catalog repository and the ListCategories cache time.
+ * @param deps - the catalog repository, access control and the ListCategories cache time.
  */
-export function productRegistration(deps: Pick<ProductServerDeps, "repository" | "categoriesCacheMs">): ServiceRegistration {
-  const impl = new ProductServiceImpl(deps.repository, { categoriesCacheMs: deps.categoriesCacheMs ?? 0 });
+export function productRegistration(deps: Pick<ProductServerDeps, "repository" | "access" | "categoriesCacheMs">): ServiceRegistration {
+  const impl = new ProductServiceImpl(deps.repository, { access: deps.access, categoriesCacheMs: deps.categoriesCacheMs ?? 0 });
   return registration(ProductService, impl, "catalog database");
 }
 
@@ -31,7 +34,7 @@ export function productRegistration(deps: Pick<ProductServerDeps, "repository" |
  * `listen(host, port)` on the result. Database outages answer UNAVAILABLE naming the catalog
  * database.
  *
- * @param deps - repository and logger.
+ * @param deps - repository, access control and logger.
  */
 export function build(deps: ProductServerDeps): GrpcServer {
   return createGrpcServer({

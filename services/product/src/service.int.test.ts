@@ -1,13 +1,13 @@
-import { Code, createClient } from "@connectrpc/connect";
+import { Code, createClient, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "@bufbuild/protobuf";
 import {
-  BatchGetProductsRequestSchema,
   GetProductRequestSchema,
   ListProductsRequestSchema,
   ProductService,
 } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import { AccessControl } from "../../shared/src/access-control.js";
 import { inMemoryTransport } from "../../shared/src/in-memory-transport.js";
 import { encodePageToken } from "../../shared/src/validation.js";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/infra.js";
@@ -16,6 +16,10 @@ import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { productRegistration } from "./server.js";
 import { ProductServiceImpl } from "./service.js";
 import { failure } from "../../../test/support/failure.js";
+import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
+
+const access = new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN });
+const asService = { headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}` } };
 
 function product(id: number, title: string, categories: string[], tags: string[] = []): ProductRecord {
   return { productId: String(id), title, year: 1995, categories, tags, description: "", imdbId: "", tmdbId: "" };
@@ -34,13 +38,15 @@ describe("ProductServiceImpl", () => {
   let pool: pg.Pool;
   let service: ProductServiceImpl;
   let repository: ProductRepository;
+  let internal: Client<typeof ProductService>;
 
   beforeAll(async () => {
     db = await createTestDatabase("product_svc", PRODUCT_MIGRATIONS_DIR);
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
     repository = new ProductRepository(pool);
     await repository.upsert(FIXTURES);
-    service = new ProductServiceImpl(repository);
+    service = new ProductServiceImpl(repository, { access });
+    internal = createClient(ProductService, inMemoryTransport(productRegistration({ repository, access })));
   });
   afterAll(async () => {
     await pool?.end();
@@ -143,17 +149,17 @@ describe("ProductServiceImpl", () => {
 
   describe("BatchGetProducts", () => {
     it("keeps request order and leaves unknown ids out", async () => {
-      const res = await service.batchGetProducts(create(BatchGetProductsRequestSchema, { productIds: ["2917", "nope", "1", "6"] }));
+      const res = await internal.batchGetProducts({ productIds: ["2917", "nope", "1", "6"] }, asService);
       expect(res.products.map((p) => p.productId)).toEqual(["2917", "1", "6"]);
     });
 
     it("rejects more than 1000 ids and malformed ids naming product_ids", async () => {
       const many = await failure(
-        service.batchGetProducts(create(BatchGetProductsRequestSchema, { productIds: Array.from({ length: 1001 }, (_, i) => String(i)) })),
+        internal.batchGetProducts({ productIds: Array.from({ length: 1001 }, (_, i) => String(i)) }, asService),
       );
       expect(many.code).toBe(Code.InvalidArgument);
       expect(many.rawMessage).toBe("product_ids: must hold at most 1000 ids, got 1001");
-      const bad = await failure(service.batchGetProducts(create(BatchGetProductsRequestSchema, { productIds: ["1", ""] })));
+      const bad = await failure(internal.batchGetProducts({ productIds: ["1", ""] }, asService));
       expect(bad.rawMessage).toBe("product_ids[1]: is required");
     });
   });
@@ -180,7 +186,7 @@ describe("ProductServiceImpl", () => {
         return Reflect.get(target, prop, receiver) as unknown;
       },
     });
-    const cached = new ProductServiceImpl(counting, { categoriesCacheMs: 150 });
+    const cached = new ProductServiceImpl(counting, { access, categoriesCacheMs: 150 });
     const [a, b] = await Promise.all([cached.listCategories(), cached.listCategories()]);
     expect(counts).toBe(1);
     expect(b.categories).toEqual(a.categories);
@@ -193,7 +199,7 @@ describe("ProductServiceImpl", () => {
   });
 
   it("serves through the in-memory connect transport", async () => {
-    const client = createClient(ProductService, inMemoryTransport(productRegistration({ repository })));
+    const client = createClient(ProductService, inMemoryTransport(productRegistration({ repository, access })));
     const res = await client.listProducts({ query: "heat", pageSize: 1 });
     expect(res.products).toHaveLength(1);
     expect(res.totalSize).toBe(2);

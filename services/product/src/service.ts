@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   BatchGetProductsResponseSchema,
   CategorySchema,
@@ -19,6 +19,7 @@ import {
   type Product,
   type ProductService,
 } from "../../../gen/recsys/product/v1/product_service_pb.js";
+import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
 import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
@@ -60,12 +61,13 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
 
   /**
    * @param repository - catalog storage.
-   * @param options - `categoriesCacheMs`: how long ListCategories answers from memory after counting
-   *   (default 0: it counts on every call); concurrent calls share one count, a failed count is not kept.
+   * @param options - `access`: checks the service token of the internal RPC (BatchGetProducts);
+   *   `categoriesCacheMs`: how long ListCategories answers from memory after counting (default 0: it
+   *   counts on every call); concurrent calls share one count, a failed count is not kept.
    */
   constructor(
     private readonly repository: ProductRepository,
-    options: { readonly categoriesCacheMs?: number } = {},
+    private readonly options: { readonly access: AccessControl; readonly categoriesCacheMs?: number },
   ) {
     const ttl = options.categoriesCacheMs ?? 0;
     this.categories = ttl > 0 ? new LRUCache({ max: 1, ttl, fetchMethod: () => this.repository.listCategories() }) : undefined;
@@ -114,12 +116,15 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
   }
 
   /**
-   * Returns the existing products among up to 1000 ids, in request order (a repeated id once).
+   * Returns the existing products among up to 1000 ids, in request order (a repeated id once). An
+   * internal RPC (no `google.api.http` rule): it needs the service token.
    *
-   * @throws ConnectError INVALID_ARGUMENT naming `product_ids` for more than 1000 ids or a
-   *   malformed one (its index is in the message).
+   * @throws ConnectError UNAUTHENTICATED without the service token, PERMISSION_DENIED for a user's
+   *   token; INVALID_ARGUMENT naming `product_ids` for more than 1000 ids or a malformed one (its
+   *   index is in the message).
    */
-  async batchGetProducts(request: BatchGetProductsRequest): Promise<BatchGetProductsResponse> {
+  async batchGetProducts(request: BatchGetProductsRequest, context: HandlerContext): Promise<BatchGetProductsResponse> {
+    await this.options.access.requireService(context.requestHeader);
     if (request.productIds.length > MAX_BATCH_IDS) {
       throw invalidArgument("product_ids", `must hold at most ${MAX_BATCH_IDS} ids, got ${request.productIds.length}`);
     }

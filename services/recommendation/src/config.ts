@@ -51,10 +51,13 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   remembered this long, so most requests make no UserService call (accounts are never deleted).
  * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
  *   service before giving up, in ms.
- * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (false): access control (see
- *   `accessControlConfigShape` in services/shared/src/access-control.ts). With the flag on,
- *   GetRecommendations needs the user's access token or the service token; the service token is
- *   also sent on this service's calls to the engagement service.
+ * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (true): access control (see
+ *   `accessControlConfigShape` in services/shared/src/access-control.ts). GetRecommendations needs
+ *   the user's access token or the service token; the service token is also sent on this service's
+ *   calls to its peers (internal RPCs and account look-ups). In production mode both secrets must
+ *   be real (services/shared/src/secret-policy.ts).
+ * - `PUBLIC_RECOMMENDATION_READS` (false): `true` opens GetRecommendations to anonymous callers
+ *   (a demo setting, which `npm start` uses); events and accounts stay guarded.
  */
 export const configSchema = z
   .object({
@@ -104,6 +107,10 @@ export const configSchema = z
     USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
     ...accessControlConfigShape,
+    PUBLIC_RECOMMENDATION_READS: z
+      .enum(["true", "false"], { message: "must be true or false" })
+      .default("false")
+      .transform((v) => v === "true"),
   })
   .superRefine((c, ctx) => {
     const problem = weightsProblem({

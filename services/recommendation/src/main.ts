@@ -9,6 +9,7 @@ import { ProductService } from "../../../gen/recsys/product/v1/product_service_p
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
+import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
@@ -32,11 +33,13 @@ import { connectTrendingStore } from "./storage/trending/connect-trending-store.
 const logger = createLogger("recommendation");
 
 runMain(logger, async () => {
+  enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadRecommendationConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, RECOMMENDATION_MIGRATIONS_DIR, logger, { max: 4 });
 
   const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
-  // Calls to the engagement service carry the service token (needed when it requires it for reads).
+  // Calls to peers carry the service token: GetUserHistory, ScanEvents and BatchGetProducts are
+  // internal RPCs, and GetUser reads an account.
   const asService = [serviceTokenInterceptor(config.SERVICE_TOKEN)];
   // Model building scans every event in pages of 5000, so its calls get a longer deadline.
   const buildTimeoutMs = Math.max(timeoutMs, 30_000);
@@ -45,7 +48,9 @@ runMain(logger, async () => {
     () =>
       loadOrBuildModels(
         {
-          catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs })),
+          catalogSource: new GrpcCatalogSource(
+            createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs, interceptors: asService }),
+          ),
           interactionSource: new GrpcInteractionSource(
             createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs, interceptors: asService }),
           ),
@@ -70,17 +75,17 @@ runMain(logger, async () => {
   const trending = await connectTrendingStore(config.REDIS_URL, logger);
   const server = build({
     state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS }))),
-    // No cache of found users here (cacheSize 0): every call asks the UserService, as before.
-    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs }), {
+    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService }), {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,
     }),
     history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
-    products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs })),
+    products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
     access: new AccessControl({
       jwtSecret: config.JWT_SECRET,
       serviceToken: config.SERVICE_TOKEN,
-      requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
+      // PUBLIC_RECOMMENDATION_READS opens GetRecommendations alone, for a demo.
+      requireAuthForReads: config.AUTH_REQUIRED_FOR_READS && !config.PUBLIC_RECOMMENDATION_READS,
     }),
     trending: new CachedTrendingSource(trending.store, { ttlMs: config.TRENDING_TOP_CACHE_MS }),
     settings: recommenderSettings(config),

@@ -46,8 +46,9 @@ export interface RecommendationServiceDeps extends RecommenderDeps {
    */
   readonly products?: ProductDirectory;
   /**
-   * Access control of reads: with `AUTH_REQUIRED_FOR_READS` on, GetRecommendations needs the user's
-   * access token or the service token. Without it (or with the flag off) reads are open.
+   * Access control of reads: GetRecommendations needs the user's access token or the service token
+   * unless its `requireAuthForReads` is off (`AUTH_REQUIRED_FOR_READS=false` or
+   * `PUBLIC_RECOMMENDATION_READS=true`). Without it (in-process tests) reads are open.
    */
   readonly access?: AccessControl;
 }

@@ -7,6 +7,7 @@
  * Environment (as the RecommendationService reads it, see services/recommendation/src/config.ts):
  * DATABASE_URL (default postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation),
  * PRODUCT_SERVICE_ADDR (127.0.0.1:50052), ENGAGEMENT_SERVICE_ADDR (127.0.0.1:50054),
+ * SERVICE_TOKEN (the internal callers' token; development default outside production),
  * MODEL_NEIGHBORS (50), MODEL_MAX_DOCUMENT_FREQUENCY (0 = no cap), LOG_LEVEL (default warn).
  * Prints the build's id, sizes and phase timings; exits 1 with the error's message on failure.
  */
@@ -23,6 +24,7 @@ try {
     databaseUrl: config.DATABASE_URL,
     productServiceAddr: config.PRODUCT_SERVICE_ADDR,
     engagementServiceAddr: config.ENGAGEMENT_SERVICE_ADDR,
+    serviceToken: config.SERVICE_TOKEN,
     build: {
       neighborCount: config.MODEL_NEIGHBORS,
       maxDocumentFrequency: config.MODEL_MAX_DOCUMENT_FREQUENCY > 0 ? config.MODEL_MAX_DOCUMENT_FREQUENCY : undefined,

@@ -5,7 +5,8 @@
  * Prints the TensorFlow.js backend, one line per epoch (loss, samples/s, validation HR@10 and
  * NDCG@10 on held-out latest interactions), the artifact and the phase timings.
  *
- * Environment: ENGAGEMENT_SERVICE_ADDR (default 127.0.0.1:50054), MODEL_DIR (default
+ * Environment: ENGAGEMENT_SERVICE_ADDR (default 127.0.0.1:50054), SERVICE_TOKEN (sent on ScanEvents,
+ * an internal RPC; the development default when unset), MODEL_DIR (default
  * <repo>/.run/dev/models), NCF_BACKEND (auto | tensorflow | wasm | cpu; default auto: tfjs-node
  * when installed, else WASM), LOG_LEVEL (default warn).
  *
@@ -18,6 +19,7 @@
  * Exits 1 with the error's message on failure.
  */
 import { parseArgs } from "node:util";
+import { DEV_SERVICE_TOKEN } from "../../../../shared/src/access-control.js";
 import { createLogger } from "../../../../shared/src/logger.js";
 import { addressSchema } from "../../../../shared/src/config.js";
 import { readMovieLensInteractions } from "../evaluation/interactions.js";
@@ -63,6 +65,7 @@ try {
     modelDir,
     source,
     engagementServiceAddr,
+    serviceToken: process.env.SERVICE_TOKEN || DEV_SERVICE_TOKEN,
     training,
     validationUsers: numberFlag("validation-users", values["validation-users"]) ?? DEFAULT_VALIDATION_USERS,
     backend,

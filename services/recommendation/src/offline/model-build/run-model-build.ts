@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../../../gen/recsys/product/v1/product_service_pb.js";
+import { serviceTokenInterceptor } from "../../../../shared/src/access-control.js";
 import { createServiceClient } from "../../../../shared/src/clients.js";
 import { openServiceDatabase } from "../../../../shared/src/pg.js";
 import { SnapshotRepository } from "../../storage/snapshot-repository.js";
@@ -17,6 +18,8 @@ export interface RunModelBuildOptions {
   readonly productServiceAddr: string;
   /** EngagementService `host:port`. */
   readonly engagementServiceAddr: string;
+  /** The service token sent on both services' calls (ScanEvents is an internal RPC). */
+  readonly serviceToken: string;
   /** Deadline of each RPC, in ms (default 30000: a ScanEvents page of 5000 events may take a while). */
   readonly callTimeoutMs?: number;
   /** Neighbour count, document-frequency cap, popularity prior. */
@@ -40,9 +43,10 @@ export async function runModelBuild(options: RunModelBuildOptions): Promise<Stor
   const pool = await openServiceDatabase(options.databaseUrl, RECOMMENDATION_MIGRATIONS_DIR, logger, { max: 2 });
   try {
     const timeoutMs = options.callTimeoutMs ?? 30_000;
+    const interceptors = [serviceTokenInterceptor(options.serviceToken)];
     return await buildAndStoreModels({
-      catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, options.productServiceAddr, { timeoutMs })),
-      interactionSource: new GrpcInteractionSource(createServiceClient(EngagementService, options.engagementServiceAddr, { timeoutMs })),
+      catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, options.productServiceAddr, { timeoutMs, interceptors })),
+      interactionSource: new GrpcInteractionSource(createServiceClient(EngagementService, options.engagementServiceAddr, { timeoutMs, interceptors })),
       repository: new SnapshotRepository(pool),
       logger,
       options: options.build,

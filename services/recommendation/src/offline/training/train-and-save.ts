@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { EngagementService } from "../../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { serviceTokenInterceptor } from "../../../../shared/src/access-control.js";
 import { createServiceClient } from "../../../../shared/src/clients.js";
 import type { EpochStats, TrainedNeuMF } from "../../models/ncf/ncf-types.js";
 import type { NeuMFOptions } from "../../models/ncf/neumf-options.js";
@@ -22,6 +23,8 @@ export interface TrainAndSaveOptions {
   readonly source?: NcfInteractionSource;
   /** EngagementService `host:port`, when no `source` is given. */
   readonly engagementServiceAddr?: string;
+  /** The service token sent on ScanEvents (an internal RPC), when no `source` is given. */
+  readonly serviceToken?: string;
   /** Deadline of each ScanEvents call, in ms (default 30000). */
   readonly callTimeoutMs?: number;
   /** Overrides of the NeuMF options (see `DEFAULT_NEUMF_OPTIONS`). */
@@ -75,9 +78,14 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   const started = performance.now();
   let source = options.source;
   if (!source) {
-    if (!options.engagementServiceAddr) throw new Error("trainAndSaveModel needs a source or an engagementServiceAddr");
+    if (!options.engagementServiceAddr || !options.serviceToken) {
+      throw new Error("trainAndSaveModel needs a source, or an engagementServiceAddr and the serviceToken");
+    }
     source = new GrpcNcfInteractionSource(
-      createServiceClient(EngagementService, options.engagementServiceAddr, { timeoutMs: options.callTimeoutMs ?? 30_000 }),
+      createServiceClient(EngagementService, options.engagementServiceAddr, {
+        timeoutMs: options.callTimeoutMs ?? 30_000,
+        interceptors: [serviceTokenInterceptor(options.serviceToken)],
+      }),
     );
   }
   const interactions = await readNcfInteractions(source);
