@@ -8,8 +8,15 @@ import {
 import type { StoredEvent } from "./data/event-repository.js";
 import type { OutboxMessage } from "./data/outbox-repository.js";
 
-/** Kafka header carrying the event's idempotency key, so consumers can dedupe without decoding. */
+/**
+ * Kafka header carrying the event's event_id. An event_id is unique per user only: the idempotency
+ * key is the pair of this header and {@link USER_ID_HEADER} (the payload's `event.user_id` and
+ * `event.event_id`), so a consumer dedupes on both, never on event_id alone.
+ */
 export const EVENT_ID_HEADER = "event-id";
+
+/** Kafka header carrying the event's user_id, the other half of the idempotency key (see {@link EVENT_ID_HEADER}). */
+export const USER_ID_HEADER = "user-id";
 
 /**
  * Converts a stored event into its `recsys.engagement.v1.Event` message.
@@ -31,7 +38,8 @@ export function toEventMessage(e: StoredEvent): Event {
 /**
  * Builds the outbox message announcing an accepted event: topic `topic`, key = user id (so one user's
  * events stay in order on one partition), value = binary `EngagementEvent { event, categories }`,
- * header `event-id`.
+ * headers `user-id` and `event-id` (together the event's idempotency key: two users' events with
+ * the same event_id are two messages that consumers must both apply).
  *
  * @param topic - the Kafka topic, normally `engagement-events`.
  * @param e - the stored event.
@@ -42,5 +50,5 @@ export function engagementOutboxMessage(topic: string, e: StoredEvent, categorie
     EngagementEventSchema,
     create(EngagementEventSchema, { event: toEventMessage(e), categories: [...categories] }),
   );
-  return { topic, key: e.userId, payload, headers: { [EVENT_ID_HEADER]: e.eventId } };
+  return { topic, key: e.userId, payload, headers: { [USER_ID_HEADER]: e.userId, [EVENT_ID_HEADER]: e.eventId } };
 }

@@ -178,7 +178,7 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
       expect(messages.map((m) => m.message.event?.eventId)).toEqual(["b-0", "b-6", r8?.event?.eventId]);
       expect(messages.map((m) => m.message.categories)).toEqual([["Adventure", "Comedy"], ["Horror"], []]);
       expect(messages.map((m) => m.key)).toEqual(["u1", "u2", "u3"]);
-      expect(messages[1]?.headers).toEqual({ "event-id": "b-6" });
+      expect(messages[1]?.headers).toEqual({ "user-id": "u2", "event-id": "b-6" });
     });
 
     it("records 1000 events with deduplicated look-ups: one BatchGetProducts and one GetUser per new user", async () => {

@@ -81,7 +81,7 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
     pool.on("error", () => undefined);
     directory = await startFakeDirectoryServers(
       { "1": ["Adventure", "Comedy"], "2": ["Drama"], "6": ["Action", "Crime", "Thriller"], "7": ["Horror"], "99": [] },
-      ["u1", "u2", "u3", "u4", "u5", "u6"],
+      ["u1", "u2", "u3", "u4", "u5", "u6", "idem-a", "idem-b", "idem-c"],
     );
     client = await startEngagement(directory.productAddress, directory.userAddress);
   });
@@ -154,7 +154,7 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
       const out = row.rows[0]!;
       expect(out.topic).toBe(TOPIC);
       expect(out.key).toBe("u2");
-      expect(out.headers).toEqual({ "event-id": e.eventId });
+      expect(out.headers).toEqual({ "user-id": "u2", "event-id": e.eventId });
       const msg = fromBinary(EngagementEventSchema, out.payload);
       expect(msg.categories).toEqual(["Action", "Crime", "Thriller"]);
       expect(msg.event?.eventId).toBe(e.eventId);
@@ -193,6 +193,46 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
       expect(second.duplicate).toBe(true);
       expect(second.event).toEqual(first.event);
       expect(await counts()).toEqual({ events: before.events + 1, outbox: before.outbox + 1 });
+    });
+
+    it("scopes event_id to the user: another user's event with the same event_id is its own event", async () => {
+      // Before, event_id was unique across users: idem-b got idem-a's event back (idem-a's user id,
+      // product and type) with duplicate = true, and idem-b's own event was dropped.
+      const before = await counts();
+      const mine = await client.recordEvent({ userId: "idem-a", productId: "2", type: EventType.LIKE, eventId: "shared-evt" });
+      const theirs = await client.recordEvent({ userId: "idem-b", productId: "6", type: EventType.CLICK, eventId: "shared-evt" });
+      expect(mine.duplicate).toBe(false);
+      expect(theirs.duplicate).toBe(false);
+      expect(theirs.event).toMatchObject({ userId: "idem-b", productId: "6", type: EventType.CLICK, eventId: "shared-evt" });
+      expect(await counts()).toEqual({ events: before.events + 2, outbox: before.outbox + 2 });
+      const retry = await client.recordEvent({ userId: "idem-b", productId: "1", type: EventType.VIEW, eventId: "shared-evt" });
+      expect(retry.duplicate).toBe(true);
+      expect(retry.event).toEqual(theirs.event);
+
+      // RecordEvents folds repeats per (user_id, event_id), not per event_id.
+      const batch = await client.recordEvents({
+        events: [
+          { userId: "idem-a", productId: "1", type: EventType.CLICK, eventId: "shared-evt" }, // idem-a's retry
+          { userId: "idem-c", productId: "1", type: EventType.VIEW, eventId: "shared-evt" }, // idem-c's own
+          { userId: "idem-c", productId: "2", type: EventType.LIKE, eventId: "shared-evt" }, // its repeat in the batch
+          { userId: "idem-b", productId: "2", type: EventType.LIKE, eventId: "batch-evt" },
+          { userId: "idem-a", productId: "2", type: EventType.LIKE, eventId: "batch-evt" },
+        ],
+      });
+      expect(batch.results.map((r) => [r.event?.userId, r.event?.productId, r.duplicate])).toEqual([
+        ["idem-a", "2", true],
+        ["idem-c", "1", false],
+        ["idem-c", "1", true],
+        ["idem-b", "2", false],
+        ["idem-a", "2", false],
+      ]);
+      expect(await counts()).toEqual({ events: before.events + 5, outbox: before.outbox + 5 });
+      const history = async (userId: string) =>
+        (await client.listUserEvents({ userId, pageSize: 100 })).events.filter((e) => e.eventId === "shared-evt");
+      for (const [userId, productId] of [["idem-a", "2"], ["idem-b", "6"], ["idem-c", "1"]] as const) {
+        const own = await history(userId);
+        expect(own.map((e) => [e.userId, e.productId]), userId).toEqual([[userId, productId]]);
+      }
     });
 
     it("applies concurrent duplicates once", async () => {

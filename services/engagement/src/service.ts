@@ -26,7 +26,7 @@ import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import type { EventRepository, InsertResult } from "./data/event-repository.js";
+import { eventKey, type EventRepository, type InsertResult } from "./data/event-repository.js";
 import { engagementOutboxMessage, toEventMessage } from "./event-message.js";
 import type { CatalogLookup } from "./peers/catalog-lookup.js";
 import type { UserDirectory } from "../../shared/src/peers/user-directory.js";
@@ -102,8 +102,10 @@ function isScanCursor(v: unknown): v is ScanCursor {
  * RecordEvent: access control (UNAUTHENTICATED without a valid `authorization: Bearer` token,
  * PERMISSION_DENIED for another user's token; see `AccessControl`) → validation (INVALID_ARGUMENT
  * naming the field) → user and product existence (NOT_FOUND; UNAVAILABLE when the user or product
- * service is down) → one transaction writing the event and its outbox row. A repeated event_id
- * (the idempotency key) returns the first event with `duplicate = true` and writes nothing.
+ * service is down) → one transaction writing the event and its outbox row. The idempotency key is
+ * the pair (user_id, event_id): the same user repeating an event_id gets their first event back
+ * with `duplicate = true` and nothing is written; another user's event with the same event_id is a
+ * different event, stored on its own, and one user's event is never returned to another.
  *
  * RecordEvents: the same rules per event, for 1 to 1000 events, with no per-event round trip:
  * one access check for the call, look-ups deduplicated and cached (one BatchGetProducts for the
@@ -169,8 +171,9 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
    * Records a batch: each event accepted or rejected on its own, results in request order.
    *
    * Per event, as RecordEvent: INVALID_ARGUMENT naming the field, then NOT_FOUND for an unknown user
-   * or product (reported in the event's `error`, with its `index`); a repeated event_id (stored
-   * before, or earlier in the same batch) is accepted with `duplicate = true` and the first event.
+   * or product (reported in the event's `error`, with its `index`); a repeated (user_id, event_id)
+   * (stored before, or earlier in the same batch) is accepted with `duplicate = true` and that
+   * user's first event. Two users' events with the same event_id are two events.
    *
    * @throws ConnectError UNAUTHENTICATED without valid credentials; PERMISSION_DENIED
    *   "events[i].user_id: …" when a user token is used for an event of another user (nothing is
@@ -203,14 +206,16 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
         : new Map<string, readonly string[]>(),
     ]);
 
-    // The first accepted occurrence of an event_id is stored; later ones in the batch are its duplicates.
-    const firstIndexById = new Map<string, number>();
+    // The first accepted occurrence of a (user_id, event_id) is stored; later ones in the batch are
+    // its duplicates. Another user's event with the same event_id is a different event.
+    const firstIndexByKey = new Map<string, number>();
     const toStore: ValidatedEvent[] = [];
     for (const { index, event } of candidates) {
+      const key = eventKey(event.userId, event.eventId);
       if (!users.has(event.userId)) results[index] = rejected(index, notFound("user", event.userId));
       else if (!products.has(event.productId)) results[index] = rejected(index, notFound("product", event.productId));
-      else if (!firstIndexById.has(event.eventId)) {
-        firstIndexById.set(event.eventId, index);
+      else if (!firstIndexByKey.has(key)) {
+        firstIndexByKey.set(key, index);
         toStore.push(event);
       }
     }
@@ -218,11 +223,12 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     const stored = await this.deps.events.insertManyWithOutbox(toStore, (e) =>
       engagementOutboxMessage(this.deps.topic, e, products.get(e.productId) ?? []),
     );
-    const byId = new Map<string, InsertResult>(toStore.map((e, i) => [e.eventId, stored[i]!] as const));
+    const byKey = new Map<string, InsertResult>(toStore.map((e, i) => [eventKey(e.userId, e.eventId), stored[i]!] as const));
     for (const { index, event } of candidates) {
       if (results[index]) continue;
-      const result = byId.get(event.eventId)!;
-      const first = firstIndexById.get(event.eventId) === index;
+      const key = eventKey(event.userId, event.eventId);
+      const result = byKey.get(key)!;
+      const first = firstIndexByKey.get(key) === index;
       results[index] = create(RecordEventResultSchema, {
         index,
         event: toEventMessage(result.event),

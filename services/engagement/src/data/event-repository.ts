@@ -34,10 +34,24 @@ export interface UserEventsCursor {
 
 /** Result of {@link EventRepository.insertWithOutbox}. */
 export interface InsertResult {
-  /** The stored event: the new one, or the one recorded first under the same event_id. */
+  /** The stored event: the new one, or the one the same user recorded first under the same event_id. */
   readonly event: StoredEvent;
-  /** false when the event_id was already recorded (nothing was written). */
+  /** false when the user had already recorded the event_id (nothing was written). */
   readonly inserted: boolean;
+}
+
+/**
+ * The idempotency key of an event as one string: `<length of user_id>:<user_id>:<event_id>`. An
+ * event is identified by the pair (user_id, event_id), never by event_id alone (the same event_id
+ * from two users is two events); the length prefix keeps the pair unambiguous whatever characters
+ * the ids hold (`("a:b", "c")` and `("a", "b:c")` differ).
+ *
+ * @param userId - the event's user.
+ * @param eventId - the event's client- or server-chosen id.
+ * @returns the key, for maps and sets of events.
+ */
+export function eventKey(userId: string, eventId: string): string {
+  return `${userId.length}:${userId}:${eventId}`;
 }
 
 // Note: ORDER BY clauses must qualify columns (`events.seq`): the output alias `seq` is text.
@@ -77,9 +91,12 @@ export class EventRepository {
 
   /**
    * Stores an event and, only when it is new, its outbox message, in one transaction:
-   * `INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING`, then the outbox row, then COMMIT. When
-   * the event_id exists already (the idempotency key was seen), nothing is written and the stored
-   * event is returned. A concurrent insert of the same event_id waits for the first transaction.
+   * `INSERT … ON CONFLICT (user_id, event_id) DO NOTHING RETURNING`, then the outbox row, then
+   * COMMIT. The idempotency key is the pair (user_id, event_id) (unique index
+   * `events_user_event_key`, migration 002): when this user already recorded the event_id, nothing
+   * is written and that stored event is returned; another user's event with the same event_id is
+   * never returned, and does not stop this one from being stored. A concurrent insert of the same
+   * pair waits for the first transaction.
    *
    * @param event - the event.
    * @param outboxMessage - builds the outbox message from the stored event (it needs accepted_at).
@@ -91,7 +108,7 @@ export class EventRepository {
       const res = await client.query<EventRow>(
         `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (event_id) DO NOTHING
+         ON CONFLICT (user_id, event_id) DO NOTHING
          RETURNING ${COLUMNS}`,
         [event.eventId, event.userId, event.productId, event.type, event.value, event.occurredAt],
       );
@@ -100,11 +117,12 @@ export class EventRepository {
         // Nothing was written. Read in the same transaction (READ COMMITTED: this statement sees the
         // row the conflicting transaction committed) and with the same connection: asking the pool
         // for a second one while holding this one could deadlock under load.
-        const existing = await client.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = $1`, [
-          event.eventId,
-        ]);
+        const existing = await client.query<EventRow>(
+          `SELECT ${COLUMNS} FROM events WHERE user_id = $1 AND event_id = $2`,
+          [event.userId, event.eventId],
+        );
         const first = existing.rows[0];
-        if (!first) throw new Error(`event ${event.eventId} conflicted but cannot be read`);
+        if (!first) throw new Error(`event ${event.eventId} of user ${event.userId} conflicted but cannot be read`);
         return { event: toEvent(first), inserted: false };
       }
       const stored = toEvent(row);
@@ -116,14 +134,16 @@ export class EventRepository {
   /**
    * Stores many events and the outbox messages of the new ones in one transaction, with two
    * statements whatever the batch size:
-   * 1. `INSERT INTO events … SELECT FROM unnest(…) ORDER BY event_id ON CONFLICT (event_id) DO NOTHING
-   *    RETURNING …` — rows are inserted in event_id order, so two batches that share event ids take
-   *    their unique-index locks in the same order and cannot deadlock;
+   * 1. `INSERT INTO events … SELECT FROM unnest(…) ORDER BY user_id, event_id ON CONFLICT (user_id,
+   *    event_id) DO NOTHING RETURNING …` — rows are inserted in key order, so two batches that share
+   *    keys take their unique-index locks in the same order and cannot deadlock;
    * 2. one multi-row outbox insert for the events inserted now, in the order given.
-   * The events whose event_id was recorded before (or by a concurrent transaction that committed
-   * first) are then read back in one `SELECT … WHERE event_id = ANY(…)`.
+   * The events whose (user_id, event_id) was recorded before (or by a concurrent transaction that
+   * committed first) are then read back in one `SELECT … WHERE (user_id, event_id) IN (unnest(…))`,
+   * so each repeat gets its own user's first event back, never another user's.
    *
-   * @param events - the events, with distinct event ids (the caller folds repeats).
+   * @param events - the events, with distinct (user_id, event_id) pairs (the caller folds repeats,
+   *   see {@link eventKey}).
    * @param outboxMessage - builds the outbox message from a stored event (it needs accepted_at).
    * @returns one result per event, in the order given.
    * @throws the database's error (nothing is written then).
@@ -139,8 +159,8 @@ export class EventRepository {
          SELECT event_id, user_id, product_id, type, value, occurred_at
            FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::float8[], $6::timestamptz[])
                 AS e(event_id, user_id, product_id, type, value, occurred_at)
-          ORDER BY event_id
-         ON CONFLICT (event_id) DO NOTHING
+          ORDER BY user_id, event_id
+         ON CONFLICT (user_id, event_id) DO NOTHING
          RETURNING ${COLUMNS}`,
         [
           events.map((e) => e.eventId),
@@ -151,40 +171,49 @@ export class EventRepository {
           events.map((e) => e.occurredAt),
         ],
       );
-      const inserted = new Map(res.rows.map((r) => [r.event_id, toEvent(r)] as const));
+      const inserted = new Map(res.rows.map((r) => [eventKey(r.user_id, r.event_id), toEvent(r)] as const));
       const messages: OutboxMessage[] = [];
-      const repeated: string[] = [];
+      const repeated: NewEvent[] = [];
       for (const e of events) {
-        const stored = inserted.get(e.eventId);
+        const stored = inserted.get(eventKey(e.userId, e.eventId));
         if (stored) messages.push(outboxMessage(stored));
-        else repeated.push(e.eventId);
+        else repeated.push(e);
       }
       await insertOutboxMessages(client, messages);
       const earlier = new Map<string, StoredEvent>();
       if (repeated.length > 0) {
-        const existing = await client.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = ANY($1::text[])`, [
-          repeated,
-        ]);
-        for (const r of existing.rows) earlier.set(r.event_id, toEvent(r));
+        const existing = await client.query<EventRow>(
+          `SELECT ${COLUMNS} FROM events
+            WHERE (user_id, event_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+          [repeated.map((e) => e.userId), repeated.map((e) => e.eventId)],
+        );
+        for (const r of existing.rows) earlier.set(eventKey(r.user_id, r.event_id), toEvent(r));
       }
       return { inserted, earlier };
     });
     return events.map((e) => {
-      const stored = inserted.get(e.eventId);
+      const key = eventKey(e.userId, e.eventId);
+      const stored = inserted.get(key);
       if (stored) return { event: stored, inserted: true };
-      const first = earlier.get(e.eventId);
-      if (!first) throw new Error(`event ${e.eventId} conflicted but cannot be read`);
+      const first = earlier.get(key);
+      if (!first) throw new Error(`event ${e.eventId} of user ${e.userId} conflicted but cannot be read`);
       return { event: first, inserted: false };
     });
   }
 
   /**
-   * Reads one event by its idempotency key.
+   * Reads one event by its idempotency key, the pair (user_id, event_id).
    *
-   * @returns the event, or undefined.
+   * @param userId - the event's user.
+   * @param eventId - the event's id.
+   * @returns the event, or undefined when this user has no event with that id (another user's
+   *   event with the same id is never returned).
    */
-  async findByEventId(eventId: string): Promise<StoredEvent | undefined> {
-    const res = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE event_id = $1`, [eventId]);
+  async findByKey(userId: string, eventId: string): Promise<StoredEvent | undefined> {
+    const res = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM events WHERE user_id = $1 AND event_id = $2`, [
+      userId,
+      eventId,
+    ]);
     return res.rows[0] ? toEvent(res.rows[0]) : undefined;
   }
 

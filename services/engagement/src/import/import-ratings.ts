@@ -21,7 +21,8 @@ const CHUNK_CHARS = 64 * 1024;
 
 /**
  * The event_id of an imported rating: `ml:rating:<userId>:<movieId>` (a user rates a movie once in
- * MovieLens), so importing twice inserts nothing the second time.
+ * MovieLens), so importing twice inserts nothing the second time. Like every event_id it is unique
+ * per user: the idempotency key is (user_id, event_id).
  *
  * @param userId - MovieLens userId.
  * @param movieId - MovieLens movieId (the product id).
@@ -35,9 +36,9 @@ export function ratingEventId(userId: string, movieId: string): string {
  *
  * The CSV (`userId,movieId,rating,timestamp`, timestamp in seconds since the epoch) is streamed
  * through csv-parse into `COPY … FROM STDIN` (pg-copy-streams) of a temporary table, then inserted
- * with one `INSERT INTO events … SELECT … WHERE NOT EXISTS … ORDER BY timestamp ON CONFLICT (event_id) DO
- * NOTHING` (rows already imported are skipped before they consume a seq number), all
- * in one transaction (all or nothing). Each row becomes: event_id `ml:rating:<userId>:<movieId>`,
+ * with one `INSERT INTO events … SELECT … WHERE NOT EXISTS … ORDER BY timestamp ON CONFLICT (user_id,
+ * event_id) DO NOTHING` (the idempotency key; rows already imported are skipped before they consume
+ * a seq number), all in one transaction (all or nothing). Each row becomes: event_id `ml:rating:<userId>:<movieId>`,
  * user_id = userId, product_id = movieId, type RATE (5), value = rating, occurred_at = accepted_at =
  * the rating's timestamp. Nothing is written to the outbox: the import is history, not live
  * engagement, and must not flood the trending signal.
@@ -76,9 +77,10 @@ export async function importRatings(
               to_timestamp(i.ts), to_timestamp(i.ts)
          FROM ml_ratings_import i
         WHERE NOT EXISTS (
-          SELECT 1 FROM events e WHERE e.event_id = 'ml:rating:' || i.user_id || ':' || i.product_id)
+          SELECT 1 FROM events e
+           WHERE e.user_id = i.user_id AND e.event_id = 'ml:rating:' || i.user_id || ':' || i.product_id)
         ORDER BY i.ts, i.user_id, i.product_id
-       ON CONFLICT (event_id) DO NOTHING`,
+       ON CONFLICT (user_id, event_id) DO NOTHING`,
       [EventType.RATE],
     );
   });

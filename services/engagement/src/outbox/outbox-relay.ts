@@ -62,7 +62,8 @@ export interface OutboxRelayMetrics {
  * off exponentially (100 ms doubling, capped at 5 s), logs one warning when an outage starts and one
  * line when it ends (with the number of failed attempts, the outage's duration and the rows
  * waiting). Delivery is at least once: when a send succeeds but the COMMIT that deletes the rows does
- * not, they are sent again; consumers dedupe on the `event-id` header / event_id.
+ * not, they are sent again; consumers dedupe on the pair of headers (`user-id`, `event-id`), the
+ * payload's (user_id, event_id).
  *
  * Order: rows are sent in id order, and several relays may run (SKIP LOCKED gives each a disjoint
  * batch), in which case batches may interleave.
