@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/user/v1/user_service.proto.
  */
 export const file_recsys_user_v1_user_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciJmChFVcGRhdGVVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhIKBWVtYWlsGAIgASgJSACIAQESFQoIcGFzc3dvcmQYAyABKAlIAYgBAUIICgZfZW1haWxCCwoJX3Bhc3N3b3JkIjgKElVwZGF0ZVVzZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciIhCg5HZXRVc2VyUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIjUKD0dldFVzZXJSZXNwb25zZRIiCgR1c2VyGAEgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlcjLNAwoLVXNlclNlcnZpY2USaQoKQ3JlYXRlVXNlchIhLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiIucmVjc3lzLnVzZXIudjEuQ3JlYXRlVXNlclJlc3BvbnNlIhSC0+STAg46ASoiCS92MS91c2VycxJ1Cg1DcmVhdGVTZXNzaW9uEiQucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL3Nlc3Npb25zEnMKClVwZGF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLlVwZGF0ZVVzZXJSZXNwb25zZSIegtPkkwIYOgEqMhMvdjEvdXNlcnMve3VzZXJfaWR9EmcKB0dldFVzZXISHi5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVxdWVzdBofLnJlY3N5cy51c2VyLnYxLkdldFVzZXJSZXNwb25zZSIbgtPkkwIVEhMvdjEvdXNlcnMve3VzZXJfaWR9YgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciKaAQoRVXBkYXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgVlbWFpbBgCIAEoCUgAiAEBEhUKCHBhc3N3b3JkGAMgASgJSAGIAQESHQoQY3VycmVudF9wYXNzd29yZBgEIAEoCUgCiAEBQggKBl9lbWFpbEILCglfcGFzc3dvcmRCEwoRX2N1cnJlbnRfcGFzc3dvcmQiOAoSVXBkYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNQoPR2V0VXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIicKFEdldFRva2VuU3RhdGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLgoVR2V0VG9rZW5TdGF0ZVJlc3BvbnNlEhUKDXRva2VuX3ZlcnNpb24YASABKA0yqwQKC1VzZXJTZXJ2aWNlEmkKCkNyZWF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5DcmVhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvdXNlcnMSdQoNQ3JlYXRlU2Vzc2lvbhIkLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiUucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9zZXNzaW9ucxJzCgpVcGRhdGVVc2VyEiEucmVjc3lzLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVzcG9uc2UiHoLT5JMCGDoBKjITL3YxL3VzZXJzL3t1c2VyX2lkfRJnCgdHZXRVc2VyEh4ucmVjc3lzLnVzZXIudjEuR2V0VXNlclJlcXVlc3QaHy5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVzcG9uc2UiG4LT5JMCFRITL3YxL3VzZXJzL3t1c2VyX2lkfRJcCg1HZXRUb2tlblN0YXRlEiQucmVjc3lzLnVzZXIudjEuR2V0VG9rZW5TdGF0ZVJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5HZXRUb2tlblN0YXRlUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * User is one account as other services and clients see it.
@@ -78,7 +78,7 @@ export type CreateUserRequest = Message<"recsys.user.v1.CreateUserRequest"> & {
   email: string;
 
   /**
-   * password is 8 to 128 characters; it is stored only as a scrypt hash.
+   * password is 8 to 128 characters; it is stored only as an Argon2id hash.
    *
    * @generated from field: string password = 3;
    */
@@ -197,11 +197,19 @@ export type UpdateUserRequest = Message<"recsys.user.v1.UpdateUserRequest"> & {
   email?: string | undefined;
 
   /**
-   * password is the new password, 8 to 128 characters; it is stored only as a scrypt hash.
+   * password is the new password, 8 to 128 characters; it is stored only as an Argon2id hash.
    *
    * @generated from field: optional string password = 3;
    */
   password?: string | undefined;
+
+  /**
+   * current_password is the account's present password, required with password when the caller
+   * acts with the account's own access token (the service token may reset a password without it).
+   *
+   * @generated from field: optional string current_password = 4;
+   */
+  currentPassword?: string | undefined;
 };
 
 /**
@@ -275,6 +283,49 @@ export const GetUserResponseSchema: GenMessage<GetUserResponse> = /*@__PURE__*/
   messageDesc(file_recsys_user_v1_user_service, 8);
 
 /**
+ * GetTokenStateRequest names the account whose token state is asked for.
+ *
+ * @generated from message recsys.user.v1.GetTokenStateRequest
+ */
+export type GetTokenStateRequest = Message<"recsys.user.v1.GetTokenStateRequest"> & {
+  /**
+   * user_id is the identifier of the account.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message recsys.user.v1.GetTokenStateRequest.
+ * Use `create(GetTokenStateRequestSchema)` to create a new message.
+ */
+export const GetTokenStateRequestSchema: GenMessage<GetTokenStateRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 9);
+
+/**
+ * GetTokenStateResponse carries an account's token state.
+ *
+ * @generated from message recsys.user.v1.GetTokenStateResponse
+ */
+export type GetTokenStateResponse = Message<"recsys.user.v1.GetTokenStateResponse"> & {
+  /**
+   * token_version is the account's current token version: an access token whose version claim
+   * ("ver", 0 when absent) is lower was issued before the last password change and is revoked.
+   *
+   * @generated from field: uint32 token_version = 1;
+   */
+  tokenVersion: number;
+};
+
+/**
+ * Describes the message recsys.user.v1.GetTokenStateResponse.
+ * Use `create(GetTokenStateResponseSchema)` to create a new message.
+ */
+export const GetTokenStateResponseSchema: GenMessage<GetTokenStateResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 10);
+
+/**
  * UserService owns the accounts: registration, password sign-in that issues access tokens, and
  * profile look-ups. It owns the users database; password hashes never leave it.
  *
@@ -293,7 +344,9 @@ export const UserService: GenService<{
   },
   /**
    * CreateSession checks a username and password and returns a signed access token (JWT); a wrong
-   * username or password is UNAUTHENTICATED with the same message either way.
+   * username or password is UNAUTHENTICATED with the same message either way. Too many attempts for
+   * one username or from one client address are RESOURCE_EXHAUSTED (HTTP 429) with a retry-after
+   * header giving the seconds to wait.
    *
    * @generated from rpc recsys.user.v1.UserService.CreateSession
    */
@@ -304,7 +357,8 @@ export const UserService: GenService<{
   },
   /**
    * UpdateUser changes an account's email or password; only the account itself (its access token)
-   * may do so.
+   * may do so, and a new password needs the current one. A password change revokes every access
+   * token issued before it.
    *
    * @generated from rpc recsys.user.v1.UserService.UpdateUser
    */
@@ -322,6 +376,18 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof GetUserRequestSchema;
     output: typeof GetUserResponseSchema;
+  },
+  /**
+   * GetTokenState returns what other services need to reject revoked access tokens: the account's
+   * current token version. It is internal (no HTTP rule, not served at the edge) and needs the
+   * service token.
+   *
+   * @generated from rpc recsys.user.v1.UserService.GetTokenState
+   */
+  getTokenState: {
+    methodKind: "unary";
+    input: typeof GetTokenStateRequestSchema;
+    output: typeof GetTokenStateResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_user_v1_user_service, 0);
