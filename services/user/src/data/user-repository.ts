@@ -12,13 +12,18 @@ export interface UserRecord {
   readonly createTime: Date;
 }
 
-/** What sign-in needs: the account and its password hash. */
+/** What sign-in needs: the account, its password hash and its token version. */
 export interface UserCredentials {
   /** The account. */
   readonly user: UserRecord;
-  /** The scrypt hash string, or null when the account cannot sign in. */
+  /** The hash string (Argon2id PHC, or legacy scrypt), or null when the account cannot sign in. */
   readonly passwordHash: string | null;
+  /** The account's token version: tokens carrying a lower one are revoked (see migrations/002). */
+  readonly tokenVersion: number;
 }
+
+/** Why {@link UserRepository.changePassword} wrote nothing. */
+export type PasswordChangeRefusal = "not-found" | "hash-changed";
 
 /** A new account to store. */
 export interface NewUser {
@@ -28,7 +33,7 @@ export interface NewUser {
   readonly username: string;
   /** The validated email. */
   readonly email: string;
-  /** The scrypt hash string, or null. */
+  /** The hash string (see {@link UserCredentials.passwordHash}), or null. */
   readonly passwordHash: string | null;
 }
 
@@ -38,11 +43,12 @@ interface UserRow {
   email: string;
   create_time: Date;
   password_hash?: string | null;
+  token_version?: number;
 }
 
 const PUBLIC_COLUMNS = "user_id, username, email, create_time";
 
-/** PostgreSQL access to the `users` table (see migrations/001_users.sql). */
+/** PostgreSQL access to the `users` table (see migrations/001_users.sql and 002_token_version.sql). */
 export class UserRepository {
   /** @param pool - connection pool of the users database. */
   constructor(private readonly pool: pg.Pool) {}
@@ -66,22 +72,75 @@ export class UserRepository {
   }
 
   /**
-   * Changes an account's email and/or password hash in one statement; fields given as undefined keep
-   * their value.
+   * Changes an account's email in one statement.
    *
    * @param userId - the account.
-   * @param changes - the new email and/or the new scrypt hash string.
+   * @param email - the new, validated email.
    * @returns the account after the change, or undefined when no account has the id.
    */
-  async update(userId: string, changes: { readonly email?: string; readonly passwordHash?: string }): Promise<UserRecord | undefined> {
+  async updateEmail(userId: string, email: string): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
-      `UPDATE users
-          SET email = COALESCE($2, email), password_hash = COALESCE($3, password_hash)
-        WHERE user_id = $1
-        RETURNING ${PUBLIC_COLUMNS}`,
-      [userId, changes.email ?? null, changes.passwordHash ?? null],
+      `UPDATE users SET email = $2 WHERE user_id = $1 RETURNING ${PUBLIC_COLUMNS}`,
+      [userId, email],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Changes an account's password (and, when given, its email) and increments its token version,
+   * which revokes every access token issued before, in one statement. With `expectedHash`, the row
+   * changes only if its hash is still that one (compare-and-set: a password changed concurrently
+   * since the caller checked the current password is not overwritten).
+   *
+   * @param userId - the account.
+   * @param change - the new hash string, the new email or undefined, and the hash the caller verified
+   *   against (undefined: change unconditionally, the service token's reset).
+   * @returns the account after the change and its new token version, or why nothing was written.
+   */
+  async changePassword(
+    userId: string,
+    change: { readonly passwordHash: string; readonly email?: string; readonly expectedHash?: string | null },
+  ): Promise<{ readonly user: UserRecord; readonly tokenVersion: number } | PasswordChangeRefusal> {
+    const conditional = change.expectedHash !== undefined;
+    const { rows } = await this.pool.query<UserRow>(
+      `UPDATE users
+          SET password_hash = $2, email = COALESCE($3, email), token_version = token_version + 1
+        WHERE user_id = $1 AND (NOT $4::boolean OR password_hash IS NOT DISTINCT FROM $5)
+        RETURNING ${PUBLIC_COLUMNS}, token_version`,
+      [userId, change.passwordHash, change.email ?? null, conditional, change.expectedHash ?? null],
+    );
+    const row = rows[0];
+    if (row) return { user: toRecord(row), tokenVersion: row.token_version ?? 0 };
+    return conditional && (await this.get(userId)) ? "hash-changed" : "not-found";
+  }
+
+  /**
+   * Replaces a password hash by another of the same password (a rehash at sign-in), only if the
+   * stored hash is still `expectedHash`, so it never undoes a concurrent password change. The token
+   * version is left alone: the account's tokens stay valid.
+   *
+   * @param userId - the account.
+   * @param expectedHash - the hash the password was just verified against.
+   * @param newHash - the new hash string.
+   * @returns true when the row was updated.
+   */
+  async replacePasswordHash(userId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      "UPDATE users SET password_hash = $3 WHERE user_id = $1 AND password_hash = $2",
+      [userId, expectedHash, newHash],
+    );
+    return rowCount === 1;
+  }
+
+  /**
+   * Reads an account's token version.
+   *
+   * @param userId - the account.
+   * @returns the version, or undefined when no account has the id.
+   */
+  async tokenVersion(userId: string): Promise<number | undefined> {
+    const { rows } = await this.pool.query<{ token_version: number }>("SELECT token_version FROM users WHERE user_id = $1", [userId]);
+    return rows[0]?.token_version;
   }
 
   /**
@@ -103,12 +162,29 @@ export class UserRepository {
    */
   async findCredentials(username: string): Promise<UserCredentials | undefined> {
     const { rows } = await this.pool.query<UserRow>(
-      `SELECT ${PUBLIC_COLUMNS}, password_hash FROM users WHERE lower(username) = lower($1)`,
+      `SELECT ${PUBLIC_COLUMNS}, password_hash, token_version FROM users WHERE lower(username) = lower($1)`,
       [username],
     );
-    const row = rows[0];
-    return row ? { user: toRecord(row), passwordHash: row.password_hash ?? null } : undefined;
+    return rows[0] ? toCredentials(rows[0]) : undefined;
   }
+
+  /**
+   * Reads an account and its password hash by id (for checking the current password of a change).
+   *
+   * @param userId - the account.
+   * @returns the credentials, or undefined when no account has the id.
+   */
+  async findCredentialsById(userId: string): Promise<UserCredentials | undefined> {
+    const { rows } = await this.pool.query<UserRow>(
+      `SELECT ${PUBLIC_COLUMNS}, password_hash, token_version FROM users WHERE user_id = $1`,
+      [userId],
+    );
+    return rows[0] ? toCredentials(rows[0]) : undefined;
+  }
+}
+
+function toCredentials(row: UserRow): UserCredentials {
+  return { user: toRecord(row), passwordHash: row.password_hash ?? null, tokenVersion: row.token_version ?? 0 };
 }
 
 function toRecord(row: UserRow): UserRecord {
