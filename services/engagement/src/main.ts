@@ -12,6 +12,7 @@ import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
+import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
 import { ensureTopicInBackground } from "./outbox/ensure-topic.js";
 import { KafkaOutboxPublisher } from "./outbox/kafka-outbox-publisher.js";
 import { OutboxRelay } from "./outbox/outbox-relay.js";
@@ -53,6 +54,9 @@ runMain(logger, async () => {
   relay.start();
 
   const cache = { cacheSize: config.LOOKUP_CACHE_SIZE, cacheTtlMs: config.LOOKUP_CACHE_TTL_MS };
+  // One UserService client, with the service token, for user look-ups and for the revocation check
+  // of user tokens (GetTokenState, internal).
+  const userClient = createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService });
   const server = build({
     logger,
     events: new EventRepository(pool),
@@ -60,15 +64,14 @@ runMain(logger, async () => {
       createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
       cache,
     ),
-    users: new GrpcUserDirectory(
-      createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
-      cache,
-    ),
+    users: new GrpcUserDirectory(userClient, cache),
     topic: config.KAFKA_TOPIC,
     access: new AccessControl({
       jwtSecret: config.JWT_SECRET,
       serviceToken: config.SERVICE_TOKEN,
       requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
+      // Tokens revoked by a password change are refused within DEFAULT_REVOCATION_CACHE_TTL_MS (5 s).
+      isRevoked: new GrpcTokenRevocation(userClient).isRevoked,
     }),
   });
   const port = await server.listen(config.HOST, config.PORT);

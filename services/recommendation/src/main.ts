@@ -13,6 +13,7 @@ import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
+import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { GrpcHistorySource } from "./serving/peers/grpc-history-source.js";
 import { GrpcProductDirectory } from "./serving/peers/grpc-product-directory.js";
@@ -73,9 +74,11 @@ runMain(logger, async () => {
   if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
 
   const trending = await connectTrendingStore(config.REDIS_URL, logger);
+  // One UserService client for user look-ups and the revocation check of user tokens (GetTokenState).
+  const userClient = createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService });
   const server = build({
     state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS }))),
-    users: new GrpcUserDirectory(createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService }), {
+    users: new GrpcUserDirectory(userClient, {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,
     }),
@@ -86,6 +89,8 @@ runMain(logger, async () => {
       serviceToken: config.SERVICE_TOKEN,
       // PUBLIC_RECOMMENDATION_READS opens GetRecommendations alone, for a demo.
       requireAuthForReads: config.AUTH_REQUIRED_FOR_READS && !config.PUBLIC_RECOMMENDATION_READS,
+      // Tokens revoked by a password change are refused within DEFAULT_REVOCATION_CACHE_TTL_MS (5 s).
+      isRevoked: new GrpcTokenRevocation(userClient).isRevoked,
     }),
     trending: new CachedTrendingSource(trending.store, { ttlMs: config.TRENDING_TOP_CACHE_MS }),
     settings: recommenderSettings(config),

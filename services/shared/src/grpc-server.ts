@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { create, isMessage, toBinary, fromBinary } from "@bufbuild/protobuf";
 import type { DescFile, DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createHandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, createContextValues, createHandlerContext } from "@connectrpc/connect";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import type * as protoLoader from "@grpc/proto-loader";
@@ -12,6 +12,13 @@ import { file_health_v1_health } from "../../../gen/health/v1/health_pb.js";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequest } from "./request-context.js";
+
+/**
+ * The gRPC peer of the call being handled, as grpc-js reports it (`"127.0.0.1:51234"`,
+ * `"[::1]:51234"`), read in a handler with `context.values.get(PEER_ADDRESS)`; undefined outside
+ * this server (for example through an in-memory transport).
+ */
+export const PEER_ADDRESS = createContextKey<string | undefined>(undefined, { description: "gRPC peer address" });
 
 /**
  * One service to serve: its generated descriptor and its implementation (the connect-es
@@ -214,6 +221,7 @@ function unaryHandler(
       requestMethod: "POST",
       url: path,
       requestHeader,
+      contextValues: createContextValues().set(PEER_ADDRESS, call.getPeer()),
       requestSignal: abort.signal,
       timeoutMs: Number.isFinite(deadlineMs) ? Math.max(0, deadlineMs - Date.now()) : undefined,
     });
