@@ -54,8 +54,8 @@ export type RecordEventRequest = Message<"recsys.engagement.v1.RecordEventReques
   value: number;
 
   /**
-   * event_id is an optional client-chosen idempotency key (1 to 64 characters of letters,
-   * digits, '.', '_', ':' or '-'); the service generates a UUID when it is empty.
+   * event_id is an optional client-chosen idempotency key, scoped to user_id (1 to 64 characters
+   * of letters, digits, '.', '_', ':' or '-'); the service generates a UUID when it is empty.
    *
    * @generated from field: string event_id = 5;
    */
@@ -84,14 +84,14 @@ export const RecordEventRequestSchema: GenMessage<RecordEventRequest> = /*@__PUR
  */
 export type RecordEventResponse = Message<"recsys.engagement.v1.RecordEventResponse"> & {
   /**
-   * event is the stored event (the first one recorded, for a repeated event_id).
+   * event is the stored event (the user's first one, for a repeated event_id).
    *
    * @generated from field: recsys.engagement.v1.Event event = 1;
    */
   event?: Event | undefined;
 
   /**
-   * duplicate is true when event_id had already been recorded and nothing changed.
+   * duplicate is true when this user had already recorded event_id and nothing changed.
    *
    * @generated from field: bool duplicate = 2;
    */
@@ -140,7 +140,7 @@ export type RecordEventResult = Message<"recsys.engagement.v1.RecordEventResult"
   index: number;
 
   /**
-   * event is the stored event when it was accepted (the first one recorded, for a repeated
+   * event is the stored event when it was accepted (the user's first one, for a repeated
    * event_id); unset when it was rejected.
    *
    * @generated from field: recsys.engagement.v1.Event event = 2;
@@ -148,7 +148,8 @@ export type RecordEventResult = Message<"recsys.engagement.v1.RecordEventResult"
   event?: Event | undefined;
 
   /**
-   * duplicate is true when event_id had already been recorded and nothing changed.
+   * duplicate is true when this user had already recorded event_id (before, or earlier in the
+   * batch) and nothing changed.
    *
    * @generated from field: bool duplicate = 3;
    */
@@ -389,8 +390,9 @@ export const ScanEventsResponseSchema: GenMessage<ScanEventsResponse> = /*@__PUR
  */
 export const EngagementService: GenService<{
   /**
-   * RecordEvent validates and stores one event and queues it for publication; recording an
-   * event_id that was already recorded returns the first event and changes nothing.
+   * RecordEvent validates and stores one event and queues it for publication; a user recording an
+   * event_id they already recorded gets their first event back and changes nothing (the key is
+   * user_id with event_id: another user's event with the same event_id is a separate event).
    *
    * @generated from rpc recsys.engagement.v1.EngagementService.RecordEvent
    */

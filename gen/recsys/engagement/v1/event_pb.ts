@@ -21,7 +21,8 @@ export const file_recsys_engagement_v1_event: GenFile = /*@__PURE__*/
  */
 export type Event = Message<"recsys.engagement.v1.Event"> & {
   /**
-   * event_id is the idempotency key: recording an event_id again has the effect of once.
+   * event_id is the idempotency key together with user_id: a user recording an event_id again has
+   * the effect of once, and the same event_id from two users is two events.
    *
    * @generated from field: string event_id = 1;
    */
