@@ -24,7 +24,15 @@ interface Probe {
 
 describe("fault: Redis is restarted empty", () => {
   const ports = FAULT_MESH_PORTS.redisRestart;
-  const suite = usePrivateMesh({ name: "faults-redis-restart", ports: ports.infra, servicePorts: ports.services });
+  // planEvents gives each product all its events from one user (75 here), which the per-account
+  // cap would hold to 3 in trending; this suite checks that every event's weight is rebuilt, so it
+  // lifts the cap (the cap itself: redis-trending-store.int.test.ts, test/security).
+  const suite = usePrivateMesh({
+    name: "faults-redis-restart",
+    ports: ports.infra,
+    servicePorts: ports.services,
+    serviceEnv: { TRENDING_USER_CAP: "1000000" },
+  });
 
   it("keeps serving recommendations without trending while Redis is down, then rebuilds every count from the Kafka log", async () => {
     const catalog = readCatalog(suite.mesh.imported.dir);
