@@ -38,6 +38,11 @@ describe("the body limit", () => {
       (f) => f.name === "envoy.filters.http.buffer",
     )!;
     expect(buffer.typed_config.max_request_bytes).toBe(4_096);
+    const transcoder = (manager(config).http_filters as { name: string; typed_config: Record<string, unknown> }[]).find(
+      (f) => f.name === "envoy.filters.http.grpc_json_transcoder",
+    )!;
+    expect(transcoder.typed_config.max_request_body_size).toBe(8_192);
+    expect(JSON.stringify(buildEnvoyConfig({ ...base, maxRequestBytes: 2 ** 32 - 1 }))).toContain(`"max_request_body_size":${2 ** 32 - 1}`);
     expect(JSON.stringify(manager(config).local_reply_config)).toContain("request body larger than the limit of 4096 bytes");
   });
 

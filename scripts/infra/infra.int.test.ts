@@ -52,6 +52,8 @@ describe("renderEnvoyConfig", () => {
       print_options: { add_whitespace: false, always_print_primitive_fields: true, preserve_proto_field_names: false },
       convert_grpc_status: true,
       request_validation_options: { reject_unknown_query_parameters: true },
+      // Room for a body within the limit and its translation (the limit itself is the buffer filter's).
+      max_request_body_size: 2 * DEFAULT_MAX_REQUEST_BYTES,
     });
     expect(at(transcoder, "typed_config")).not.toHaveProperty("ignore_unknown_query_parameters");
     expect(at(manager, "http_filters", 3, "name")).toBe("envoy.filters.http.router");

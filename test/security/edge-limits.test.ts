@@ -68,6 +68,12 @@ describe("request bodies over the edge's limit", () => {
     expect(res.body.message).toMatch(/username/);
     const overLimit = await rest("POST", "/v1/users", `${atLimit} `);
     expect(overLimit.status).toBe(413);
+
+    // A route with a path variable too (the transcoder holds such a body and its translation at once).
+    const patch = paddedJson({ email: `${"e".repeat(1_000_000)}@example.com` }, DEFAULT_MAX_REQUEST_BYTES - 1);
+    const patched = await rest<{ code: number; message: string }>("PATCH", "/v1/users/1", patch, bearer());
+    expect(patched.status).toBe(400);
+    expect(patched.body.message).toMatch(/email/);
   });
 });
 
