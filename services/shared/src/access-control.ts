@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { z } from "zod";
-import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH, verifyAccessToken } from "./access-token.js";
+import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH, verifyAccessToken, type TokenRevocationCheck } from "./access-token.js";
 import { AUTHORIZATION_HEADER } from "./request-context.js";
 
 /**
@@ -55,6 +55,13 @@ export interface AccessControlOptions {
   readonly serviceToken: string;
   /** Whether reads of a user's data need a token too (`AUTH_REQUIRED_FOR_READS`, default false). */
   readonly requireAuthForReads?: boolean;
+  /**
+   * Tells whether a valid user token was revoked since it was issued (by a password change); a
+   * revoked token is UNAUTHENTICATED "access token revoked: sign in again". Without it, user tokens
+   * are good until they expire. The UserService checks its own database; the other services pass
+   * `GrpcTokenRevocation.isRevoked` (peers/token-revocation.ts), which caches for a few seconds.
+   */
+  readonly isRevoked?: TokenRevocationCheck;
 }
 
 function digest(value: string): Buffer {
@@ -103,7 +110,8 @@ export class AccessControl {
    * @param headers - the request headers (gRPC metadata; `HandlerContext.requestHeader`).
    * @returns the principal.
    * @throws ConnectError UNAUTHENTICATED "missing access token …", "authorization: …" (not a Bearer
-   *   credential), "access token expired" or "invalid access token".
+   *   credential), "access token expired", "invalid access token" or "access token revoked: sign in
+   *   again"; UnavailableError when the revocation check cannot answer.
    */
   async authenticate(headers: Headers): Promise<Principal> {
     const value = headers.get(AUTHORIZATION_HEADER);
@@ -116,6 +124,7 @@ export class AccessControl {
     const token = match[1]!;
     if (timingSafeEqual(digest(token), this.serviceDigest)) return { kind: "service" };
     const claims = await verifyAccessToken(token, this.options.jwtSecret);
+    if (await this.options.isRevoked?.(claims)) throw new ConnectError("access token revoked: sign in again", Code.Unauthenticated);
     return { kind: "user", userId: claims.userId };
   }
 

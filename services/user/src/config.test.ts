@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadUserConfig } from "./config.js";
+import { loadUserConfig, loginLimits } from "./config.js";
 import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
 
@@ -13,6 +13,10 @@ describe("loadUserConfig", () => {
       JWT_SECRET: DEV_JWT_SECRET,
       JWT_TTL_SECONDS: 3600,
       SERVICE_TOKEN: DEV_SERVICE_TOKEN,
+      LOGIN_FAILURES_PER_USERNAME: 5,
+      LOGIN_USERNAME_WINDOW_SECONDS: 900,
+      LOGIN_ATTEMPTS_PER_ADDRESS: 50,
+      LOGIN_ADDRESS_WINDOW_SECONDS: 60,
     });
     expect(DEV_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
   });
@@ -22,5 +26,12 @@ describe("loadUserConfig", () => {
     expect(() => loadUserConfig({ JWT_TTL_SECONDS: "abc" })).toThrow(/JWT_TTL_SECONDS/);
     expect(() => loadUserConfig({ SERVICE_TOKEN: "short" })).toThrow(/SERVICE_TOKEN: must be at least 32 characters/);
     expect(loadUserConfig({ JWT_TTL_SECONDS: "900", PORT: "0" })).toMatchObject({ JWT_TTL_SECONDS: 900, PORT: 0 });
+  });
+
+  it("reads the login limits and names a bad one", () => {
+    const config = loadUserConfig({ LOGIN_FAILURES_PER_USERNAME: "3", LOGIN_ADDRESS_WINDOW_SECONDS: "30" });
+    expect(loginLimits(config)).toEqual({ failuresPerUsername: 3, usernameWindowSeconds: 900, attemptsPerAddress: 50, addressWindowSeconds: 30 });
+    expect(() => loadUserConfig({ LOGIN_ATTEMPTS_PER_ADDRESS: "0" })).toThrow(/LOGIN_ATTEMPTS_PER_ADDRESS/);
+    expect(() => loadUserConfig({ LOGIN_USERNAME_WINDOW_SECONDS: "soon" })).toThrow(/LOGIN_USERNAME_WINDOW_SECONDS/);
   });
 });

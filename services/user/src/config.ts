@@ -2,6 +2,10 @@ import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
 import { DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
 import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "../../shared/src/access-token.js";
+import { DEFAULT_LOGIN_LIMITS, type LoginThrottleLimits } from "./login-throttle.js";
+
+/** A positive whole number of a login limit, with its documented default. */
+const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_000_000).default(fallback);
 
 /**
  * UserService configuration, from environment variables:
@@ -14,6 +18,11 @@ import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "../../shared/src/access-t
  * - `JWT_TTL_SECONDS`: access token lifetime in seconds, 60 to 604800 (default 3600);
  * - `SERVICE_TOKEN`: the internal callers' token, at least 32 characters, which may update any
  *   account (default `DEV_SERVICE_TOKEN`, with a warning at start);
+ * - `LOGIN_FAILURES_PER_USERNAME` (default 5) failed password checks per username in
+ *   `LOGIN_USERNAME_WINDOW_SECONDS` (default 900), and `LOGIN_ATTEMPTS_PER_ADDRESS` (default 50)
+ *   sign-in attempts per client address in `LOGIN_ADDRESS_WINDOW_SECONDS` (default 60); beyond
+ *   them CreateSession answers RESOURCE_EXHAUSTED (HTTP 429) with `retry-after` (see
+ *   login-throttle.ts; the counters are per process);
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const userConfigSchema = z.object({
@@ -27,10 +36,28 @@ export const userConfigSchema = z.object({
     .string()
     .min(MIN_SERVICE_TOKEN_LENGTH, `must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`)
     .default(DEV_SERVICE_TOKEN),
+  LOGIN_FAILURES_PER_USERNAME: loginLimit(DEFAULT_LOGIN_LIMITS.failuresPerUsername),
+  LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds),
+  LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress),
+  LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds),
 });
 
 /** The validated UserService configuration. */
 export type UserConfig = z.infer<typeof userConfigSchema>;
+
+/**
+ * The login throttle's limits from the configuration.
+ *
+ * @param config - the validated configuration.
+ */
+export function loginLimits(config: UserConfig): LoginThrottleLimits {
+  return {
+    failuresPerUsername: config.LOGIN_FAILURES_PER_USERNAME,
+    usernameWindowSeconds: config.LOGIN_USERNAME_WINDOW_SECONDS,
+    attemptsPerAddress: config.LOGIN_ATTEMPTS_PER_ADDRESS,
+    addressWindowSeconds: config.LOGIN_ADDRESS_WINDOW_SECONDS,
+  };
+}
 
 /**
  * Reads the UserService configuration.

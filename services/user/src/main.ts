@@ -7,8 +7,9 @@ import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
-import { loadUserConfig } from "./config.js";
+import { loadUserConfig, loginLimits } from "./config.js";
 import { UserRepository } from "./data/user-repository.js";
+import { LoginThrottle } from "./login-throttle.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
 import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
@@ -27,6 +28,7 @@ runMain(logger, async () => {
     jwtSecret: config.JWT_SECRET,
     serviceToken: config.SERVICE_TOKEN,
     tokenTtlSeconds: config.JWT_TTL_SECONDS,
+    loginThrottle: new LoginThrottle(loginLimits(config)),
     logger,
   });
   const port = await server.listen(config.HOST, config.PORT);

@@ -49,7 +49,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   });
 
   describe("CreateUser", () => {
-    it("creates an account with a UUID and stores only a scrypt hash", async () => {
+    it("creates an account with a UUID and stores only an Argon2id hash", async () => {
       const before = Date.now();
       const res = await service.createUser(newUser("Alice_1"));
       expect(res.user?.userId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -58,7 +58,7 @@ describe("UserServiceImpl (PostgreSQL)", () => {
       const created = timestampDate(res.user!.createTime!).getTime();
       expect(created).toBeGreaterThanOrEqual(before - 5_000);
       const { rows } = await pool.query<{ password_hash: string }>("SELECT password_hash FROM users");
-      expect(rows[0]?.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
+      expect(rows[0]?.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect(rows[0]?.password_hash).not.toContain("s3cret-pass");
     });
 
@@ -202,16 +202,22 @@ describe("UserServiceImpl (PostgreSQL)", () => {
       expect(emailOnly.user).toMatchObject({ userId: jane.userId, username: "jane", email: "jane@new.example.com" });
       expect((await stored(jane.userId))?.password_hash).toBe(before?.password_hash);
 
-      await client().updateUser({ userId: jane.userId, password: "a brand new password" }, auth(jane.token));
+      await client().updateUser({ userId: jane.userId, password: "a brand new password", currentPassword: "jane-password" }, auth(jane.token));
       expect((await stored(jane.userId))?.email).toBe("jane@new.example.com");
       expect((await failure(service.createSession(session("jane", "jane-password")))).code).toBe(Code.Unauthenticated);
-      expect((await service.createSession(session("jane", "a brand new password"))).user?.userId).toBe(jane.userId);
+      const second = await service.createSession(session("jane", "a brand new password"));
+      expect(second.user?.userId).toBe(jane.userId);
 
-      const both = await client().updateUser({ userId: jane.userId, email: "j@x.example.com", password: "third password!" }, auth(jane.token));
+      // The password change revoked jane.token; the new session's token works.
+      const both = await client().updateUser(
+        { userId: jane.userId, email: "j@x.example.com", password: "third password!", currentPassword: "a brand new password" },
+        auth(second.accessToken),
+      );
       expect(both.user?.email).toBe("j@x.example.com");
-      expect((await service.createSession(session("jane", "third password!"))).user?.userId).toBe(jane.userId);
+      const third = await service.createSession(session("jane", "third password!"));
+      expect(third.user?.userId).toBe(jane.userId);
 
-      const nothing = await client().updateUser({ userId: jane.userId }, auth(jane.token));
+      const nothing = await client().updateUser({ userId: jane.userId }, auth(third.accessToken));
       expect(nothing.user?.email).toBe("j@x.example.com");
       expect(toJsonString(UpdateUserResponseSchema, both)).not.toMatch(/scrypt|hash|third password/);
     });

@@ -5,6 +5,7 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import {
   CreateSessionResponseSchema,
   CreateUserResponseSchema,
+  GetTokenStateResponseSchema,
   GetUserResponseSchema,
   UpdateUserResponseSchema,
   UserSchema,
@@ -12,6 +13,8 @@ import {
   type CreateSessionResponse,
   type CreateUserRequest,
   type CreateUserResponse,
+  type GetTokenStateRequest,
+  type GetTokenStateResponse,
   type GetUserRequest,
   type GetUserResponse,
   type UpdateUserRequest,
@@ -22,9 +25,13 @@ import {
 import { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { requireId } from "../../shared/src/validation.js";
+import { PEER_ADDRESS } from "../../shared/src/grpc-server.js";
+import { currentRequest } from "../../shared/src/request-context.js";
 import type { UserRecord, UserRepository } from "./data/user-repository.js";
-import { hashPassword, verifyDummyPassword, verifyPassword, type ScryptParams } from "./passwords.js";
-import { issueAccessToken } from "../../shared/src/access-token.js";
+import { clientAddress } from "./client-address.js";
+import { LoginThrottle } from "./login-throttle.js";
+import { DEFAULT_ARGON2_PARAMS, hashPassword, needsRehash, verifyDummyPassword, verifyPassword, type Argon2Params } from "./passwords.js";
+import { issueAccessToken, type AccessTokenClaims } from "../../shared/src/access-token.js";
 
 /** Username rule: 3 to 32 of ASCII letters, digits, '.', '_', '-'. */
 const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,32}$/;
@@ -52,33 +59,48 @@ export interface UserServiceDeps {
   readonly serviceToken: string;
   /** Access token lifetime, in seconds. */
   readonly tokenTtlSeconds: number;
-  /** scrypt cost for new hashes (default: passwords.ts' DEFAULT_SCRYPT_PARAMS). */
-  readonly scryptParams?: ScryptParams;
+  /**
+   * Argon2id cost of new hashes (default: passwords.ts' DEFAULT_ARGON2_PARAMS, OWASP's m = 19 MiB,
+   * t = 2, p = 1); a stored hash of another kind or cost is rehashed at the next successful sign-in.
+   */
+  readonly hashParams?: Argon2Params;
+  /** Throttle of password checks (default: a `LoginThrottle` with its DEFAULT_LOGIN_LIMITS). */
+  readonly loginThrottle?: LoginThrottle;
 }
 
 /**
- * UserService: registration, password sign-in issuing JWT access tokens, profile look-up
- * (recsys.user.v1). Password hashes never leave this class's repository calls.
+ * UserService: registration, password sign-in issuing JWT access tokens, profile look-up, the
+ * token state other services use to refuse revoked tokens (recsys.user.v1). Password hashes
+ * (Argon2id; legacy scrypt until the next sign-in) never leave this class's repository calls.
  *
  * Errors: INVALID_ARGUMENT naming the field; ALREADY_EXISTS for a taken username; UNAUTHENTICATED
- * "invalid username or password" for any failed sign-in; NOT_FOUND for an unknown user;
- * UNAUTHENTICATED / PERMISSION_DENIED for UpdateUser without the account's own access token (or the
- * service token).
+ * "invalid username or password" for any failed sign-in; RESOURCE_EXHAUSTED with a `retry-after`
+ * trailer for throttled password checks; NOT_FOUND for an unknown user; UNAUTHENTICATED /
+ * PERMISSION_DENIED for UpdateUser without the account's own access token (or the service token),
+ * for a revoked token, or for a wrong `current_password`.
  */
 export class UserServiceImpl implements ServiceImpl<typeof UserService> {
   private readonly access: AccessControl;
+  private readonly hashParams: Argon2Params;
+  private readonly throttle: LoginThrottle;
 
   /**
    * @param deps - repository, token settings and hash cost.
    * @throws Error when the JWT secret or the service token is shorter than 32 characters.
    */
   constructor(private readonly deps: UserServiceDeps) {
-    this.access = new AccessControl({ jwtSecret: deps.jwtSecret, serviceToken: deps.serviceToken });
+    this.hashParams = deps.hashParams ?? DEFAULT_ARGON2_PARAMS;
+    this.throttle = deps.loginThrottle ?? new LoginThrottle();
+    this.access = new AccessControl({
+      jwtSecret: deps.jwtSecret,
+      serviceToken: deps.serviceToken,
+      isRevoked: (claims) => this.isRevoked(claims),
+    });
   }
 
   /**
    * Registers an account: validates every field first (nothing is written for a rejected request),
-   * hashes the password with scrypt, and inserts in one statement that relies on the
+   * hashes the password with Argon2id, and inserts in one statement that relies on the
    * case-insensitive unique index, so concurrent registrations of one name cannot both succeed.
    *
    * @throws ConnectError INVALID_ARGUMENT naming `username`, `email` or `password`; ALREADY_EXISTS
@@ -88,34 +110,43 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
     const username = validateUsername(request.username);
     const email = validateEmail(request.email);
     const password = validatePassword(request.password);
-    const passwordHash = await hashPassword(password, this.deps.scryptParams);
+    const passwordHash = await hashPassword(password, this.hashParams);
     const user = await this.deps.repository.create({ userId: randomUUID(), username, email, passwordHash });
     if (!user) throw new ConnectError(`username ${JSON.stringify(username)} is already taken`, Code.AlreadyExists);
     return create(CreateUserResponseSchema, { user: toUser(user) });
   }
 
   /**
-   * Signs in: checks the password against the stored scrypt hash and issues an HS256 access token
-   * (`sub` = user id). An unknown username, an account without a password and a wrong password all
-   * give the same error after the same amount of hashing work.
+   * Signs in: checks the password against the stored hash and issues an HS256 access token
+   * (`sub` = user id, `ver` = the account's token version). An unknown username, an account without
+   * a password and a wrong password all give the same error after the same amount of hashing work.
+   * Before any hashing, the attempt is throttled per username and per client address (see
+   * `LoginThrottle`; the address is Envoy's `x-envoy-external-address` / `x-forwarded-for`, else the
+   * gRPC peer, see `clientAddress`), so refused attempts cost no Argon2 work. After a success, a
+   * legacy scrypt hash (or one of another cost) is replaced by an Argon2id hash of the same password;
+   * the account's tokens stay valid.
    *
    * @throws ConnectError INVALID_ARGUMENT for an empty username or password or a password over 128
-   *   characters; UNAUTHENTICATED "invalid username or password".
+   *   characters; RESOURCE_EXHAUSTED "too many sign-in attempts …: retry after N seconds" with a
+   *   `retry-after: N` trailer (HTTP 429 and header through Envoy); UNAUTHENTICATED "invalid username
+   *   or password".
    */
-  async createSession(request: CreateSessionRequest): Promise<CreateSessionResponse> {
+  async createSession(request: CreateSessionRequest, context?: HandlerContext): Promise<CreateSessionResponse> {
     if (request.username === "") throw invalidArgument("username", "is required");
     if (request.password === "") throw invalidArgument("password", "is required");
     if ([...request.password].length > MAX_PASSWORD_LENGTH) {
       throw invalidArgument("password", `must be at most ${MAX_PASSWORD_LENGTH} characters`);
     }
-    const found = USERNAME_PATTERN.test(request.username)
-      ? await this.deps.repository.findCredentials(request.username)
-      : undefined;
+    const nameable = USERNAME_PATTERN.test(request.username);
+    const attempt = await this.throttle.begin(nameable ? request.username : undefined, clientOf(context));
+    const found = nameable ? await this.deps.repository.findCredentials(request.username) : undefined;
     const ok = found?.passwordHash
       ? await verifyPassword(request.password, found.passwordHash)
-      : await verifyDummyPassword(request.password);
-    if (!found || !ok) throw new ConnectError(INVALID_CREDENTIALS, Code.Unauthenticated);
-    const issued = await issueAccessToken(found.user.userId, this.deps.jwtSecret, this.deps.tokenTtlSeconds);
+      : await verifyDummyPassword(request.password, this.hashParams);
+    if (!found?.passwordHash || !ok) throw new ConnectError(INVALID_CREDENTIALS, Code.Unauthenticated);
+    await attempt.succeeded();
+    await this.rehashIfNeeded(found.user.userId, found.passwordHash, request.password);
+    const issued = await issueAccessToken(found.user.userId, this.deps.jwtSecret, this.deps.tokenTtlSeconds, new Date(), found.tokenVersion);
     return create(CreateSessionResponseSchema, {
       accessToken: issued.token,
       expireTime: timestampFromDate(issued.expireTime),
@@ -128,26 +159,92 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
    * value; neither set returns the account unchanged). Only the account itself may do so (its access
    * token, `authorization: Bearer <jwt>`), or an internal caller with the service token. Checks
    * credentials first, then validates every given field with CreateUser's rules (nothing is written
-   * for a rejected request), hashes a new password with scrypt, and updates in one statement.
-   * Access tokens issued before a password change stay valid until they expire.
+   * for a rejected request).
    *
-   * @throws ConnectError UNAUTHENTICATED without a valid token; PERMISSION_DENIED "user_id: the access
-   *   token is for another user"; INVALID_ARGUMENT naming `user_id`, `email` or `password`; NOT_FOUND.
+   * A new password needs `current_password` when the caller uses the account's own token: it is
+   * checked like a sign-in (throttled per username and address before hashing, see `LoginThrottle`).
+   * The service token may set a password without it: an operator's reset. A password change hashes
+   * the new password with Argon2id and increments the account's token version in one statement,
+   * which revokes every access token issued before it: this service refuses them at once, the others
+   * within their revocation cache's time to live (`GrpcTokenRevocation`, 5 s by default). The caller
+   * signs in again with the new password.
+   *
+   * @throws ConnectError UNAUTHENTICATED without a valid (unrevoked) token; PERMISSION_DENIED
+   *   "user_id: the access token is for another user" or "current_password: does not match the
+   *   account's password"; INVALID_ARGUMENT naming `user_id`, `email`, `password` or
+   *   `current_password` (missing); RESOURCE_EXHAUSTED with `retry-after` when password checks are
+   *   throttled; ABORTED when the password changed concurrently; NOT_FOUND.
    */
   async updateUser(request: UpdateUserRequest, context: HandlerContext): Promise<UpdateUserResponse> {
-    await this.access.requireUser(context.requestHeader, request.userId);
+    const principal = await this.access.requireUser(context.requestHeader, request.userId);
     const userId = requireId("user_id", request.userId);
     const email = request.email === undefined ? undefined : validateEmail(request.email);
     const password = request.password === undefined ? undefined : validatePassword(request.password);
     let user: UserRecord | undefined;
-    if (email === undefined && password === undefined) {
-      user = await this.deps.repository.get(userId);
+    if (password === undefined) {
+      user = email === undefined ? await this.deps.repository.get(userId) : await this.deps.repository.updateEmail(userId, email);
     } else {
-      const passwordHash = password === undefined ? undefined : await hashPassword(password, this.deps.scryptParams);
-      user = await this.deps.repository.update(userId, { email, passwordHash });
+      const expectedHash = principal.kind === "user" ? await this.checkCurrentPassword(userId, request.currentPassword, context) : undefined;
+      const passwordHash = await hashPassword(password, this.hashParams);
+      const changed = await this.deps.repository.changePassword(userId, { passwordHash, email, expectedHash });
+      if (changed === "hash-changed") {
+        throw new ConnectError("password: the password was changed by another request meanwhile; retry", Code.Aborted);
+      }
+      user = changed === "not-found" ? undefined : changed.user;
     }
     if (!user) throw notFound("user", userId);
     return create(UpdateUserResponseSchema, { user: toUser(user) });
+  }
+
+  /**
+   * Returns an account's token version, which other services compare with the `ver` claim of access
+   * tokens to refuse revoked ones (`GrpcTokenRevocation`). Internal: no HTTP rule, so the public
+   * listener never routes it, and it needs the service token.
+   *
+   * @throws ConnectError UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a user's token;
+   *   INVALID_ARGUMENT naming `user_id`; NOT_FOUND.
+   */
+  async getTokenState(request: GetTokenStateRequest, context: HandlerContext): Promise<GetTokenStateResponse> {
+    await this.access.requireService(context.requestHeader);
+    const userId = requireId("user_id", request.userId);
+    const tokenVersion = await this.deps.repository.tokenVersion(userId);
+    if (tokenVersion === undefined) throw notFound("user", userId);
+    return create(GetTokenStateResponseSchema, { tokenVersion });
+  }
+
+  /** This service's revocation check: the token's version against the account's, from the database. */
+  private async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
+    const current = await this.deps.repository.tokenVersion(claims.userId);
+    return current === undefined || claims.tokenVersion < current;
+  }
+
+  /**
+   * Checks the current password of a password change made with the account's own token.
+   *
+   * @returns the stored hash it was checked against (for the compare-and-set of the change).
+   */
+  private async checkCurrentPassword(userId: string, current: string | undefined, context: HandlerContext): Promise<string | null> {
+    if (current === undefined || current === "") throw invalidArgument("current_password", "is required to change the password");
+    if ([...current].length > MAX_PASSWORD_LENGTH) {
+      throw invalidArgument("current_password", `must be at most ${MAX_PASSWORD_LENGTH} characters`);
+    }
+    const found = await this.deps.repository.findCredentialsById(userId);
+    if (!found) throw notFound("user", userId);
+    const attempt = await this.throttle.begin(found.user.username, clientOf(context));
+    const ok = found.passwordHash ? await verifyPassword(current, found.passwordHash) : await verifyDummyPassword(current, this.hashParams);
+    if (!ok) throw new ConnectError("current_password: does not match the account's password", Code.PermissionDenied);
+    await attempt.succeeded();
+    return found.passwordHash;
+  }
+
+  /** Replaces a stored hash that is not Argon2id at the current cost; a failure only logs (the sign-in stands). */
+  private async rehashIfNeeded(userId: string, storedHash: string, password: string): Promise<void> {
+    if (!needsRehash(storedHash, this.hashParams)) return;
+    try {
+      await this.deps.repository.replacePasswordHash(userId, storedHash, await hashPassword(password, this.hashParams));
+    } catch (err) {
+      currentRequest()?.logger.warn({ err, userId }, "could not rehash a password at sign-in");
+    }
   }
 
   /**
@@ -175,6 +272,11 @@ export function toUser(record: UserRecord): User {
     email: record.email,
     createTime: timestampFromDate(record.createTime),
   });
+}
+
+/** The client address of a call (see `clientAddress`); "unknown" without a call context. */
+function clientOf(context: HandlerContext | undefined): string {
+  return context ? clientAddress(context.requestHeader, context.values.get(PEER_ADDRESS)) : clientAddress(new Headers());
 }
 
 function validateUsername(username: string): string {
