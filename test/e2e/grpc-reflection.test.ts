@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { grpcurl, rest, testMesh } from "../support/mesh.js";
+import { bearer, grpcurl, rest, testMesh } from "../support/mesh.js";
 
 // What a platform engineer does first with grpcurl: list, describe, health-check and call each
 // service over plain gRPC, using server reflection (no .proto files on the client).
@@ -36,7 +36,7 @@ describe("gRPC reflection and health", () => {
 describe("request ids", () => {
   it("carries one request id from Envoy through RecommendationService into the services it calls", async () => {
     const requestId = `e2e-${randomUUID()}`;
-    const res = await rest("GET", "/v1/users/2/recommendations?limit=3", undefined, { "x-request-id": requestId });
+    const res = await rest("GET", "/v1/users/2/recommendations?limit=3", undefined, { "x-request-id": requestId, ...bearer() });
     expect(res.status).toBe(200);
     const { logDir } = testMesh();
     const deadline = Date.now() + 5_000;

@@ -110,7 +110,9 @@ describe("access control over REST", () => {
     const invalid = await rest<{ message: string }>("PATCH", `/v1/users/${alice.userId}`, { password: "short" }, bearer(alice.token));
     expect(invalid.status).toBe(400);
     expect(invalid.body.message).toMatch(/^password: /);
-    expect((await rest<{ user: { email: string } }>("GET", `/v1/users/${alice.userId}`)).body.user.email).toBe("alice@new.example.com");
+    expect((await rest<{ user: { email: string } }>("GET", `/v1/users/${alice.userId}`, undefined, bearer(alice.token))).body.user.email).toBe(
+      "alice@new.example.com",
+    );
 
     const changed = await rest("PATCH", `/v1/users/${bob.userId}`, { password: "bob's new password" }, bearer());
     expect(changed.status).toBe(200);
@@ -122,8 +124,15 @@ describe("access control over REST", () => {
     bob = { ...bob, token: again.body.accessToken };
   });
 
-  it("reads of recommendations and events stay open", async () => {
-    expect((await rest("GET", `/v1/users/${alice.userId}/recommendations?limit=3`)).status).toBe(200);
-    expect((await rest("GET", `/v1/users/${alice.userId}/events`)).status).toBe(200);
+  it("reads of a user's recommendations, events and account need that user's token or the service token", async () => {
+    // Before, all three answered anyone (GET /v1/users/{id} with the email, /events with the full history).
+    for (const path of [`/v1/users/${alice.userId}/recommendations?limit=3`, `/v1/users/${alice.userId}/events`, `/v1/users/${alice.userId}`]) {
+      expect((await rest("GET", path)).status, `${path} anonymous`).toBe(401);
+      expect((await rest("GET", path, undefined, bearer(bob.token))).status, `${path} as bob`).toBe(403);
+      expect((await rest("GET", path, undefined, bearer(alice.token))).status, `${path} as alice`).toBe(200);
+      expect((await rest("GET", path, undefined, bearer())).status, `${path} as the service`).toBe(200);
+    }
+    const anonymous = await rest<{ message?: string; user?: unknown }>("GET", `/v1/users/${alice.userId}`);
+    expect(JSON.stringify(anonymous.body)).not.toContain("alice@");
   });
 });

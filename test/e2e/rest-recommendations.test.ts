@@ -16,7 +16,7 @@ interface ItemJson {
 
 describe("recommendations over REST", () => {
   it("recommends for MovieLens user 1 none of the movies user 1 rated", async () => {
-    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", "/v1/users/1/recommendations");
+    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", "/v1/users/1/recommendations", undefined, bearer());
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(10);
     const rated = await ratedMovieIds(testMesh().movieLensDir, "1");
@@ -34,7 +34,7 @@ describe("recommendations over REST", () => {
   });
 
   it("blends the collaborative signal of the NeuMF model that npm start (here: the test setup) trained", async () => {
-    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=20");
+    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=20", undefined, bearer());
     expect(res.status).toBe(200);
     expect(res.body.items.some((i) => i.signals.collaborative > 0)).toBe(true);
     expect(Math.max(...res.body.items.map((i) => i.signals.collaborative))).toBeLessThanOrEqual(1);
@@ -44,18 +44,18 @@ describe("recommendations over REST", () => {
   });
 
   it("honours limit and category, and rejects a limit out of range naming the field", async () => {
-    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=5&category=Comedy");
+    const res = await rest<{ items: ItemJson[] }>("GET", "/v1/users/1/recommendations?limit=5&category=Comedy", undefined, bearer());
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(5);
     expect(res.body.items.every((i) => i.categories.includes("Comedy"))).toBe(true);
-    const bad = await rest<{ message: string }>("GET", "/v1/users/1/recommendations?limit=101");
+    const bad = await rest<{ message: string }>("GET", "/v1/users/1/recommendations?limit=101", undefined, bearer());
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain("limit");
   });
 
   it("answers 404 for an unknown user and 400 for a malformed one", async () => {
-    expect((await rest("GET", "/v1/users/no-such-user/recommendations")).status).toBe(404);
-    const malformed = await rest<{ message: string }>("GET", "/v1/users/bad%24id/recommendations");
+    expect((await rest("GET", "/v1/users/no-such-user/recommendations", undefined, bearer())).status).toBe(404);
+    const malformed = await rest<{ message: string }>("GET", "/v1/users/bad%24id/recommendations", undefined, bearer());
     expect(malformed.status).toBe(400);
     expect(malformed.body.message).toContain("user_id");
   });
@@ -68,7 +68,7 @@ describe("recommendations over REST", () => {
       password: "a long password",
     });
     expect(created.status).toBe(200);
-    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", `/v1/users/${created.body.user.userId}/recommendations`);
+    const res = await rest<{ items: ItemJson[]; strategy: string }>("GET", `/v1/users/${created.body.user.userId}/recommendations`, undefined, bearer());
     expect(res.status).toBe(200);
     expect(res.body.strategy).toBe("cold_start");
     expect(res.body.items).toHaveLength(10);

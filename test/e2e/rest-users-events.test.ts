@@ -26,7 +26,7 @@ describe("users and sessions over REST", () => {
     });
     expect(duplicate.status).toBe(409);
 
-    const fetched = await rest<{ user: Record<string, unknown> }>("GET", `/v1/users/${created.body.user.userId}`);
+    const fetched = await rest<{ user: Record<string, unknown> }>("GET", `/v1/users/${created.body.user.userId}`, undefined, bearer());
     expect(fetched.status).toBe(200);
     expect(Object.keys(fetched.body.user).sort()).toEqual(["createTime", "email", "userId", "username"]);
   });
@@ -67,12 +67,14 @@ describe("events over REST", () => {
     const history = await rest<{ events: Array<{ eventId: string; type: string }> }>(
       "GET",
       "/v1/users/7/events?pageSize=5",
+      undefined,
+      bearer(),
     );
     expect(history.status).toBe(200);
     expect(history.body.events[0]?.eventId).toBe(eventId);
     expect(history.body.events.filter((e) => e.eventId === eventId)).toHaveLength(1);
 
-    const likes = await rest<{ events: Array<{ type: string }> }>("GET", "/v1/users/7/events?type=EVENT_TYPE_LIKE");
+    const likes = await rest<{ events: Array<{ type: string }> }>("GET", "/v1/users/7/events?type=EVENT_TYPE_LIKE", undefined, bearer());
     expect(likes.body.events.every((e) => e.type === "EVENT_TYPE_LIKE")).toBe(true);
   });
 

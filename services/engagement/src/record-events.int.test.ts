@@ -247,13 +247,16 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
   });
 
   describe("reads", () => {
-    it("stay open by default", async () => {
+    it("open ListUserEvents only with AUTH_REQUIRED_FOR_READS=false, and keep the internal RPCs for the service token even then", async () => {
       const page = await anonymous.listUserEvents({ userId: "u1", pageSize: 1 });
       expect(page.events).toHaveLength(1);
-      expect((await anonymous.scanEvents({ pageSize: 1 })).events).toHaveLength(1);
+      const own = await issueAccessToken("own", TEST_JWT_SECRET, 600);
+      expect((await failure(anonymous.scanEvents({ pageSize: 1 }))).code).toBe(Code.Unauthenticated);
+      expect((await failure(anonymous.getUserHistory({ userId: "u1" }))).code).toBe(Code.Unauthenticated);
+      expect((await failure(anonymous.getUserHistory({ userId: "own" }, bearer(own.token)))).code).toBe(Code.PermissionDenied);
     });
 
-    it("need the user's token (or the service token) with AUTH_REQUIRED_FOR_READS, and ScanEvents the service token", async () => {
+    it("need the user's token (or the service token) by default, and the internal RPCs the service token", async () => {
       const strictAddress = await startEngagement(directory.productAddress, directory.userAddress, true);
       const open = createServiceClient(EngagementService, strictAddress, { timeoutMs: 10_000 });
       expect((await failure(open.listUserEvents({ userId: "own" }))).code).toBe(Code.Unauthenticated);
@@ -261,8 +264,10 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
       const own = await issueAccessToken("own", TEST_JWT_SECRET, 600);
       expect((await open.listUserEvents({ userId: "own" }, bearer(own.token))).events.length).toBeGreaterThan(0);
       expect((await failure(open.listUserEvents({ userId: "u1" }, bearer(own.token)))).code).toBe(Code.PermissionDenied);
+      expect((await failure(open.getUserHistory({ userId: "own" }, bearer(own.token)))).code).toBe(Code.PermissionDenied);
       expect((await failure(open.scanEvents({}, bearer(own.token)))).code).toBe(Code.PermissionDenied);
       expect((await serviceClient(strictAddress).scanEvents({ pageSize: 1 })).events).toHaveLength(1);
+      expect((await serviceClient(strictAddress).getUserHistory({ userId: "own" })).events.length).toBeGreaterThan(0);
     });
   });
 });

@@ -111,8 +111,9 @@ function isScanCursor(v: unknown): v is ScanCursor {
  * one access check for the call, look-ups deduplicated and cached (one BatchGetProducts for the
  * uncached products), one transaction with a multi-row event insert and a multi-row outbox insert.
  *
- * Reads of a user's events are open unless `AUTH_REQUIRED_FOR_READS` is on; then ListUserEvents and
- * GetUserHistory need that user's token (or the service token) and ScanEvents the service token.
+ * ListUserEvents needs that user's token or the service token (unless `AUTH_REQUIRED_FOR_READS=false`,
+ * a demo setting). The internal RPCs, GetUserHistory and ScanEvents (no `google.api.http` rule, never
+ * routed by the public listener), need the service token always.
  */
 export class EngagementServiceImpl implements ServiceImpl<typeof EngagementService> {
   private readonly now: () => number;
@@ -244,7 +245,7 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
   }
 
   async getUserHistory(req: GetUserHistoryRequest, context: HandlerContext): Promise<GetUserHistoryResponse> {
-    await this.deps.access.requireUserForRead(context.requestHeader, req.userId);
+    await this.deps.access.requireService(context.requestHeader);
     const userId = requireId("user_id", req.userId);
     const max = resolveSize("max_events", req.maxEvents, BULK_DEFAULT, BULK_MAX);
     const rows = await this.deps.events.listByUser(userId, undefined, max, undefined);
@@ -252,7 +253,7 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
   }
 
   async scanEvents(req: ScanEventsRequest, context: HandlerContext): Promise<ScanEventsResponse> {
-    await this.deps.access.requireServiceForRead(context.requestHeader);
+    await this.deps.access.requireService(context.requestHeader);
     const pageSize = resolveSize("page_size", req.pageSize, BULK_DEFAULT, BULK_MAX);
     const cursor = decodePageToken("page_token", req.pageToken, isScanCursor);
     const rows = await this.deps.events.scan(cursor?.s, pageSize + 1);

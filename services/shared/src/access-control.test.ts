@@ -73,24 +73,27 @@ describe("AccessControl", () => {
     expect(await access.requireUser(headers(`Bearer ${TEST_SERVICE_TOKEN}`), "anyone")).toEqual({ kind: "service" });
   });
 
-  it("leaves reads open unless AUTH_REQUIRED_FOR_READS is on", async () => {
-    await access.requireUserForRead(headers(), "7");
-    await access.requireServiceForRead(headers());
-    const strict = new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, requireAuthForReads: true });
-    expect((await rejection(strict.requireUserForRead(headers(), "7"))).code).toBe(Code.Unauthenticated);
-    await strict.requireUserForRead(headers(`Bearer ${await userToken("7")}`), "7");
-    expect((await rejection(strict.requireServiceForRead(headers(`Bearer ${await userToken("7")}`)))).code).toBe(
-      Code.PermissionDenied,
-    );
-    await strict.requireServiceForRead(headers(`Bearer ${TEST_SERVICE_TOKEN}`));
+  it("guards reads by default, opens them only with AUTH_REQUIRED_FOR_READS=false, and keeps internal RPCs for the service", async () => {
+    expect((await rejection(access.requireUserForRead(headers(), "7"))).code).toBe(Code.Unauthenticated);
+    await access.requireUserForRead(headers(`Bearer ${await userToken("7")}`), "7");
+    expect((await rejection(access.requireUserForRead(headers(`Bearer ${await userToken("7")}`), "8"))).code).toBe(Code.PermissionDenied);
+    const open = new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: TEST_SERVICE_TOKEN, requireAuthForReads: false });
+    await open.requireUserForRead(headers(), "7");
+    for (const control of [access, open]) {
+      expect((await rejection(control.requireService(headers()))).code).toBe(Code.Unauthenticated);
+      const asUser = await rejection(control.requireService(headers(`Bearer ${await userToken("7")}`)));
+      expect(asUser.code).toBe(Code.PermissionDenied);
+      expect(asUser.rawMessage).toBe("this RPC is for internal callers (service token)");
+      await control.requireService(headers(`Bearer ${TEST_SERVICE_TOKEN}`));
+    }
   });
 
   it("refuses short secrets, and its config defaults to the development values", () => {
     expect(() => new AccessControl({ jwtSecret: "short", serviceToken: TEST_SERVICE_TOKEN })).toThrow(/at least 32/);
     expect(() => new AccessControl({ jwtSecret: TEST_JWT_SECRET, serviceToken: "short" })).toThrow(/at least 32/);
     const schema = z.object(accessControlConfigShape);
-    expect(loadConfig(schema, {})).toEqual({ JWT_SECRET: DEV_JWT_SECRET, SERVICE_TOKEN: DEV_SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: false });
-    expect(loadConfig(schema, { AUTH_REQUIRED_FOR_READS: "true" }).AUTH_REQUIRED_FOR_READS).toBe(true);
+    expect(loadConfig(schema, {})).toEqual({ JWT_SECRET: DEV_JWT_SECRET, SERVICE_TOKEN: DEV_SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: true });
+    expect(loadConfig(schema, { AUTH_REQUIRED_FOR_READS: "false" }).AUTH_REQUIRED_FOR_READS).toBe(false);
     expect(() => loadConfig(schema, { SERVICE_TOKEN: "x" })).toThrow(/SERVICE_TOKEN: must be at least 32/);
     expect(() => loadConfig(schema, { AUTH_REQUIRED_FOR_READS: "yes" })).toThrow(/AUTH_REQUIRED_FOR_READS/);
   });

@@ -29,8 +29,12 @@ export type Principal = { readonly kind: "service" } | { readonly kind: "user"; 
  *   signs access tokens with; every service that checks tokens must have the same value.
  * - `SERVICE_TOKEN` (≥ 32 characters, default {@link DEV_SERVICE_TOKEN}): the shared secret of internal
  *   callers, sent as `authorization: Bearer <SERVICE_TOKEN>`.
- * - `AUTH_REQUIRED_FOR_READS` (`false`): when `true`, reads of a user's data (recommendations, events)
- *   need that user's access token or the service token too; by default they stay open.
+ * - `AUTH_REQUIRED_FOR_READS` (`true`): reads of a user's data (recommendations, events, the account
+ *   with its email) need that user's access token or the service token; `false` opens them, for a
+ *   laptop demo only (see the README's "Security model").
+ *
+ * In production mode (`NODE_ENV=production`) the services refuse the development defaults of both
+ * secrets at start (see `enforceSecretPolicy` in secret-policy.ts).
  */
 export const accessControlConfigShape = {
   JWT_SECRET: z
@@ -43,7 +47,7 @@ export const accessControlConfigShape = {
     .default(DEV_SERVICE_TOKEN),
   AUTH_REQUIRED_FOR_READS: z
     .enum(["true", "false"], { message: "must be true or false" })
-    .default("false")
+    .default("true")
     .transform((v) => v === "true"),
 };
 
@@ -53,7 +57,7 @@ export interface AccessControlOptions {
   readonly jwtSecret: string;
   /** The service token (`SERVICE_TOKEN`). */
   readonly serviceToken: string;
-  /** Whether reads of a user's data need a token too (`AUTH_REQUIRED_FOR_READS`, default false). */
+  /** Whether reads of a user's data need a token too (`AUTH_REQUIRED_FOR_READS`; default true). */
   readonly requireAuthForReads?: boolean;
   /**
    * Tells whether a valid user token was revoked since it was issued (by a password change); a
@@ -101,7 +105,7 @@ export class AccessControl {
 
   /** Whether reads of a user's data need credentials (`AUTH_REQUIRED_FOR_READS`). */
   get requireAuthForReads(): boolean {
-    return this.options.requireAuthForReads ?? false;
+    return this.options.requireAuthForReads ?? true;
   }
 
   /**
@@ -166,13 +170,15 @@ export class AccessControl {
   }
 
   /**
-   * Checks that the request holds the service token (internal RPCs such as bulk scans, when
-   * `AUTH_REQUIRED_FOR_READS` is on).
+   * Checks that the request holds the service token: the internal RPCs, those without a
+   * `google.api.http` rule (ScanEvents, GetUserHistory, BatchGetProducts), which the public listener
+   * never routes and which answer on the gRPC ports to internal callers only, whatever
+   * `AUTH_REQUIRED_FOR_READS` says.
    *
-   * @throws ConnectError UNAUTHENTICATED for missing or bad credentials; PERMISSION_DENIED for a user token.
+   * @throws ConnectError UNAUTHENTICATED for missing or bad credentials; PERMISSION_DENIED "this RPC
+   *   is for internal callers (service token)" for a user's token.
    */
-  async requireServiceForRead(headers: Headers): Promise<void> {
-    if (!this.requireAuthForReads) return;
+  async requireService(headers: Headers): Promise<void> {
     const principal = await this.authenticate(headers);
     if (principal.kind !== "service") {
       throw new ConnectError("this RPC is for internal callers (service token)", Code.PermissionDenied);

@@ -17,6 +17,7 @@ describe("loadUserConfig", () => {
       LOGIN_USERNAME_WINDOW_SECONDS: 900,
       LOGIN_ATTEMPTS_PER_ADDRESS: 50,
       LOGIN_ADDRESS_WINDOW_SECONDS: 60,
+      AUTH_REQUIRED_FOR_READS: true,
     });
     expect(DEV_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
   });

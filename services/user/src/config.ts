@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
-import { DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
+import { accessControlConfigShape, DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
 import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "../../shared/src/access-token.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginThrottleLimits } from "./login-throttle.js";
 
@@ -18,6 +18,10 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  * - `JWT_TTL_SECONDS`: access token lifetime in seconds, 60 to 604800 (default 3600);
  * - `SERVICE_TOKEN`: the internal callers' token, at least 32 characters, which may update any
  *   account (default `DEV_SERVICE_TOKEN`, with a warning at start);
+ * - `AUTH_REQUIRED_FOR_READS` (`true`): GetUser needs the account's token or the service token;
+ *   `false` opens it (a laptop demo only);
+ * - in production mode (`NODE_ENV=production`) both secrets must be set, 32 bytes or more and not
+ *   the development defaults (services/shared/src/secret-policy.ts);
  * - `LOGIN_FAILURES_PER_USERNAME` (default 5) failed password checks per username in
  *   `LOGIN_USERNAME_WINDOW_SECONDS` (default 900), and `LOGIN_ATTEMPTS_PER_ADDRESS` (default 50)
  *   sign-in attempts per client address in `LOGIN_ADDRESS_WINDOW_SECONDS` (default 60); beyond
@@ -40,6 +44,7 @@ export const userConfigSchema = z.object({
   LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds),
   LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress),
   LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds),
+  AUTH_REQUIRED_FOR_READS: accessControlConfigShape.AUTH_REQUIRED_FOR_READS,
 });
 
 /** The validated UserService configuration. */

@@ -1,9 +1,8 @@
 /**
- * UserService process entry point: reads the configuration (warning when the development JWT
- * secret is in use), creates the users database if missing, applies migrations, serves gRPC, and
- * on SIGTERM/SIGINT drains calls then closes the pool.
+ * UserService process entry point: checks the secrets (refusing the development defaults in
+ * production mode), reads the configuration, creates the users database if missing, applies
+ * migrations, serves gRPC, and on SIGTERM/SIGINT drains calls then closes the pool.
  */
-import { DEV_SERVICE_TOKEN } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
@@ -12,16 +11,13 @@ import { UserRepository } from "./data/user-repository.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
-import { DEV_JWT_SECRET } from "../../shared/src/access-token.js";
+import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 
 const logger = createLogger("user");
 
 runMain(logger, async () => {
+  enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadUserConfig();
-  if (config.JWT_SECRET === DEV_JWT_SECRET) {
-    logger.warn("JWT_SECRET is not set: signing access tokens with the built-in development secret");
-  }
-  if (config.SERVICE_TOKEN === DEV_SERVICE_TOKEN) logger.warn("SERVICE_TOKEN is not set: accepting the development service token");
   const pool = await openServiceDatabase(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
   const server = build({
     repository: new UserRepository(pool),
@@ -29,6 +25,7 @@ runMain(logger, async () => {
     serviceToken: config.SERVICE_TOKEN,
     tokenTtlSeconds: config.JWT_TTL_SECONDS,
     loginThrottle: new LoginThrottle(loginLimits(config)),
+    requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
     logger,
   });
   const port = await server.listen(config.HOST, config.PORT);

@@ -12,6 +12,8 @@ import { build } from "./server.js";
 import { verifyAccessToken } from "../../shared/src/access-token.js";
 import { TEST_JWT_SECRET, TEST_SERVICE_TOKEN } from "../../../test/support/secrets.js";
 
+const code = async (p: Promise<unknown>) => ConnectError.from(await p.then(() => new Error("succeeded"), (e: unknown) => e));
+
 describe("UserService over gRPC (real server, port 0)", () => {
   let db: TestDatabase;
   let pool: pg.Pool;
@@ -36,21 +38,22 @@ describe("UserService over gRPC (real server, port 0)", () => {
     const userId = created.user?.userId ?? "";
     const signedIn = await client.createSession({ username: "grpc.user", password: "grpc-password" });
     expect((await verifyAccessToken(signedIn.accessToken, TEST_JWT_SECRET)).userId).toBe(userId);
-    const got = await client.getUser({ userId });
+    const got = await client.getUser({ userId }, { headers: { authorization: `Bearer ${signedIn.accessToken}` } });
     expect(got.user?.username).toBe("grpc.user");
+    expect((await code(client.getUser({ userId }))).code).toBe(Code.Unauthenticated);
     expect(got.user?.createTime).toBeDefined();
   });
 
   it("carries ALREADY_EXISTS, UNAUTHENTICATED, INVALID_ARGUMENT and NOT_FOUND over the wire", async () => {
     const client = createServiceClient(UserService, address);
     await client.createUser({ username: "wire", email: "wire@example.com", password: "wire-password" });
-    const code = async (p: Promise<unknown>) => ConnectError.from(await p.then(() => new Error("succeeded"), (e: unknown) => e));
     expect((await code(client.createUser({ username: "WIRE", email: "w@example.com", password: "wire-password" }))).code).toBe(Code.AlreadyExists);
     expect((await code(client.createSession({ username: "wire", password: "bad-password" }))).code).toBe(Code.Unauthenticated);
     const bad = await code(client.createUser({ username: "w", email: "w@example.com", password: "wire-password" }));
     expect(bad.code).toBe(Code.InvalidArgument);
     expect(bad.rawMessage).toMatch(/^username: /);
-    expect((await code(client.getUser({ userId: "nope" }))).code).toBe(Code.NotFound);
+    const asService = { headers: { authorization: `Bearer ${TEST_SERVICE_TOKEN}` } };
+    expect((await code(client.getUser({ userId: "nope" }, asService))).code).toBe(Code.NotFound);
   });
 
   it("UpdateUser reads the access token from the authorization metadata", async () => {

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   CreateSessionRequestSchema,
   CreateUserRequestSchema,
-  GetUserRequestSchema,
   GetUserResponseSchema,
   UpdateUserResponseSchema,
   UserService,
@@ -163,20 +162,36 @@ describe("UserServiceImpl (PostgreSQL)", () => {
   });
 
   describe("GetUser", () => {
-    it("returns the account without any hash", async () => {
+    const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+    const client = () => createClient(UserService, inMemoryTransport(userRegistration(serviceDeps)));
+
+    it("returns the account without any hash, to the account itself or the service", async () => {
       const created = await service.createUser(newUser("hank", "hank@example.com", "hank-password"));
-      const res = await service.getUser(create(GetUserRequestSchema, { userId: created.user!.userId }));
+      const { accessToken } = await service.createSession(session("hank", "hank-password"));
+      const res = await client().getUser({ userId: created.user!.userId }, auth(accessToken));
       expect(res.user?.username).toBe("hank");
+      expect(res.user?.email).toBe("hank@example.com");
       const json = toJsonString(GetUserResponseSchema, res);
-      expect(json).not.toMatch(/scrypt|hash|hank-password/);
+      expect(json).not.toMatch(/scrypt|argon|hash|hank-password/);
       expect(Object.keys(res.user ?? {})).not.toContain("passwordHash");
+      expect((await client().getUser({ userId: created.user!.userId }, auth(TEST_SERVICE_TOKEN))).user?.email).toBe("hank@example.com");
+    });
+
+    it("keeps the account (and its email) from anonymous callers and other users", async () => {
+      const ivy = await service.createUser(newUser("ivy", "ivy@example.com", "ivy-password"));
+      await service.createUser(newUser("jack", "jack@example.com", "jack-password"));
+      const jack = await service.createSession(session("jack", "jack-password"));
+      expect((await failure(client().getUser({ userId: ivy.user!.userId }))).code).toBe(Code.Unauthenticated);
+      const other = await failure(client().getUser({ userId: ivy.user!.userId }, auth(jack.accessToken)));
+      expect(other.code).toBe(Code.PermissionDenied);
+      expect(other.rawMessage).toBe("user_id: the access token is for another user");
     });
 
     it("answers NOT_FOUND and INVALID_ARGUMENT naming user_id", async () => {
-      const missing = await failure(service.getUser(create(GetUserRequestSchema, { userId: "404" })));
+      const missing = await failure(client().getUser({ userId: "404" }, auth(TEST_SERVICE_TOKEN)));
       expect(missing.code).toBe(Code.NotFound);
       expect(missing.rawMessage).toBe('user "404" not found');
-      const bad = await failure(service.getUser(create(GetUserRequestSchema, { userId: "" })));
+      const bad = await failure(client().getUser({ userId: "" }, auth(TEST_SERVICE_TOKEN)));
       expect(bad.code).toBe(Code.InvalidArgument);
       expect(bad.rawMessage).toBe("user_id: is required");
     });

@@ -66,6 +66,11 @@ export interface UserServiceDeps {
   readonly hashParams?: Argon2Params;
   /** Throttle of password checks (default: a `LoginThrottle` with its DEFAULT_LOGIN_LIMITS). */
   readonly loginThrottle?: LoginThrottle;
+  /**
+   * Whether GetUser needs the account's own token or the service token (`AUTH_REQUIRED_FOR_READS`,
+   * default true): the account holds the email address.
+   */
+  readonly requireAuthForReads?: boolean;
 }
 
 /**
@@ -95,6 +100,7 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
       jwtSecret: deps.jwtSecret,
       serviceToken: deps.serviceToken,
       isRevoked: (claims) => this.isRevoked(claims),
+      requireAuthForReads: deps.requireAuthForReads ?? true,
     });
   }
 
@@ -248,11 +254,15 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
   }
 
   /**
-   * Returns one account, without its password hash.
+   * Returns one account, without its password hash. It holds the email address, so only the account
+   * itself (its access token) or an internal caller (the service token) may read it, unless
+   * `AUTH_REQUIRED_FOR_READS=false`.
    *
-   * @throws ConnectError INVALID_ARGUMENT naming `user_id`; NOT_FOUND.
+   * @throws ConnectError UNAUTHENTICATED without a valid token; PERMISSION_DENIED "user_id: the
+   *   access token is for another user"; INVALID_ARGUMENT naming `user_id`; NOT_FOUND.
    */
-  async getUser(request: GetUserRequest): Promise<GetUserResponse> {
+  async getUser(request: GetUserRequest, context: HandlerContext): Promise<GetUserResponse> {
+    await this.access.requireUserForRead(context.requestHeader, request.userId);
     const id = requireId("user_id", request.userId);
     const user = await this.deps.repository.get(id);
     if (!user) throw notFound("user", id);
