@@ -26,7 +26,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
 import { readCatalog } from "../scripts/mesh-support/event-load.js";
-import { BENCH_MESH_PORTS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
+import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
 import type { Mesh } from "../scripts/mesh.js";
 import { summarizeCpuProfile } from "./support/cpu-profile.js";
 import { runCommand as run } from "../scripts/infra/managed-process.js";
@@ -225,7 +225,17 @@ async function measure(m: Mesh, label: string, step: () => Promise<StepResult>):
 /** One vegeta step: warm-up, then the measured attack, reported as JSON. */
 async function vegetaStep(bin: string, targets: string, rate: number, warmup: number, duration: number, dir: string): Promise<StepResult> {
   const attack = (seconds: number, output: string) =>
-    run([bin, "attack", `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, "-timeout=5s", `-output=${output}`]);
+    run([
+      bin,
+      "attack",
+      `-targets=${targets}`,
+      `-rate=${rate}/1s`,
+      `-duration=${seconds}s`,
+      "-timeout=5s",
+      // A backend reading for its users: the service token (GetRecommendations and GetUser need a token).
+      `-header=authorization: ${OWN_MESH_AUTH_HEADERS.authorization}`,
+      `-output=${output}`,
+    ]);
   if (warmup > 0) await attack(warmup, path.join(dir, "warmup.bin"));
   const results = path.join(dir, "step.bin");
   await attack(duration, results);
@@ -266,6 +276,7 @@ async function ghzStep(bin: string, method: string, address: string, dataFile: s
       "--connections=4",
       `--call=${method}`,
       `--data-file=${dataFile}`,
+      `--metadata=${JSON.stringify(OWN_MESH_AUTH_HEADERS)}`,
       "--format=json",
       address,
     ]);

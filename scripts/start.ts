@@ -7,11 +7,19 @@
  * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
  * everything it started. Data is kept in `.run/dev`, so a second start reuses it.
  *
+ * Secrets: `JWT_SECRET` and `SERVICE_TOKEN` from the environment, else from `.run/secrets.env`,
+ * generated (random, mode 0600) on the first start, so the mesh never runs on the public
+ * development defaults. GetRecommendations is open to anonymous callers for the demo
+ * (`PUBLIC_RECOMMENDATION_READS=true` unless the environment says otherwise); events and accounts
+ * need the user's token or the service token.
+ *
  * Options: `--reset` deletes `.run/dev` data first; `--help`.
  */
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { loadOrCreateDevSecrets } from "./dev-secrets.js";
+import { REPO_ROOT } from "./infra/paths.js";
 import { DEFAULT_SERVICE_PORTS, startMesh } from "./mesh.js";
 import { devPorts } from "./infra/stack.js";
 
@@ -27,7 +35,11 @@ const started = performance.now();
 const log = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
 try {
+  const secretsFile = path.join(REPO_ROOT, ".run", "secrets.env");
+  const { secrets, source } = loadOrCreateDevSecrets(secretsFile);
+  const publicRecommendations = process.env.PUBLIC_RECOMMENDATION_READS ?? "true";
   const mesh = await startMesh({
+    serviceEnv: { ...secrets, PUBLIC_RECOMMENDATION_READS: publicRecommendations },
     preset: devPorts,
     reset: values.reset,
     train: true,
@@ -43,6 +55,15 @@ try {
   );
   log(`logs: ${path.relative(process.cwd(), path.join(devPorts.dataDir, "logs"))}/*.log (one JSON line per event); started in ${seconds}s`);
   const ports = Object.values(DEFAULT_SERVICE_PORTS);
+  const fromFile = Object.entries(source).filter(([, from]) => from === "file").map(([name]) => name);
+  if (fromFile.length > 0) {
+    log(`${fromFile.join(" and ")} from ${path.relative(process.cwd(), secretsFile)} (\`set -a; . ${path.relative(process.cwd(), secretsFile)}; set +a\` to use them)`);
+  }
+  log(
+    publicRecommendations === "true"
+      ? "GET /v1/users/{id}/recommendations is open for the demo (PUBLIC_RECOMMENDATION_READS=true); events and accounts need a token"
+      : "reads of a user's data need that user's token or the service token",
+  );
   console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
 
   let stopping = false;
