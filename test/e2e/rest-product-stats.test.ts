@@ -26,7 +26,7 @@ describe("product statistics over REST", () => {
     const base = counts(before.body.allTime);
     const baseWindow = counts(before.body.window);
 
-    // Trending weight 3 + 1 + 2 + 1 = 7, below the 10 clicks rest-recommendations.test.ts puts on top.
+    // Trending weight 3 + 1 + 2 + 1 = 7, below the 30 clicks rest-recommendations.test.ts puts on top.
     const events = [
       ...Array.from({ length: 3 }, () => ({ type: "EVENT_TYPE_CLICK" })),
       { type: "EVENT_TYPE_VIEW" },

@@ -46,7 +46,7 @@ describe("production mode (NODE_ENV=production)", () => {
       const missing = await startService(name, { NODE_ENV: "production" });
       expect(missing.code, missing.output).toBe(1);
       const lines = missing.output.trim().split("\n");
-      const fatal = lines.map((l) => JSON.parse(l) as { level: number; err?: string }).filter((l) => l.level === 60);
+      const fatal = lines.map((l) => JSON.parse(l) as { level: string; err?: string }).filter((l) => l.level === "fatal");
       expect(fatal, missing.output).toHaveLength(1);
       expect(fatal[0]?.err).toBe("refusing to start in production mode (NODE_ENV=production): JWT_SECRET is not set; SERVICE_TOKEN is not set");
 
