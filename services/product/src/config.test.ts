@@ -11,6 +11,7 @@ describe("loadProductConfig", () => {
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_product",
       DATABASE_POOL_MAX: 10,
       CATEGORIES_CACHE_MS: 1_000,
+      CATALOG_INDEX_POLL_MS: 200,
       JWT_SECRET: DEV_JWT_SECRET,
       SERVICE_TOKEN: DEV_SERVICE_TOKEN,
       AUTH_REQUIRED_FOR_READS: true,

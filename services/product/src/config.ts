@@ -8,6 +8,9 @@ import { loadConfig, portSchema } from "../../shared/src/config.js";
  * - `PORT`: gRPC port (default 50052; 0 picks a free one);
  * - `DATABASE_URL`: the catalog database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_product);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
+ * - `CATALOG_INDEX_POLL_MS`: how often the catalog version is polled to reload the in-memory catalog
+ *   index (GetProduct and ListProducts without a query read it), in ms (default 200; 0 turns the
+ *   index off: every read asks the database);
  * - `CATEGORIES_CACHE_MS`: how long ListCategories answers from memory before counting again, in ms
  *   (default 1000; 0 counts on every call; the count is a scan of the catalog);
  * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS`: access control (see
@@ -21,6 +24,7 @@ export const productConfigSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
+  CATALOG_INDEX_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(200),
   ...accessControlConfigShape,
 });
 

@@ -9,6 +9,7 @@ import { createLogger } from "../../shared/src/logger.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadProductConfig } from "./config.js";
+import { CatalogIndexRefresher } from "./data/catalog-index.js";
 import { ProductRepository } from "./data/product-repository.js";
 import { PRODUCT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
@@ -20,11 +21,16 @@ runMain(logger, async () => {
   const config = loadProductConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
   const access = new AccessControl({ jwtSecret: config.JWT_SECRET, serviceToken: config.SERVICE_TOKEN });
-  const server = build({ repository: new ProductRepository(pool), access, categoriesCacheMs: config.CATEGORIES_CACHE_MS, logger });
+  const repository = new ProductRepository(pool);
+  const catalogIndex =
+    config.CATALOG_INDEX_POLL_MS > 0 ? new CatalogIndexRefresher({ repository, pollIntervalMs: config.CATALOG_INDEX_POLL_MS, logger }) : undefined;
+  await catalogIndex?.start();
+  const server = build({ repository, access, categoriesCacheMs: config.CATEGORIES_CACHE_MS, ...(catalogIndex ? { catalogIndex } : {}), logger });
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "ProductService listening");
   return async () => {
     await server.shutdown(10_000);
+    catalogIndex?.stop();
     await pool.end();
   };
 });

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { createGrpcServer, registration, type GrpcServer, type ServiceRegistration } from "../../shared/src/grpc-server.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
+import type { CatalogIndex } from "./data/catalog-index.js";
 import type { ProductRepository } from "./data/product-repository.js";
 import { ProductServiceImpl } from "./service.js";
 
@@ -11,6 +12,8 @@ export interface ProductServerDeps {
   readonly repository: ProductRepository;
   /** Checks the service token of the internal RPC, BatchGetProducts. */
   readonly access: AccessControl;
+  /** The in-memory catalog index that GetProduct and ListProducts without a query read (default: none, the database). */
+  readonly catalogIndex?: { readonly current: CatalogIndex | undefined };
   /** How long ListCategories answers from memory, in ms (default 0: counts on every call). */
   readonly categoriesCacheMs?: number;
   /** Process logger. */
@@ -22,10 +25,17 @@ export interface ProductServerDeps {
  * "catalog database"): what {@link build} serves over gRPC, and what tests serve in process with
  * `createClient(ProductService, inMemoryTransport(productRegistration(deps)))`.
  *
- * @param deps - the catalog repository, access control and the ListCategories cache time.
+ * @param deps - the catalog repository, access control, the ListCategories cache time and the
+ *   optional in-memory catalog index.
  */
-export function productRegistration(deps: Pick<ProductServerDeps, "repository" | "access" | "categoriesCacheMs">): ServiceRegistration {
-  const impl = new ProductServiceImpl(deps.repository, { access: deps.access, categoriesCacheMs: deps.categoriesCacheMs ?? 0 });
+export function productRegistration(
+  deps: Pick<ProductServerDeps, "repository" | "access" | "categoriesCacheMs" | "catalogIndex">,
+): ServiceRegistration {
+  const impl = new ProductServiceImpl(deps.repository, {
+    access: deps.access,
+    categoriesCacheMs: deps.categoriesCacheMs ?? 0,
+    ...(deps.catalogIndex ? { catalogIndex: deps.catalogIndex } : {}),
+  });
   return registration(ProductService, impl, "catalog database");
 }
 

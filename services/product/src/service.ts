@@ -22,6 +22,7 @@ import {
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
+import type { CatalogIndex } from "./data/catalog-index.js";
 import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
 
 /** Page size used when a ListProducts request leaves page_size at 0. */
@@ -63,11 +64,17 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
    * @param repository - catalog storage.
    * @param options - `access`: checks the service token of the internal RPC (BatchGetProducts);
    *   `categoriesCacheMs`: how long ListCategories answers from memory after counting (default 0: it
-   *   counts on every call); concurrent calls share one count, a failed count is not kept.
+   *   counts on every call); concurrent calls share one count, a failed count is not kept;
+   *   `catalogIndex`: the in-memory catalog that GetProduct and ListProducts without a query read
+   *   when it holds an index (catalog-index.ts); without one, every read asks the database.
    */
   constructor(
     private readonly repository: ProductRepository,
-    private readonly options: { readonly access: AccessControl; readonly categoriesCacheMs?: number },
+    private readonly options: {
+      readonly access: AccessControl;
+      readonly categoriesCacheMs?: number;
+      readonly catalogIndex?: { readonly current: CatalogIndex | undefined };
+    },
   ) {
     const ttl = options.categoriesCacheMs ?? 0;
     this.categories = ttl > 0 ? new LRUCache({ max: 1, ttl, fetchMethod: () => this.repository.listCategories() }) : undefined;
@@ -92,7 +99,8 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
     const after: ProductCursor | undefined = cursor
       ? { productId: cursor.id, ...(cursor.r !== undefined ? { rank: cursor.r } : {}) }
       : undefined;
-    const page = await this.repository.list({ category, query, limit, after });
+    const index = query === undefined ? this.options.catalogIndex?.current : undefined;
+    const page = index?.browse(category, limit, after) ?? (await this.repository.list({ category, query, limit, after }));
     const next = page.next
       ? encodePageToken({ f: fingerprint, id: page.next.productId, ...(page.next.rank !== undefined ? { r: page.next.rank } : {}) })
       : "";
@@ -110,7 +118,8 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
    */
   async getProduct(request: GetProductRequest): Promise<GetProductResponse> {
     const id = requireId("product_id", request.productId);
-    const product = await this.repository.get(id);
+    const index = this.options.catalogIndex?.current;
+    const product = index ? index.get(id) : await this.repository.get(id);
     if (!product) throw notFound("product", id);
     return create(GetProductResponseSchema, { product: toProduct(product) });
   }

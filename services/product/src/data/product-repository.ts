@@ -177,6 +177,27 @@ export class ProductRepository {
   }
 
   /**
+   * Reads the whole catalog in listing order (numeric-aware id order, as {@link list} pages without
+   * a query), for the in-memory catalog index (catalog-index.ts). One sequential scan.
+   *
+   * @returns every product, "2" before "10".
+   */
+  async listAll(): Promise<ProductRecord[]> {
+    const { rows } = await this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products ORDER BY ${ID_ORDER}`);
+    return rows.map(toRecord);
+  }
+
+  /**
+   * The catalog's change counter (migration 002: bumped by every statement that writes products).
+   *
+   * @returns the current version, a count (as a string: bigint).
+   */
+  async catalogVersion(): Promise<string> {
+    const { rows } = await this.pool.query<{ version: string }>("SELECT version::text AS version FROM catalog_version");
+    return rows[0]?.version ?? "0";
+  }
+
+  /**
    * Lists every category with its product count, ordered by name (case-insensitively, then
    * exactly). A full scan with unnest(), a few milliseconds for 10k products.
    */
