@@ -1,4 +1,4 @@
-import { getOption, type DescService } from "@bufbuild/protobuf";
+import { getOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { http } from "../gen/google/api/annotations_pb.js";
 import { EngagementService } from "../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../gen/recsys/product/v1/product_service_pb.js";
@@ -22,6 +22,16 @@ export interface PublicRoute {
 }
 
 /**
+ * Whether an RPC is public: it has a `google.api.http` rule. RPCs without one are internal (the
+ * edge never routes them; the services answer them only to the service token).
+ *
+ * @param method - the RPC's descriptor.
+ */
+export function hasHttpRule(method: DescMethod): boolean {
+  return getOption(method, http).pattern.case !== undefined;
+}
+
+/**
  * The RPCs the public listener serves: exactly those with a `google.api.http` rule in the protos
  * (https://cloud.google.com/endpoints/docs/grpc-service-config/reference/rpc/google.api#http).
  * Internal RPCs (ScanEvents, GetUserHistory, BatchGetProducts, …) have none, so the edge never
@@ -33,7 +43,7 @@ export function publicRoutes(): PublicRoute[] {
   const routes: PublicRoute[] = [];
   for (const [cluster, service] of Object.entries(PUBLIC_SERVICES) as [keyof typeof PUBLIC_SERVICES, DescService][]) {
     for (const method of service.methods) {
-      if (getOption(method, http).pattern.case !== undefined) routes.push({ cluster, path: `/${service.typeName}/${method.name}` });
+      if (hasHttpRule(method)) routes.push({ cluster, path: `/${service.typeName}/${method.name}` });
     }
   }
   return routes;

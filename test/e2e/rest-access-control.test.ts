@@ -1,33 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bearer, rest } from "../support/mesh.js";
+import { bearer, rest, signUp, type TestAccount } from "../support/mesh.js";
 
 // Access control end to end through Envoy, which forwards the `authorization` header to the
 // services as gRPC metadata: writes that act for a user need that user's access token (from
 // POST /v1/sessions) or the service token; another user's token is 403, none or a bad one 401.
 
-interface Account {
-  readonly userId: string;
-  readonly username: string;
-  readonly token: string;
-}
-
-async function signUp(): Promise<Account> {
-  const username = `acl_${randomUUID().slice(0, 8)}`;
-  const password = "a long enough password";
-  const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
-  expect(created.status).toBe(200);
-  const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-  expect(session.status).toBe(200);
-  return { userId: created.body.user.userId, username, token: session.body.accessToken };
-}
+const newAccount = (): Promise<TestAccount> => signUp(`acl_${randomUUID().slice(0, 8)}`);
 
 describe("access control over REST", () => {
-  let alice: Account;
-  let bob: Account;
+  let alice: TestAccount;
+  let bob: TestAccount;
 
   beforeAll(async () => {
-    [alice, bob] = await Promise.all([signUp(), signUp()]);
+    [alice, bob] = await Promise.all([newAccount(), newAccount()]);
   });
 
   // Obscure MovieLens movies, a couple of events each, so these tests never make a product trend

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { http } from "../../gen/google/api/annotations_pb.js";
 import { PUBLIC_SERVICES } from "../../envoy/public-routes.js";
 import { DEFAULT_MAX_REQUEST_BYTES, edgeOptionsFromEnv, requestTooLargeMessage } from "../../envoy/render-config.js";
-import { rest, testMesh, testServiceToken } from "../support/mesh.js";
+import { rest, signUp, testMesh, testServiceToken } from "../support/mesh.js";
 import { hostileString } from "./hostile-values.js";
 import { httpRequest, rawHttp, strictEncode, type RawAnswer } from "./raw-http.js";
 
@@ -102,13 +102,7 @@ describe("fuzz: the edge's body limit and unknown query parameters", () => {
     port = Number(url.port);
     const movies = await readFile(path.join(testMesh().movieLensDir, "movies.csv"), "utf8");
     products = movies.split("\n").slice(6_001, 6_061).map((line) => line.split(",")[0]!).filter((id) => /^\d+$/.test(id));
-    const username = `edge${run}`;
-    const password = "edge fuzz password";
-    const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
-    expect(created.status).toBe(200);
-    const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-    expect(session.status).toBe(200);
-    account = { userId: created.body.user.userId, token: session.body.accessToken };
+    account = await signUp(`edge${run}`, "edge fuzz password");
   });
 
   it("accepts bodies up to the limit and answers 413 naming it for one byte more, however the body is framed", async () => {

@@ -14,7 +14,7 @@ import { ProductService } from "../../gen/recsys/product/v1/product_service_pb.j
 import { RecommendationService } from "../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
 import { UserService } from "../../gen/recsys/user/v1/user_service_pb.js";
 import { isServing } from "../../scripts/infra/grpc-health.js";
-import { rest, testMesh, testServiceToken, type TestMesh } from "../support/mesh.js";
+import { rest, signUp, testMesh, testServiceToken, type TestAccount, type TestMesh } from "../support/mesh.js";
 import { hostileString, jsonBody, looksLikeForeignUserId, messageInit, type IdPools } from "./hostile-values.js";
 import { httpRequest, looseEncode, rawHttp, strictEncode, type RawAnswer } from "./raw-http.js";
 
@@ -47,12 +47,6 @@ const SERVICES: ReadonlyArray<readonly [keyof TestMesh["grpc"], DescService]> = 
   ["engagement", EngagementService],
   ["recommendation", RecommendationService],
 ];
-
-interface Account {
-  readonly userId: string;
-  readonly username: string;
-  readonly token: string;
-}
 
 /** What the fuzz sent and what the services accepted, to check the database against. */
 class Ledger {
@@ -175,8 +169,8 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
   let restPort: number;
   let engagementDb: pg.Pool;
   let userDb: pg.Pool;
-  let alice: Account;
-  let bob: Account;
+  let alice: TestAccount;
+  let bob: TestAccount;
   let startedAt: { engagement: Date; user: Date };
   let before: Map<string, { email: string; password_hash: string | null }>;
   /** Products the valid events spread over (a few events each, so the fuzz never makes one trend). */
@@ -184,15 +178,7 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
   const run = randomBytes(3).toString("hex");
   const ledger = new Ledger();
 
-  async function signUp(name: string): Promise<Account> {
-    const username = `fz${run}_${name}`;
-    const password = "fuzz-account-password";
-    const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
-    expect(created.status).toBe(200);
-    const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-    expect(session.status).toBe(200);
-    return { userId: created.body.user.userId, username, token: session.body.accessToken };
-  }
+  const newAccount = (name: string): Promise<TestAccount> => signUp(`fz${run}_${name}`, "fuzz-account-password");
 
   async function accountRows(): Promise<Map<string, { email: string; password_hash: string | null }>> {
     const res = await userDb.query<{ user_id: string; email: string; password_hash: string | null }>(
@@ -213,7 +199,7 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
     restPort = Number(url.port);
     engagementDb = new pg.Pool({ connectionString: need("RECSYS_TEST_ENGAGEMENT_DATABASE_URL"), max: 2 });
     userDb = new pg.Pool({ connectionString: need("RECSYS_TEST_USER_DATABASE_URL"), max: 2 });
-    [alice, bob] = await Promise.all([signUp("a"), signUp("b")]);
+    [alice, bob] = await Promise.all([newAccount("a"), newAccount("b")]);
     const now = async (db: pg.Pool) => (await db.query<{ now: Date }>("SELECT now() AS now")).rows[0]!.now;
     startedAt = { engagement: await now(engagementDb), user: await now(userDb) };
     before = await accountRows();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { bearer, rest } from "../support/mesh.js";
+import { bearer, rest, signUp, type TestAccount } from "../support/mesh.js";
 
 // Idempotency keys are scoped to the user: the key is (user_id, event_id). Before, event_id was
 // unique across all users, so user B posting user A's event_id got A's event back (A's user id,
@@ -14,15 +14,7 @@ interface EventJson {
 }
 
 /** Registers a new user and logs in; returns the user id and an access token. */
-async function newUser(label: string): Promise<{ userId: string; token: string }> {
-  const username = `idem_${label}_${randomUUID().slice(0, 8)}`;
-  const password = "a long enough password";
-  const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
-  expect(created.status).toBe(200);
-  const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-  expect(session.status).toBe(200);
-  return { userId: created.body.user.userId, token: session.body.accessToken };
-}
+const newUser = (label: string): Promise<TestAccount> => signUp(`idem_${label}_${randomUUID().slice(0, 8)}`);
 
 /** Every event of a user with the given event_id, read with that user's own token. */
 async function eventsWithId(user: { userId: string; token: string }, eventId: string): Promise<EventJson[]> {

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { create, getOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PUBLIC_SERVICES } from "../../envoy/public-routes.js";
-import { http } from "../../gen/google/api/annotations_pb.js";
-import { bearer, rest, testMesh } from "../support/mesh.js";
+import { hasHttpRule, PUBLIC_SERVICES } from "../../envoy/public-routes.js";
+import { bearer, signUp, testMesh } from "../support/mesh.js";
 
 // Internal RPCs (those without a google.api.http rule) answer on the services' gRPC ports only to
 // callers holding the service token. Before, ScanEvents answered anyone with every user's events
@@ -14,7 +13,7 @@ import { bearer, rest, testMesh } from "../support/mesh.js";
 /** Every RPC without a google.api.http rule, with the service it belongs to and its cluster name. */
 function internalMethods(): { cluster: keyof typeof PUBLIC_SERVICES; service: DescService; method: DescMethod }[] {
   return (Object.entries(PUBLIC_SERVICES) as [keyof typeof PUBLIC_SERVICES, DescService][]).flatMap(([cluster, service]) =>
-    service.methods.filter((m) => getOption(m, http).pattern.case === undefined).map((method) => ({ cluster, service, method })),
+    service.methods.filter((m) => !hasHttpRule(m)).map((method) => ({ cluster, service, method })),
   );
 }
 
@@ -34,12 +33,7 @@ describe("internal RPCs on the gRPC ports", () => {
   let userToken: string;
 
   beforeAll(async () => {
-    const username = `internal_${randomUUID().slice(0, 8)}`;
-    const password = "a long enough password";
-    expect((await rest("POST", "/v1/users", { username, email: `${username}@example.com`, password })).status).toBe(200);
-    const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-    expect(session.status).toBe(200);
-    userToken = session.body.accessToken;
+    userToken = (await signUp(`internal_${randomUUID().slice(0, 8)}`)).token;
   });
 
   it("are exactly the ones the edge does not route (ScanEvents, GetUserHistory, BatchGetProducts, …)", () => {

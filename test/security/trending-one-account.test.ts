@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { bearer, rest } from "../support/mesh.js";
+import { bearer, rest, signUp } from "../support/mesh.js";
 
 // One account cannot push a product to the top of trending. Before, clicks were deduplicated by
 // event id only, so 10,000 clicks of one account (each with its own event id) scored 10,000 and
@@ -35,13 +35,7 @@ async function stats(productId: string): Promise<{ clicks: number; score: number
 
 describe("trending against one account", () => {
   it("ranks a product clicked once by 20 accounts above one clicked 10,000 times by one account", async () => {
-    const username = `spammer_${randomUUID().slice(0, 8)}`;
-    const password = "a long enough password";
-    const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
-    expect(created.status).toBe(200);
-    const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
-    expect(session.status).toBe(200);
-    const spammer = { userId: created.body.user.userId, token: session.body.accessToken };
+    const spammer = await signUp(`spammer_${randomUUID().slice(0, 8)}`);
 
     const before = { spammed: await stats(SPAMMED), favoured: await stats(FAVOURED) };
     const run = randomUUID().slice(0, 8);

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "csv-parse/sync";
+import { expect } from "vitest";
 import { grpcurlPath } from "../../scripts/infra/paths.js";
 
 /** Addresses of the test mesh started by test/global-setup.ts. */
@@ -75,6 +76,32 @@ export async function rest<T = Record<string, unknown>>(
     parsed = text;
   }
   return { status: res.status, body: parsed as T, headers: res.headers };
+}
+
+/** An account a suite registered, with an access token for it. */
+export interface TestAccount {
+  /** The user id the UserService assigned. */
+  readonly userId: string;
+  /** The username it was registered with. */
+  readonly username: string;
+  /** Its access token (`POST /v1/sessions`), for `bearer(token)`. */
+  readonly token: string;
+}
+
+/**
+ * Registers an account through Envoy (`POST /v1/users`, email `<username>@example.com`) and signs
+ * it in (`POST /v1/sessions`), asserting 200 for both. Each call is one sign-in from 127.0.0.1,
+ * which shares the UserService's per-address throttle with every suite of the run.
+ *
+ * @param username - a new username (suites add a random suffix).
+ * @param password - its password (default "a long enough password").
+ */
+export async function signUp(username: string, password = "a long enough password"): Promise<TestAccount> {
+  const created = await rest<{ user: { userId: string } }>("POST", "/v1/users", { username, email: `${username}@example.com`, password });
+  expect(created.status).toBe(200);
+  const session = await rest<{ accessToken: string }>("POST", "/v1/sessions", { username, password });
+  expect(session.status).toBe(200);
+  return { userId: created.body.user.userId, username, token: session.body.accessToken };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { createGrpcServer, registration, type GrpcServer, type ServiceRegistration } from "../../shared/src/grpc-server.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
-import type { CatalogIndex } from "./data/catalog-index.js";
+import type { CatalogIndexSource } from "./data/catalog-index.js";
 import type { ProductRepository } from "./data/product-repository.js";
 import { ProductServiceImpl } from "./service.js";
 
@@ -13,7 +13,7 @@ export interface ProductServerDeps {
   /** Checks the service token of the internal RPC, BatchGetProducts. */
   readonly access: AccessControl;
   /** The in-memory catalog index that GetProduct and ListProducts without a query read (default: none, the database). */
-  readonly catalogIndex?: { readonly current: CatalogIndex | undefined };
+  readonly catalogIndex?: CatalogIndexSource;
   /** How long ListCategories answers from memory, in ms (default 0: counts on every call). */
   readonly categoriesCacheMs?: number;
   /** Process logger. */

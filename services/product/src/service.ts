@@ -22,7 +22,7 @@ import {
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import type { CatalogIndex } from "./data/catalog-index.js";
+import type { CatalogIndexSource } from "./data/catalog-index.js";
 import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
 
 /** Page size used when a ListProducts request leaves page_size at 0. */
@@ -73,7 +73,7 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
     private readonly options: {
       readonly access: AccessControl;
       readonly categoriesCacheMs?: number;
-      readonly catalogIndex?: { readonly current: CatalogIndex | undefined };
+      readonly catalogIndex?: CatalogIndexSource;
     },
   ) {
     const ttl = options.categoriesCacheMs ?? 0;

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
-import { accessControlConfigShape, DEV_SERVICE_TOKEN, MIN_SERVICE_TOKEN_LENGTH } from "../../shared/src/access-control.js";
-import { DEV_JWT_SECRET, MIN_JWT_SECRET_LENGTH } from "../../shared/src/access-token.js";
+import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginThrottleLimits } from "./login-throttle.js";
 
 /** A positive whole number of a login limit, with its documented default. */
@@ -13,7 +12,7 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  * - `PORT`: gRPC port (default 50053; 0 picks a free one);
  * - `DATABASE_URL`: the users database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_user);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
- * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default {@link DEV_JWT_SECRET},
+ * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default `DEV_JWT_SECRET`,
  *   with a warning at start);
  * - `JWT_TTL_SECONDS`: access token lifetime in seconds, 60 to 604800 (default 3600);
  * - `SERVICE_TOKEN`: the internal callers' token, at least 32 characters, which may update any
@@ -34,17 +33,13 @@ export const userConfigSchema = z.object({
   PORT: portSchema.default(50053),
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-  JWT_SECRET: z.string().min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`).default(DEV_JWT_SECRET),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
-  SERVICE_TOKEN: z
-    .string()
-    .min(MIN_SERVICE_TOKEN_LENGTH, `must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`)
-    .default(DEV_SERVICE_TOKEN),
   LOGIN_FAILURES_PER_USERNAME: loginLimit(DEFAULT_LOGIN_LIMITS.failuresPerUsername),
   LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds),
   LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress),
   LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds),
-  AUTH_REQUIRED_FOR_READS: accessControlConfigShape.AUTH_REQUIRED_FOR_READS,
+  // JWT_SECRET, SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: the same variables, defaults and checks as every service.
+  ...accessControlConfigShape,
 });
 
 /** The validated UserService configuration. */

@@ -109,6 +109,12 @@ function upperBound(sorted: Int32Array, value: number): number {
   return lo;
 }
 
+/** Where readers find the index to serve from: undefined while none is loaded (read the database). */
+export interface CatalogIndexSource {
+  /** The current index, or undefined. */
+  readonly current: CatalogIndex | undefined;
+}
+
 /** Options of {@link CatalogIndexRefresher}. */
 export interface CatalogIndexRefresherOptions {
   /** Where the catalog and its version come from. */
@@ -126,7 +132,7 @@ export interface CatalogIndexRefresherOptions {
  * 9,742 MovieLens products). While the database cannot be read, {@link current} is undefined
  * (callers read the database, and answer UNAVAILABLE as before) until a load succeeds again.
  */
-export class CatalogIndexRefresher {
+export class CatalogIndexRefresher implements CatalogIndexSource {
   private index: CatalogIndex | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -165,10 +171,11 @@ export class CatalogIndexRefresher {
 
   private async refresh(): Promise<void> {
     try {
+      // The version first, then the products (see CatalogIndex.load): one version read per poll.
       const version = await this.options.repository.catalogVersion();
       if (this.index?.version === version) return;
       const started = performance.now();
-      const index = await CatalogIndex.load(this.options.repository);
+      const index = new CatalogIndex(version, await this.options.repository.listAll());
       this.index = index;
       this.options.logger.info(
         { version: index.version, products: index.size, ms: Math.round(performance.now() - started) },
