@@ -9,16 +9,24 @@ function encode(init: Parameters<typeof create<typeof EngagementEventSchema>>[1]
 }
 
 describe("decodeEngagementEvent", () => {
-  it("decodes an EngagementEvent into a TrendingEvent", () => {
+  it("decodes an EngagementEvent into a TrendingEvent, the rating included", () => {
     const r = decodeEngagementEvent(
       encode({
-        event: { eventId: "e1", userId: "u", productId: "6", type: EventType.LIKE, occurTime: timestampFromMs(1_700_000_000_123) },
+        event: { eventId: "e1", userId: "u", productId: "6", type: EventType.RATE, value: 4.5, occurTime: timestampFromMs(1_700_000_000_123) },
         categories: ["Action", "Crime"],
       }),
     );
     expect(r).toEqual({
       ok: true,
-      event: { eventId: "e1", userId: "u", productId: "6", type: EventType.LIKE, occurredAtMs: 1_700_000_000_123, categories: ["Action", "Crime"] },
+      event: {
+        eventId: "e1",
+        userId: "u",
+        productId: "6",
+        type: EventType.RATE,
+        value: 4.5,
+        occurredAtMs: 1_700_000_000_123,
+        categories: ["Action", "Crime"],
+      },
     });
   });
 

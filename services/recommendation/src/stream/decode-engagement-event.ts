@@ -41,6 +41,7 @@ export function decodeEngagementEvent(value: Buffer | null): DecodeResult {
       productId: e.productId,
       categories: message.categories,
       type: e.type,
+      value: e.value,
       occurredAtMs,
     },
   };

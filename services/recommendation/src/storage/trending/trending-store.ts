@@ -20,6 +20,8 @@ export interface TrendingEvent {
   readonly categories: readonly string[];
   /** The kind of engagement (CLICK, VIEW, LIKE, DISLIKE, RATE). */
   readonly type: EventType;
+  /** The rating for RATE (0.5 to 5 stars), 0 or absent otherwise (the per-user state reads it; trending does not). */
+  readonly value?: number;
   /** When the engagement happened, in ms since the epoch. */
   readonly occurredAtMs: number;
 }
