@@ -3,7 +3,7 @@ import { DEFAULT_MODEL_DIR } from "./storage/ncf-artifacts/model-dir.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
 import { weightsProblem } from "./serving/domain/blend-weights.js";
-import { ENGAGEMENT_KINDS, type EngagementKind } from "../../shared/src/event-kinds.js";
+import { userStateConfigShape } from "./storage/user-state/user-state-config.js";
 import type { RecommenderSettings } from "./serving/recommender.js";
 
 const weight = (defaultValue: number) => z.coerce.number().min(0).max(1).default(defaultValue);
@@ -23,12 +23,16 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   each in [0, 1], summing to 1 (±1e-6); also the cosine/trending split of GetSimilarProducts.
  * - `RECOMMEND_CF_WEIGHT` (0.6) and `RECOMMEND_CONTENT_WEIGHT` (0.4): the split of relevance
  *   between the collaborative and content signals, each in [0, 1], summing to 1.
- * - `RECOMMEND_POSITIVE_RATING` (3.5): a rating at or above this (0.5 to 5 stars) is a positive.
- * - `RECOMMEND_SEEN_EVENT_TYPES` (rate,like,dislike): comma-separated event kinds (click, view,
- *   like, dislike, rate) that exclude a product from the user's recommendations; empty for none.
+ * - `RECOMMEND_POSITIVE_RATING` (3.5), `RECOMMEND_SEEN_EVENT_TYPES` (rate,like,dislike),
+ *   `USER_STATE_MAX_SEEN` (5000), `USER_STATE_MAX_POSITIVES` (200): what makes a positive and a
+ *   seen product, and the per-user state's bounds; shared with the trending consumer, which keeps
+ *   that state (see `userStateConfigShape` in storage/user-state/user-state-config.ts).
+ * - `USER_PROFILE_CACHE_SIZE` (10000, 0 = off): users whose profile read from the per-user state
+ *   is kept in memory until their state's version moves.
  * - `RECOMMEND_RECENT_POSITIVES` (20, 1 to 200): recent positives used for content candidates.
  * - `RECOMMEND_RECENCY_DECAY` (0.9, in (0, 1]): weight ratio between consecutive positives.
- * - `RECOMMEND_HISTORY_EVENTS` (5000, 1 to 10000): history events read per request.
+ * - `RECOMMEND_HISTORY_EVENTS` (5000, 1 to 10000): history events read per request from
+ *   EngagementService while the per-user state is not ready (its fallback).
  * - `RECOMMEND_TRENDING_CANDIDATES` (200), `RECOMMEND_POPULAR_CANDIDATES` (200),
  *   `RECOMMEND_COLLABORATIVE_CANDIDATES` (200, the NeuMF top-k per user),
  *   `RECOMMEND_SIMILAR_TRENDING_CANDIDATES` (100): candidate list sizes, 1 to 1000.
@@ -73,21 +77,7 @@ export const configSchema = z
     RECOMMEND_TRENDING_WEIGHT: weight(0.2),
     RECOMMEND_CF_WEIGHT: weight(0.6),
     RECOMMEND_CONTENT_WEIGHT: weight(0.4),
-    RECOMMEND_POSITIVE_RATING: z.coerce.number().min(0.5).max(5).default(3.5),
-    RECOMMEND_SEEN_EVENT_TYPES: z
-      .string()
-      .default("rate,like,dislike")
-      .transform((value, ctx) => {
-        const kinds = new Set<EngagementKind>();
-        for (const raw of value.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "")) {
-          if (!(ENGAGEMENT_KINDS as readonly string[]).includes(raw)) {
-            ctx.addIssue({ code: "custom", message: `unknown event type "${raw}" (expected ${ENGAGEMENT_KINDS.join(", ")})` });
-            return z.NEVER;
-          }
-          kinds.add(raw as EngagementKind);
-        }
-        return kinds as ReadonlySet<EngagementKind>;
-      }),
+    ...userStateConfigShape,
     RECOMMEND_RECENT_POSITIVES: count(20, 200),
     RECOMMEND_RECENCY_DECAY: z.coerce.number().gt(0).max(1).default(0.9),
     RECOMMEND_HISTORY_EVENTS: count(5_000, 10_000),
@@ -103,6 +93,7 @@ export const configSchema = z
     NCF_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     NCF_CACHED_USERS: z.coerce.number().int().min(0).max(10_000_000).default(5_000),
     TRENDING_TOP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
+    USER_PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     USER_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
@@ -113,6 +104,13 @@ export const configSchema = z
       .transform((v) => v === "true"),
   })
   .superRefine((c, ctx) => {
+    if (c.USER_STATE_MAX_POSITIVES < c.RECOMMEND_RECENT_POSITIVES) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["USER_STATE_MAX_POSITIVES"],
+        message: `must be at least RECOMMEND_RECENT_POSITIVES (${c.RECOMMEND_RECENT_POSITIVES}), got ${c.USER_STATE_MAX_POSITIVES}`,
+      });
+    }
     const problem = weightsProblem({
       relevance: c.RECOMMEND_RELEVANCE_WEIGHT,
       trending: c.RECOMMEND_TRENDING_WEIGHT,

@@ -30,6 +30,11 @@ import { ncfArtifactRoot } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
 import { connectTrendingStore } from "./storage/trending/connect-trending-store.js";
+import { loadTrendingConfig } from "./storage/trending/trending-config.js";
+import { RedisUserStateStore } from "./storage/user-state/redis-user-state-store.js";
+import { userStateRules } from "./storage/user-state/user-state-config.js";
+import { HistoryProfileSource } from "./serving/signals/history-profile-source.js";
+import { StoredProfileSource } from "./serving/signals/stored-profile-source.js";
 
 const logger = createLogger("recommendation");
 
@@ -76,13 +81,23 @@ runMain(logger, async () => {
   const trending = await connectTrendingStore(config.REDIS_URL, logger);
   // One UserService client for user look-ups and the revocation check of user tokens (GetTokenState).
   const userClient = createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService });
+  const settings = recommenderSettings(config);
+  const history = new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService }));
+  // Profiles from the per-user state the trending consumer keeps in Redis (one round trip), or
+  // from EngagementService's history while that state is not ready.
+  const profiles = new StoredProfileSource(
+    new RedisUserStateStore(trending.redis, userStateRules(config), loadTrendingConfig().TRENDING_KEY_PREFIX),
+    new HistoryProfileSource(history, { ...settings, maxEvents: settings.historyMaxEvents }),
+    { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: settings.signalTimeoutMs, logger },
+  );
   const server = build({
     state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS }))),
     users: new GrpcUserDirectory(userClient, {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,
     }),
-    history: new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
+    history,
+    profiles,
     products: new GrpcProductDirectory(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs, interceptors: asService })),
     access: new AccessControl({
       jwtSecret: config.JWT_SECRET,
@@ -93,7 +108,7 @@ runMain(logger, async () => {
       isRevoked: new GrpcTokenRevocation(userClient).isRevoked,
     }),
     trending: new CachedTrendingSource(trending.store, { ttlMs: config.TRENDING_TOP_CACHE_MS }),
-    settings: recommenderSettings(config),
+    settings,
     logger,
   });
   const port = await server.listen(config.HOST, config.PORT);

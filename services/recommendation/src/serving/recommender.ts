@@ -6,13 +6,14 @@ import { coldStartContributions, personalizedContributions, similarContributions
 import { effectiveWeights, type BlendWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
 import type { TrendingSource } from "./domain/trending-source.js";
-import { buildUserProfile } from "./domain/user-profile.js";
+import type { ProfileSource } from "./domain/profile-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";
 import { normalizeSignals, rank, type RankedItem } from "./ranking/rank.js";
 import type { ServingStateHolder } from "./serving-state.js";
 import { contentScores } from "./signals/content-signal.js";
 import { OptionalSignal } from "./signals/optional-signal.js";
 import { TrendingSignal } from "./signals/trending-signal.js";
+import { HistoryProfileSource } from "./signals/history-profile-source.js";
 
 /** Tunables of the recommender (from config.ts). */
 export interface RecommenderSettings {
@@ -93,8 +94,13 @@ export interface RecommenderDeps {
   readonly state: ServingStateHolder;
   /** Whether users exist. */
   readonly users: UserDirectory;
-  /** Users' live histories. */
+  /** Users' live histories (the profiles' source when `profiles` is not given). */
   readonly history: HistorySource;
+  /**
+   * Where profiles are read: in production the per-user state in Redis, falling back to `history`
+   * (see `StoredProfileSource`); default: `history` on every call.
+   */
+  readonly profiles?: ProfileSource;
   /** The trending signal. */
   readonly trending: TrendingSource;
   /** Tunables. */
@@ -110,8 +116,12 @@ export interface RecommenderDeps {
  * which the RPC edge maps to status codes; request validation and proto mapping live in service.ts.
  */
 export class Recommender {
-  /** @param deps - state, user directory, history, trending source, settings, fallback logger. */
-  constructor(private readonly deps: RecommenderDeps) {}
+  private readonly profiles: ProfileSource;
+
+  /** @param deps - state, user directory, history (or profiles), trending source, settings, fallback logger. */
+  constructor(private readonly deps: RecommenderDeps) {
+    this.profiles = deps.profiles ?? new HistoryProfileSource(deps.history, { ...deps.settings, maxEvents: deps.settings.historyMaxEvents });
+  }
 
   /**
    * A user's recommendations.
@@ -138,15 +148,14 @@ export class Recommender {
    * @param input - the validated request.
    * @param logger - the request's logger (signal warnings go there).
    * @throws NotFoundError when the user does not exist; UnavailableError when the user directory
-   *   or history cannot be reached. A trending-store failure never fails the call.
+   *   or the profile (per-user state and history alike) cannot be reached. A trending-store failure never fails the call.
    */
   async recommend(input: RecommendInput, logger: Logger = this.deps.logger): Promise<RecommendResult> {
     const { settings } = this.deps;
     const state = this.deps.state.current();
     const { catalog } = state;
     if (!(await this.deps.users.exists(input.userId))) throw new NotFoundError("user", input.userId);
-    const events = await this.deps.history.recentEvents(input.userId, settings.historyMaxEvents);
-    const profile = buildUserProfile(events, settings);
+    const profile = await this.profiles.profile(input.userId);
     const positives = profile.positives.filter((id) => catalog.has(id));
     const strategy = positives.length > 0 ? "personalized" : "cold_start";
 
