@@ -47,8 +47,10 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   (`<MODEL_DIR>/ncf/<version>/`); the newest valid one is served.
  * - `NCF_POLL_INTERVAL_MS` (10000, 0 = never): how often to look for a newer NeuMF artifact and
  *   swap to it while running.
- * - `NCF_CACHED_USERS` (5000, 0 = off): users whose NeuMF ranking over the catalog is kept in memory
- *   per model version (about 11 KB each), so it is computed once per user and model.
+ * - `NCF_CACHED_USERS` (5000, 0 = off) and `NCF_CACHE_MB` (256): users whose NeuMF scores over the
+ *   whole catalog are kept in memory per model version, and the most memory they may take (8 bytes
+ *   per item and user: 81 KB per user on ml-latest-small), so they are computed once per user and
+ *   model and every candidate's collaborative score is a lookup.
  * - `TRENDING_TOP_CACHE_MS` (100, 0 = off): how long a trending top list read from Redis is served
  *   from memory before it is read again (concurrent requests share one read).
  * - `USER_CACHE_SIZE` (10000, 0 = off) and `USER_CACHE_TTL_MS` (60000): users known to exist are
@@ -92,6 +94,7 @@ export const configSchema = z
     MODEL_DIR: z.string().min(1).default(DEFAULT_MODEL_DIR),
     NCF_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     NCF_CACHED_USERS: z.coerce.number().int().min(0).max(10_000_000).default(5_000),
+    NCF_CACHE_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
     TRENDING_TOP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     USER_PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     USER_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),

@@ -91,7 +91,7 @@ runMain(logger, async () => {
     { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: settings.signalTimeoutMs, logger },
   );
   const server = build({
-    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS }))),
+    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS, cacheBytes: config.NCF_CACHE_MB * 1024 * 1024 }))),
     users: new GrpcUserDirectory(userClient, {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,

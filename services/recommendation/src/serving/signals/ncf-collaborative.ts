@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
+import { topRows, type NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import type { LoadedNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
 import type { NcfArtifactWatcher } from "../../storage/ncf-artifacts/artifact-watcher.js";
 import type { CollaborativeModel } from "../domain/collaborative.js";
@@ -7,62 +7,63 @@ import type { CollaborativeModel } from "../domain/collaborative.js";
 /** Options of {@link NcfCollaborativeModel}. */
 export interface NcfCollaborativeOptions {
   /**
-   * Users whose NeuMF ranking is kept in memory, least recently used evicted first (default 5,000;
-   * about 15 KB each for the default 900-item list, in typed arrays; 0 disables the cache).
+   * Users whose NeuMF scores over the whole catalog are kept in memory, least recently used evicted
+   * first (default 5,000; 0 disables the cache and every call scores its candidates).
    */
   readonly cachedUsers?: number;
+  /**
+   * Most memory the cached scores may take, in bytes (default 256 MiB): each user costs 8 bytes per
+   * item the model knows plus 4 per ranked item (MovieLens ml-latest-small, 9,742 items: 81 KB, so
+   * about 3,300 users in the default).
+   */
+  readonly cacheBytes?: number;
 }
 
 /**
- * One user's NeuMF ranking under one model version, in typed arrays (a few allocations per user,
- * nothing for the garbage collector to walk): the best items' embedding rows sorted by row with
- * their scores, for binary search, and the best-first order as positions into them.
+ * One user's NeuMF scores under one model version, in typed arrays (two allocations per user,
+ * nothing for the garbage collector to walk): the score of every item the model knows, by
+ * embedding row, and the best items' rows, best first. Every candidate's score is then a lookup,
+ * whichever source brought it (content neighbours, trending, popularity).
  */
 class UserRanking {
   /**
-   * @param rows - item rows, ascending.
-   * @param scores - `scores[j]` is the score of `rows[j]`.
-   * @param order - positions into `rows`, best first.
+   * @param scores - `scores[row]` is the score of the item with that embedding row.
+   * @param order - the best rows, best first (ties: lower row first).
    */
   private constructor(
-    private readonly rows: Int32Array,
     private readonly scores: Float64Array,
     private readonly order: Int32Array,
   ) {}
 
-  /** Ranks `size` items for a user the scorer knows. */
+  /** Scores every item for a user the scorer knows and ranks the best `size`. */
   static of(scorer: NeuMFScorer, userId: string, size: number): UserRanking {
-    const ranked = scorer.topK(userId, size).map((r) => ({ row: scorer.itemRow(r.productId)!, score: r.score }));
-    const byRow = ranked.map((r, rank) => ({ ...r, rank })).sort((a, b) => a.row - b.row);
-    const order = new Int32Array(ranked.length);
-    byRow.forEach((r, j) => (order[r.rank] = j));
-    return new UserRanking(Int32Array.from(byRow, (r) => r.row), Float64Array.from(byRow, (r) => r.score), order);
+    const scores = scorer.scoreRows(scorer.userRow(userId)!);
+    return new UserRanking(scores, Int32Array.from(topRows(scores, size)));
   }
 
   /** How many items are ranked. */
   get size(): number {
-    return this.rows.length;
+    return this.order.length;
+  }
+
+  /** Memory held, in bytes. */
+  get bytes(): number {
+    return this.scores.byteLength + this.order.byteLength;
   }
 
   /** The ranked rows, best first. */
   *bestFirst(): Generator<number> {
-    for (let i = 0; i < this.order.length; i++) yield this.rows[this.order[i]!]!;
+    for (let i = 0; i < this.order.length; i++) yield this.order[i]!;
   }
 
-  /** The score of an item row, or undefined when it is not among the ranked items. */
-  scoreOf(row: number): number | undefined {
-    let lo = 0;
-    let hi = this.rows.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.rows[mid]!;
-      if (r === row) return this.scores[mid];
-      if (r < row) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+  /** The score of an item row. */
+  scoreOf(row: number): number {
+    return this.scores[row]!;
   }
 }
+
+/** Items ranked per user (enough for the default 200 candidates after filtering what was seen). */
+const DEFAULT_RANKED = 900;
 
 /**
  * The collaborative signal served from the newest valid NeuMF artifact: each call reads the
@@ -70,14 +71,15 @@ class UserRanking {
  * effect between calls and never inside one. Scores are NeuMF's predicted interaction
  * probabilities, computed by the direct TypeScript scorer (no `model.predict` per request).
  *
- * A user's ranking over the whole catalog does not change until the model does, so it is computed
+ * A user's scores over the whole catalog do not change until the model does, so they are computed
  * once per model version and user (lazily, on the user's first request) and kept in an LRU cache
- * that a new model version replaces (DESIGN.md, "Serving path"): the per-request cost is then the
- * candidates outside that ranking, not the catalog.
+ * that a new model version replaces (DESIGN.md, "Serving path"): a request's collaborative scores
+ * and candidates are then lookups, whatever the catalog size.
  */
 export class NcfCollaborativeModel implements CollaborativeModel {
   private cache: { artifact: LoadedNcfArtifact; users: LRUCache<string, UserRanking> } | undefined;
   private readonly cachedUsers: number;
+  private readonly cacheBytes: number;
 
   /**
    * @param watcher - holds the artifact being served (none yet: every user is unknown).
@@ -88,6 +90,7 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     options: NcfCollaborativeOptions = {},
   ) {
     this.cachedUsers = options.cachedUsers ?? 5_000;
+    this.cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
   }
 
   get version(): string | undefined {
@@ -102,7 +105,7 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     const artifact = this.watcher.current;
     if (!artifact?.scorer.hasUser(userId)) return [];
     // Ask for more than k so that ineligible (seen, other category) items can be dropped.
-    const ranking = this.ranking(artifact, userId, Math.min(k * 4 + 100, 5_000));
+    const ranking = this.ranking(artifact, userId, Math.max(DEFAULT_RANKED, Math.min(k * 4 + 100, 5_000)));
     const { itemIds } = artifact.scorer;
     const out: string[] = [];
     for (const row of ranking.bestFirst()) {
@@ -118,18 +121,16 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     const scores = new Map<string, number>();
     if (!artifact?.scorer.hasUser(userId)) return scores;
     const { scorer } = artifact;
-    const known = this.cachedRanking(artifact, userId);
-    const missing: string[] = [];
+    if (this.cachedUsers <= 0) {
+      const known = productIds.filter((id) => scorer.hasItem(id));
+      const values = scorer.score(userId, known)!;
+      known.forEach((id, i) => scores.set(id, values[i]!));
+      return scores;
+    }
+    const ranking = this.ranking(artifact, userId, DEFAULT_RANKED);
     for (const id of productIds) {
       const row = scorer.itemRow(id);
-      if (row === undefined) continue;
-      const cached = known?.scoreOf(row);
-      if (cached !== undefined) scores.set(id, cached);
-      else missing.push(id);
-    }
-    if (missing.length > 0) {
-      const values = scorer.score(userId, missing)!;
-      missing.forEach((id, i) => scores.set(id, values[i] as number));
+      if (row !== undefined) scores.set(id, ranking.scoreOf(row));
     }
     return scores;
   }
@@ -150,7 +151,12 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   /** The cache of this artifact's rankings; a newer artifact starts an empty one. */
   private usersOf(artifact: LoadedNcfArtifact): LRUCache<string, UserRanking> | undefined {
     if (this.cachedUsers <= 0) return undefined;
-    if (this.cache?.artifact !== artifact) this.cache = { artifact, users: new LRUCache({ max: this.cachedUsers }) };
+    if (this.cache?.artifact !== artifact) {
+      this.cache = {
+        artifact,
+        users: new LRUCache({ max: this.cachedUsers, maxSize: this.cacheBytes, sizeCalculation: (r) => r.bytes }),
+      };
+    }
     return this.cache.users;
   }
 }
