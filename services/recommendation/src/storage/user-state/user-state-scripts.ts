@@ -18,10 +18,13 @@
  * positives kept.
  *
  * The seen and opinion sets keep the ARGV[5] most recent members (an opinion that falls out also
- * leaves the positives), the positives the ARGV[6] most recent. The version is incremented when
- * anything changed, so a reader can cache a user's state until it does.
+ * leaves the positives, so the positives stay a subset of the opinions), the positives the ARGV[6]
+ * most recent. An opinion as old as the stored one replaces it (of two opinions in the same
+ * millisecond the later applied wins). The version is incremented only when the product's entries
+ * actually changed, so a reader can cache a user's state until it does: re-applying an event, an
+ * older event, or one that the bounds would drop at once leave it alone.
  *
- * Returns 1 when the state changed, 0 when the event was older than what is stored.
+ * Returns 1 when the state changed, 0 when it did not.
  */
 export const APPLY_USER_EVENT_SCRIPT = `
 local product = ARGV[1]
@@ -33,26 +36,29 @@ if ARGV[3] == '1' then
   if not current or tonumber(current) < t then
     redis.call('ZADD', KEYS[1], t, product)
     redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(maxSeen + 1))
-    changed = 1
+    if redis.call('ZSCORE', KEYS[1], product) ~= current then changed = 1 end
   end
 end
 local opinion = tonumber(ARGV[4])
 if opinion >= 0 then
   local current = redis.call('ZSCORE', KEYS[2], product)
   if not current or tonumber(current) <= t then
+    local positive = redis.call('ZSCORE', KEYS[3], product)
     redis.call('ZADD', KEYS[2], t, product)
-    if redis.call('ZCARD', KEYS[2]) > maxSeen then
-      local old = redis.call('ZRANGE', KEYS[2], 0, -(maxSeen + 1))
-      redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(maxSeen + 1))
-      redis.call('ZREM', KEYS[3], unpack(old))
-    end
     if opinion == 1 then
       redis.call('ZADD', KEYS[3], t, product)
       redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[6]) + 1))
     else
       redis.call('ZREM', KEYS[3], product)
     end
-    changed = 1
+    if redis.call('ZCARD', KEYS[2]) > maxSeen then
+      local old = redis.call('ZRANGE', KEYS[2], 0, -(maxSeen + 1))
+      redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(maxSeen + 1))
+      redis.call('ZREM', KEYS[3], unpack(old))
+    end
+    if redis.call('ZSCORE', KEYS[2], product) ~= current or redis.call('ZSCORE', KEYS[3], product) ~= positive then
+      changed = 1
+    end
   end
 end
 if changed == 1 then
