@@ -9,6 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngagementEventSchema, EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import { testInfra } from "../../../../test/support/infra.js";
 import { RedisTrendingStore } from "../storage/trending/redis-trending-store.js";
+import { RedisUserStateStore } from "../storage/user-state/redis-user-state-store.js";
+import type { UserStateRules } from "../storage/user-state/user-state-config.js";
 import { connectTrendingRedis } from "../storage/trending/trending-redis.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
 
@@ -89,12 +91,15 @@ describe("TrendingConsumer (real Kafka and Redis)", () => {
     return new RedisTrendingStore(client, { prefix, now: () => NOW, tauSeconds: 3_600 });
   }
 
-  async function startConsumer(s: RedisTrendingStore, options: { groupId?: string; log?: Logger } = {}): Promise<TrendingConsumer> {
+  async function startConsumer(
+    s: RedisTrendingStore,
+    options: { groupId?: string; log?: Logger; userState?: Pick<RedisUserStateStore, "applyBatch"> } = {},
+  ): Promise<TrendingConsumer> {
     const c = new TrendingConsumer(
       createTrendingKafkaConsumer(kafka, { groupId: options.groupId ?? `g-${suffix}-${randomBytes(3).toString("hex")}` }),
       s,
       options.log ?? logger,
-      { topic, initialBackoffMs: 50, maxBackoffMs: 200 },
+      { topic, initialBackoffMs: 50, maxBackoffMs: 200, userState: options.userState },
     );
     consumers.push(c);
     await c.start();
@@ -143,10 +148,14 @@ describe("TrendingConsumer (real Kafka and Redis)", () => {
     await redis?.quit();
   });
 
-  it("applies published events once, skips malformed messages, and commits past them", async () => {
+  it("applies published events once, skips malformed messages, and commits past them; keeps the per-user state from the same events", async () => {
     const s = store();
+    const userPrefix = `test:consumer:${suffix}:users:`;
+    prefixes.push(userPrefix);
+    const rules: UserStateRules = { positiveRating: 3.5, seenKinds: new Set(["rate", "like", "dislike"]), maxSeen: 100, maxPositives: 10 };
+    const userState = new RedisUserStateStore(redis, rules, userPrefix);
     const groupId = `g-${suffix}-e2e`;
-    const c = await startConsumer(s, { groupId });
+    const c = await startConsumer(s, { groupId, userState });
     const dup = engagementEvent("dup-1", "10", EventType.LIKE, ["Drama"]);
     await publish([
       { key: "u1", value: engagementEvent("a1", "10", EventType.CLICK, ["Drama", "War"]) },
@@ -163,13 +172,46 @@ describe("TrendingConsumer (real Kafka and Redis)", () => {
       const m = c.metrics();
       return m.applied + m.duplicates + m.malformed === 9;
     });
-    expect(c.metrics()).toMatchObject({ applied: 6, duplicates: 1, malformed: 2, storeFailures: 0 });
+    // u1's like, u4's dislike and u4's rating (4 stars, same time: the later applied wins); the
+    // clicks and the view are not seen kinds, and the redelivered like changes nothing.
+    expect(c.metrics()).toMatchObject({ applied: 6, duplicates: 1, userStateChanges: 3, malformed: 2, storeFailures: 0 });
+    expect(await userState.load("u1", 10)).toMatchObject({ positives: ["10"], seen: ["10"] });
+    expect(await userState.load("u4", 10)).toMatchObject({ positives: ["30"], seen: ["30"] });
+    expect(await userState.load("u3", 10)).toEqual({ version: "0", positives: [], seen: [] });
     const scores = await s.scores(["10", "20", "30"]);
     expect(scores.get("10")).toBeCloseTo(1 + 1 + 2, 12); // click + view + like (once)
     expect(scores.get("20")).toBeCloseTo(1, 12);
     expect(scores.get("30")).toBeCloseTo(1, 12); // dislike 0 + rate 1
     expect((await s.top("war", 10)).map((e) => e.productId)).toEqual(["10"]);
     expect((await s.stats(["10"])).get("10")).toMatchObject({ click: 1, view: 1, like: 1 });
+    await waitFor("offsets committed past every message", async () => (await committed(groupId)) === 9);
+  });
+
+  it("retries the whole chunk while the per-user state fails, then commits; counts each event once", async () => {
+    const s = store();
+    const userPrefix = `test:consumer:${suffix}:flaky-users:`;
+    prefixes.push(userPrefix);
+    const rules: UserStateRules = { positiveRating: 3.5, seenKinds: new Set(["rate", "like", "dislike"]), maxSeen: 100, maxPositives: 10 };
+    const real = new RedisUserStateStore(redis, rules, userPrefix);
+    let failures = 2;
+    const flaky: Pick<RedisUserStateStore, "applyBatch"> = {
+      applyBatch: async (events) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error("user state store down");
+        }
+        return real.applyBatch(events);
+      },
+    };
+    const groupId = `g-${suffix}-flaky`;
+    const c = await startConsumer(s, { groupId, userState: flaky });
+    await waitFor("all messages handled", () => {
+      const m = c.metrics();
+      return m.applied + m.duplicates + m.malformed === 9;
+    });
+    expect(c.metrics()).toMatchObject({ applied: 6, duplicates: 1, userStateChanges: 3, malformed: 2, storeFailures: 2, storeDown: false });
+    expect((await s.scores(["10"])).get("10")).toBeCloseTo(4, 12); // the retried chunk counted once in trending too
+    expect(await real.load("u4", 10)).toMatchObject({ positives: ["30"], seen: ["30"] });
     await waitFor("offsets committed past every message", async () => (await committed(groupId)) === 9);
   });
 

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { Logger } from "pino";
 import { Outage, WakeableSleep } from "../../../shared/src/backoff.js";
 import type { TrendingEvent, TrendingStore } from "../storage/trending/trending-store.js";
+import type { RedisUserStateStore } from "../storage/user-state/redis-user-state-store.js";
 import { decodeEngagementEvent } from "./decode-engagement-event.js";
 import type { StateLossReplay } from "./state-loss-replay.js";
 
@@ -61,6 +62,12 @@ export interface TrendingConsumerOptions {
    * {@link StateLossReplay}); built on the same kafkajs consumer. Omit to never replay.
    */
   readonly replay?: StateLossReplay;
+  /**
+   * The per-user state (seen products, recent positives) to keep from the same events: each chunk
+   * is applied to it after the trending store and before the commit, in the same retry loop (a
+   * failure of either retries the whole chunk; re-applying is harmless to both). Omit to keep none.
+   */
+  readonly userState?: Pick<RedisUserStateStore, "applyBatch">;
 }
 
 /** Counters of a {@link TrendingConsumer} since it started. */
@@ -69,6 +76,8 @@ export interface TrendingConsumerMetrics {
   readonly applied: number;
   /** Events skipped as already applied (redeliveries). */
   readonly duplicates: number;
+  /** Events that changed a user's state (0 without a user-state store; redeliveries and older events change nothing). */
+  readonly userStateChanges: number;
   /** Messages skipped because they could not be decoded. */
   readonly malformed: number;
   /** Kafka batches completed. */
@@ -85,7 +94,8 @@ export interface TrendingConsumerMetrics {
  *
  * Per batch (`eachBatch`, offsets resolved by hand): messages are decoded; a malformed one is logged
  * and skipped (its offset still advances, so one bad message cannot block the partition); the good
- * ones are applied with `applyBatch` in chunks, and only then are their offsets resolved and
+ * ones are applied with `applyBatch` in chunks (to the trending store, then to the per-user state
+ * when one is given), and only then are their offsets resolved and
  * committed, with a heartbeat per chunk. When the store fails (Redis down), the partition is paused
  * and the same chunk is retried with exponential backoff (heartbeating meanwhile, so the group keeps
  * the partition) until it succeeds; nothing is committed in between, so no event is lost, and
@@ -102,7 +112,7 @@ export class TrendingConsumer {
   /** The back-off sleep, cut short by {@link stop} and by a replay's seek. */
   private readonly sleeper = new WakeableSleep();
   private stopping = false;
-  private counters = { applied: 0, duplicates: 0, malformed: 0, batches: 0, storeFailures: 0 };
+  private counters = { applied: 0, duplicates: 0, userStateChanges: 0, malformed: 0, batches: 0, storeFailures: 0 };
 
   /**
    * @param consumer - a kafkajs consumer (see {@link createTrendingKafkaConsumer}), not yet connected.
@@ -209,13 +219,19 @@ export class TrendingConsumer {
     partition: number,
   ): Promise<boolean> {
     let resume: (() => void) | undefined;
+    /** Events the trending store applied anew at its first success for this chunk. */
+    let applied: number | undefined;
     try {
       for (;;) {
         if (this.stopping || !alive()) return false;
         try {
-          const applied = await this.store.applyBatch(events);
+          const newlyApplied = await this.store.applyBatch(events);
+          // A retry after a user-state failure finds the chunk's events in the dedup keys: count the first success.
+          applied ??= newlyApplied;
+          const userStateChanges = this.options.userState ? await this.options.userState.applyBatch(events) : 0;
           this.counters.applied += applied;
           this.counters.duplicates += events.length - applied;
+          this.counters.userStateChanges += userStateChanges;
           // After the writes, on the same connection: an empty Redis is noticed before any commit.
           if (this.options.replay && !(await this.options.replay.verify(partition))) return false;
           const ended = this.outage.recover();
