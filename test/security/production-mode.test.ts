@@ -13,15 +13,16 @@ interface Exit {
   readonly output: string;
 }
 
-/** Starts one service's main.ts with exactly `env` (plus PATH/HOME) and waits for it to exit. */
-function startService(name: (typeof SERVICES)[number], env: NodeJS.ProcessEnv): Promise<Exit> {
+/** Starts one process entry point with exactly `env` (plus PATH/HOME) and waits for it to exit. */
+function startEntry(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
+    const child = spawn(process.execPath, ["--import", "tsx", entry], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         // Nothing listens here: a service that got past the secret check would fail (later, and differently).
         DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:1/none",
+        REDIS_URL: "redis://127.0.0.1:1",
         ...env,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -40,6 +41,20 @@ function startService(name: (typeof SERVICES)[number], env: NodeJS.ProcessEnv): 
   });
 }
 
+/** Starts one service's main.ts (see {@link startEntry}). */
+function startService(name: (typeof SERVICES)[number], env: NodeJS.ProcessEnv): Promise<Exit> {
+  return startEntry(name, `services/${name}/src/main.ts`, env);
+}
+
+/** The fatal lines of a process's JSON log. */
+function fatalLines(exit: Exit): { level: string; err?: string }[] {
+  return exit.output
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { level: string; err?: string })
+    .filter((l) => l.level === "fatal");
+}
+
 describe("production mode (NODE_ENV=production)", () => {
   for (const name of SERVICES) {
     it(`${name}: refuses to start without secrets, with short ones or with the development defaults, naming the variable`, async () => {
@@ -55,4 +70,16 @@ describe("production mode (NODE_ENV=production)", () => {
       expect(weak.output).toContain("JWT_SECRET is 9 bytes, needs at least 32; SERVICE_TOKEN is the development default");
     });
   }
+
+  it("trending consumer: refuses to start without a real SERVICE_TOKEN (it calls the internal ScanEvents), naming it", async () => {
+    const entry = "services/recommendation/src/stream/main.ts";
+    const missing = await startEntry("trending-consumer", entry, { NODE_ENV: "production" });
+    expect(missing.code, missing.output).toBe(1);
+    expect(fatalLines(missing), missing.output).toEqual([
+      expect.objectContaining({ err: "refusing to start in production mode (NODE_ENV=production): SERVICE_TOKEN is not set" }),
+    ]);
+    const weak = await startEntry("trending-consumer", entry, { NODE_ENV: "production", SERVICE_TOKEN: DEV_SERVICE_TOKEN });
+    expect(weak.code, weak.output).toBe(1);
+    expect(weak.output).toContain("SERVICE_TOKEN is the development default");
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEV_SERVICE_TOKEN } from "../../../shared/src/access-control.js";
 import { loadConsumerConfig } from "./consumer-config.js";
 
 describe("loadConsumerConfig", () => {
@@ -10,7 +11,24 @@ describe("loadConsumerConfig", () => {
       KAFKA_SESSION_TIMEOUT_MS: 10_000,
       TRENDING_COVERAGE_CHECK_MS: 1_000,
       TRENDING_APPLY_CHUNK: 1_000,
+      ENGAGEMENT_SERVICE_ADDR: "127.0.0.1:50054",
+      SERVICE_TOKEN: DEV_SERVICE_TOKEN,
+      USER_STATE_CHECK_MS: 1_000,
+      RECOMMEND_POSITIVE_RATING: 3.5,
+      RECOMMEND_SEEN_EVENT_TYPES: new Set(["rate", "like", "dislike"]),
+      USER_STATE_MAX_SEEN: 5_000,
+      USER_STATE_MAX_POSITIVES: 200,
     });
+  });
+
+  it("reads the per-user state's rules, and rejects a bad engagement address, a short service token and an unknown seen kind, naming them", () => {
+    expect(loadConsumerConfig({ RECOMMEND_SEEN_EVENT_TYPES: "click, Rate", USER_STATE_MAX_SEEN: "3" })).toMatchObject({
+      RECOMMEND_SEEN_EVENT_TYPES: new Set(["click", "rate"]),
+      USER_STATE_MAX_SEEN: 3,
+    });
+    expect(() =>
+      loadConsumerConfig({ ENGAGEMENT_SERVICE_ADDR: "nowhere", SERVICE_TOKEN: "short", RECOMMEND_SEEN_EVENT_TYPES: "purchase", USER_STATE_CHECK_MS: "0" }),
+    ).toThrow(/RECOMMEND_SEEN_EVENT_TYPES: unknown event type "purchase".*ENGAGEMENT_SERVICE_ADDR: must be host:port.*SERVICE_TOKEN: must be at least 32.*USER_STATE_CHECK_MS/s);
   });
 
   it("rejects a session timeout below the broker's minimum (6 s) and a zero chunk, naming them", () => {

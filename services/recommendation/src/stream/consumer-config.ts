@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { loadConfig } from "../../../shared/src/config.js";
+import { accessControlConfigShape } from "../../../shared/src/access-control.js";
+import { addressSchema, loadConfig } from "../../../shared/src/config.js";
 import { kafkaConfigShape } from "../../../shared/src/kafka-config.js";
 import { trendingConfigSchema } from "../storage/trending/trending-config.js";
+import { userStateConfigShape } from "../storage/user-state/user-state-config.js";
 
 /**
  * Environment variables of the trending consumer process (`stream/main.ts`), with defaults for a
@@ -20,6 +22,18 @@ import { trendingConfigSchema } from "../storage/trending/trending-config.js";
  * - `TRENDING_COVERAGE_CHECK_MS` (1000): how often the consumer checks that Redis still holds the
  *   statistics of its partitions (a restarted, empty Redis is rebuilt by replaying the Kafka log).
  * - every `TRENDING_*` variable of `trending-config.ts` (τ, prefix, top N, TTLs, weights).
+ * - `RECOMMEND_POSITIVE_RATING` (3.5), `RECOMMEND_SEEN_EVENT_TYPES` (rate,like,dislike),
+ *   `USER_STATE_MAX_SEEN` (5000), `USER_STATE_MAX_POSITIVES` (200): the rules of the per-user state
+ *   the consumer keeps in the same Redis, under `TRENDING_KEY_PREFIX` (see `userStateConfigShape`
+ *   in storage/user-state/user-state-config.ts); they must equal the recommendation service's, or
+ *   its readers find the state stale and fall back to EngagementService.
+ * - `ENGAGEMENT_SERVICE_ADDR` (127.0.0.1:50054): the EngagementService whose ScanEvents rebuilds the
+ *   per-user state when it is missing or stale.
+ * - `SERVICE_TOKEN` (≥ 32 characters, default the public development token): sent to
+ *   EngagementService (ScanEvents is internal); refused in production mode unless set to a real
+ *   secret (see `enforceSecretPolicy`).
+ * - `USER_STATE_CHECK_MS` (1000, 10 to 600000): how often the consumer checks that the per-user
+ *   state is ready (rebuilding it when not), in ms; also the retry interval of a failed rebuild.
  */
 export const consumerConfigSchema = trendingConfigSchema.extend({
   REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
@@ -30,6 +44,10 @@ export const consumerConfigSchema = trendingConfigSchema.extend({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
   TRENDING_COVERAGE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  ...userStateConfigShape,
+  ENGAGEMENT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50054"),
+  SERVICE_TOKEN: accessControlConfigShape.SERVICE_TOKEN,
+  USER_STATE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
 });
 
 /** The validated configuration of the trending consumer (see {@link consumerConfigSchema}). */

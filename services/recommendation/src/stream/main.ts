@@ -1,29 +1,56 @@
 /**
  * Trending consumer process entry point: reads the configuration, connects Redis and Kafka, and runs
  * the `recsys-trending` consumer group member that applies engagement events to the trending
- * statistics (rebuilding them from the retained log when Redis lost them, see state-loss-replay.ts); on SIGTERM/SIGINT it leaves the group (uncommitted events are redelivered to the next
- * member), then closes Redis.
+ * statistics (rebuilding them from the retained log when Redis lost them, see state-loss-replay.ts)
+ * and to the per-user state (seen products, recent positives: storage/user-state/, same Redis and
+ * prefix), which it rebuilds from EngagementService.ScanEvents when missing or stale
+ * (user-state-rebuild.ts); on SIGTERM/SIGINT it stops the rebuild, leaves the group (uncommitted
+ * events are redelivered to the next member), then closes Redis.
+ *
+ * In production mode (`NODE_ENV=production`) it refuses to start without a real `SERVICE_TOKEN`
+ * (it calls the internal ScanEvents), see `enforceSecretPolicy`.
  *
  * Redis client settings (see `connectTrendingRedis`): no offline queue and one retry per command,
  * because the consumer has its own retry loop that keeps the offsets uncommitted while Redis is
  * down; queueing commands inside ioredis would only hide the outage and grow memory without bound.
  */
 import { Kafka } from "kafkajs";
+import { EngagementService } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { serviceTokenInterceptor } from "../../../shared/src/access-control.js";
+import { createServiceClient } from "../../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../../shared/src/kafka-log.js";
 import { runMain } from "../../../shared/src/lifecycle.js";
 import { createLogger } from "../../../shared/src/logger.js";
+import { enforceSecretPolicy } from "../../../shared/src/secret-policy.js";
 import { connectTrendingStore } from "../storage/trending/connect-trending-store.js";
+import { RedisUserStateStore } from "../storage/user-state/redis-user-state-store.js";
+import { userStateRules } from "../storage/user-state/user-state-config.js";
 import { loadConsumerConfig } from "./consumer-config.js";
 import { RedisCoverageMarkers } from "../storage/trending/coverage-markers.js";
 import { kafkaLogBounds, StateLossReplay } from "./state-loss-replay.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
+import { GrpcEventScanner, UserStateRebuild } from "./user-state-rebuild.js";
 import { waitForTopic } from "./wait-for-topic.js";
 
 const logger = createLogger("trending-consumer");
 
 runMain(logger, async () => {
+  enforceSecretPolicy(["SERVICE_TOKEN"], logger);
   const config = loadConsumerConfig();
   const trending = await connectTrendingStore(config.REDIS_URL, logger, config);
+  const userState = new RedisUserStateStore(trending.redis, userStateRules(config), config.TRENDING_KEY_PREFIX);
+  const rebuild = new UserStateRebuild({
+    store: userState,
+    // ScanEvents is internal (service token); a page of 5000 events gets the model build's 30 s deadline.
+    scanner: new GrpcEventScanner(
+      createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, {
+        timeoutMs: 30_000,
+        interceptors: [serviceTokenInterceptor(config.SERVICE_TOKEN)],
+      }),
+    ),
+    logger,
+    checkIntervalMs: config.USER_STATE_CHECK_MS,
+  });
   const kafka = new Kafka({
     clientId: "recsys-trending-consumer",
     brokers: config.KAFKA_BROKERS,
@@ -55,10 +82,12 @@ runMain(logger, async () => {
     topic: config.KAFKA_TOPIC,
     chunkSize: config.TRENDING_APPLY_CHUNK,
     replay,
+    userState,
   });
   try {
     await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
     await consumer.start();
+    rebuild.start();
   } catch (err) {
     await logBounds.close();
     await trending.close();
@@ -69,6 +98,7 @@ runMain(logger, async () => {
     "trending consumer running",
   );
   return async () => {
+    await rebuild.stop();
     await consumer.stop();
     await logBounds.close();
     await trending.close();
