@@ -29,6 +29,9 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   that state (see `userStateConfigShape` in storage/user-state/user-state-config.ts).
  * - `USER_PROFILE_CACHE_SIZE` (10000, 0 = off): users whose profile read from the per-user state
  *   is kept in memory until their state's version moves.
+ * - `USER_STATE_READ_TIMEOUT_MS` (1000): how long a request waits for the per-user state in Redis
+ *   before reading the history from EngagementService instead, in ms (longer than the signal
+ *   timeout: on a busy process a short one would move load onto the far costlier fallback).
  * - `RECOMMEND_RECENT_POSITIVES` (20, 1 to 200): recent positives used for content candidates.
  * - `RECOMMEND_RECENCY_DECAY` (0.9, in (0, 1]): weight ratio between consecutive positives.
  * - `RECOMMEND_HISTORY_EVENTS` (5000, 1 to 10000): history events read per request from
@@ -97,6 +100,7 @@ export const configSchema = z
     NCF_CACHE_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
     TRENDING_TOP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     USER_PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
+    USER_STATE_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
     USER_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),

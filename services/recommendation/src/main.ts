@@ -26,7 +26,7 @@ import { CachedTrendingSource } from "./serving/signals/cached-trending-source.j
 import { NcfCollaborativeModel } from "./serving/signals/ncf-collaborative.js";
 import { ServingStateHolder } from "./serving/serving-state.js";
 import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
-import { ncfArtifactRoot } from "./storage/ncf-artifacts/artifact.js";
+import { ncfArtifactRoot, type LoadedNcfArtifact } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
 import { connectTrendingStore } from "./storage/trending/connect-trending-store.js";
@@ -74,8 +74,24 @@ runMain(logger, async () => {
   );
 
   // NeuMF: the newest valid artifact under MODEL_DIR, swapped for newer ones while running.
-  const ncf = new NcfArtifactWatcher({ root: ncfArtifactRoot(config.MODEL_DIR), pollIntervalMs: config.NCF_POLL_INTERVAL_MS, logger });
+  // Each model version's per-user rankings are computed in the background (prewarm), so no request
+  // pays for its user's first ranking.
+  let collaborative: NcfCollaborativeModel | undefined;
+  const prewarm = (artifact: LoadedNcfArtifact | undefined): void => {
+    if (!collaborative || !artifact) return;
+    const started = Date.now();
+    void collaborative.prewarm(artifact).then((users) => {
+      logger.info({ version: artifact.version, users, ms: Date.now() - started }, "NeuMF rankings precomputed");
+    });
+  };
+  const ncf = new NcfArtifactWatcher({
+    root: ncfArtifactRoot(config.MODEL_DIR),
+    pollIntervalMs: config.NCF_POLL_INTERVAL_MS,
+    logger,
+    onSwap: (artifact) => prewarm(artifact),
+  });
   const artifact = await ncf.start();
+  collaborative = new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS, cacheBytes: config.NCF_CACHE_MB * 1024 * 1024 });
   if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
 
   const trending = await connectTrendingStore(config.REDIS_URL, logger);
@@ -88,10 +104,10 @@ runMain(logger, async () => {
   const profiles = new StoredProfileSource(
     new RedisUserStateStore(trending.redis, userStateRules(config), loadTrendingConfig().TRENDING_KEY_PREFIX),
     new HistoryProfileSource(history, { ...settings, maxEvents: settings.historyMaxEvents }),
-    { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: settings.signalTimeoutMs, logger },
+    { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: config.USER_STATE_READ_TIMEOUT_MS, logger },
   );
   const server = build({
-    state: new ServingStateHolder(models.withCollaborative(new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS, cacheBytes: config.NCF_CACHE_MB * 1024 * 1024 }))),
+    state: new ServingStateHolder(models.withCollaborative(collaborative)),
     users: new GrpcUserDirectory(userClient, {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,
@@ -112,6 +128,7 @@ runMain(logger, async () => {
     logger,
   });
   const port = await server.listen(config.HOST, config.PORT);
+  prewarm(artifact);
   logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
   return async () => {
     await server.shutdown(10_000);

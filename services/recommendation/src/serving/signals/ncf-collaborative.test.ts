@@ -54,4 +54,22 @@ describe("NcfCollaborativeModel", () => {
     expect(model.topCandidates("stranger", 5, () => true)).toEqual([]);
     expect((await model.scores("stranger", ["1", "2"])).size).toBe(0);
   });
+
+  it("precomputes every user's ranking in the background once per model version, with the same results", async () => {
+    const watcher = watcherOf(artifact(5));
+    const model = new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher);
+    const uncached = new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher, { cachedUsers: 0 });
+    expect(await model.prewarm()).toBe(6);
+    expect(await model.prewarm()).toBe(0);
+    const ids = Array.from({ length: 40 }, (_, i) => String(i + 1));
+    const a = await model.scores("u2", ids);
+    const b = await uncached.scores("u2", ids);
+    for (const [id, score] of b) expect(a.get(id)).toBeCloseTo(score, 12);
+    watcher.current = artifact(6);
+    expect(await model.prewarm()).toBe(6);
+    // A cache too small for more than two users' scores (40 items × 8 bytes + 900 × 4 each) stops there.
+    const small = new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher, { cacheBytes: 2 * (40 * 8 + 40 * 4) + 10 });
+    expect(await small.prewarm()).toBe(2);
+    expect(await new NcfCollaborativeModel(watcher as unknown as NcfArtifactWatcher, { cachedUsers: 0 }).prewarm()).toBe(0);
+  });
 });

@@ -135,6 +135,43 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     return scores;
   }
 
+  /**
+   * Computes the rankings of the artifact's users in the background, so that no request pays for
+   * its user's first ranking (about 10 ms per user over ml-latest-small's 9,717 items): users of the
+   * previous version's cache first (the recently active ones), then every user of the model, until
+   * the cache is full (`cachedUsers` users or `cacheBytes`). One user per event-loop turn
+   * (`setImmediate`), so requests interleave; it stops early when a newer artifact is served.
+   * Called by the process at start and on every artifact swap.
+   *
+   * @param artifact - the artifact to warm (default: the one being served).
+   * @returns when done, how many users were ranked (0 without a cache or an artifact).
+   */
+  prewarm(artifact: LoadedNcfArtifact | undefined = this.watcher.current): Promise<number> {
+    if (!artifact || this.cachedUsers <= 0) return Promise.resolve(0);
+    const previous = this.cache && this.cache.artifact !== artifact ? [...this.cache.users.keys()] : [];
+    const users = this.usersOf(artifact)!;
+    const { scorer } = artifact;
+    const order = [...new Set([...previous, ...scorer.userIds])].filter((u) => scorer.hasUser(u));
+    let next = 0;
+    let ranked = 0;
+    return new Promise((resolve) => {
+      const step = (): void => {
+        const full = users.size >= this.cachedUsers || users.calculatedSize + scorer.itemCount * 8 + Math.min(DEFAULT_RANKED, scorer.itemCount) * 4 > this.cacheBytes;
+        if (this.watcher.current !== artifact || next >= order.length || full) {
+          resolve(ranked);
+          return;
+        }
+        const userId = order[next++]!;
+        if (!users.has(userId)) {
+          users.set(userId, UserRanking.of(scorer, userId, DEFAULT_RANKED));
+          ranked += 1;
+        }
+        setImmediate(step);
+      };
+      setImmediate(step);
+    });
+  }
+
   /** The user's ranking of `size` items under this artifact, from the cache or computed now. */
   private ranking(artifact: LoadedNcfArtifact, userId: string, size: number): UserRanking {
     const cached = this.cachedRanking(artifact, userId);
