@@ -24,6 +24,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
 import { readCatalog } from "../scripts/mesh-support/event-load.js";
 import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
@@ -90,7 +91,22 @@ const mesh = await startOwnMesh({
   ...(args.profile ? { serviceNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
 });
 
+/** The recommendation service's pid, whose CPU profile is summarised after the run. */
+const recommendationPid = mesh.processes.get("recommendation")?.pid;
 try {
+  // The read path serves profiles from the per-user state once the trending consumer has built it
+  // from the engagement database (before that, from EngagementService, which is not what is measured).
+  const readyWaitStarted = Date.now();
+  const redis = new Redis(mesh.infra.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    while ((await redis.exists("recsys:user:ready")) === 0) {
+      if (Date.now() - readyWaitStarted > 300_000) throw new Error("the per-user state was not ready within 300 s (see the trending-consumer log)");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    redis.disconnect();
+  }
+  console.log(`per-user state ready ${((Date.now() - readyWaitStarted) / 1000).toFixed(1)} s after the mesh`);
   const catalog = readCatalog(mesh.imported.dir);
   const users = catalog.users;
   const products = catalog.products.slice(0, 2_000);
@@ -177,10 +193,13 @@ try {
 }
 
 if (args.profile) {
+  // One file per process and thread (`CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`): the
+  // recommendation service's main thread, or, if it wrote none, the largest.
   const files = readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"));
-  // The recommendation service's profile is the largest (it does the most work); each file is one process.
+  const own = files.filter((f) => f.split(".")[3] === String(recommendationPid) && f.split(".")[4] === "0");
+  if (own.length === 0) console.log(`\nno CPU profile of the recommendation service (pid ${recommendationPid}); the largest one instead`);
   const sized = files.map((f) => ({ f, size: readFileSync(path.join(profileDir, f)).length })).sort((a, b) => b.size - a.size);
-  for (const { f } of sized.slice(0, 1)) {
+  for (const f of own.length > 0 ? own.slice(0, 1) : sized.slice(0, 1).map((x) => x.f)) {
     console.log(`\nCPU profile ${f} (self time, top 25):`);
     console.log(summarizeCpuProfile(JSON.parse(readFileSync(path.join(profileDir, f), "utf8")), 25));
   }

@@ -27,8 +27,9 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   `USER_STATE_MAX_SEEN` (5000), `USER_STATE_MAX_POSITIVES` (200): what makes a positive and a
  *   seen product, and the per-user state's bounds; shared with the trending consumer, which keeps
  *   that state (see `userStateConfigShape` in storage/user-state/user-state-config.ts).
- * - `USER_PROFILE_CACHE_SIZE` (10000, 0 = off): users whose profile read from the per-user state
- *   is kept in memory until their state's version moves.
+ * - `USER_PROFILE_CACHE_SIZE` (10000, 0 = off): users whose profile read from the per-user state,
+ *   and whose candidate base (content, NeuMF and popular candidates with their scores), are kept in
+ *   memory until their state's version, the served state or the NeuMF version moves.
  * - `USER_STATE_READ_TIMEOUT_MS` (1000): how long a request waits for the per-user state in Redis
  *   before reading the history from EngagementService instead, in ms (longer than the signal
  *   timeout: on a busy process a short one would move load onto the far costlier fallback).
@@ -163,5 +164,6 @@ export function recommenderSettings(config: RecommendationConfig): RecommenderSe
     popularCandidates: config.RECOMMEND_POPULAR_CANDIDATES,
     similarTrendingCandidates: config.RECOMMEND_SIMILAR_TRENDING_CANDIDATES,
     signalTimeoutMs: config.RECOMMEND_SIGNAL_TIMEOUT_MS,
+    personalCacheSize: config.USER_PROFILE_CACHE_SIZE,
   };
 }

@@ -1,15 +1,18 @@
 import type { Logger } from "pino";
 import { NotFoundError, UnavailableError } from "../../../shared/src/domain-errors.js";
 import type { EngagementKind } from "../../../shared/src/event-kinds.js";
-import { eligibility, personalCandidates, similarCandidates } from "./candidates/candidate-generation.js";
+import { eligibility, personalCandidates, similarCandidates, type Eligibility } from "./candidates/candidate-generation.js";
 import { coldStartContributions, personalizedContributions, similarContributions } from "./domain/blend.js";
 import { effectiveWeights, type BlendWeights } from "./domain/blend-weights.js";
 import type { HistorySource } from "./domain/history-source.js";
 import type { TrendingSource } from "./domain/trending-source.js";
 import type { ProfileSource } from "./domain/profile-source.js";
 import type { UserDirectory } from "./domain/user-directory.js";
-import { normalizeSignals, rank, type RankedItem } from "./ranking/rank.js";
-import type { ServingStateHolder } from "./serving-state.js";
+import { normalizeSignals, rank, rankColumns, type RankedItem } from "./ranking/rank.js";
+import type { ServingState, ServingStateHolder } from "./serving-state.js";
+import type { CollaborativeModel } from "./domain/collaborative.js";
+import type { UserProfile } from "./domain/user-profile.js";
+import { LRUCache } from "lru-cache";
 import { contentScores } from "./signals/content-signal.js";
 import { OptionalSignal } from "./signals/optional-signal.js";
 import { TrendingSignal } from "./signals/trending-signal.js";
@@ -42,6 +45,29 @@ export interface RecommenderSettings {
   readonly similarTrendingCandidates: number;
   /** How long a trending-store or collaborative-model call may take before it is skipped, in ms (300). */
   readonly signalTimeoutMs: number;
+  /**
+   * Users whose candidate base (see `Recommender.recommend`) is kept in memory until their profile,
+   * the served state or the collaborative model changes, a count (default 10,000; 0 = none).
+   */
+  readonly personalCacheSize?: number;
+}
+
+/**
+ * What a user's recommendations draw from before trending: the candidates of content, the
+ * collaborative model and popularity (for no category and no exclusions), with their raw signals as
+ * columns. It changes only when the user's profile, the served state or the NeuMF version does, so
+ * it is computed once for them and re-ranked with the trending candidates of each request.
+ */
+interface PersonalBase {
+  readonly profile: UserProfile;
+  readonly state: ServingState;
+  readonly modelVersion: string | undefined;
+  readonly ids: readonly string[];
+  readonly index: ReadonlySet<string>;
+  readonly collaborative: Float64Array;
+  readonly content: Float64Array;
+  readonly popularity: Float64Array;
+  readonly because: (id: string) => string | undefined;
 }
 
 /** What {@link Recommender.recommend} needs, already validated. */
@@ -117,10 +143,13 @@ export interface RecommenderDeps {
  */
 export class Recommender {
   private readonly profiles: ProfileSource;
+  private readonly bases: LRUCache<string, PersonalBase> | undefined;
 
   /** @param deps - state, user directory, history (or profiles), trending source, settings, fallback logger. */
   constructor(private readonly deps: RecommenderDeps) {
     this.profiles = deps.profiles ?? new HistoryProfileSource(deps.history, { ...deps.settings, maxEvents: deps.settings.historyMaxEvents });
+    const cacheSize = deps.settings.personalCacheSize ?? 10_000;
+    this.bases = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
   /**
@@ -165,6 +194,9 @@ export class Recommender {
 
     const trending = this.trendingSignal(logger);
     const collaborative = strategy === "personalized" && state.collaborative?.knowsUser(input.userId) ? state.collaborative : undefined;
+    if (category === undefined && input.exclude.size === 0) {
+      return this.recommendFromBase(input, profile, positives, strategy, state, eligible, trending, collaborative, logger);
+    }
     const trendingTop = await trending.top(category, settings.trendingCandidates);
     const ids = personalCandidates({
       state,
@@ -201,6 +233,93 @@ export class Recommender {
       (id) => {
         const because = content.because(id);
         return { liked: because ? catalog.get(because)?.title : undefined, category };
+      },
+    );
+    return { items, strategy, unavailableSignals: unavailable };
+  }
+
+  /**
+   * {@link recommend} for a request without category or exclusions, with the same result: the
+   * user's {@link PersonalBase} (from the cache, or computed and cached), plus the eligible trending
+   * candidates it lacks, scored in columns (`rankColumns`).
+   */
+  private async recommendFromBase(
+    input: RecommendInput,
+    profile: UserProfile,
+    positives: readonly string[],
+    strategy: "personalized" | "cold_start",
+    state: ServingState,
+    eligible: Eligibility,
+    trending: TrendingSignal,
+    collaborative: CollaborativeModel | undefined,
+    logger: Logger,
+  ): Promise<RecommendResult> {
+    const { settings } = this.deps;
+    const unavailable: string[] = [];
+    const cf = new OptionalSignal("collaborative", settings.signalTimeoutMs, logger);
+    let base = this.bases?.get(input.userId);
+    if (!base || base.profile !== profile || base.state !== state || base.modelVersion !== collaborative?.version) {
+      const ids = personalCandidates({
+        state,
+        userId: input.userId,
+        positives,
+        collaborative,
+        trendingTop: [],
+        eligible,
+        collaborativeCandidates: settings.collaborativeCandidates,
+        popularCandidates: settings.popularCandidates,
+      });
+      const content = contentScores(state, ids, positives, settings.recencyDecay);
+      const cfRaw = collaborative ? await cf.read(() => collaborative.scores(input.userId, ids), new Map<string, number>()) : new Map<string, number>();
+      base = {
+        profile,
+        state,
+        modelVersion: collaborative?.version,
+        ids,
+        index: new Set(ids),
+        collaborative: Float64Array.from(ids, (id) => cfRaw.get(id) ?? 0),
+        content: Float64Array.from(ids, (id) => content.raw.get(id) ?? 0),
+        popularity: Float64Array.from(ids, (id) => state.popularity(id)),
+        because: content.because,
+      };
+      if (!cf.unavailable) this.bases?.set(input.userId, base);
+    }
+    const trendingTop = await trending.top(undefined, settings.trendingCandidates);
+    const extras: string[] = [];
+    for (const t of trendingTop) if (eligible(t.productId) && !base.index.has(t.productId)) extras.push(t.productId);
+    const ids = extras.length === 0 ? base.ids : [...base.ids, ...extras];
+    const trendingRaw = await trending.scores(ids, trendingTop);
+    const n = ids.length;
+    const baseSize = base.ids.length;
+    const column = (head: Float64Array, tail: (id: string) => number): Float64Array => {
+      if (extras.length === 0) return head;
+      const out = new Float64Array(n);
+      out.set(head);
+      for (let i = baseSize; i < n; i++) out[i] = tail(ids[i]!);
+      return out;
+    };
+    const extraContent = extras.length > 0 ? contentScores(state, extras, positives, settings.recencyDecay).raw : new Map<string, number>();
+    const extraCf =
+      collaborative && extras.length > 0 ? await cf.read(() => collaborative.scores(input.userId, extras), new Map<string, number>()) : new Map<string, number>();
+    if (collaborative && cf.unavailable) unavailable.push("collaborative");
+    if (trending.unavailable) unavailable.unshift("trending");
+    const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
+    const because = base.because;
+    const { catalog } = state;
+    const items = rankColumns(
+      state,
+      {
+        ids,
+        collaborative: column(base.collaborative, (id) => extraCf.get(id) ?? 0),
+        content: column(base.content, (id) => extraContent.get(id) ?? 0),
+        popularity: column(base.popularity, (id) => state.popularity(id)),
+        trending: Float64Array.from(ids, (id) => trendingRaw.get(id) ?? 0),
+      },
+      input.limit,
+      (_id, signals) => (strategy === "personalized" ? personalizedContributions(signals, weights) : coldStartContributions(signals, weights)),
+      (id) => {
+        const liked = because(id);
+        return { liked: liked ? catalog.get(liked)?.title : undefined, category: undefined };
       },
     );
     return { items, strategy, unavailableSignals: unavailable };

@@ -94,3 +94,80 @@ export function rank(
     };
   });
 }
+
+/**
+ * Raw signal values of the candidates as columns: entry `i` of each array belongs to `ids[i]`
+ * (what {@link rankColumns} reads; cheaper than one Map per signal when a request has a thousand
+ * candidates).
+ */
+export interface SignalColumns {
+  /** The candidates. */
+  readonly ids: readonly string[];
+  /** Raw collaborative scores (NaN, negative or absent: 0). */
+  readonly collaborative: ArrayLike<number>;
+  /** Raw content scores. */
+  readonly content: ArrayLike<number>;
+  /** Raw trending scores. */
+  readonly trending: ArrayLike<number>;
+  /** Raw popularity, also the first tie-break. */
+  readonly popularity: ArrayLike<number>;
+}
+
+/**
+ * {@link normalizeSignals} and {@link rank} in one pass over columns, with the same results: every
+ * signal divided by its maximum over the candidates (negative and non-finite values count 0), the
+ * score the sum of `blend`'s contributions, ordered by score, then raw popularity, then id, the
+ * first `limit` explained with `reasonContext`.
+ *
+ * @param state - the served state (titles and categories, all candidates in its catalog).
+ * @param columns - the candidates and their raw signals.
+ * @param limit - items to return, 1 to 100.
+ * @param blend - the blend of this RPC.
+ * @param reasonContext - what each returned item's reason may mention.
+ * @returns at most `limit` items, best first.
+ */
+export function rankColumns(
+  state: ServingState,
+  columns: SignalColumns,
+  limit: number,
+  blend: BlendOf,
+  reasonContext: ReasonContextOf,
+): RankedItem[] {
+  const n = columns.ids.length;
+  const clean = (v: number | undefined): number => (v !== undefined && Number.isFinite(v) && v > 0 ? v : 0);
+  const normalised = (raw: ArrayLike<number>): Float64Array => {
+    const out = new Float64Array(n);
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const v = clean(raw[i]);
+      out[i] = v;
+      if (v > max) max = v;
+    }
+    for (let i = 0; i < n; i++) out[i] = max > 0 ? out[i]! / max : 0;
+    return out;
+  };
+  const cf = normalised(columns.collaborative);
+  const content = normalised(columns.content);
+  const trending = normalised(columns.trending);
+  const popularity = normalised(columns.popularity);
+  const signalsOf = (i: number): SignalValues => ({ collaborative: cf[i]!, content: content[i]!, trending: trending[i]!, popularity: popularity[i]! });
+  const scores = new Float64Array(n);
+  for (let i = 0; i < n; i++) scores[i] = totalScore(blend(columns.ids[i]!, signalsOf(i)));
+  const rawPopularity = (i: number): number => columns.popularity[i] ?? 0;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => scores[b]! - scores[a]! || rawPopularity(b) - rawPopularity(a) || compareIds(columns.ids[a]!, columns.ids[b]!));
+  return order.slice(0, limit).map((i) => {
+    const id = columns.ids[i]!;
+    const product = state.catalog.get(id)!;
+    const signals = signalsOf(i);
+    const contributions = blend(id, signals);
+    return {
+      productId: id,
+      title: product.title,
+      categories: product.categories,
+      score: totalScore(contributions),
+      signals,
+      reason: reasonFor(contributions, reasonContext(id)),
+    };
+  });
+}
