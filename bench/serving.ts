@@ -299,8 +299,17 @@ async function ghzStep(bin: string, method: string, address: string, dataFile: s
       "--format=json",
       address,
     ]);
-  if (warmup > 0) await attack(warmup);
-  const report = JSON.parse(await attack(duration)) as {
+  // ghz exits non-zero when it cannot finish its run cleanly (an overloaded server): a failed
+  // warm-up is not measured anyway, and a failed step counts every request as an error.
+  if (warmup > 0) await attack(warmup).catch(() => undefined);
+  let output: string;
+  try {
+    output = await attack(duration);
+  } catch (err) {
+    const requests = rate * duration;
+    return { requests, achievedPerSecond: 0, p50: 0, p90: 0, p99: 0, max: 0, errors: requests, errorSamples: [`ghz failed: ${String(err).slice(0, 300)}`] };
+  }
+  const report = JSON.parse(output) as {
     count: number;
     total: number;
     slowest: number;

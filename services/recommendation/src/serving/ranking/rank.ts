@@ -151,12 +151,27 @@ export function rankColumns(
   const trending = normalised(columns.trending);
   const popularity = normalised(columns.popularity);
   const signalsOf = (i: number): SignalValues => ({ collaborative: cf[i]!, content: content[i]!, trending: trending[i]!, popularity: popularity[i]! });
-  const scores = new Float64Array(n);
-  for (let i = 0; i < n; i++) scores[i] = totalScore(blend(columns.ids[i]!, signalsOf(i)));
   const rawPopularity = (i: number): number => columns.popularity[i] ?? 0;
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => scores[b]! - scores[a]! || rawPopularity(b) - rawPopularity(a) || compareIds(columns.ids[a]!, columns.ids[b]!));
-  return order.slice(0, limit).map((i) => {
+  /** Whether candidate a ranks before candidate b. */
+  const before = (a: number, b: number, scoreA: number, scoreB: number): boolean =>
+    scoreA !== scoreB ? scoreA > scoreB : rawPopularity(a) !== rawPopularity(b) ? rawPopularity(a) > rawPopularity(b) : compareIds(columns.ids[a]!, columns.ids[b]!) < 0;
+  // Top-`limit` selection: the kept candidates stay sorted, best first; a candidate enters only when
+  // it ranks before the last kept one (O(n) for the usual limit of 10, instead of sorting all n).
+  const order: number[] = [];
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const score = totalScore(blend(columns.ids[i]!, signalsOf(i)));
+    if (order.length >= limit && !before(i, order[order.length - 1]!, score, kept[kept.length - 1]!)) continue;
+    let at = order.length;
+    while (at > 0 && before(i, order[at - 1]!, score, kept[at - 1]!)) at--;
+    order.splice(at, 0, i);
+    kept.splice(at, 0, score);
+    if (order.length > limit) {
+      order.pop();
+      kept.pop();
+    }
+  }
+  return order.map((i) => {
     const id = columns.ids[i]!;
     const product = state.catalog.get(id)!;
     const signals = signalsOf(i);
