@@ -42,6 +42,13 @@ const recommendations = async (userId: string): Promise<RecommendationsJson> => 
   return res.body;
 };
 
+/** Whether the user's recommendations now have `strategy` and lack `productId`, within 5 s. */
+const eventuallyLacks = (userId: string, productId: string, strategy: string): Promise<boolean> =>
+  eventually(5_000, async () => {
+    const now = await recommendations(userId);
+    return now.strategy === strategy && !now.items.some((i) => i.productId === productId);
+  });
+
 const record = async (userId: string, productId: string, type: string, value = 0): Promise<void> => {
   const res = await rest("POST", "/v1/events", { userId, productId, type, value, eventId: `personal-${randomUUID()}` }, bearer());
   expect(res.status).toBe(200);
@@ -82,22 +89,12 @@ describe("per-user state", () => {
     expect(cold.strategy).toBe("cold_start");
     const liked = cold.items[0]!.productId;
     await record(userId, liked, "EVENT_TYPE_LIKE");
-    expect(
-      await eventually(5_000, async () => {
-        const now = await recommendations(userId);
-        return now.strategy === "personalized" && !now.items.some((i) => i.productId === liked);
-      }),
-    ).toBe(true);
+    expect(await eventuallyLacks(userId, liked, "personalized")).toBe(true);
     const key = `${PREFIX}user:${userId.length}:${userId}:pos`;
     expect(await redis.zrange(key, 0, -1)).toEqual([liked]);
     // A later dislike cancels the like: back to the cold start, the product still excluded.
     await record(userId, liked, "EVENT_TYPE_DISLIKE");
-    expect(
-      await eventually(5_000, async () => {
-        const now = await recommendations(userId);
-        return now.strategy === "cold_start" && !now.items.some((i) => i.productId === liked);
-      }),
-    ).toBe(true);
+    expect(await eventuallyLacks(userId, liked, "cold_start")).toBe(true);
     expect(await redis.zcard(key)).toBe(0);
   });
 });

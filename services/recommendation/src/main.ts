@@ -94,7 +94,8 @@ runMain(logger, async () => {
   collaborative = new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS, cacheBytes: config.NCF_CACHE_MB * 1024 * 1024 });
   if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
 
-  const trending = await connectTrendingStore(config.REDIS_URL, logger);
+  const trendingConfig = loadTrendingConfig();
+  const trending = await connectTrendingStore(config.REDIS_URL, logger, trendingConfig);
   // One UserService client for user look-ups and the revocation check of user tokens (GetTokenState).
   const userClient = createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService });
   const settings = recommenderSettings(config);
@@ -102,7 +103,7 @@ runMain(logger, async () => {
   // Profiles from the per-user state the trending consumer keeps in Redis (one round trip), or
   // from EngagementService's history while that state is not ready.
   const profiles = new StoredProfileSource(
-    new RedisUserStateStore(trending.redis, userStateRules(config), loadTrendingConfig().TRENDING_KEY_PREFIX),
+    new RedisUserStateStore(trending.redis, userStateRules(config), trendingConfig.TRENDING_KEY_PREFIX),
     new HistoryProfileSource(history, { ...settings, maxEvents: settings.historyMaxEvents }),
     { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: config.USER_STATE_READ_TIMEOUT_MS, logger },
   );

@@ -1,3 +1,4 @@
+import { withDeadline } from "./deadline.js";
 import type { Logger } from "pino";
 
 /**
@@ -31,18 +32,12 @@ export class OptionalSignal {
    */
   async read<T>(call: () => Promise<T>, fallback: T): Promise<T> {
     if (this.failed) return fallback;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.name} did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
     try {
-      return await Promise.race([call(), timeout]);
+      return await withDeadline(call(), this.timeoutMs, this.name);
     } catch (err) {
       this.failed = true;
       this.logger.warn({ signal: this.name, err: err instanceof Error ? err.message : String(err) }, "signal unavailable, serving without it");
       return fallback;
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

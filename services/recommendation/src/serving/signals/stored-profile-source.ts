@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { StoredUserState, UserStateReadiness } from "../../storage/user-state/redis-user-state-store.js";
 import type { ProfileSource } from "../domain/profile-source.js";
 import type { UserProfile } from "../domain/user-profile.js";
+import { withDeadline } from "./deadline.js";
 
 /** What {@link StoredProfileSource} reads (a `RedisUserStateStore` is one). */
 export interface UserStateReader {
@@ -59,7 +60,7 @@ export class StoredProfileSource implements ProfileSource {
   async profile(userId: string): Promise<UserProfile> {
     let outcome: UserProfile | string;
     try {
-      outcome = await this.withTimeout(this.stored(userId));
+      outcome = await withDeadline(this.stored(userId), this.options.timeoutMs, "per-user state");
     } catch (err) {
       outcome = `per-user state store failing (${err instanceof Error ? err.message : String(err)})`;
     }
@@ -88,13 +89,5 @@ export class StoredProfileSource implements ProfileSource {
     const profile: UserProfile = { positives: state.positives, seen: new Set(state.seen) };
     this.cache?.set(userId, { version: state.version, profile });
     return profile;
-  }
-
-  private withTimeout<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.options.timeoutMs} ms`)), this.options.timeoutMs);
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 }

@@ -35,12 +35,7 @@ export const userStateConfigShape = {
 };
 
 /** The validated per-user state settings (the fields of {@link userStateConfigShape}). */
-export interface UserStateConfig {
-  readonly RECOMMEND_POSITIVE_RATING: number;
-  readonly RECOMMEND_SEEN_EVENT_TYPES: ReadonlySet<EngagementKind>;
-  readonly USER_STATE_MAX_SEEN: number;
-  readonly USER_STATE_MAX_POSITIVES: number;
-}
+export type UserStateConfig = z.infer<z.ZodObject<typeof userStateConfigShape>>;
 
 /** How events become per-user state: the rules of `buildUserProfile`, applied event by event. */
 export interface UserStateRules {
