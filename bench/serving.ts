@@ -24,7 +24,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
 import { readCatalog } from "../scripts/mesh-support/event-load.js";
 import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
@@ -34,6 +33,7 @@ import { runCommand as run } from "../scripts/infra/managed-process.js";
 import { loadGenerator } from "./support/load-generators.js";
 import { printMachine } from "./support/machine.js";
 import { CpuMeter } from "./support/process-cpu.js";
+import { waitForUserState } from "./support/user-state.js";
 
 /** One read RPC under test: its REST route and its gRPC method, with the request of the i-th call. */
 interface ReadRpc {
@@ -96,17 +96,8 @@ const recommendationPid = mesh.processes.get("recommendation")?.pid;
 try {
   // The read path serves profiles from the per-user state once the trending consumer has built it
   // from the engagement database (before that, from EngagementService, which is not what is measured).
-  const readyWaitStarted = Date.now();
-  const redis = new Redis(mesh.infra.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    while ((await redis.exists("recsys:user:ready")) === 0) {
-      if (Date.now() - readyWaitStarted > 300_000) throw new Error("the per-user state was not ready within 300 s (see the trending-consumer log)");
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  } finally {
-    redis.disconnect();
-  }
-  console.log(`per-user state ready ${((Date.now() - readyWaitStarted) / 1000).toFixed(1)} s after the mesh`);
+  const readyAfter = await waitForUserState(mesh.infra.redisUrl);
+  console.log(`per-user state ready ${(readyAfter / 1000).toFixed(1)} s after the mesh`);
   const catalog = readCatalog(mesh.imported.dir);
   const users = catalog.users;
   // Warm pass: each user's recommendations once, one call at a time, so the measured steps see
