@@ -11,6 +11,8 @@ describe("createGrpcServer", () => {
   let server: GrpcServer;
   let address: string;
   const seenRequestIds: string[] = [];
+  /** The signals of handled calls, by product id, to check when they were aborted. */
+  const signals = new Map<string, AbortSignal>();
 
   beforeAll(async () => {
     const logger = createLogger("test");
@@ -19,8 +21,14 @@ describe("createGrpcServer", () => {
       logger,
       services: [
         registration(ProductService, {
-          getProduct(req) {
+          async getProduct(req, context) {
             seenRequestIds.push(currentRequest()?.requestId ?? "");
+            signals.set(req.productId, context.signal);
+            if (req.productId === "wait") {
+              // Answers only once the client has gone: the signal is aborted by the cancellation.
+              await new Promise((resolve) => context.signal.addEventListener("abort", resolve, { once: true }));
+              throw ConnectError.from(context.signal.reason);
+            }
             if (req.productId === "missing") throw new ConnectError('product "missing" not found', Code.NotFound);
             if (req.productId === "down") throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
             if (req.productId === "bug") throw new Error("secret detail");
@@ -38,6 +46,23 @@ describe("createGrpcServer", () => {
     const client = createServiceClient(ProductService, address);
     const res = await client.getProduct({ productId: "6" });
     expect(res.product?.title).toBe("Heat (1995)");
+  });
+
+  it("aborts a call's signal when the client cancels it, and not once it was answered", async () => {
+    const client = createServiceClient(ProductService, address);
+    const caller = new AbortController();
+    const pending = client.getProduct({ productId: "wait" }, { signal: caller.signal }).catch((e: unknown) => ConnectError.from(e));
+    await expect.poll(() => signals.has("wait")).toBe(true);
+    caller.abort();
+    expect((await pending).code).toBe(Code.Canceled);
+    const waiting = signals.get("wait")!;
+    await expect.poll(() => waiting.aborted).toBe(true);
+    expect(ConnectError.from(waiting.reason).code).toBe(Code.Canceled);
+
+    await client.getProduct({ productId: "answered" });
+    // grpc-js reports every stream close as "cancelled"; by then this call was answered.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(signals.get("answered")!.aborted).toBe(false);
   });
 
   it("keeps ConnectError codes and messages", async () => {

@@ -211,7 +211,14 @@ function unaryHandler(
     const requestId = requestIdFrom(requestHeader.get(REQUEST_ID_HEADER) ?? undefined);
     const log = logger.child({ requestId, rpc: path });
     const abort = new AbortController();
-    call.on("cancelled", () => abort.abort(new ConnectError("cancelled by the client", Code.Canceled)));
+    // grpc-js emits "cancelled" at every stream close, answered or not (@grpc/grpc-js 1.x
+    // server-interceptors.js: the stream's 'close' handler calls notifyOnCancel). Only a call still
+    // being handled is aborted, so an answered one does not build a ConnectError (a stack trace) and
+    // run the signal's listeners for nothing: 4.5% of the recommendation process's CPU at 300/s.
+    let answered = false;
+    call.on("cancelled", () => {
+      if (!answered) abort.abort(new ConnectError("cancelled by the client", Code.Canceled));
+    });
     const deadline = call.getDeadline();
     const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
     const context = createHandlerContext({
@@ -238,6 +245,7 @@ function unaryHandler(
         const message = isMessage(result, method.output)
           ? result
           : create(method.output, result as Parameters<typeof create>[1]);
+        answered = true;
         call.sendMetadata(responseMetadata);
         callback(null, message);
         log.info({ code: "OK", durationMs: elapsed(started) }, "rpc");
@@ -255,6 +263,7 @@ function unaryHandler(
         error.metadata.forEach((value, key) => {
           if (!key.startsWith("grpc-") && !key.endsWith("-bin")) trailers.set(key, value);
         });
+        answered = true;
         callback({ code: error.code as number as grpc.status, details: error.rawMessage, metadata: trailers });
       }
     });
