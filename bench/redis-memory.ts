@@ -145,7 +145,7 @@ try {
   // Expiry: the same load with every TTL a few seconds long, on another prefix; memory comes back.
   const expiryEvents = Math.min(totalEvents, 200_000);
   const baseline = await usedMemory(redis);
-  const short: RedisTrendingStoreOptions = { prefix: "short:", keyTtlSeconds: 3, dedupTtlSeconds: 3, statsTtlSeconds: 3, windowSeconds: 3, windowBucketSeconds: 1 };
+  const short: RedisTrendingStoreOptions = { prefix: "short:", keyTtlSeconds: 3, statsTtlSeconds: 3, windowSeconds: 3, windowBucketSeconds: 1 };
   await applyEvents(new RedisTrendingStore(redis, short), "short-", expiryEvents, productCount);
   const loaded = await usedMemory(redis);
   const waitStarted = Date.now();

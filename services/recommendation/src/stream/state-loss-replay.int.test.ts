@@ -129,6 +129,71 @@ describe("StateLossReplay with TrendingConsumer (real Kafka and Redis)", () => {
     expect(consumer.metrics().storeFailures).toBe(0);
   }, 60_000);
 
+  it("after FLUSHDB (watermarks and dedup windows lost with the statistics) rebuilds once, a relay re-publish still counted once", async () => {
+    // A Redis database of its own, so that FLUSHDB clears nothing of the suites running beside it.
+    const url = new URL(infra.redisUrl);
+    url.pathname = "/13";
+    const flushable = await connectTrendingRedis(url.toString(), logger);
+    const flushTopic = `${topic}-flush`;
+    const admin = kafka.admin();
+    await admin.connect();
+    let stop: (() => Promise<void>) | undefined;
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: flushTopic, numPartitions: 3 }] });
+      await flushable.flushdb();
+      // 12 clicks on p3 from 6 users; then the outbox relay's re-publish of the first 4 (the same
+      // (user, event id), same partition, later offsets).
+      const first = Array.from({ length: 12 }, (_, i) => message(`g${i}`, "p3", EventType.CLICK, `w${i % 6}`));
+      await producer.send({ topic: flushTopic, acks: -1, messages: first });
+      await producer.send({ topic: flushTopic, acks: -1, messages: first.slice(0, 4) });
+      const store = new RedisTrendingStore(flushable, { prefix, now: () => NOW });
+      const kafkaConsumer = createTrendingKafkaConsumer(kafka, { groupId: `g-flush-${suffix}`, sessionTimeoutMs: 6_000 });
+      const bounds = kafkaLogBounds(kafka);
+      const replay = new StateLossReplay({
+        consumer: kafkaConsumer,
+        topic: flushTopic,
+        markers: new RedisCoverageMarkers(flushable, prefix),
+        logBounds: bounds.bounds,
+        logger,
+        checkIntervalMs: 100,
+      });
+      const consumer = new TrendingConsumer(kafkaConsumer, store, logger, { topic: flushTopic, replay, initialBackoffMs: 20, maxBackoffMs: 100 });
+      stop = async () => {
+        await consumer.stop();
+        await bounds.close();
+      };
+      await consumer.start();
+      const offsets = await admin.fetchTopicOffsets(flushTopic);
+      const filled = offsets.filter((o) => Number(o.high) > 0);
+      const clicksOf = async () => (await store.stats(["p3"])).get("p3")!.click;
+      const watermarksAtEnd = async () => (await Promise.all(filled.map((o) => store.watermark(flushTopic, o.partition)))).every((w, i) => w === Number(filled[i]!.high) - 1);
+      await waitFor("the 16 messages", async () => (await watermarksAtEnd()) && (await clicksOf()) === 12);
+      // Each event applied once (a batch that raced the first coverage check is skipped by the window when replayed).
+      expect(consumer.metrics().applied).toBe(12);
+      expect(consumer.metrics().duplicates).toBeGreaterThanOrEqual(4);
+      const replaysBefore = replay.replayCount;
+
+      await flushable.flushdb();
+      await waitFor("the rebuild", async () => (await watermarksAtEnd()) && (await clicksOf()) === 12);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await clicksOf()).toBe(12);
+      expect((await store.scores(["p3"])).get("p3")).toBeCloseTo(12, 9);
+      expect(replay.replayCount).toBe(replaysBefore + filled.length); // one replay per partition holding events
+      expect(consumer.metrics()).toMatchObject({ applied: 24, storeFailures: 0 });
+      expect(consumer.metrics().duplicates).toBeGreaterThanOrEqual(8);
+      // What the rebuild left: one watermark per partition and windows of the retained events.
+      let windowed = 0;
+      for (const o of filled) windowed += await flushable.zcard(store.dedupWindowKey({ topic: flushTopic, partition: o.partition }));
+      expect(windowed).toBe(12);
+    } finally {
+      await stop?.();
+      await admin.deleteTopics({ topics: [flushTopic] }).catch(() => undefined);
+      await admin.disconnect();
+      await flushable.flushdb().catch(() => undefined);
+      await flushable.quit();
+    }
+  }, 60_000);
+
   it("marks an empty partition covered without seeking, and seeks only assigned partitions", async () => {
     const sought: number[] = [];
     const marked: string[] = [];

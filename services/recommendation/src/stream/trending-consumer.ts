@@ -99,8 +99,10 @@ export interface TrendingConsumerMetrics {
  * committed, with a heartbeat per chunk. When the store fails (Redis down), the partition is paused
  * and the same chunk is retried with exponential backoff (heartbeating meanwhile, so the group keeps
  * the partition) until it succeeds; nothing is committed in between, so no event is lost, and
- * re-applying is harmless because the store deduplicates by (user_id, event_id). One warning is logged when an
- * outage starts and one line when it ends.
+ * re-applying is harmless: each event carries its message's topic, partition and offset, and the
+ * store skips offsets at or below the partition's watermark (and a (user_id, event_id) published
+ * again at a later offset, within its dedup window). One warning is logged when an outage starts and
+ * one line when it ends.
  *
  * With a {@link StateLossReplay}, a store that lost its state (Redis restarted empty) is noticed
  * after the chunk's writes and before its commit, and rebuilt by replaying the retained log.
@@ -183,7 +185,7 @@ export class TrendingConsumer {
       for (const m of chunk) {
         const decoded = decodeEngagementEvent(m.value);
         if (decoded.ok) {
-          events.push(decoded.event);
+          events.push({ ...decoded.event, source: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) } });
         } else {
           this.counters.malformed += 1;
           this.logger.warn(
@@ -226,7 +228,7 @@ export class TrendingConsumer {
         if (this.stopping || !alive()) return false;
         try {
           const newlyApplied = await this.store.applyBatch(events);
-          // A retry after a user-state failure finds the chunk's events in the dedup keys: count the first success.
+          // A retry after a user-state failure finds the chunk's offsets under the watermark: count the first success.
           applied ??= newlyApplied;
           const userStateChanges = this.options.userState ? await this.options.userState.applyBatch(events) : 0;
           this.counters.applied += applied;

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { logWatermarkField, logWatermarksKey } from "./redis-trending-store.js";
 
 /**
  * Records, next to the trending statistics, which Kafka partitions' history they hold, so that a
@@ -17,7 +18,11 @@ export interface CoverageMarkers {
    */
   missing(topic: string, partitions: readonly number[]): Promise<number[]>;
   /**
-   * Marks a partition covered.
+   * Marks a partition covered, just before its replay from the first retained offset is applied:
+   * atomically with the marker, the partition's offset watermark is cleared (it may hold the offset
+   * of events that reached the empty store before the loss was noticed; left, it would skip the
+   * whole replay as redeliveries). Those few events stay in the partition's dedup window, so the
+   * replay skips them instead of counting them twice.
    *
    * @throws when the store is unreachable.
    */
@@ -28,11 +33,15 @@ export interface CoverageMarkers {
  * {@link CoverageMarkers} in one Redis hash, `<prefix>trending:coverage`, field `<topic>:<partition>`
  * = the time (ISO 8601) the replay of that partition started. No TTL: it must live exactly as long as
  * the statistics (whose keys have TTLs refreshed by every event; an idle store whose keys all
- * expired is rebuilt by a replay, which is the right outcome too).
+ * expired is rebuilt by a replay, which is the right outcome too). Marking also deletes the
+ * partition's field of the trending store's watermark hash ({@link logWatermarksKey}), in the same
+ * MULTI/EXEC.
  */
 export class RedisCoverageMarkers implements CoverageMarkers {
   /** The hash's key. */
   readonly key: string;
+  /** The trending store's watermark hash, cleared per partition by {@link mark}. */
+  private readonly watermarksKey: string;
 
   /**
    * @param redis - the trending store's ioredis client.
@@ -43,6 +52,7 @@ export class RedisCoverageMarkers implements CoverageMarkers {
     prefix = "recsys:",
   ) {
     this.key = `${prefix}trending:coverage`;
+    this.watermarksKey = logWatermarksKey(prefix);
   }
 
   async missing(topic: string, partitions: readonly number[]): Promise<number[]> {
@@ -52,6 +62,12 @@ export class RedisCoverageMarkers implements CoverageMarkers {
   }
 
   async mark(topic: string, partition: number): Promise<void> {
-    await this.redis.hset(this.key, `${topic}:${partition}`, new Date().toISOString());
+    const results = await this.redis
+      .multi()
+      .hset(this.key, `${topic}:${partition}`, new Date().toISOString())
+      .hdel(this.watermarksKey, logWatermarkField(topic, partition))
+      .exec();
+    if (!results) throw new Error("coverage markers: transaction was discarded");
+    for (const [err] of results) if (err) throw err;
   }
 }

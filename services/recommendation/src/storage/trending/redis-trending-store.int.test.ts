@@ -91,8 +91,8 @@ describe("RedisTrendingStore (real Redis)", () => {
     expect(s.get("A")).toBeCloseTo(1, 12);
   });
 
-  it("applies a (user, event_id) once, alone or in a batch, and counts exact stats once", async () => {
-    const { store, prefix } = makeStore({ dedupTtlSeconds: 600 });
+  it("applies a (user, event_id) without a log position once, alone or in a batch, and counts exact stats once", async () => {
+    const { store, prefix } = makeStore();
     const e = event("P", EventType.CLICK, T, ["Comedy"], "dup-1", "u1");
     expect(await store.apply(e)).toBe(true);
     expect(await store.apply(e)).toBe(false);
@@ -100,13 +100,14 @@ describe("RedisTrendingStore (real Redis)", () => {
     expect((await store.scores(["P"])).get("P")).toBeCloseTo(2, 12);
     expect((await store.top("comedy", 5))[0]?.score).toBeCloseTo(1, 12);
     expect((await store.stats(["P"])).get("P")).toEqual({ click: 1, view: 1, like: 0, dislike: 0, rate: 0 });
-    const ttl = await redis.ttl(`${prefix}seen:2:u1:dup-1`);
-    expect(ttl).toBeGreaterThan(590);
-    expect(ttl).toBeLessThanOrEqual(600);
+    // Events without a log position share one window, scored by their sequence (one number per
+    // attempt, duplicates included); no key per event.
+    expect(await redis.zrange(store.dedupWindowKey(), 0, -1, "WITHSCORES")).toEqual(["2:u1:dup-1", "1", "7:u-dup-2:dup-2", "4"]);
+    expect(await redis.keys(`${prefix}seen:*`)).toEqual([]);
   });
 
   it("applies the same event_id from two users as two events, and keeps ids holding ':' apart", async () => {
-    const { store, prefix } = makeStore();
+    const { store } = makeStore();
     // Before, the dedup key was `seen:<event id>`: user B's event with A's event_id was dropped.
     expect(await store.apply(event("P", EventType.CLICK, T, [], "shared-1", "alice"))).toBe(true);
     expect(await store.apply(event("P", EventType.CLICK, T, [], "shared-1", "bob"))).toBe(true);
@@ -117,7 +118,87 @@ describe("RedisTrendingStore (real Redis)", () => {
     expect(await store.applyBatch([event("P", EventType.VIEW, T, [], "shared-2", "alice"), event("P", EventType.VIEW, T, [], "shared-2", "carol")])).toBe(2);
     expect((await store.stats(["P"])).get("P")).toEqual({ click: 4, view: 2, like: 0, dislike: 0, rate: 0 });
     expect((await store.scores(["P"])).get("P")).toBeCloseTo(6, 12);
-    expect(await redis.exists(`${prefix}seen:5:alice:shared-1`, `${prefix}seen:3:bob:shared-1`)).toBe(2);
+    expect(await redis.zscore(store.dedupWindowKey(), "5:alice:shared-1")).not.toBeNull();
+    expect(await redis.zscore(store.dedupWindowKey(), "3:bob:shared-1")).not.toBeNull();
+  });
+
+  describe("deduplication by log position", () => {
+    const TOPIC = "engagement-events";
+    /** An event of its own user at a log position. */
+    function at(partition: number, offset: number, eventId = `p${partition}-o${offset}`, userId?: string, topic = TOPIC): TrendingEvent {
+      return { ...event("P", EventType.CLICK, T, [], eventId, userId), source: { topic, partition, offset } };
+    }
+
+    it("skips redelivered offsets (at or below the partition's watermark) at one hash field per partition", async () => {
+      const { store, prefix } = makeStore();
+      const p0 = [0, 1, 2, 3, 4].map((o) => at(0, o));
+      const p1 = [0, 1, 2].map((o) => at(1, o));
+      expect(await store.applyBatch([...p0, ...p1])).toBe(8);
+      expect([await store.watermark(TOPIC, 0), await store.watermark(TOPIC, 1), await store.watermark(TOPIC, 2)]).toEqual([4, 2, undefined]);
+      // A consumer restarting from its last committed offset (2) after a crash: 2..4 again, then 5.
+      expect(await store.applyBatch([...p0.slice(2), at(0, 5)])).toBe(1);
+      expect(await store.apply(p1[0]!)).toBe(false);
+      // Even an event never seen before is skipped at an applied offset: the offset is the identity.
+      expect(await store.apply(at(0, 3, "another-event"))).toBe(false);
+      // The same offsets of another topic are other messages.
+      expect(await store.apply(at(0, 4, "other-topic-event", undefined, "other-topic"))).toBe(true);
+      expect((await store.stats(["P"])).get("P")!.click).toBe(10);
+      expect((await store.scores(["P"])).get("P")).toBeCloseTo(10, 12);
+      expect(await redis.hgetall(`${prefix}trending:applied`)).toEqual({ [`${TOPIC}:0`]: "5", [`${TOPIC}:1`]: "2", "other-topic:0": "4" });
+      expect(await redis.zcard(store.dedupWindowKey({ topic: TOPIC, partition: 0 }))).toBe(6);
+      expect(await redis.keys(`${prefix}seen:*`)).toEqual([]);
+    });
+
+    it("skips the same event re-published at a later offset while it is in the window; another user's event with its id counts", async () => {
+      const { store } = makeStore();
+      const batch = [0, 1, 2].map((o) => at(2, o, `relay-${o}`, `u${o}`));
+      expect(await store.applyBatch(batch)).toBe(3);
+      // The outbox relay crashed between Kafka's ack and its DELETE: the batch again at 3..5; then
+      // bob's event reusing u0's event id (6) and a new event of u0 (7).
+      const republished = batch.map((e, i) => ({ ...e, source: { topic: TOPIC, partition: 2, offset: 3 + i } }));
+      expect(await store.applyBatch([...republished, at(2, 6, "relay-0", "bob"), at(2, 7, "new-1", "u0")])).toBe(2);
+      expect(await store.watermark(TOPIC, 2)).toBe(7);
+      expect((await store.stats(["P"])).get("P")!.click).toBe(5);
+      // The same event on another partition is another partition's window (a re-publish keeps its
+      // partition: the message key is the user id).
+      expect(await store.apply({ ...batch[0]!, source: { topic: TOPIC, partition: 0, offset: 0 } })).toBe(true);
+    });
+
+    it("keeps each partition's window to its bound, the newest entries by offset", async () => {
+      const { store } = makeStore({ dedupWindow: 3 });
+      const key = store.dedupWindowKey({ topic: TOPIC, partition: 0 });
+      expect(await store.applyBatch([0, 1, 2, 3, 4].map((o) => at(0, o, `w${o}`, "u")))).toBe(5);
+      expect(await redis.zrange(key, 0, -1, "WITHSCORES")).toEqual(["1:u:w2", "2", "1:u:w3", "3", "1:u:w4", "4"]);
+      // w4 and w2 re-published are still in the window; w0 is out of it (3 newer events came in
+      // between) and is counted again: the window's documented limit.
+      expect(await store.applyBatch([at(0, 5, "w4", "u"), at(0, 6, "w2", "u"), at(0, 7, "w0", "u")])).toBe(1);
+      expect(await redis.zcard(key)).toBe(3);
+      expect(await redis.zrange(key, 0, -1)).toEqual(["1:u:w3", "1:u:w4", "1:u:w0"]);
+      expect(await redis.pttl(key)).toBe(-1); // bounded by count, not by time: no TTL
+      const direct = makeStore({ dedupWindow: 2 }).store;
+      await direct.applyBatch(["a", "b", "c"].map((id) => event("P", EventType.CLICK, T, [], id, "u")));
+      expect(await redis.zrange(direct.dedupWindowKey(), 0, -1)).toEqual(["1:u:b", "1:u:c"]);
+    });
+
+    it("refuses a window below 1 and a bad log position by name", async () => {
+      for (const dedupWindow of [0, -1, 1.5]) {
+        expect(() => new RedisTrendingStore(redis, { dedupWindow })).toThrow(/dedupWindow must be a positive integer/);
+      }
+      const { store } = makeStore();
+      await expect(store.apply(at(-1, 0))).rejects.toThrow(/source partition/);
+      await expect(store.apply(at(0, 1.5))).rejects.toThrow(/source offset/);
+      await expect(store.apply(at(0, 0, "x", undefined, "bad:topic"))).rejects.toThrow(/source topic/);
+    });
+
+    it("compares and keeps offsets above 10^14 exactly (Lua would print them rounded)", async () => {
+      const { store } = makeStore();
+      const big = 2 ** 50 + 7;
+      expect(await store.apply(at(0, big))).toBe(true);
+      expect(await store.apply(at(0, big - 1))).toBe(false);
+      expect(await store.apply(at(0, big + 1))).toBe(true);
+      expect(await store.watermark(TOPIC, 0)).toBe(big + 1);
+      expect(await redis.zscore(store.dedupWindowKey({ topic: TOPIC, partition: 0 }), `${"u-p0-o".length + String(big + 1).length}:u-p0-o${big + 1}:p0-o${big + 1}`)).toBe(String(big + 1));
+    });
   });
 
   describe("the per-account cap", () => {

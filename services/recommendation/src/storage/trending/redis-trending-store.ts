@@ -3,7 +3,7 @@ import { ENGAGEMENT_KINDS, engagementKind, type EngagementCounts, type Engagemen
 import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from "./event-weights.js";
 import { decayFactor } from "./forward-decay.js";
 import { APPLY_SCRIPT, REBASE_SCRIPT } from "./trending-scripts.js";
-import type { TrendingEvent, TrendingScore, TrendingStore } from "./trending-store.js";
+import type { LogPosition, TrendingEvent, TrendingScore, TrendingStore } from "./trending-store.js";
 
 /** Options of {@link RedisTrendingStore}; every one has a default (see `trending-config.ts` for the env vars). */
 export interface RedisTrendingStoreOptions {
@@ -17,8 +17,13 @@ export interface RedisTrendingStoreOptions {
   readonly topN?: number;
   /** TTL of the trending sorted sets, refreshed on every write, in seconds (default 7 days). */
   readonly keyTtlSeconds?: number;
-  /** TTL of each event's dedup key, in seconds (default 24 h): a redelivery within it is skipped. */
-  readonly dedupTtlSeconds?: number;
+  /**
+   * Entries of each partition's dedup window (default {@link DEFAULT_DEDUP_WINDOW} = 20,000): the
+   * (user id, event id) pairs of the last this many events applied from the partition, so the same
+   * event published again at a later offset (the outbox relay after a crash between Kafka's ack and
+   * its DELETE) is skipped while fewer than this many events of the partition came in between.
+   */
+  readonly dedupWindow?: number;
   /** TTL of the per-product stats hashes, refreshed on every write, in seconds; 0 = never expire (default 30 days). */
   readonly statsTtlSeconds?: number;
   /** Re-base when (now − t0)/τ exceeds this (default 30, so stored values stay below weight × e^30 per event). */
@@ -58,7 +63,43 @@ export const DEFAULT_USER_CAP = 3;
 export const DEFAULT_USER_CAP_WINDOW_SECONDS = 3_600;
 
 /**
- * The dedup key's suffix of an event: `<length of user id>:<user id>:<event id>`. An event is
+ * Default of {@link RedisTrendingStoreOptions.dedupWindow}: 20,000 entries per partition, ten times
+ * the outbox relay's default batch (`OUTBOX_BATCH_SIZE` = 2000 rows, services/engagement/src/config.ts),
+ * the most events one relay re-publishes after a crash between Kafka's ack and its DELETE. About
+ * 100 bytes per entry (sorted-set member `<len>:<user id>:<event id>` and score), so about 2 MB per
+ * partition, whatever the traffic.
+ */
+export const DEFAULT_DEDUP_WINDOW = 20_000;
+
+/** The field of events applied without a {@link LogPosition} in the watermark hash, and their window's suffix. */
+const DIRECT_SOURCE = "direct";
+
+/**
+ * The key of the watermark hash: field `<topic>:<partition>` → the highest offset applied from that
+ * partition (decimal). Shared with the coverage markers, which clear a partition's watermark when
+ * its replay starts (coverage-markers.ts).
+ *
+ * @param prefix - the trending key prefix (`TRENDING_KEY_PREFIX`, default `recsys:`).
+ */
+export function logWatermarksKey(prefix: string): string {
+  return `${prefix}trending:applied`;
+}
+
+/**
+ * The field of one topic partition in the watermark hash ({@link logWatermarksKey}), and the
+ * suffix of its dedup window key: `<topic>:<partition>` (a topic name holds no ':').
+ *
+ * @param topic - the topic.
+ * @param partition - the partition number.
+ */
+export function logWatermarkField(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+/**
+ * An event's member in its partition's dedup window: `<length of user id>:<user id>:<event id>`. An event is
  * identified by the pair (user id, event id), as in the engagement database (an event_id is unique
  * per user only); the length prefix keeps the pair unambiguous although both ids may hold ':'.
  *
@@ -96,9 +137,18 @@ function positiveInteger(name: string, value: number): number {
  *   Σ weight(type) × exp((t − t0)/τ); a read multiplies by exp(−(now − t0)/τ), so scores are
  *   "decayed weighted event counts now" and old scores are never rewritten as time passes;
  * - `P trending:keys` — the set of those sorted sets, for re-basing;
- * - `P seen:<user id length>:<user id>:<event id>` — dedup key (`SET NX EX`), so an event is
- *   applied once; the key is the pair (user id, event id), so the same event id from two users is
- *   two events (see {@link trendingEventKey});
+ * - `P trending:applied` — the watermarks: hash of `<topic>:<partition>` → the highest offset
+ *   applied from that partition; an event at or below it is a redelivery (a consumer restarting
+ *   from its last committed offset after a crash or a rebalance) and is skipped. One field per
+ *   partition (plus `direct`, the sequence of events applied without a log position);
+ * - `P trending:dedup:<topic>:<partition>` — the partition's dedup window: sorted set of
+ *   `<user id length>:<user id>:<event id>` (see {@link trendingEventKey}) scored by offset, trimmed
+ *   to the newest `dedupWindow` (default 20,000) entries, so the same event published again at a
+ *   later offset (the outbox relay re-publishing a batch after a crash between Kafka's ack and its
+ *   DELETE) is skipped while fewer than `dedupWindow` events of the partition came in between (an
+ *   event's key is the pair (user id, event id), so the same event id from two users is two events;
+ *   a re-publish goes to the same partition, the message key being the user id). Events without a
+ *   log position share `P trending:dedup:direct`, scored by their sequence;
  * - `P stats:<product id>` — hash of exact event counts per type (`click`, `view`, `like`,
  *   `dislike`, `rate`), for statistics readers;
  * - `P win:<product id>:<bucket>` — the same counts for the events whose time falls in one window
@@ -116,7 +166,7 @@ function positiveInteger(name: string, value: number): number {
  * counts of what happened) but not in trending. Ten thousand clicks of one account therefore score
  * at most 3 (at most 3 / (1 − e^(−window/τ)) ≈ 4.75 with the defaults even when spread over past
  * windows, since older windows have decayed), and twenty accounts clicking once outrank them. The
- * cap check runs inside the same Lua script after the dedup key, so a redelivered event neither
+ * cap check runs inside the same Lua script after the dedup checks, so a redelivered event neither
  * counts twice nor uses up the cap, and a replay of the log rebuilds the same scores (windows are of
  * event time). Memory of the cap: one hash per product with weighted events in the current cap
  * window (plus, for late or replayed events, per past window they fall in, for one cap length), one
@@ -129,8 +179,12 @@ function positiveInteger(name: string, value: number): number {
  * still enters a set full of older entries), TTL refresh, and re-basing when (now − t0)/τ exceeds the bound (every set scaled by
  * exp(−Δ/τ) with ZUNIONSTORE WEIGHTS, t0 moved to now), all atomic. Event times in the future are
  * clamped to now. Memory is bounded: at most top N members per set, one set per category, TTLs on
- * sets, stats, window buckets, cap hashes and dedup keys (the dedup keys are the largest part: one
- * small key per event for the dedup TTL).
+ * sets, stats, window buckets and cap hashes; the deduplication state is bounded by count, not by
+ * time or traffic: one watermark field and one window of at most `dedupWindow` entries per
+ * partition (neither has a TTL: like the coverage markers they must live exactly as long as the
+ * statistics, and are lost with them). The families that still grow with traffic, within their
+ * TTLs: the window buckets and cap hashes (distinct products, and distinct (user, product) pairs, of
+ * about two windows) and the stats hashes (distinct products of the stats TTL).
  */
 export class RedisTrendingStore implements TrendingStore {
   private readonly tauMs: number;
@@ -138,7 +192,7 @@ export class RedisTrendingStore implements TrendingStore {
   private readonly prefix: string;
   private readonly topN: number;
   private readonly keyTtlSeconds: number;
-  private readonly dedupTtlSeconds: number;
+  private readonly dedupWindow: number;
   private readonly statsTtlSeconds: number;
   private readonly rebaseBound: number;
   private readonly windowSeconds: number;
@@ -152,8 +206,8 @@ export class RedisTrendingStore implements TrendingStore {
   /**
    * @param redis - an ioredis client (the store defines its two Lua commands on it).
    * @param options - decay, weights, key layout, bounds and clock.
-   * @throws RangeError for a non-positive τ, top N, TTL, bound, window, user cap or cap window, a
-   *   window of more than 1440 buckets, or a negative or non-finite weight.
+   * @throws RangeError for a non-positive τ, top N, TTL, bound, window, dedup window, user cap or
+   *   cap window, a window of more than 1440 buckets, or a negative or non-finite weight.
    */
   constructor(
     private readonly redis: Redis,
@@ -167,7 +221,7 @@ export class RedisTrendingStore implements TrendingStore {
     this.prefix = options.prefix ?? "recsys:";
     this.topN = positiveInteger("topN", options.topN ?? 10_000);
     this.keyTtlSeconds = positiveInteger("keyTtlSeconds", options.keyTtlSeconds ?? 7 * 86_400);
-    this.dedupTtlSeconds = positiveInteger("dedupTtlSeconds", options.dedupTtlSeconds ?? 86_400);
+    this.dedupWindow = positiveInteger("dedupWindow", options.dedupWindow ?? DEFAULT_DEDUP_WINDOW);
     this.statsTtlSeconds = options.statsTtlSeconds ?? 30 * 86_400;
     if (!Number.isSafeInteger(this.statsTtlSeconds) || this.statsTtlSeconds < 0) {
       throw new RangeError(`statsTtlSeconds must be an integer >= 0, got ${this.statsTtlSeconds}`);
@@ -200,6 +254,32 @@ export class RedisTrendingStore implements TrendingStore {
    */
   trendingKey(category?: string): string {
     return category === undefined ? `${this.prefix}trending:all` : `${this.prefix}trending:cat:${category.trim().toLowerCase()}`;
+  }
+
+  /**
+   * The key of a partition's dedup window (sorted set of `<len>:<user id>:<event id>` by offset).
+   *
+   * @param source - the partition (its offset is ignored), or undefined for events applied without one.
+   */
+  dedupWindowKey(source?: Pick<LogPosition, "topic" | "partition">): string {
+    return `${this.prefix}trending:dedup:${source === undefined ? DIRECT_SOURCE : logWatermarkField(source.topic, source.partition)}`;
+  }
+
+  /** The key of the watermark hash (see {@link logWatermarksKey}). */
+  get watermarksKey(): string {
+    return logWatermarksKey(this.prefix);
+  }
+
+  /**
+   * The highest offset applied from a partition.
+   *
+   * @returns the offset, or undefined when nothing was applied from it since the state began (or
+   *   since its replay started).
+   * @throws when Redis is unreachable.
+   */
+  async watermark(topic: string, partition: number): Promise<number | undefined> {
+    const v = await this.redis.hget(this.watermarksKey, logWatermarkField(topic, partition));
+    return v === null ? undefined : Number(v);
   }
 
   async apply(event: TrendingEvent): Promise<boolean> {
@@ -349,6 +429,16 @@ export class RedisTrendingStore implements TrendingStore {
       throw new TypeError("trending event: event id, user id and product id are required");
     }
     if (!Number.isFinite(event.occurredAtMs)) throw new TypeError(`trending event ${event.eventId}: bad time`);
+    const source = event.source;
+    if (source !== undefined) {
+      if (!TOPIC_NAME.test(source.topic)) throw new TypeError(`trending event ${event.eventId}: bad source topic ${JSON.stringify(source.topic)}`);
+      if (!Number.isSafeInteger(source.partition) || source.partition < 0) {
+        throw new TypeError(`trending event ${event.eventId}: source partition must be an integer >= 0, got ${source.partition}`);
+      }
+      if (!Number.isSafeInteger(source.offset) || source.offset < 0) {
+        throw new TypeError(`trending event ${event.eventId}: source offset must be a safe integer >= 0, got ${source.offset}`);
+      }
+    }
     const categoryKeys = new Set<string>();
     for (const c of event.categories) if (c.trim().length > 0) categoryKeys.add(this.trendingKey(c));
     // The window bucket of the event's time (clamped to now); it is read until bucket + ⌈W/b⌉ + 1
@@ -363,7 +453,8 @@ export class RedisTrendingStore implements TrendingStore {
     const capTtlMs = capEnds > now ? capEnds - now + 1_000 : this.capWindowMs;
     const keys = [
       this.landmarkKey,
-      `${this.prefix}seen:${trendingEventKey(event.userId, event.eventId)}`,
+      this.watermarksKey,
+      this.dedupWindowKey(source),
       `${this.prefix}stats:${event.productId}`,
       `${this.prefix}trending:keys`,
       this.windowKey(event.productId, bucket),
@@ -379,7 +470,7 @@ export class RedisTrendingStore implements TrendingStore {
       this.weights[field],
       this.tauMs,
       field,
-      this.dedupTtlSeconds,
+      this.dedupWindow,
       this.keyTtlSeconds,
       this.topN,
       this.statsTtlSeconds,
@@ -389,6 +480,9 @@ export class RedisTrendingStore implements TrendingStore {
       event.userId,
       this.userCap,
       Math.round(capTtlMs),
+      source === undefined ? DIRECT_SOURCE : logWatermarkField(source.topic, source.partition),
+      source === undefined ? -1 : String(source.offset),
+      trendingEventKey(event.userId, event.eventId),
     ];
   }
 

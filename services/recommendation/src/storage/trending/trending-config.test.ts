@@ -8,7 +8,7 @@ describe("trending config", () => {
       prefix: "recsys:",
       topN: 10_000,
       keyTtlSeconds: 604_800,
-      dedupTtlSeconds: 86_400,
+      dedupWindow: 20_000,
       statsTtlSeconds: 2_592_000,
       rebaseBound: 30,
       windowSeconds: 3_600,
@@ -31,6 +31,10 @@ describe("trending config", () => {
     expect(() => loadTrendingConfig({ TRENDING_USER_CAP: "0", TRENDING_USER_CAP_WINDOW_SECONDS: "0" })).toThrow(
       /TRENDING_USER_CAP.*TRENDING_USER_CAP_WINDOW_SECONDS/,
     );
+    expect(trendingStoreOptions(loadTrendingConfig({ TRENDING_DEDUP_WINDOW: "50" })).dedupWindow).toBe(50);
+    for (const bad of ["0", "-5", "2.5", "many"]) {
+      expect(() => loadTrendingConfig({ TRENDING_DEDUP_WINDOW: bad })).toThrow(/invalid configuration: TRENDING_DEDUP_WINDOW/);
+    }
     expect(() => loadTrendingConfig({ TRENDING_TAU_SECONDS: "0", TRENDING_WEIGHT_LIKE: "-1" })).toThrow(
       /TRENDING_TAU_SECONDS.*TRENDING_WEIGHT_LIKE/,
     );

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../../../../shared/src/config.js";
-import { DEFAULT_USER_CAP, DEFAULT_USER_CAP_WINDOW_SECONDS, type RedisTrendingStoreOptions } from "./redis-trending-store.js";
+import { DEFAULT_DEDUP_WINDOW, DEFAULT_USER_CAP, DEFAULT_USER_CAP_WINDOW_SECONDS, type RedisTrendingStoreOptions } from "./redis-trending-store.js";
 
 const seconds = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def);
@@ -12,7 +12,11 @@ const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def)
  * - `TRENDING_KEY_PREFIX` (`recsys:`): prefix of every Redis key.
  * - `TRENDING_TOP_N` (10000): products kept per sorted set (overall and per category).
  * - `TRENDING_KEY_TTL_SECONDS` (604800 = 7 days): TTL of the sorted sets, refreshed on write.
- * - `TRENDING_DEDUP_TTL_SECONDS` (86400 = 24 h): how long an applied (user_id, event_id) is remembered.
+ * - `TRENDING_DEDUP_WINDOW` (20000, 1 to 10,000,000): entries of each partition's dedup window,
+ *   the (user_id, event_id) of the last that many events applied from the partition, so the same
+ *   event re-published at a later offset (by the outbox relay, at most `OUTBOX_BATCH_SIZE` = 2000
+ *   rows per relay and crash) is counted once. Bounded by count: about 100 bytes per entry per
+ *   partition. Redeliveries of the same offset need no window (per-partition offset watermarks).
  * - `TRENDING_STATS_TTL_SECONDS` (2592000 = 30 days, 0 = never): TTL of the per-product stats hashes.
  * - `TRENDING_REBASE_BOUND` (30): re-base the landmark when (now − t0)/τ exceeds it.
  * - `TRENDING_WINDOW_SECONDS` (default τ): the window of GetProductStats' windowed counts.
@@ -30,7 +34,7 @@ export const trendingConfigSchema = z.object({
   TRENDING_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9:._-]*$/, "letters, digits, ':', '.', '_', '-'").default("recsys:"),
   TRENDING_TOP_N: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   TRENDING_KEY_TTL_SECONDS: seconds(7 * 86_400, 365 * 86_400),
-  TRENDING_DEDUP_TTL_SECONDS: seconds(86_400, 30 * 86_400),
+  TRENDING_DEDUP_WINDOW: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_DEDUP_WINDOW),
   TRENDING_STATS_TTL_SECONDS: z.coerce.number().int().min(0).max(10 * 365 * 86_400).default(30 * 86_400),
   TRENDING_REBASE_BOUND: z.coerce.number().min(1).max(600).default(30),
   TRENDING_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).optional(),
@@ -68,7 +72,7 @@ export function trendingStoreOptions(config: TrendingConfig): RedisTrendingStore
     prefix: config.TRENDING_KEY_PREFIX,
     topN: config.TRENDING_TOP_N,
     keyTtlSeconds: config.TRENDING_KEY_TTL_SECONDS,
-    dedupTtlSeconds: config.TRENDING_DEDUP_TTL_SECONDS,
+    dedupWindow: config.TRENDING_DEDUP_WINDOW,
     statsTtlSeconds: config.TRENDING_STATS_TTL_SECONDS,
     rebaseBound: config.TRENDING_REBASE_BOUND,
     windowSeconds: config.TRENDING_WINDOW_SECONDS ?? config.TRENDING_TAU_SECONDS,

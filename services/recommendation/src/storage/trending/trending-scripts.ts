@@ -33,32 +33,54 @@ end
 `;
 
 /**
- * Applies one event once, with one account's weight on a product capped per window.
+ * Applies one event at most once, with one account's weight on a product capped per window.
  *
- * KEYS: 1 landmark t0, 2 dedup key of the event (per user and event id), 3 stats hash of the
- * product, 4 registry of trending sorted sets, 5 window bucket hash of the product (the bucket
- * holding the event's time), 6 cap hash of the product and cap window (field: user id, value: the
- * user's weighted events on the product in that window), 7… the sorted sets to increment (all + one
- * per category).
- * ARGV: 1 now (ms), 2 event time (ms), 3 weight, 4 τ (ms), 5 stats field, 6 dedup TTL (s),
- * 7 sorted-set TTL (s), 8 top N kept per set, 9 stats TTL (s, 0 = none), 10 re-base bound
- * (re-base when (now − t0)/τ exceeds it), 11 product id, 12 how long the window bucket is still
- * read, in ms (its PEXPIRE, relative to the caller's clock; 0 = the event is already older than every
- * window read from now on, so it is counted all-time only), 13 user id, 14 the cap N (weighted events
- * per user, product and cap window that raise the trending score), 15 the cap hash's PEXPIRE (ms).
+ * KEYS: 1 landmark t0, 2 watermark hash (field: `<topic>:<partition>`, value: the highest offset
+ * applied from it; field `direct`: the sequence of events applied without a log position), 3 dedup
+ * window of the event's partition (sorted set: member `<len>:<user id>:<event id>`, score: offset),
+ * 4 stats hash of the product, 5 registry of trending sorted sets, 6 window bucket hash of the
+ * product (the bucket holding the event's time), 7 cap hash of the product and cap window (field:
+ * user id, value: the user's weighted events on the product in that window), 8… the sorted sets to
+ * increment (all + one per category).
+ * ARGV: 1 now (ms), 2 event time (ms), 3 weight, 4 τ (ms), 5 stats field, 6 dedup window size
+ * (entries kept per partition), 7 sorted-set TTL (s), 8 top N kept per set, 9 stats TTL (s, 0 =
+ * none), 10 re-base bound (re-base when (now − t0)/τ exceeds it), 11 product id, 12 how long the
+ * window bucket is still read, in ms (its PEXPIRE, relative to the caller's clock; 0 = the event is
+ * already older than every window read from now on, so it is counted all-time only), 13 user id,
+ * 14 the cap N (weighted events per user, product and cap window that raise the trending score),
+ * 15 the cap hash's PEXPIRE (ms), 16 the watermark field, 17 the event's offset in its partition
+ * (decimal; -1 = no log position: the script numbers the event itself, with HINCRBY on the `direct`
+ * field, and checks no watermark), 18 the dedup window member.
  *
- * Order: dedup first (a redelivery changes nothing, the cap counter included), then the exact stats
- * and window counts (every event, capped or not), then, for an event with weight > 0 that has not
- * decayed to nothing, HINCRBY of the user's field in the cap hash: only the first N such events of a
- * user on a product in one cap window increment the sorted sets.
+ * Order: dedup first, so a duplicate changes nothing (the cap counter included): (a) an offset at or
+ * below the partition's watermark is a redelivery and is skipped; otherwise the watermark moves to
+ * it; (b) a (user, event id) already in the partition's window (ZADD NX answers 0) is the same event
+ * published again at a later offset and is skipped; otherwise it joins the window, which is trimmed
+ * to the newest N entries by offset (ZREMRANGEBYRANK). Then the exact stats and window counts (every
+ * event, capped or not), then, for an event with weight > 0 that has not decayed to nothing, HINCRBY
+ * of the user's field in the cap hash: only the first N such events of a user on a product in one
+ * cap window increment the sorted sets.
  *
  * Returns 1 when applied, 2 when applied but over the cap (counted in the stats, not in trending),
- * 0 for a duplicate (user, event id).
+ * 0 for a redelivered offset, 3 for a (user, event id) still in the dedup window.
  */
 export const APPLY_SCRIPT = `${REBASE_FUNCTION}
-if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[6]) then
-  return 0
+-- The score is passed on as the caller's decimal text: Lua would print a number above 1e14 rounded.
+local score = ARGV[17]
+local offset = tonumber(score)
+if offset < 0 then
+  score = redis.call('HINCRBY', KEYS[2], ARGV[16], 1)
+else
+  local mark = redis.call('HGET', KEYS[2], ARGV[16])
+  if mark and offset <= tonumber(mark) then
+    return 0
+  end
+  redis.call('HSET', KEYS[2], ARGV[16], score)
 end
+if redis.call('ZADD', KEYS[3], 'NX', score, ARGV[18]) == 0 then
+  return 3
+end
+redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[6]) + 1))
 local now = tonumber(ARGV[1])
 local tau = tonumber(ARGV[4])
 local t0 = tonumber(redis.call('GET', KEYS[1]))
@@ -66,38 +88,38 @@ if t0 == nil then
   t0 = now
   redis.call('SET', KEYS[1], ARGV[1])
 elseif (now - t0) / tau > tonumber(ARGV[10]) then
-  rebase(KEYS[1], KEYS[4], now, t0, tau, ARGV[1])
+  rebase(KEYS[1], KEYS[5], now, t0, tau, ARGV[1])
   t0 = now
 end
-redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+redis.call('HINCRBY', KEYS[4], ARGV[5], 1)
 local statsTtl = tonumber(ARGV[9])
 if statsTtl > 0 then
-  redis.call('EXPIRE', KEYS[3], statsTtl)
+  redis.call('EXPIRE', KEYS[4], statsTtl)
 end
 local windowTtl = tonumber(ARGV[12])
 if windowTtl > 0 then
-  redis.call('HINCRBY', KEYS[5], ARGV[5], 1)
-  redis.call('PEXPIRE', KEYS[5], windowTtl)
+  redis.call('HINCRBY', KEYS[6], ARGV[5], 1)
+  redis.call('PEXPIRE', KEYS[6], windowTtl)
 end
 local weight = tonumber(ARGV[3])
-if weight > 0 and #KEYS > 6 then
+if weight > 0 and #KEYS > 7 then
   local t = math.min(tonumber(ARGV[2]), now)
   local increment = weight * math.exp((t - t0) / tau)
   if increment > 0 then
-    local used = redis.call('HINCRBY', KEYS[6], ARGV[13], 1)
-    redis.call('PEXPIRE', KEYS[6], ARGV[15])
+    local used = redis.call('HINCRBY', KEYS[7], ARGV[13], 1)
+    redis.call('PEXPIRE', KEYS[7], ARGV[15])
     if used > tonumber(ARGV[14]) then
       return 2
     end
     local incrementText = string.format('%.17g', increment)
     local keep = tonumber(ARGV[8])
-    for i = 7, #KEYS do
+    for i = 8, #KEYS do
       redis.call('ZINCRBY', KEYS[i], incrementText, ARGV[11])
       redis.call('ZREMRANGEBYRANK', KEYS[i], 0, -(keep + 1))
       redis.call('EXPIRE', KEYS[i], ARGV[7])
     end
-    redis.call('SADD', KEYS[4], unpack(KEYS, 7))
-    redis.call('EXPIRE', KEYS[4], ARGV[7])
+    redis.call('SADD', KEYS[5], unpack(KEYS, 8))
+    redis.call('EXPIRE', KEYS[5], ARGV[7])
   end
 end
 return 1

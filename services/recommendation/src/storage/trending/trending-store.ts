@@ -5,11 +5,32 @@
  */
 import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
 
+/**
+ * Where an event sits in the Kafka log: the message it was decoded from. The store keeps, per topic
+ * and partition, the highest offset it applied (a watermark), so a consumer's redelivery (after a
+ * crash or a rebalance, from the last committed offset) is skipped at O(partitions) memory.
+ */
+export interface LogPosition {
+  /** The topic, `[A-Za-z0-9._-]` (Kafka's topic name rule), e.g. `engagement-events`. */
+  readonly topic: string;
+  /** The partition number, an integer ≥ 0. */
+  readonly partition: number;
+  /**
+   * The message's offset within the partition, a safe integer ≥ 0 (kafkajs gives a decimal string:
+   * pass `Number(message.offset)`, exact below 2^53). The events of one partition must be applied in
+   * increasing offset order, as a consumer reads them: an offset at or below the partition's
+   * watermark is skipped as already applied.
+   */
+  readonly offset: number;
+}
+
 /** One engagement event as the trending statistics see it (decoded from an `EngagementEvent`). */
 export interface TrendingEvent {
   /**
    * The event's id; with {@link userId} the idempotency key: a (user, event id) pair is applied at
-   * most once (within the dedup TTL), and the same event id from two users is two events.
+   * most once while it is in its partition's dedup window (the last `dedupWindow` events applied
+   * from that partition, see `RedisTrendingStore`), and the same event id from two users is two
+   * events.
    */
   readonly eventId: string;
   /** The user who engaged: half of the idempotency key, and whose weight on a product is capped per window. */
@@ -24,6 +45,12 @@ export interface TrendingEvent {
   readonly value?: number;
   /** When the engagement happened, in ms since the epoch. */
   readonly occurredAtMs: number;
+  /**
+   * The Kafka message the event came from (the trending consumer always sets it). Absent for an
+   * event applied outside the log (tests, tools): such events have no watermark and are deduplicated
+   * by (user, event id) only, in a dedup window of their own (see `RedisTrendingStore`).
+   */
+  readonly source?: LogPosition;
 }
 
 /** A product and its trending score. */
@@ -47,15 +74,18 @@ export interface TrendingScore {
  */
 export interface TrendingStore {
   /**
-   * Applies one event: once per (user id, event id) (within the dedup TTL), atomically.
+   * Applies one event at most once, atomically: skipped when its log offset is at or below its
+   * partition's watermark (a redelivery), or when its (user id, event id) is in the partition's
+   * dedup window (the same event published again at a later offset, e.g. by the outbox relay).
    *
    * @returns true when applied now (even when the per-account cap kept it out of the trending
-   *   score), false when the (user id, event id) was already applied (duplicate).
+   *   score), false when skipped as a duplicate.
    * @throws when the store is unreachable (nothing or the whole event was applied, never part of it).
    */
   apply(event: TrendingEvent): Promise<boolean>;
   /**
-   * Applies events in one round trip, each atomically and at most once.
+   * Applies events in one round trip, in the given order, each atomically and at most once (as
+   * {@link apply}); the events of one partition must come in increasing offset order.
    *
    * @returns how many were applied now (duplicates excluded).
    * @throws when the store is unreachable; some events may have been applied, and applying the
