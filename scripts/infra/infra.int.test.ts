@@ -123,9 +123,14 @@ describe("renderEnvoyConfig", () => {
 });
 
 describe("kafkaServerProperties", () => {
-  it("keeps the log without time or size limit, so the trending statistics can be rebuilt by replay", () => {
+  it("keeps the log 7 days by default (configurable, -1 for ever), without size limit", () => {
     const text = kafkaServerProperties({ port: 59092, controllerPort: 59093, logDir: "/data/kafka" });
-    expect(text.split("\n")).toEqual(expect.arrayContaining(["log.retention.ms=-1", "log.retention.bytes=-1"]));
+    expect(text.split("\n")).toEqual(expect.arrayContaining(["log.retention.ms=604800000", "log.retention.bytes=-1"]));
+    expect(text).not.toContain("log.retention.ms=-1");
+    const day = kafkaServerProperties({ port: 59092, controllerPort: 59093, logDir: "/data/kafka", retentionMs: 86_400_000 });
+    expect(day.split("\n")).toContain("log.retention.ms=86400000");
+    expect(kafkaServerProperties({ port: 1, controllerPort: 2, logDir: "/d", retentionMs: -1 }).split("\n")).toContain("log.retention.ms=-1");
+    expect(() => kafkaServerProperties({ port: 1, controllerPort: 2, logDir: "/d", retentionMs: 0 })).toThrow(/retentionMs/);
   });
 
   it("describes one combined KRaft node on 127.0.0.1 with replication factor 1 and no auto-created topics", () => {

@@ -5,6 +5,14 @@ import { randomKafkaClusterId } from "./kafka-cluster-id.js";
 import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady } from "./managed-process.js";
 import { javaPath, KAFKA_LOG4J_CONFIG, kafkaLibsDir } from "./paths.js";
 
+/**
+ * Default time-based retention of the broker's logs (`log.retention.ms`), in ms: 7 days, Kafka's own
+ * default. Replaying the retained log after Redis lost the trending statistics rebuilds what those
+ * 7 days hold (see services/recommendation/src/stream/state-loss-replay.ts); a topic created by the
+ * engagement service carries its own `retention.ms` (`KAFKA_TOPIC_RETENTION_MS`, the same default).
+ */
+export const DEFAULT_LOG_RETENTION_MS = 7 * 86_400_000;
+
 /** Options of {@link startKafka}. */
 export interface KafkaOptions {
   /** The stack's data directory; the broker keeps `server.properties` and its logs in `<dataDir>/kafka`. */
@@ -19,6 +27,11 @@ export interface KafkaOptions {
   readonly reset?: boolean;
   /** How long to wait for the broker to answer a metadata request, in ms (default 90000). */
   readonly readyTimeoutMs?: number;
+  /**
+   * The broker's `log.retention.ms`, in ms: how long a topic without its own `retention.ms` keeps a
+   * log segment (default {@link DEFAULT_LOG_RETENTION_MS}, 7 days; -1 keeps it forever).
+   */
+  readonly retentionMs?: number;
 }
 
 /** A running single-node Kafka started by {@link startKafka}. */
@@ -46,9 +59,17 @@ export interface KafkaHandle {
  * only, with replication factors of 1 and topic auto-creation off. The internal offsets and
  * transaction topics get one partition (instead of 50) so that the first consumer group forms in
  * well under a second; `group.initial.rebalance.delay.ms=0` removes the 3 s join delay. Logs are
- * retained without time or size limit, so statistics derived from them can be rebuilt by replay.
+ * retained for `retentionMs` (default {@link DEFAULT_LOG_RETENTION_MS}, 7 days) without size limit:
+ * the trending statistics rebuilt by replay after Redis lost them are those of the retained days.
+ *
+ * @param options - ports, log directory and retention (ms, an integer ≥ 1, or -1 for no limit).
+ * @throws RangeError for any other retention.
  */
-export function kafkaServerProperties(options: { port: number; controllerPort: number; logDir: string }): string {
+export function kafkaServerProperties(options: { port: number; controllerPort: number; logDir: string; retentionMs?: number }): string {
+  const retentionMs = options.retentionMs ?? DEFAULT_LOG_RETENTION_MS;
+  if (!Number.isSafeInteger(retentionMs) || (retentionMs < 1 && retentionMs !== -1)) {
+    throw new RangeError(`Kafka retentionMs must be an integer >= 1 (ms) or -1 (no limit), got ${retentionMs}`);
+  }
   const settings: Record<string, string | number> = {
     "node.id": 1,
     "process.roles": "broker,controller",
@@ -68,9 +89,9 @@ export function kafkaServerProperties(options: { port: number; controllerPort: n
     "transaction.state.log.num.partitions": 1,
     "group.initial.rebalance.delay.ms": 0,
     // The trending statistics in Redis are rebuilt by replaying the retained log when Redis loses
-    // them (see services/recommendation/src/consumers/state-loss-replay.ts), so the log is kept
-    // whole: no time limit (the default is 7 days) and no size limit.
-    "log.retention.ms": -1,
+    // them (services/recommendation/src/stream/state-loss-replay.ts): what decays with τ = 1 h needs
+    // far less than the 7 days kept by default; all-time counts older than that are not rebuilt.
+    "log.retention.ms": retentionMs,
     "log.retention.bytes": -1,
   };
   return (
@@ -151,7 +172,10 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaHandle> {
   await claimPorts("kafka", pidFile, [options.port, options.controllerPort], 30_000);
   if (options.reset === true) rmSync(kafkaDir, { recursive: true, force: true });
   mkdirSync(kafkaDir, { recursive: true });
-  writeFileSync(propertiesFile, kafkaServerProperties({ port: options.port, controllerPort: options.controllerPort, logDir }));
+  writeFileSync(
+    propertiesFile,
+    kafkaServerProperties({ port: options.port, controllerPort: options.controllerPort, logDir, retentionMs: options.retentionMs }),
+  );
   if (!existsSync(path.join(logDir, "meta.properties"))) {
     // Drawn as Kafka's Uuid.randomUuid() does: never starting with "-", which StorageTool would read as a flag.
     const clusterId = randomKafkaClusterId();

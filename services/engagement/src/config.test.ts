@@ -10,6 +10,7 @@ describe("engagement config", () => {
       KAFKA_BROKERS: ["127.0.0.1:9092"],
       KAFKA_TOPIC: "engagement-events",
       KAFKA_TOPIC_PARTITIONS: 3,
+      KAFKA_TOPIC_RETENTION_MS: 604_800_000,
       PRODUCT_SERVICE_ADDR: "127.0.0.1:50052",
       USER_SERVICE_ADDR: "127.0.0.1:50053",
       LOOKUP_CACHE_SIZE: 10_000,
@@ -21,6 +22,8 @@ describe("engagement config", () => {
 
   it("splits broker lists and names every bad variable", () => {
     expect(loadConfig({ KAFKA_BROKERS: "a:1, b:2" }).KAFKA_BROKERS).toEqual(["a:1", "b:2"]);
+    expect(loadConfig({ KAFKA_TOPIC_RETENTION_MS: "-1" }).KAFKA_TOPIC_RETENTION_MS).toBe(-1);
+    expect(() => loadConfig({ KAFKA_TOPIC_RETENTION_MS: "0" })).toThrow(/KAFKA_TOPIC_RETENTION_MS/);
     expect(() => loadConfig({ PORT: "70000", KAFKA_BROKERS: "nohost", OUTBOX_BATCH_SIZE: "0" })).toThrow(
       /PORT.*KAFKA_BROKERS.*OUTBOX_BATCH_SIZE/,
     );

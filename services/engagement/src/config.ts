@@ -2,6 +2,7 @@ import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
 import { kafkaConfigShape } from "../../shared/src/kafka-config.js";
+import { DEFAULT_TOPIC_RETENTION_MS } from "./outbox/ensure-topic.js";
 
 /**
  * Environment variables of the engagement service, each with its documented default (the defaults
@@ -12,6 +13,9 @@ import { kafkaConfigShape } from "../../shared/src/kafka-config.js";
  * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
  *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
  * - `KAFKA_TOPIC_PARTITIONS` (3): partitions when the topic is created at start-up.
+ * - `KAFKA_TOPIC_RETENTION_MS` (604800000 = 7 days; -1 = forever, else at least 60000): the topic's
+ *   `retention.ms` when it is created at start-up (an existing topic keeps its own). The trending
+ *   consumer rebuilds Redis by replaying what is retained (see docs/architecture.md).
  * - `PRODUCT_SERVICE_ADDR` (127.0.0.1:50052), `USER_SERVICE_ADDR` (127.0.0.1:50053).
  * - `LOOKUP_TIMEOUT_MS` (2000): deadline of each product/user look-up, in ms.
  * - `LOOKUP_CACHE_SIZE` (10000 entries) and `LOOKUP_CACHE_TTL_MS` (60000 ms): the LRU cache of positive
@@ -30,6 +34,11 @@ export const engagementConfigSchema = z.object({
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement"),
   ...kafkaConfigShape,
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  KAFKA_TOPIC_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .refine((ms) => ms === -1 || ms >= 60_000, "must be -1 (keep forever) or at least 60000 ms")
+    .default(DEFAULT_TOPIC_RETENTION_MS),
   PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),
   USER_SERVICE_ADDR: addressSchema.default("127.0.0.1:50053"),
   LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),

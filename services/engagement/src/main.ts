@@ -41,7 +41,11 @@ runMain(logger, async () => {
     logCreator: kafkaLogCreator(logger),
   });
   // Kafka being down must not keep the service down: events wait in the outbox meanwhile.
-  const topic = ensureTopicInBackground(kafka, config.KAFKA_TOPIC, { partitions: config.KAFKA_TOPIC_PARTITIONS, logger });
+  const topic = ensureTopicInBackground(kafka, config.KAFKA_TOPIC, {
+    partitions: config.KAFKA_TOPIC_PARTITIONS,
+    retentionMs: config.KAFKA_TOPIC_RETENTION_MS,
+    logger,
+  });
 
   const relay = new OutboxRelay({
     pool,

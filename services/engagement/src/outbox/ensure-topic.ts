@@ -1,12 +1,25 @@
 import type { Kafka } from "kafkajs";
 import type { Logger } from "pino";
 
+/**
+ * Default `retention.ms` of a topic created by {@link ensureTopic}: 7 days, in ms. The trending
+ * consumer rebuilds Redis from the retained log (state-loss-replay.ts in the recommendation
+ * service), so this bounds what a rebuild holds; see docs/architecture.md.
+ */
+export const DEFAULT_TOPIC_RETENTION_MS = 7 * 86_400_000;
+
 /** Options of {@link ensureTopic}. */
 export interface EnsureTopicOptions {
   /** Partitions of a newly created topic (default 3). An existing topic is left as it is. */
   readonly partitions?: number;
   /** Replication factor of a newly created topic (default -1: the broker's `default.replication.factor`). */
   readonly replicationFactor?: number;
+  /**
+   * `retention.ms` of a newly created topic, in ms (default {@link DEFAULT_TOPIC_RETENTION_MS}, 7
+   * days; -1 keeps the log forever). An existing topic keeps its configuration: change it with
+   * `kafka-configs.sh --alter --entity-type topics --entity-name <topic> --add-config retention.ms=…`.
+   */
+  readonly retentionMs?: number;
   /** Receives one line saying whether the topic was created. */
   readonly logger?: Logger;
 }
@@ -17,7 +30,7 @@ export interface EnsureTopicOptions {
  *
  * @param kafka - the kafkajs client.
  * @param topic - the topic name.
- * @param options - partitions, replication factor, logger.
+ * @param options - partitions, replication factor, retention, logger.
  * @returns true when this call created the topic, false when it existed.
  * @throws KafkaJS errors when the cluster is unreachable or refuses.
  */
@@ -34,6 +47,7 @@ export async function ensureTopic(kafka: Kafka, topic: string, options: EnsureTo
             topic,
             numPartitions: options.partitions ?? 3,
             replicationFactor: options.replicationFactor ?? -1,
+            configEntries: [{ name: "retention.ms", value: String(options.retentionMs ?? DEFAULT_TOPIC_RETENTION_MS) }],
           },
         ],
       });

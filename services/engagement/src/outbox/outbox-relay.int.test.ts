@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { fromBinary } from "@bufbuild/protobuf";
-import { Kafka, logLevel, type Consumer, type KafkaMessage } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel, type Consumer, type KafkaMessage } from "kafkajs";
 import pg from "pg";
 import { pino, type Logger } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -123,6 +123,17 @@ describe("OutboxRelay (real PostgreSQL and Kafka)", () => {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     await admin.disconnect();
     expect(meta.topics[0]?.partitions).toHaveLength(3);
+  });
+
+  it("ensureTopic creates the topic with a 7-day retention.ms", async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ["retention.ms"] }] });
+      expect(described.resources[0]?.configEntries.find((e) => e.configName === "retention.ms")?.configValue).toBe("604800000");
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it("ensureTopicInBackground keeps trying while Kafka is unreachable, and resolves once the topic exists", async () => {

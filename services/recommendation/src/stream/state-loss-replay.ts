@@ -64,14 +64,31 @@ export interface StateLossReplayOptions {
  * assignment, and every `checkIntervalMs` for idle partitions.
  *
  * Replay: a partition without a marker is sought (`consumer.seek`, which kafkajs commits) to its
- * first retained offset; once the first batch from there arrives, its marker is set. The dedup keys
- * were lost with the statistics, so each replayed event is counted once, and events that reached the
- * new, empty Redis before the loss was noticed are skipped by their dedup keys. Decayed scores use
- * each event's own time, so the rebuilt trending scores equal the lost ones. This needs a log that
- * keeps every event the statistics must hold (see the broker's `log.retention.*`).
+ * first retained offset; once the first batch from there arrives, its marker is set and, in the same
+ * MULTI, its offset watermark cleared ({@link CoverageMarkers.mark}). The watermarks and the dedup
+ * windows were lost with the statistics, so each replayed event is counted once; the few events
+ * that reached the new, empty Redis before the loss was noticed (at most a chunk per partition: the
+ * check follows every chunk) raised the watermark, which the marker clears, and stay in their
+ * partition's dedup window, which skips them when the replay reaches them (while fewer than
+ * `TRENDING_DEDUP_WINDOW` events separate them from the replayed copy of a relay re-publish).
  *
- * A store that already held statistics before markers existed would be replayed once in full; with
- * events older than the dedup TTL that double counts, so such a store is started with fresh Redis.
+ * What a replay rebuilds is what the log retains: the topic's `retention.ms`, 7 days by default
+ * (`KAFKA_TOPIC_RETENTION_MS` of the engagement service, which creates the topic; the dev broker's
+ * `log.retention.ms`, scripts/infra/kafka.ts). From those events it rebuilds exactly, as each event
+ * is applied by its own time:
+ * - the decayed trending scores (sorted sets, τ = 1 h by default): an event older than the 7 days
+ *   would weigh e^(−168) ≈ 10^(−73) of its weight now, so nothing the scores still show is lost;
+ * - the window counts of GetProductStats (W = τ) and the per-account cap hashes (windows of one
+ *   hour of event time), which cover far less than the retention;
+ * - the dedup state (watermarks at each partition's last offset, windows of its last events).
+ * What it cannot rebuild: the all-time counts of the stats hashes (`P stats:<product>`, TTL
+ * `TRENDING_STATS_TTL_SECONDS`, 30 days) of events older than the retention: after a rebuild they
+ * count the retained days only. The per-user state (seen, opinions, positives) is not rebuilt from
+ * the log at all: `UserStateRebuild` (user-state-rebuild.ts) rebuilds it from PostgreSQL through
+ * EngagementService.ScanEvents, which keeps every event.
+ *
+ * A store that already held statistics before markers existed would be replayed once in full and
+ * count its events twice, so such a store is started with a fresh Redis.
  */
 export class StateLossReplay {
   private readonly checkIntervalMs: number;
