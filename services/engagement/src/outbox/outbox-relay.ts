@@ -63,7 +63,10 @@ export interface OutboxRelayMetrics {
  * line when it ends (with the number of failed attempts, the outage's duration and the rows
  * waiting). Delivery is at least once: when a send succeeds but the COMMIT that deletes the rows does
  * not, they are sent again; consumers dedupe on the pair of headers (`user-id`, `event-id`), the
- * payload's (user_id, event_id).
+ * payload's (user_id, event_id). The trending consumer remembers the pairs of the last
+ * `TRENDING_DEDUP_WINDOW` (20,000) events per partition, ten batches of the default size: a batch
+ * sent again must reach Kafka within that many events of its first copy, which it does because its
+ * rows are the oldest and the next run takes them first.
  *
  * Order: rows are sent in id order, and several relays may run (SKIP LOCKED gives each a disjoint
  * batch), in which case batches may interleave.

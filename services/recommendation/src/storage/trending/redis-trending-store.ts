@@ -65,8 +65,14 @@ export const DEFAULT_USER_CAP_WINDOW_SECONDS = 3_600;
 /**
  * Default of {@link RedisTrendingStoreOptions.dedupWindow}: 20,000 entries per partition, ten times
  * the outbox relay's default batch (`OUTBOX_BATCH_SIZE` = 2000 rows, services/engagement/src/config.ts),
- * the most events one relay re-publishes after a crash between Kafka's ack and its DELETE. About
- * 100 bytes per entry (sorted-set member `<len>:<user id>:<event id>` and score), so about 2 MB per
+ * the most events one relay re-publishes after a crash between Kafka's ack and its DELETE. The rows
+ * stay in the outbox and are the oldest, so the next relay run (the restarted one, or another
+ * relay once the crashed transaction rolled back) publishes them first: between the two copies
+ * come at most the batches other relays had in flight, about R × 2000 events on one partition with
+ * R relays, so this covers up to about ten relays. A copy further apart (a relay host gone without
+ * closing its PostgreSQL connection: its rows stay locked until PostgreSQL notices, while the other
+ * relays keep publishing) is counted twice. About 120 bytes per entry (sorted-set member
+ * `<len>:<user id>:<event id>` and score; MEMORY USAGE in bench/redis-memory.ts), so about 2.3 MiB per
  * partition, whatever the traffic.
  */
 export const DEFAULT_DEDUP_WINDOW = 20_000;

@@ -15,7 +15,7 @@ const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def)
  * - `TRENDING_DEDUP_WINDOW` (20000, 1 to 10,000,000): entries of each partition's dedup window,
  *   the (user_id, event_id) of the last that many events applied from the partition, so the same
  *   event re-published at a later offset (by the outbox relay, at most `OUTBOX_BATCH_SIZE` = 2000
- *   rows per relay and crash) is counted once. Bounded by count: about 100 bytes per entry per
+ *   rows per relay and crash) is counted once. Bounded by count: about 120 bytes per entry per
  *   partition. Redeliveries of the same offset need no window (per-partition offset watermarks).
  * - `TRENDING_STATS_TTL_SECONDS` (2592000 = 30 days, 0 = never): TTL of the per-product stats hashes.
  * - `TRENDING_REBASE_BOUND` (30): re-base the landmark when (now − t0)/τ exceeds it.
