@@ -3,15 +3,17 @@ import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { randomKafkaClusterId } from "./kafka-cluster-id.js";
 import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady } from "./managed-process.js";
+import { DEFAULT_TOPIC_RETENTION_MS } from "../../services/engagement/src/outbox/ensure-topic.js";
 import { javaPath, KAFKA_LOG4J_CONFIG, kafkaLibsDir } from "./paths.js";
 
 /**
- * Default time-based retention of the broker's logs (`log.retention.ms`), in ms: 7 days, Kafka's own
- * default. Replaying the retained log after Redis lost the trending statistics rebuilds what those
- * 7 days hold (see services/recommendation/src/stream/state-loss-replay.ts); a topic created by the
- * engagement service carries its own `retention.ms` (`KAFKA_TOPIC_RETENTION_MS`, the same default).
+ * Default time-based retention of the broker's logs (`log.retention.ms`), in ms: the engagement
+ * topic's own default (`DEFAULT_TOPIC_RETENTION_MS`, 7 days, Kafka's default too), so a topic with
+ * or without its own `retention.ms` keeps the same days. Replaying the retained log after Redis lost
+ * the trending statistics rebuilds what those days hold (see
+ * services/recommendation/src/stream/state-loss-replay.ts).
  */
-export const DEFAULT_LOG_RETENTION_MS = 7 * 86_400_000;
+export const DEFAULT_LOG_RETENTION_MS = DEFAULT_TOPIC_RETENTION_MS;
 
 /** Options of {@link startKafka}. */
 export interface KafkaOptions {
