@@ -67,13 +67,20 @@ describe("UserStateRebuild (real Redis, fake event source)", () => {
     return new RedisUserStateStore(redis, r, prefix);
   }
 
+  /**
+   * Deletes every key under a prefix in one DEL, as a FLUSHDB loses them: all at once. Deleting per
+   * SCAN page let the periodic check see the marker gone, rebuild, and then lose that rebuild's keys
+   * to a later page (a third scan, one run in a few).
+   */
   async function deleteUnder(prefix: string): Promise<void> {
+    const keys: string[] = [];
     let cursor = "0";
     do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length > 0) await redis.del(...keys);
+      const [next, page] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      keys.push(...page);
       cursor = next;
     } while (cursor !== "0");
+    if (keys.length > 0) await redis.del(...keys);
   }
 
   async function expectBuiltState(store: RedisUserStateStore): Promise<void> {
