@@ -71,6 +71,12 @@ export interface MeshOptions {
    * example `["--cpu-prof", "--cpu-prof-dir=…"]` (options NODE_OPTIONS may not carry). Default none.
    */
   readonly serviceNodeArgs?: readonly string[];
+  /**
+   * How long the recommendation service may take to report SERVING, in ms (default 300,000): it
+   * loads the catalog and builds the content model on first start, which takes minutes on a
+   * synthetic catalog of 1,000,000 items.
+   */
+  readonly recommendationReadyTimeoutMs?: number;
 }
 
 /** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
@@ -322,7 +328,11 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     step(`starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer`);
     await timed("recommendation", () =>
       Promise.all([
-        start(serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", 300_000, { MODEL_DIR: modelDir })),
+        start(
+          serviceSpec("recommendation", "recsys.recommendation.v1.RecommendationService", options.recommendationReadyTimeoutMs ?? 300_000, {
+            MODEL_DIR: modelDir,
+          }),
+        ),
         start({
           name: "trending-consumer",
           entry: "services/recommendation/src/stream/main.ts",

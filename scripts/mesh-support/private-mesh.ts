@@ -18,6 +18,14 @@ export interface OwnMeshOptions {
   readonly serviceEnv?: NodeJS.ProcessEnv;
   /** Use the whole MovieLens dataset instead of the 300-movie subset (default false). */
   readonly fullMovieLens?: boolean;
+  /**
+   * A MovieLens-shaped directory to import instead (movies.csv, ratings.csv, tags.csv, links.csv,
+   * for example a synthetic catalog of synthetic-catalog.ts); takes precedence over `fullMovieLens`,
+   * and needs no MovieLens download.
+   */
+  readonly movieLensDir?: string;
+  /** How long the recommendation service may take to start, in ms (see `MeshOptions.recommendationReadyTimeoutMs`). */
+  readonly recommendationReadyTimeoutMs?: number;
   /** Extra service replicas (see `MeshOptions.extraReplicas`). */
   readonly extraReplicas?: MeshOptions["extraReplicas"];
   /** How long to wait for another private mesh to finish, in ms (default 600000). */
@@ -72,23 +80,27 @@ export async function acquireMeshLock(timeoutMs: number): Promise<() => Promise<
 /**
  * Starts a private mesh (PostgreSQL, Redis, Kafka, Envoy, the four services and the trending
  * consumer) for fault tests and benchmarks, on its own ports and fresh data in `.run/<name>`, with
- * a 300-movie MovieLens subset (`.run/movielens-subset`) so that import and model build take seconds.
+ * a 300-movie MovieLens subset (`.run/movielens-subset`) so that import and model build take seconds,
+ * the whole of MovieLens (`fullMovieLens`) or any MovieLens-shaped directory (`movieLensDir`).
  *
  * Only one private mesh runs at a time on the machine (see {@link acquireMeshLock}); the lock is
  * released by the returned mesh's `stop()`.
  *
  * @param options - name, ports and environment.
  * @returns the running mesh; call `stop()` at the end.
- * @throws Error when MovieLens is not found (set MOVIELENS_DIR) or a component fails to start.
+ * @throws Error when MovieLens is not found (set MOVIELENS_DIR) and no `movieLensDir` was given, or
+ *   a component fails to start.
  */
 export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
-  const full = defaultMovieLensDir();
-  if (full === undefined) throw new Error("MovieLens ml-latest-small not found: set MOVIELENS_DIR");
+  const full = options.movieLensDir === undefined ? defaultMovieLensDir() : undefined;
+  if (options.movieLensDir === undefined && full === undefined) throw new Error("MovieLens ml-latest-small not found: set MOVIELENS_DIR");
   const release = await acquireMeshLock(options.lockTimeoutMs ?? 600_000);
   try {
-    const movieLensDir = options.fullMovieLens
-      ? full
-      : await writeMovieLensSubset({ sourceDir: full, targetDir: path.join(REPO_ROOT, ".run", "movielens-subset") });
+    const movieLensDir =
+      options.movieLensDir ??
+      (options.fullMovieLens
+        ? full!
+        : await writeMovieLensSubset({ sourceDir: full!, targetDir: path.join(REPO_ROOT, ".run", "movielens-subset") }));
     const mesh = await startMesh({
       preset: { name: options.name, dataDir: path.join(REPO_ROOT, ".run", options.name), ports: options.ports, unsafeFast: true },
       reset: true,
@@ -97,6 +109,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       ...(options.trainArgs ? { train: true, trainArgs: options.trainArgs } : {}),
       ...(options.envoyRateLimit !== undefined ? { envoyRateLimit: options.envoyRateLimit } : {}),
       ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
+      ...(options.recommendationReadyTimeoutMs !== undefined ? { recommendationReadyTimeoutMs: options.recommendationReadyTimeoutMs } : {}),
       movieLensDir,
       importProgress: "silent",
       serviceEnv: { LOG_LEVEL: "info", SERVICE_TOKEN: OWN_MESH_SERVICE_TOKEN, ...options.serviceEnv },
