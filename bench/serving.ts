@@ -17,15 +17,44 @@
  * and ghz's (exact over every request).
  *
  * Usage: `npm run bench:serving -- [--rpcs recommendations,similar,trending,products,categories,product,user]
- *   [--rates 100,300,1000,2000] [--duration 30] [--warmup 5] [--epochs 2] [--no-grpc] [--profile]`
+ *   [--rates 100,300,1000,2000] [--duration 30] [--warmup 5] [--epochs 2] [--no-grpc] [--profile]
+ *   [--items N [--seed 42] [--neumf train|synthetic] [--neighbors N] [--max-df N] [--heap-mb N]]
+ *   [--users-cycled 2000] [--warm-seconds 600]`
  * `--profile` runs the services with `node --cpu-prof` and prints the recommendation service's
  * hottest functions (self time) after the run.
+ *
+ * **Synthetic catalogs** (`--items N`, e.g. 100000 or 1000000): instead of MovieLens, a seeded
+ * MovieLens-shaped catalog of N items, max(500, N/20) users and ~20 ratings per user
+ * (scripts/mesh-support/synthetic-catalog.ts, `--seed`, default 42) is generated into
+ * `.run/synthetic-<N>-<seed>` (reused when it already holds the same parameters) and imported by
+ * the same path; the mesh's data is in `.run/bench-serving-<N>-<seed>-<neumf>`, whose `models/`
+ * keeps the NeuMF artifact between runs (thrown away when the catalog changes). What changes with
+ * the catalog's size, and why:
+ * - the content neighbour build costs Σ_t df(t)²: each of the 19 genres is in ~10% of the items, so
+ *   `MODEL_MAX_DOCUMENT_FREQUENCY` is set (`--max-df`, default 1000) and genre terms are skipped
+ *   (the title words, ~60 items each, and tags remain); `MODEL_NEIGHBORS` (`--neighbors`) stays 50
+ *   up to 200,000 items and is 20 above, since the snapshot stores and loads items × neighbours rows;
+ * - NeuMF (`--neumf`): `train` runs `npm run train -- --epochs <--epochs>` on the imported ratings
+ *   (default up to 200,000 items); `synthetic` writes an untrained artifact of the right shape
+ *   (scripts/mesh-support/synthetic-neumf.ts: every user and item, GMF embeddings = the
+ *   generator's latent factors; default above 200,000 items, where training would not fit the
+ *   benchmark's time): what a request costs does not depend on how well the model was trained;
+ * - the service processes run with `--max-old-space-size` (`--heap-mb`, default 16384 above
+ *   200,000 items) and the recommendation service may take 30 minutes to start;
+ * - requests cycle over a fixed seeded sample of `--users-cycled` users (default 2,000; MovieLens's
+ *   610 are all used), and the warm pass covers those users only, for at most `--warm-seconds`.
+ * The recommendation process's memory (RSS from /proc/<pid>/status and its peak) is printed after
+ * the mesh starts, after the warm pass and after each step.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { REPO_ROOT } from "../scripts/infra/paths.js";
-import { readCatalog } from "../scripts/mesh-support/event-load.js";
+import { readCatalog, type MeshCatalog } from "../scripts/mesh-support/event-load.js";
+import { writeSyntheticCatalog, type SyntheticCatalogResult } from "../scripts/mesh-support/synthetic-catalog.js";
+import { writeSyntheticNeuMFArtifact } from "../scripts/mesh-support/synthetic-neumf.js";
+import { listNcfArtifactVersions, ncfArtifactRoot } from "../services/recommendation/src/storage/ncf-artifacts/artifact.js";
+import { mulberry32, shuffleInPlace } from "../services/recommendation/src/models/prng.js";
 import { BENCH_MESH_PORTS, OWN_MESH_AUTH_HEADERS, startOwnMesh } from "../scripts/mesh-support/private-mesh.js";
 import type { Mesh } from "../scripts/mesh.js";
 import { summarizeCpuProfile } from "./support/cpu-profile.js";
@@ -33,6 +62,7 @@ import { runCommand as run } from "../scripts/infra/managed-process.js";
 import { loadGenerator } from "./support/load-generators.js";
 import { printMachine } from "./support/machine.js";
 import { CpuMeter } from "./support/process-cpu.js";
+import { formatProcessMemory, readProcessMemory } from "./support/process-memory.js";
 import { waitForUserState } from "./support/user-state.js";
 
 /** One read RPC under test: its REST route and its gRPC method, with the request of the i-th call. */
@@ -56,6 +86,14 @@ const { values: args } = parseArgs({
     epochs: { type: "string", default: "2" },
     "no-grpc": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    items: { type: "string" },
+    seed: { type: "string" },
+    neumf: { type: "string" },
+    neighbors: { type: "string" },
+    "max-df": { type: "string" },
+    "heap-mb": { type: "string" },
+    "users-cycled": { type: "string", default: "2000" },
+    "warm-seconds": { type: "string", default: "600" },
   },
 });
 
@@ -69,6 +107,24 @@ const durationS = positiveInt("duration", args.duration);
 const warmupS = Number(args.warmup);
 if (!Number.isFinite(warmupS) || warmupS < 0) throw new Error(`--warmup: must be a number of seconds ≥ 0, got ${args.warmup}`);
 const epochs = positiveInt("epochs", args.epochs);
+const usersCycled = positiveInt("users-cycled", args["users-cycled"]);
+const warmSeconds = positiveInt("warm-seconds", args["warm-seconds"]);
+const items = args.items === undefined ? undefined : positiveInt("items", args.items);
+for (const flag of ["seed", "neumf", "neighbors", "max-df", "heap-mb"] as const) {
+  if (items === undefined && args[flag] !== undefined) throw new Error(`--${flag}: only with --items (a synthetic catalog)`);
+}
+if (items !== undefined && items < 20) throw new Error(`--items: must be at least 20, got ${items}`);
+/** Above this many items the defaults change (untrained NeuMF, fewer neighbours, a larger heap). */
+const LARGE_CATALOG = 200_000;
+const large = items !== undefined && items > LARGE_CATALOG;
+const seed = args.seed === undefined ? 42 : Number(args.seed);
+if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 31 - 1) throw new Error(`--seed: must be an integer from 0 to 2147483647, got ${JSON.stringify(args.seed)}`);
+const neumf = args.neumf ?? (large ? "synthetic" : "train");
+if (neumf !== "train" && neumf !== "synthetic") throw new Error(`--neumf: must be train or synthetic, got ${JSON.stringify(args.neumf)}`);
+const neighbors = args.neighbors === undefined ? (large ? 20 : 50) : positiveInt("neighbors", args.neighbors);
+if (neighbors > 500) throw new Error(`--neighbors: at most 500 (MODEL_NEIGHBORS), got ${neighbors}`);
+const maxDf = args["max-df"] === undefined ? 1_000 : positiveInt("max-df", args["max-df"]);
+const heapMb = args["heap-mb"] === undefined ? (large ? 16_384 : undefined) : positiveInt("heap-mb", args["heap-mb"]);
 
 printMachine();
 const vegeta = await loadGenerator("vegeta");
@@ -80,39 +136,116 @@ if (args.profile) {
   rmSync(profileDir, { recursive: true, force: true }); // only this run's profiles
   mkdirSync(profileDir, { recursive: true });
 }
+const benchStarted = Date.now();
+/** Wall time of each stage before the measured steps, in ms, printed once the mesh runs. */
+const stageMs: [string, number | string][] = [];
+let synthetic: SyntheticCatalogResult | undefined;
+const meshName = items === undefined ? "bench-serving" : `bench-serving-${items}-${seed}-${neumf}`;
+if (items !== undefined) {
+  synthetic = await writeSyntheticCatalog(path.join(REPO_ROOT, ".run", `synthetic-${items}-${seed}`), { items, seed });
+  const p = synthetic.plan;
+  console.log(
+    `synthetic catalog ${synthetic.dir}: ${p.items} items, ${p.users} users, ${synthetic.ratings} ratings ` +
+      `(${synthetic.ratedItems} items rated at least once), ${synthetic.tags} tags, vocabulary ${p.vocabulary} words, seed ${p.seed}` +
+      (synthetic.reused ? " (reused)" : ""),
+  );
+  stageMs.push(["generation", synthetic.reused ? "reused" : synthetic.ms]);
+  // The NeuMF artifact kept in the mesh's models/ must be of this catalog: a marker holds the
+  // catalog's synthetic.json, and a different one throws the models away.
+  const modelDir = path.join(REPO_ROOT, ".run", meshName, "models");
+  const marker = path.join(modelDir, "synthetic-catalog.json");
+  const catalogText = readFileSync(path.join(synthetic.dir, "synthetic.json"), "utf8");
+  if (!existsSync(marker) || readFileSync(marker, "utf8") !== catalogText) {
+    rmSync(modelDir, { recursive: true, force: true });
+    mkdirSync(modelDir, { recursive: true });
+    writeFileSync(marker, catalogText);
+  }
+  if (neumf === "synthetic") {
+    if ((await listNcfArtifactVersions(ncfArtifactRoot(modelDir))).length === 0) {
+      const t0 = Date.now();
+      const written = await writeSyntheticNeuMFArtifact(modelDir, synthetic);
+      stageMs.push(["untrained NeuMF artifact", Date.now() - t0]);
+      console.log(`untrained NeuMF artifact ${written.version} (${p.users} users × ${p.items} items) written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    } else {
+      stageMs.push(["untrained NeuMF artifact", "reused"]);
+    }
+  }
+}
+const serviceNodeArgs = [
+  ...(heapMb !== undefined ? [`--max-old-space-size=${heapMb}`] : []),
+  ...(args.profile ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []),
+];
 const mesh = await startOwnMesh({
-  name: "bench-serving",
+  name: meshName,
   ports: ports.infra,
   servicePorts: ports.services,
-  fullMovieLens: true,
+  ...(synthetic ? { movieLensDir: synthetic.dir } : { fullMovieLens: true }),
+  // With `--neumf synthetic` the artifact is already there, so startMesh trains nothing.
   trainArgs: ["--epochs", String(epochs)],
   envoyRateLimit: false,
-  serviceEnv: { LOG_LEVEL: "warn" },
-  ...(args.profile ? { serviceNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
+  serviceEnv: {
+    LOG_LEVEL: "warn",
+    ...(synthetic ? { MODEL_MAX_DOCUMENT_FREQUENCY: String(maxDf), MODEL_NEIGHBORS: String(neighbors) } : {}),
+  },
+  ...(serviceNodeArgs.length > 0 ? { serviceNodeArgs } : {}),
+  ...(synthetic ? { recommendationReadyTimeoutMs: 30 * 60_000 } : {}),
 });
 
 /** The recommendation service's pid, whose CPU profile is summarised after the run. */
 const recommendationPid = mesh.processes.get("recommendation")?.pid;
+const recommendationMemory = (): string => (recommendationPid === undefined ? "unknown" : formatProcessMemory(readProcessMemory(recommendationPid)));
 try {
+  const t = mesh.timings;
+  const importStages = mesh.imported.stageMs;
+  stageMs.push(
+    ["infrastructure", t.infrastructure ?? 0],
+    ["import", t.import ?? 0],
+    ["  catalog", importStages.catalog],
+    ["  users", importStages.users],
+    ["  ratings", importStages.ratings],
+    ["core services", t["core services"] ?? 0],
+    ["NeuMF training", t.train ?? (neumf === "synthetic" && synthetic ? "untrained artifact" : "reused model")],
+    ["recommendation start (catalog, model build, NeuMF load)", t.recommendation ?? 0],
+    ["mesh ready (from the benchmark's start)", Date.now() - benchStarted],
+  );
+  console.log("stages:");
+  for (const [name, ms] of stageMs) console.log(`  ${name.padEnd(58)} ${typeof ms === "number" ? `${(ms / 1000).toFixed(1)} s` : ms}`);
+  if (synthetic) console.log(`  (MODEL_MAX_DOCUMENT_FREQUENCY ${maxDf}, MODEL_NEIGHBORS ${neighbors}${heapMb ? `, --max-old-space-size=${heapMb}` : ""})`);
+  console.log(`recommendation process after start: ${recommendationMemory()}`);
   // The read path serves profiles from the per-user state once the trending consumer has built it
   // from the engagement database (before that, from EngagementService, which is not what is measured).
-  const readyAfter = await waitForUserState(mesh.infra.redisUrl);
+  const readyAfter = await waitForUserState(mesh.infra.redisUrl, synthetic ? 30 * 60_000 : undefined);
   console.log(`per-user state ready ${(readyAfter / 1000).toFixed(1)} s after the mesh`);
-  const catalog = readCatalog(mesh.imported.dir);
-  const users = catalog.users;
+  const catalog: MeshCatalog = synthetic
+    ? {
+        users: Array.from({ length: synthetic.plan.users }, (_, i) => String(i + 1)),
+        products: Array.from({ length: Math.min(2_000, synthetic.plan.items) }, (_, i) => String(i + 1)),
+      }
+    : readCatalog(mesh.imported.dir);
+  const users = sampleUsers(catalog.users, usersCycled, seed);
   // Warm pass: each user's recommendations once, one call at a time, so the measured steps see
   // the caches a running service has (profiles, NeuMF rankings, candidate bases) rather than a
   // cold start under load.
   if (args.rpcs.includes("recommendations")) {
     const warmStarted = Date.now();
+    let warmed = 0;
     for (const user of users) {
+      if (Date.now() - warmStarted > warmSeconds * 1000) break;
       const res = await fetch(`${mesh.restUrl}/v1/users/${user}/recommendations?limit=10`, { headers: OWN_MESH_AUTH_HEADERS });
       await res.arrayBuffer();
       if (!res.ok) throw new Error(`warm pass: GetRecommendations of user ${user} answered ${res.status}`);
+      warmed += 1;
     }
-    console.log(`warm pass: GetRecommendations of each of the ${users.length} users once, ${((Date.now() - warmStarted) / 1000).toFixed(1)} s`);
+    const warmS = (Date.now() - warmStarted) / 1000;
+    console.log(
+      warmed === users.length
+        ? `warm pass: GetRecommendations of each of the ${users.length} cycled users once, ${warmS.toFixed(1)} s (${((warmS * 1000) / warmed).toFixed(1)} ms each)`
+        : `warm pass: stopped after --warm-seconds ${warmSeconds}: ${warmed} of the ${users.length} cycled users, ${warmS.toFixed(1)} s (${((warmS * 1000) / Math.max(1, warmed)).toFixed(1)} ms each)`,
+    );
+    console.log(`recommendation process after the warm pass: ${recommendationMemory()}`);
   }
   const products = catalog.products.slice(0, 2_000);
+  console.log(`requests cycle over ${users.length} of ${catalog.users.length} users and ${products.length} products`);
   const categories = ["Comedy", "Drama", "Action", "Thriller", "Romance", "Adventure", "Crime", "Sci-Fi"];
   const at = <T>(list: readonly T[], i: number): T => list[i % list.length]!;
   const rpcs: Record<string, ReadRpc> = {
@@ -181,12 +314,14 @@ try {
       const rest = await measure(mesh, `${name} REST ${rate}/s`, () => vegetaStep(vegeta, targets, rate, warmupS, durationS, work));
       rows.push(formatRow(name, "envoy", rate, rest.result, rest.cpu));
       console.log(rows.at(-1));
+      console.log(`  recommendation process: ${recommendationMemory()}`);
       if (ghz) {
         const grpc = await measure(mesh, `${name} gRPC ${rate}/s`, () =>
           ghzStep(ghz, rpc.method, mesh.addresses[rpc.service], data, rate, warmupS, durationS),
         );
         rows.push(formatRow(name, "grpc", rate, grpc.result, grpc.cpu));
         console.log(rows.at(-1));
+        console.log(`  recommendation process: ${recommendationMemory()}`);
       }
     }
   }
@@ -206,6 +341,17 @@ if (args.profile) {
     console.log(`\nCPU profile ${f} (self time, top 25):`);
     console.log(summarizeCpuProfile(JSON.parse(readFileSync(path.join(profileDir, f), "utf8")), 25));
   }
+}
+
+/**
+ * The users requests cycle over: all of them, in order, when there are at most `count`; else
+ * `count` of them, a seeded shuffle's first (the same sample for the same seed).
+ */
+function sampleUsers(all: readonly string[], count: number, sampleSeed: number): readonly string[] {
+  if (all.length <= count) return all;
+  const order = Int32Array.from(all, (_, i) => i);
+  shuffleInPlace(order, mulberry32(sampleSeed));
+  return Array.from(order.subarray(0, count), (i) => all[i]!);
 }
 
 /** Latency figures of one step, in ms, and its counts. */
