@@ -53,8 +53,15 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  *   swap to it while running.
  * - `NCF_CACHED_USERS` (5000, 0 = off) and `NCF_CACHE_MB` (256): users whose NeuMF scores over the
  *   whole catalog are kept in memory per model version, and the most memory they may take (8 bytes
- *   per item and user: 81 KB per user on ml-latest-small), so they are computed once per user and
- *   model and every candidate's collaborative score is a lookup.
+ *   per item and user: 81 KB per user on ml-latest-small; with the HNSW index below, 12 bytes per
+ *   retrieved item: 24 KB), so they are computed once per user and model and a candidate's
+ *   collaborative score is a lookup.
+ * - `NCF_ANN_MIN_ITEMS` (50000, 1 to 100,000,000): models that know at least this many items get an
+ *   HNSW index over their GMF item embeddings at load (`GmfCandidateIndex`), and each user's NeuMF
+ *   ranking re-scores the index's `NCF_ANN_POOL` (2000, 10 to 100,000) retrieved items instead of
+ *   every item; smaller models (MovieLens ml-latest-small: 9,724 items) score every item exactly.
+ * - `NCF_ANN_M` (16, 2 to 128) and `NCF_ANN_EF` (256, 10 to 100,000): the index's HNSW links per
+ *   node and search breadth (`npm run bench:ann-recall` measures what they buy).
  * - `TRENDING_TOP_CACHE_MS` (100, 0 = off): how long a trending top list read from Redis is served
  *   from memory before it is read again (concurrent requests share one read).
  * - `USER_CACHE_SIZE` (10000, 0 = off) and `USER_CACHE_TTL_MS` (60000): users known to exist are
@@ -99,6 +106,10 @@ export const configSchema = z
     NCF_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
     NCF_CACHED_USERS: z.coerce.number().int().min(0).max(10_000_000).default(5_000),
     NCF_CACHE_MB: z.coerce.number().int().min(1).max(1_000_000).default(256),
+    NCF_ANN_MIN_ITEMS: z.coerce.number().int().min(1).max(100_000_000).default(50_000),
+    NCF_ANN_POOL: z.coerce.number().int().min(10).max(100_000).default(2_000),
+    NCF_ANN_M: z.coerce.number().int().min(2).max(128).default(16),
+    NCF_ANN_EF: z.coerce.number().int().min(10).max(100_000).default(256),
     TRENDING_TOP_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(100),
     USER_PROFILE_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000),
     USER_STATE_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),

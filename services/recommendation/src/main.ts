@@ -87,11 +87,17 @@ runMain(logger, async () => {
   const ncf = new NcfArtifactWatcher({
     root: ncfArtifactRoot(config.MODEL_DIR),
     pollIntervalMs: config.NCF_POLL_INTERVAL_MS,
+    // Large catalogs: an HNSW index over the GMF item embeddings retrieves each user's candidates.
+    candidateIndex: { minItems: config.NCF_ANN_MIN_ITEMS, connectivity: config.NCF_ANN_M, expansionSearch: config.NCF_ANN_EF },
     logger,
     onSwap: (artifact) => prewarm(artifact),
   });
   const artifact = await ncf.start();
-  collaborative = new NcfCollaborativeModel(ncf, { cachedUsers: config.NCF_CACHED_USERS, cacheBytes: config.NCF_CACHE_MB * 1024 * 1024 });
+  collaborative = new NcfCollaborativeModel(ncf, {
+    cachedUsers: config.NCF_CACHED_USERS,
+    cacheBytes: config.NCF_CACHE_MB * 1024 * 1024,
+    candidatePool: config.NCF_ANN_POOL,
+  });
   if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
 
   const trendingConfig = loadTrendingConfig();

@@ -1,5 +1,6 @@
 import { LRUCache } from "lru-cache";
 import { topRows, type NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
+import type { GmfCandidateIndex } from "../../models/ncf/gmf-candidate-index.js";
 import type { LoadedNcfArtifact } from "../../storage/ncf-artifacts/artifact.js";
 import type { NcfArtifactWatcher } from "../../storage/ncf-artifacts/artifact-watcher.js";
 import type { CollaborativeModel } from "../domain/collaborative.js";
@@ -14,31 +15,50 @@ export interface NcfCollaborativeOptions {
   /**
    * Most memory the cached scores may take, in bytes (default 256 MiB): each user costs 8 bytes per
    * item the model knows plus 4 per ranked item (MovieLens ml-latest-small, 9,742 items: 81 KB, so
-   * about 3,300 users in the default).
+   * about 3,300 users in the default; with a candidate index, 12 bytes per retrieved item).
    */
   readonly cacheBytes?: number;
+  /**
+   * Items retrieved from an artifact's candidate index per user and re-scored with NeuMF (default
+   * 2,000; used only by artifacts loaded with a `GmfCandidateIndex`).
+   */
+  readonly candidatePool?: number;
 }
 
 /**
- * One user's NeuMF scores under one model version, in typed arrays (two allocations per user,
- * nothing for the garbage collector to walk): the score of every item the model knows, by
- * embedding row, and the best items' rows, best first. Every candidate's score is then a lookup,
- * whichever source brought it (content neighbours, trending, popularity).
+ * One user's NeuMF scores under one model version, in typed arrays (nothing for the garbage
+ * collector to walk), in one of two forms:
+ * - exact: the score of every item the model knows, by embedding row, and the best rows, best
+ *   first; every candidate's score is a lookup, whichever source brought it;
+ * - retrieved (models with a candidate index): the index's pool of items with the largest GMF
+ *   inner product, re-scored with the whole model and ranked; an item outside the pool has no
+ *   score here and the caller scores it on demand.
  */
 class UserRanking {
   /**
-   * @param scores - `scores[row]` is the score of the item with that embedding row.
-   * @param order - the best rows, best first (ties: lower row first).
+   * @param order - the ranked rows, best first (ties: lower row first).
+   * @param rows - rows with a score: undefined when `scores` covers every row; else ascending rows.
+   * @param scores - `scores[row]` (exact) or the score of `rows[i]` (retrieved).
    */
   private constructor(
-    private readonly scores: Float64Array,
     private readonly order: Int32Array,
+    private readonly rows: Int32Array | undefined,
+    private readonly scores: Float64Array,
   ) {}
 
   /** Scores every item for a user the scorer knows and ranks the best `size`. */
-  static of(scorer: NeuMFScorer, userId: string, size: number): UserRanking {
+  static exact(scorer: NeuMFScorer, userId: string, size: number): UserRanking {
     const scores = scorer.scoreRows(scorer.userRow(userId)!);
-    return new UserRanking(scores, Int32Array.from(topRows(scores, size)));
+    return new UserRanking(Int32Array.from(topRows(scores, size)), undefined, scores);
+  }
+
+  /** Retrieves `pool` items from the candidate index, scores them with NeuMF and ranks them all. */
+  static retrieved(scorer: NeuMFScorer, index: GmfCandidateIndex, userId: string, pool: number): UserRanking {
+    const user = scorer.userRow(userId)!;
+    const rows = index.search(user, pool).sort();
+    const scores = scorer.scoreRows(user, rows);
+    const order = Int32Array.from(topRows(scores, rows.length), (i) => rows[i]!);
+    return new UserRanking(order, rows, scores);
   }
 
   /** How many items are ranked. */
@@ -48,7 +68,7 @@ class UserRanking {
 
   /** Memory held, in bytes. */
   get bytes(): number {
-    return this.scores.byteLength + this.order.byteLength;
+    return this.scores.byteLength + this.order.byteLength + (this.rows?.byteLength ?? 0);
   }
 
   /** The ranked rows, best first. */
@@ -56,9 +76,19 @@ class UserRanking {
     for (let i = 0; i < this.order.length; i++) yield this.order[i]!;
   }
 
-  /** The score of an item row. */
-  scoreOf(row: number): number {
-    return this.scores[row]!;
+  /** The score of an item row, or undefined for a row outside a retrieved pool. */
+  scoreOf(row: number): number | undefined {
+    if (!this.rows) return this.scores[row]!;
+    let lo = 0;
+    let hi = this.rows.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.rows[mid]!;
+      if (r === row) return this.scores[mid]!;
+      if (r < row) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 }
 
@@ -71,15 +101,19 @@ const DEFAULT_RANKED = 900;
  * effect between calls and never inside one. Scores are NeuMF's predicted interaction
  * probabilities, computed by the direct TypeScript scorer (no `model.predict` per request).
  *
- * A user's scores over the whole catalog do not change until the model does, so they are computed
- * once per model version and user (lazily, on the user's first request) and kept in an LRU cache
+ * A user's scores do not change until the model does, so they are computed once per model version
+ * and user (lazily, on the user's first request, or by {@link prewarm}) and kept in an LRU cache
  * that a new model version replaces (DESIGN.md, "Serving path"): a request's collaborative scores
- * and candidates are then lookups, whatever the catalog size.
+ * and candidates are then lookups. For a model with a candidate index (large catalogs, see
+ * `LoadNcfArtifactOptions.candidateIndex`), a user's ranking re-scores the index's pool of
+ * `candidatePool` items instead of every item, so its cost does not grow with the catalog; a
+ * candidate outside the pool (a content neighbour, a trending item) is scored on demand.
  */
 export class NcfCollaborativeModel implements CollaborativeModel {
   private cache: { artifact: LoadedNcfArtifact; users: LRUCache<string, UserRanking> } | undefined;
   private readonly cachedUsers: number;
   private readonly cacheBytes: number;
+  private readonly candidatePool: number;
 
   /**
    * @param watcher - holds the artifact being served (none yet: every user is unknown).
@@ -91,6 +125,7 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   ) {
     this.cachedUsers = options.cachedUsers ?? 5_000;
     this.cacheBytes = options.cacheBytes ?? 256 * 1024 * 1024;
+    this.candidatePool = options.candidatePool ?? 2_000;
   }
 
   get version(): string | undefined {
@@ -128,9 +163,17 @@ export class NcfCollaborativeModel implements CollaborativeModel {
       return scores;
     }
     const ranking = this.ranking(artifact, userId, DEFAULT_RANKED);
+    const outside: string[] = [];
     for (const id of productIds) {
       const row = scorer.itemRow(id);
-      if (row !== undefined) scores.set(id, ranking.scoreOf(row));
+      if (row === undefined) continue;
+      const score = ranking.scoreOf(row);
+      if (score === undefined) outside.push(id);
+      else scores.set(id, score);
+    }
+    if (outside.length > 0) {
+      const values = scorer.score(userId, outside)!;
+      outside.forEach((id, i) => scores.set(id, values[i]!));
     }
     return scores;
   }
@@ -156,14 +199,15 @@ export class NcfCollaborativeModel implements CollaborativeModel {
     let ranked = 0;
     return new Promise((resolve) => {
       const step = (): void => {
-        const full = users.size >= this.cachedUsers || users.calculatedSize + scorer.itemCount * 8 + Math.min(DEFAULT_RANKED, scorer.itemCount) * 4 > this.cacheBytes;
+        const perUser = artifact.candidates ? this.candidatePool * 16 : scorer.itemCount * 8 + Math.min(DEFAULT_RANKED, scorer.itemCount) * 4;
+        const full = users.size >= this.cachedUsers || users.calculatedSize + perUser > this.cacheBytes;
         if (this.watcher.current !== artifact || next >= order.length || full) {
           resolve(ranked);
           return;
         }
         const userId = order[next++]!;
         if (!users.has(userId)) {
-          users.set(userId, UserRanking.of(scorer, userId, DEFAULT_RANKED));
+          users.set(userId, this.rank(artifact, userId, DEFAULT_RANKED));
           ranked += 1;
         }
         setImmediate(step);
@@ -176,9 +220,16 @@ export class NcfCollaborativeModel implements CollaborativeModel {
   private ranking(artifact: LoadedNcfArtifact, userId: string, size: number): UserRanking {
     const cached = this.cachedRanking(artifact, userId);
     if (cached && cached.size >= Math.min(size, artifact.scorer.itemCount)) return cached;
-    const ranking = UserRanking.of(artifact.scorer, userId, size);
+    const ranking = this.rank(artifact, userId, size);
     this.usersOf(artifact)?.set(userId, ranking);
     return ranking;
+  }
+
+  /** Computes a user's ranking: the index's pool re-scored when the artifact has one, else every item. */
+  private rank(artifact: LoadedNcfArtifact, userId: string, size: number): UserRanking {
+    return artifact.candidates
+      ? UserRanking.retrieved(artifact.scorer, artifact.candidates, userId, Math.max(this.candidatePool, size))
+      : UserRanking.exact(artifact.scorer, userId, size);
   }
 
   private cachedRanking(artifact: LoadedNcfArtifact, userId: string): UserRanking | undefined {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { type LoadedNcfArtifact, loadNewestValidArtifact } from "./artifact.js";
+import { type LoadedNcfArtifact, type LoadNcfArtifactOptions, loadNewestValidArtifact } from "./artifact.js";
 
 /** Options of {@link NcfArtifactWatcher}. */
 export interface NcfArtifactWatcherOptions {
@@ -9,6 +9,8 @@ export interface NcfArtifactWatcherOptions {
   readonly pollIntervalMs?: number;
   /** Where swaps and refusals are logged. */
   readonly logger: Logger;
+  /** Whether loaded models get a candidate index (see `LoadNcfArtifactOptions`; default: none). */
+  readonly candidateIndex?: LoadNcfArtifactOptions["candidateIndex"];
   /** Called after each swap with the new artifact (for metrics or cache invalidation). */
   readonly onSwap?: (artifact: LoadedNcfArtifact, previous: LoadedNcfArtifact | undefined) => void;
 }
@@ -74,7 +76,11 @@ export class NcfArtifactWatcher {
   private async scan(): Promise<boolean> {
     const { logger, root } = this.options;
     try {
-      const { artifact, rejected } = await loadNewestValidArtifact(root, { newerThan: this.model?.version, skip: this.refused });
+      const { artifact, rejected } = await loadNewestValidArtifact(root, {
+        newerThan: this.model?.version,
+        skip: this.refused,
+        ...(this.options.candidateIndex ? { candidateIndex: this.options.candidateIndex } : {}),
+      });
       for (const err of rejected) {
         this.refused.add(err.version);
         logger.warn({ root, version: err.version, problem: err.problem, serving: this.model?.version ?? null }, err.message);
@@ -83,7 +89,14 @@ export class NcfArtifactWatcher {
       const previous = this.model;
       this.model = artifact;
       logger.info(
-        { root, version: artifact.version, previous: previous?.version ?? null, users: artifact.data.users, items: artifact.data.items },
+        {
+          root,
+          version: artifact.version,
+          previous: previous?.version ?? null,
+          users: artifact.data.users,
+          items: artifact.data.items,
+          candidateIndexMs: artifact.candidates ? Math.round(artifact.candidates.buildMs) : null,
+        },
         `NCF model ${artifact.version} loaded`,
       );
       this.options.onSwap?.(artifact, previous);

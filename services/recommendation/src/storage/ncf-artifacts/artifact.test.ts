@@ -53,6 +53,16 @@ describe("NCF artifact", () => {
     expect(loaded.scorer.score("u2", ["1", "5", "12"])).toEqual(trained.scorer.score("u2", ["1", "5", "12"]));
   });
 
+  it("builds a candidate index at load only for models that know at least minItems items", async () => {
+    const { dir } = await writeNcfArtifact(root, fakeTrainedNeuMF(4, 5, 60));
+    expect((await loadNcfArtifact(dir)).candidates).toBeUndefined();
+    expect((await loadNcfArtifact(dir, { candidateIndex: { minItems: 61 } })).candidates).toBeUndefined();
+    const indexed = await loadNcfArtifact(dir, { candidateIndex: { minItems: 60, batchSize: 16 } });
+    expect(indexed.candidates?.size).toBe(60);
+    expect([...indexed.candidates!.search(1, 100)].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect((await loadNewestValidArtifact(root, { candidateIndex: { minItems: 10 } })).artifact?.candidates?.size).toBe(60);
+  });
+
   it("loads the newest valid version and reports the newer ones it refused", async () => {
     const older = await writeNcfArtifact(root, fakeTrainedNeuMF(1), { now: new Date("2026-01-01T00:00:00Z") });
     const newer = await writeNcfArtifact(root, fakeTrainedNeuMF(2), { now: new Date("2026-01-02T00:00:00Z") });
