@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { StringDecoder } from "node:string_decoder";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { from as copyFrom, to as copyTo } from "pg-copy-streams";
 import type { Neighbor } from "../models/content/neighbors.js";
 import { compareIds } from "../../../shared/src/ids.js";
 import { withTransaction } from "../../../shared/src/pg.js";
@@ -55,7 +56,9 @@ export class SnapshotRepository {
 
   /**
    * Loads the latest stored snapshot, in one repeatable-read transaction so the three tables are
-   * read consistently.
+   * read consistently. The neighbour lists (products × MODEL_NEIGHBORS rows: 10 million for a
+   * million products and 10 neighbours) are streamed with `COPY … TO STDOUT` and parsed line by
+   * line, so no result set of all rows is held in memory at once.
    *
    * @returns the snapshot, or undefined when no build has been stored yet.
    * @throws the PostgreSQL error when the read fails.
@@ -68,16 +71,7 @@ export class SnapshotRepository {
       );
       const b = builds.rows[0];
       if (!b) return undefined;
-      const neighborRes = await client.query<[string, string, number]>({
-        text: "SELECT product_id, neighbor_id, score FROM content_neighbors ORDER BY product_id, rank",
-        rowMode: "array",
-      });
-      const neighbors = new Map<string, Neighbor[]>();
-      for (const [productId, neighborId, score] of neighborRes.rows) {
-        let list = neighbors.get(productId);
-        if (!list) neighbors.set(productId, (list = []));
-        list.push({ productId: neighborId, score });
-      }
+      const neighbors = await loadNeighbors(client);
       const popularityRes = await client.query<[string, number, number, number]>({
         text: "SELECT product_id, score, rating_count, mean_rating FROM item_popularity",
         rowMode: "array",
@@ -100,6 +94,56 @@ export class SnapshotRepository {
       return { build, stats: build, neighbors, popularity };
     }, { begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" });
   }
+}
+
+/**
+ * Streams `content_neighbors` out of the database in (product, rank) order with COPY's text format
+ * and groups it into lists, best first. Equal ids share one string (a neighbour id repeats in
+ * about MODEL_NEIGHBORS lists).
+ */
+async function loadNeighbors(client: pg.PoolClient): Promise<Map<string, Neighbor[]>> {
+  const neighbors = new Map<string, Neighbor[]>();
+  const interned = new Map<string, string>();
+  const intern = (raw: string): string => {
+    const value = raw.includes("\\") ? copyUnescape(raw) : raw;
+    let id = interned.get(value);
+    if (id === undefined) interned.set(value, (id = value));
+    return id;
+  };
+  let current: string | undefined;
+  let list: Neighbor[] = [];
+  const addLine = (line: string): void => {
+    if (line.length === 0) return;
+    const tab1 = line.indexOf("\t");
+    const tab2 = line.indexOf("\t", tab1 + 1);
+    if (tab1 < 0 || tab2 < 0) throw new Error(`content_neighbors: malformed COPY line ${JSON.stringify(line.slice(0, 80))}`);
+    const productId = line.slice(0, tab1);
+    if (productId !== current) {
+      current = productId;
+      list = [];
+      neighbors.set(intern(productId), list);
+    }
+    list.push({ productId: intern(line.slice(tab1 + 1, tab2)), score: Number(line.slice(tab2 + 1)) });
+  };
+  const decoder = new StringDecoder("utf8");
+  let rest = "";
+  const stream = client.query(copyTo("COPY (SELECT product_id, neighbor_id, score FROM content_neighbors ORDER BY product_id, rank) TO STDOUT"));
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      addLine(text.slice(start, end));
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  }
+  addLine(rest + decoder.end());
+  return neighbors;
+}
+
+/** The inverse of {@link copyText}: COPY's text-format backslash sequences back to characters. */
+function copyUnescape(value: string): string {
+  return value.replace(/\\(.)/g, (_, c: string) => (c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c));
 }
 
 /** Streams text-format COPY rows (already escaped lines) into a COPY … FROM STDIN statement. */
