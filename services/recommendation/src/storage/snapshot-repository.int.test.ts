@@ -10,6 +10,8 @@ const FIRST: ModelSnapshot = {
   neighbors: new Map([
     ["1", [{ productId: "2", score: 0.6088450986844797 }, { productId: "3", score: 1 / 3 }]],
     ["2", [{ productId: "1", score: 0.6088450986844797 }]],
+    // Ids with COPY's special characters (tab, newline, backslash, non-ASCII) round-trip.
+    ["weird\tid\\x", [{ productId: "new\nline é", score: 0.25 }, { productId: "2", score: 0.125 }]],
     ["3", []],
   ]),
   popularity: [
