@@ -96,6 +96,12 @@ export interface Mesh {
   /** Database name of each service. */
   readonly databases: Readonly<Record<ServiceName, string>>;
   /**
+   * Where each process serves Prometheus metrics, `http://127.0.0.1:<port>/metrics`, by process
+   * name (the four services, their extra replicas, "trending-consumer"): a service's gRPC port +
+   * 1000, the consumer's the recommendation port + 1500.
+   */
+  readonly metricsUrls: Readonly<Record<string, string>>;
+  /**
    * Starts one of the mesh's processes again (after it was stopped or killed), with the same
    * environment, and waits until it is ready.
    */
@@ -269,10 +275,12 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       port: ports[name],
       healthService: typeName,
       readyTimeoutMs,
-      env: { ...common, PORT: String(ports[name]), DATABASE_URL: infra.pgUrlFor(DATABASES[name]), ...env },
+      env: { ...common, PORT: String(ports[name]), METRICS_PORT: String(ports[name] + 1000), DATABASE_URL: infra.pgUrlFor(DATABASES[name]), ...env },
     });
+    const metricsUrls: Record<string, string> = {};
     const start = async (spec: ProcessSpec): Promise<ManagedProcess> => {
       specs.set(spec.name, spec);
+      if (spec.env.METRICS_PORT && spec.env.METRICS_PORT !== "off") metricsUrls[spec.name] = `http://127.0.0.1:${spec.env.METRICS_PORT}/metrics`;
       const pidFile = path.join(options.preset.dataDir, `${spec.name}.pid`);
       const portList = spec.port === undefined ? [] : [spec.port];
       await claimPorts(spec.name, pidFile, portList);
@@ -310,7 +318,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       const primary = serviceSpec(name, `recsys.${name}.v1.${name[0]!.toUpperCase()}${name.slice(1)}Service`);
       step(`starting ${extraPorts.length} more replica(s) of ${name} on ${extraPorts.join(", ")}`);
       await Promise.all(
-        extraPorts.map((port, i) => start({ ...primary, name: `${name}-${i + 2}`, port, env: { ...primary.env, PORT: String(port) } })),
+        extraPorts.map((port, i) => start({ ...primary, name: `${name}-${i + 2}`, port, env: { ...primary.env, PORT: String(port), METRICS_PORT: String(port + 1000) } })),
       );
     }
     const modelDir = path.join(options.preset.dataDir, "models");
@@ -339,7 +347,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           port: undefined,
           healthService: undefined,
           readyTimeoutMs: 0,
-          env: common,
+          env: { ...common, METRICS_PORT: String(ports.recommendation + 1500) },
         }),
       ]),
     );
@@ -351,6 +359,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       processes,
       timings,
       databases: DATABASES,
+      metricsUrls,
       async restart(name) {
         const spec = specs.get(name);
         if (spec === undefined) throw new Error(`no mesh process named ${name}`);

@@ -15,6 +15,8 @@ export interface TestMesh {
   readonly logDir: string;
   /** The MovieLens directory that was imported. */
   readonly movieLensDir: string;
+  /** Each process's Prometheus endpoint (`http://127.0.0.1:<port>/metrics`), by process name. */
+  readonly metricsUrls: Readonly<Record<string, string>>;
 }
 
 /**
@@ -38,6 +40,7 @@ export function testMesh(): TestMesh {
     },
     logDir: need("RECSYS_TEST_LOG_DIR"),
     movieLensDir: need("RECSYS_TEST_MOVIELENS_DIR"),
+    metricsUrls: JSON.parse(need("RECSYS_TEST_METRICS_URLS")) as Record<string, string>,
   };
 }
 

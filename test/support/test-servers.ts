@@ -87,6 +87,7 @@ async function startTestMesh(): Promise<Running> {
     RECSYS_TEST_MOVIELENS_DIR: mesh.imported.dir,
     RECSYS_TEST_KAFKA_TOPIC: "engagement-events",
     RECSYS_TEST_SERVICE_TOKEN: serviceToken,
+    RECSYS_TEST_METRICS_URLS: JSON.stringify(mesh.metricsUrls),
     ...Object.fromEntries(
       Object.entries(mesh.addresses).map(([name, address]) => [`RECSYS_TEST_${name.toUpperCase()}_ADDR`, address]),
     ),

@@ -1,3 +1,4 @@
+import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
@@ -9,6 +10,8 @@ import { DEFAULT_TOPIC_RETENTION_MS } from "./outbox/ensure-topic.js";
  * suit a local `npm start`).
  *
  * - `HOST` (127.0.0.1), `PORT` (50054): where the gRPC server listens.
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51054; "off" = none): where
+ *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
  * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement): the engagement database.
  * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
  *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
@@ -31,6 +34,7 @@ import { DEFAULT_TOPIC_RETENTION_MS } from "./outbox/ensure-topic.js";
 export const engagementConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50054),
+  ...metricsConfigSchema,
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement"),
   ...kafkaConfigShape,
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),

@@ -6,6 +6,7 @@ import { createServiceClient } from "../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadConfig } from "./config.js";
@@ -15,6 +16,7 @@ import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
 import { ensureTopicInBackground } from "./outbox/ensure-topic.js";
 import { KafkaOutboxPublisher } from "./outbox/kafka-outbox-publisher.js";
+import { registerOutboxMetrics } from "./outbox/outbox-metrics.js";
 import { OutboxRelay } from "./outbox/outbox-relay.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
@@ -56,6 +58,9 @@ runMain(logger, async () => {
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
   relay.start();
+  observePgPool(pool, "engagement");
+  registerOutboxMetrics(relay, pool);
+  const metrics = await startConfiguredMetrics(config, config.PORT, logger);
 
   const cache = { cacheSize: config.LOOKUP_CACHE_SIZE, cacheTtlMs: config.LOOKUP_CACHE_TTL_MS };
   // One UserService client, with the service token, for user look-ups and for the revocation check
@@ -85,6 +90,7 @@ runMain(logger, async () => {
     await server.shutdown();
     topic.stop();
     await relay.stop();
+    await metrics?.close();
     await pool.end();
   };
 });

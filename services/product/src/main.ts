@@ -1,11 +1,12 @@
 /**
  * ProductService process entry point: checks the secrets (refusing the development defaults in
  * production mode), reads the configuration, creates the catalog database if
- * missing, applies migrations, serves gRPC, and on SIGTERM/SIGINT drains calls then closes the pool.
+ * missing, applies migrations, serves gRPC (and Prometheus metrics on METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes the pool.
  */
 import { AccessControl } from "../../shared/src/access-control.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadProductConfig } from "./config.js";
@@ -20,6 +21,8 @@ runMain(logger, async () => {
   enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadProductConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, PRODUCT_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
+  observePgPool(pool, "catalog");
+  const metrics = await startConfiguredMetrics(config, config.PORT, logger);
   const access = new AccessControl({ jwtSecret: config.JWT_SECRET, serviceToken: config.SERVICE_TOKEN });
   const repository = new ProductRepository(pool);
   const catalogIndex =
@@ -31,6 +34,7 @@ runMain(logger, async () => {
   return async () => {
     await server.shutdown(10_000);
     catalogIndex?.stop();
+    await metrics?.close();
     await pool.end();
   };
 });

@@ -1,3 +1,4 @@
+import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { DEFAULT_MODEL_DIR } from "./storage/ncf-artifacts/model-dir.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
@@ -13,6 +14,8 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * Environment variables of the recommendation service, with their defaults (for a local `npm start`):
  *
  * - `HOST` (127.0.0.1), `PORT` (50051): where the gRPC server listens.
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51051; "off" = none): where
+ *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
  * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation): the
  *   recommendation database (model snapshot).
  * - `REDIS_URL` (redis://127.0.0.1:6379): the trending statistics.
@@ -80,6 +83,7 @@ export const configSchema = z
   .object({
     HOST: z.string().min(1).default("127.0.0.1"),
     PORT: portSchema.default(50051),
+    ...metricsConfigSchema,
     DATABASE_URL: z.string().startsWith("postgres").default("postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation"),
     REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
     PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),

@@ -2,7 +2,8 @@
  * RecommendationService process entry point: reads the configuration, creates and migrates the
  * recommendation database, loads the latest model snapshot with the live catalog (building and
  * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), loads
- * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC, and on SIGTERM/SIGINT drains calls then closes connections.
+ * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC
+ * and Prometheus metrics (METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes connections.
  */
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
@@ -29,6 +30,8 @@ import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js"
 import { ncfArtifactRoot, type LoadedNcfArtifact } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
+import { registerRecommendationMetrics } from "./process-metrics.js";
+import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
 import { connectTrendingStore } from "./storage/trending/connect-trending-store.js";
 import { loadTrendingConfig } from "./storage/trending/trending-config.js";
 import { RedisUserStateStore } from "./storage/user-state/redis-user-state-store.js";
@@ -42,6 +45,7 @@ runMain(logger, async () => {
   enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadRecommendationConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, RECOMMENDATION_MIGRATIONS_DIR, logger, { max: 4 });
+  observePgPool(pool, "recommendation");
 
   const timeoutMs = config.DEPENDENCY_TIMEOUT_MS;
   // Calls to peers carry the service token: GetUserHistory, ScanEvents and BatchGetProducts are
@@ -113,8 +117,11 @@ runMain(logger, async () => {
     new HistoryProfileSource(history, { ...settings, maxEvents: settings.historyMaxEvents }),
     { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: config.USER_STATE_READ_TIMEOUT_MS, logger },
   );
+  const state = new ServingStateHolder(models.withCollaborative(collaborative));
+  registerRecommendationMetrics(ncf, () => state.current().build, trending.redis);
+  const metrics = await startConfiguredMetrics(config, config.PORT, logger);
   const server = build({
-    state: new ServingStateHolder(models.withCollaborative(collaborative)),
+    state,
     users: new GrpcUserDirectory(userClient, {
       cacheSize: config.USER_CACHE_SIZE,
       cacheTtlMs: config.USER_CACHE_TTL_MS,
@@ -140,6 +147,7 @@ runMain(logger, async () => {
   return async () => {
     await server.shutdown(10_000);
     ncf.stop();
+    await metrics?.close();
     await trending.close();
     await pool.end();
   };

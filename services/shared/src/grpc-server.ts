@@ -11,6 +11,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { file_health_v1_health } from "../../../gen/health/v1/health_pb.js";
 import type { Logger } from "pino";
 import { toConnectError } from "./errors.js";
+import { rpcMetricsFor } from "./metrics.js";
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequest } from "./request-context.js";
 
 /**
@@ -202,6 +203,7 @@ function unaryHandler(
   logger: Logger,
   dependency: string | undefined,
 ): grpc.handleUnaryCall<unknown, unknown> {
+  const metrics = rpcMetricsFor(service.typeName, method.name);
   return (call, callback) => {
     const started = performance.now();
     const requestHeader = new Headers();
@@ -248,6 +250,7 @@ function unaryHandler(
         answered = true;
         call.sendMetadata(responseMetadata);
         callback(null, message);
+        metrics.observe("OK", (performance.now() - started) / 1000);
         log.info({ code: "OK", durationMs: elapsed(started) }, "rpc");
       } catch (err) {
         const error = toConnectError(err, dependency);
@@ -265,6 +268,7 @@ function unaryHandler(
         });
         answered = true;
         callback({ code: error.code as number as grpc.status, details: error.rawMessage, metadata: trailers });
+        metrics.observe(Code[error.code], (performance.now() - started) / 1000);
       }
     });
   };

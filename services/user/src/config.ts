@@ -1,3 +1,4 @@
+import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
@@ -10,6 +11,8 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  * UserService configuration, from environment variables:
  * - `HOST`: interface to listen on (default 127.0.0.1);
  * - `PORT`: gRPC port (default 50053; 0 picks a free one);
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51053; "off" = none): where
+ *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
  * - `DATABASE_URL`: the users database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_user);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
  * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default `DEV_JWT_SECRET`,
@@ -31,6 +34,7 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
 export const userConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50053),
+  ...metricsConfigSchema,
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),

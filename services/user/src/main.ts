@@ -1,10 +1,11 @@
 /**
  * UserService process entry point: checks the secrets (refusing the development defaults in
  * production mode), reads the configuration, creates the users database if missing, applies
- * migrations, serves gRPC, and on SIGTERM/SIGINT drains calls then closes the pool.
+ * migrations, serves gRPC (and Prometheus metrics on METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes the pool.
  */
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
 import { openServiceDatabase } from "../../shared/src/pg.js";
 import { loadUserConfig, loginLimits } from "./config.js";
 import { UserRepository } from "./data/user-repository.js";
@@ -19,6 +20,8 @@ runMain(logger, async () => {
   enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
   const config = loadUserConfig();
   const pool = await openServiceDatabase(config.DATABASE_URL, USER_MIGRATIONS_DIR, logger, { max: config.DATABASE_POOL_MAX });
+  observePgPool(pool, "users");
+  const metrics = await startConfiguredMetrics(config, config.PORT, logger);
   const server = build({
     repository: new UserRepository(pool),
     jwtSecret: config.JWT_SECRET,
@@ -32,6 +35,7 @@ runMain(logger, async () => {
   logger.info({ host: config.HOST, port }, "UserService listening");
   return async () => {
     await server.shutdown(10_000);
+    await metrics?.close();
     await pool.end();
   };
 });

@@ -2,13 +2,20 @@ import { z } from "zod";
 import { accessControlConfigShape } from "../../../shared/src/access-control.js";
 import { addressSchema, loadConfig } from "../../../shared/src/config.js";
 import { kafkaConfigShape } from "../../../shared/src/kafka-config.js";
+import { metricsConfigSchema } from "../../../shared/src/metrics.js";
 import { trendingConfigSchema } from "../storage/trending/trending-config.js";
 import { userStateConfigShape } from "../storage/user-state/user-state-config.js";
+
+/** The trending consumer's default metrics port (it has no gRPC port to derive one from). */
+export const DEFAULT_CONSUMER_METRICS_PORT = 51551;
 
 /**
  * Environment variables of the trending consumer process (`stream/main.ts`), with defaults for a
  * local `npm start`:
  * - `REDIS_URL` (redis://127.0.0.1:6379): where the trending statistics live.
+ * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (51551, `DEFAULT_CONSUMER_METRICS_PORT`; "off" =
+ *   none): where Prometheus metrics (consumer lag per partition, events applied) are served at
+ *   `GET /metrics`; each consumer of a group on one host needs its own.
  * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
  *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
  * - `KAFKA_GROUP_ID` (recsys-trending): the consumer group; every process of the group shares the
@@ -36,6 +43,7 @@ import { userStateConfigShape } from "../storage/user-state/user-state-config.js
  *   state is ready (rebuilding it when not), in ms; also the retry interval of a failed rebuild.
  */
 export const consumerConfigSchema = trendingConfigSchema.extend({
+  ...metricsConfigSchema,
   REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
   ...kafkaConfigShape,
   KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending"),

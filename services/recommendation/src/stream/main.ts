@@ -29,6 +29,9 @@ import { loadConsumerConfig } from "./consumer-config.js";
 import { RedisCoverageMarkers } from "../storage/trending/coverage-markers.js";
 import { kafkaLogBounds, StateLossReplay } from "./state-loss-replay.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
+import { registerConsumerMetrics } from "./consumer-metrics.js";
+import { DEFAULT_CONSUMER_METRICS_PORT } from "./consumer-config.js";
+import { startConfiguredMetrics } from "../../../shared/src/metrics.js";
 import { GrpcEventScanner, UserStateRebuild } from "./user-state-rebuild.js";
 import { waitForTopic } from "./wait-for-topic.js";
 
@@ -84,11 +87,15 @@ runMain(logger, async () => {
     replay,
     userState,
   });
+  const closeMetrics = registerConsumerMetrics({ consumer, kafka, groupId: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC });
+  const metrics = await startConfiguredMetrics({ ...config, METRICS_PORT: config.METRICS_PORT ?? DEFAULT_CONSUMER_METRICS_PORT }, 0, logger);
   try {
     await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
     await consumer.start();
     rebuild.start();
   } catch (err) {
+    await closeMetrics();
+    await metrics?.close();
     await logBounds.close();
     await trending.close();
     throw err;
@@ -100,6 +107,8 @@ runMain(logger, async () => {
   return async () => {
     await rebuild.stop();
     await consumer.stop();
+    await closeMetrics();
+    await metrics?.close();
     await logBounds.close();
     await trending.close();
   };

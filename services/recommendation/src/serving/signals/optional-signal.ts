@@ -1,11 +1,21 @@
 import { withDeadline } from "./deadline.js";
 import type { Logger } from "pino";
+import { Counter } from "prom-client";
+import { metricsRegistry } from "../../../../shared/src/metrics.js";
+
+const unavailableTotal = new Counter({
+  name: "recsys_recommendation_signal_unavailable_total",
+  help: "Requests answered without a signal because reading it failed or timed out, by signal.",
+  labelNames: ["signal"] as const,
+  registers: [metricsRegistry],
+});
 
 /**
  * Reads an optional signal (trending from Redis, a collaborative model) for one request without
  * letting its failure fail the request: a call that throws or takes longer than `timeoutMs`
  * yields the fallback, marks the signal unavailable (reported in `unavailable_signals`) and logs
- * one warning; later calls in the same request then return their fallback at once.
+ * one warning (and counts it in `recsys_recommendation_signal_unavailable_total{signal}`); later
+ * calls in the same request then return their fallback at once.
  */
 export class OptionalSignal {
   private failed = false;
@@ -36,6 +46,7 @@ export class OptionalSignal {
       return await withDeadline(call(), this.timeoutMs, this.name);
     } catch (err) {
       this.failed = true;
+      unavailableTotal.inc({ signal: this.name });
       this.logger.warn({ signal: this.name, err: err instanceof Error ? err.message : String(err) }, "signal unavailable, serving without it");
       return fallback;
     }

@@ -1,0 +1,78 @@
+import type { Redis } from "ioredis";
+import { Gauge } from "prom-client";
+import { metricsRegistry } from "../../shared/src/metrics.js";
+import type { ModelBuildInfo } from "./models/snapshot.js";
+import type { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
+
+/**
+ * Registers the recommendation service's own Prometheus metrics, read at each scrape:
+ * - `recsys_ncf_model_info{version}` 1 for the NeuMF artifact being served (absent while none is);
+ * - `recsys_ncf_model_age_seconds`: time since that artifact was written (its manifest's createdAt);
+ * - `recsys_ncf_model_users`, `recsys_ncf_model_items`: what it knows;
+ * - `recsys_model_snapshot_age_seconds`: time since the content/popularity snapshot was built;
+ * - `recsys_redis_up`: 1 while the trending store's connection is ready, else 0.
+ *
+ * @param ncf - the artifact watcher.
+ * @param snapshot - the served snapshot's build, when known.
+ * @param redis - the trending store's connection.
+ */
+export function registerRecommendationMetrics(ncf: NcfArtifactWatcher, snapshot: () => ModelBuildInfo | undefined, redis: Redis): void {
+  const registers = [metricsRegistry];
+  new Gauge({
+    name: "recsys_ncf_model_info",
+    help: "1 for the NeuMF model version being served.",
+    labelNames: ["version"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const current = ncf.current;
+      if (current) this.set({ version: current.version }, 1);
+    },
+  });
+  new Gauge({
+    name: "recsys_ncf_model_age_seconds",
+    help: "Seconds since the served NeuMF model was written.",
+    registers,
+    collect() {
+      this.reset();
+      const current = ncf.current;
+      if (current) this.set((Date.now() - Date.parse(current.manifest.createdAt)) / 1000);
+    },
+  });
+  new Gauge({
+    name: "recsys_ncf_model_users",
+    help: "Users the served NeuMF model has embeddings for.",
+    registers,
+    collect() {
+      this.reset();
+      if (ncf.current) this.set(ncf.current.scorer.userCount);
+    },
+  });
+  new Gauge({
+    name: "recsys_ncf_model_items",
+    help: "Items the served NeuMF model has embeddings for.",
+    registers,
+    collect() {
+      this.reset();
+      if (ncf.current) this.set(ncf.current.scorer.itemCount);
+    },
+  });
+  new Gauge({
+    name: "recsys_model_snapshot_age_seconds",
+    help: "Seconds since the served content and popularity snapshot was built.",
+    registers,
+    collect() {
+      this.reset();
+      const build = snapshot();
+      if (build) this.set((Date.now() - build.builtAt.getTime()) / 1000);
+    },
+  });
+  new Gauge({
+    name: "recsys_redis_up",
+    help: "1 while the connection to the trending store (Redis) is ready, else 0.",
+    registers,
+    collect() {
+      this.set(redis.status === "ready" ? 1 : 0);
+    },
+  });
+}

@@ -1,0 +1,101 @@
+import type { Kafka } from "kafkajs";
+import { Counter, Gauge } from "prom-client";
+import { metricsRegistry } from "../../../shared/src/metrics.js";
+import type { TrendingConsumer, TrendingConsumerMetrics } from "./trending-consumer.js";
+
+/** Longest the scrape's two Kafka admin requests may take together, in ms. */
+const LAG_TIMEOUT_MS = 3_000;
+
+/** What {@link registerConsumerMetrics} reads. */
+export interface ConsumerMetricsSources {
+  /** The process's consumer (its counters). */
+  readonly consumer: Pick<TrendingConsumer, "metrics">;
+  /** The Kafka client (an admin client is made from it for the lag). */
+  readonly kafka: Kafka;
+  /** The consumer group. */
+  readonly groupId: string;
+  /** The topic consumed. */
+  readonly topic: string;
+}
+
+/**
+ * Registers the trending consumer's Prometheus metrics, read at each scrape:
+ * - `recsys_consumer_lag_messages{topic, partition}`: the partition's high watermark minus the
+ *   group's committed offset (the whole retained log when nothing is committed), from the broker,
+ *   so a stalled consumer shows a growing lag (the standard definition, e.g. Kafka's
+ *   `kafka-consumer-groups.sh --describe`); left out of a scrape when Kafka cannot answer within 3 s;
+ * - `recsys_trending_events_applied_total`, `recsys_trending_events_duplicate_total`,
+ *   `recsys_trending_messages_malformed_total`, `recsys_trending_store_failures_total`,
+ *   `recsys_user_state_changes_total`, `recsys_trending_batches_total`: this process's counters;
+ * - `recsys_trending_store_down`: 1 while applying to Redis fails.
+ *
+ * @param sources - consumer, Kafka client, group and topic.
+ * @returns a function that disconnects the admin client.
+ */
+export function registerConsumerMetrics(sources: ConsumerMetricsSources): () => Promise<void> {
+  const registers = [metricsRegistry];
+  const admin = sources.kafka.admin();
+  let connected: Promise<void> | undefined;
+  const lag = async (): Promise<Map<number, number>> => {
+    connected ??= admin.connect().catch((err: unknown) => {
+      connected = undefined;
+      throw err;
+    });
+    await connected;
+    const [ends, committed] = await Promise.all([
+      admin.fetchTopicOffsets(sources.topic),
+      admin.fetchOffsets({ groupId: sources.groupId, topics: [sources.topic] }),
+    ]);
+    const byPartition = new Map<number, number>();
+    for (const p of committed.find((t) => t.topic === sources.topic)?.partitions ?? []) byPartition.set(p.partition, Number(p.offset));
+    const out = new Map<number, number>();
+    for (const end of ends) {
+      const at = byPartition.get(end.partition) ?? -1;
+      const from = at >= 0 ? at : Number(end.low);
+      out.set(end.partition, Math.max(0, Number(end.high) - from));
+    }
+    return out;
+  };
+  new Gauge({
+    name: "recsys_consumer_lag_messages",
+    help: "Messages of the partition not yet committed by the consumer group (high watermark minus committed offset).",
+    labelNames: ["topic", "partition"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), LAG_TIMEOUT_MS)));
+      const lags = await Promise.race([lag().catch(() => undefined), timeout]);
+      clearTimeout(timer);
+      for (const [partition, messages] of lags ?? []) this.set({ topic: sources.topic, partition: String(partition) }, messages);
+    },
+  });
+  const counter = (name: string, help: string, read: (m: TrendingConsumerMetrics) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read(sources.consumer.metrics()));
+      },
+    });
+  };
+  counter("recsys_trending_events_applied_total", "Engagement events applied to the trending statistics.", (m) => m.applied);
+  counter("recsys_trending_events_duplicate_total", "Events skipped as already applied (redeliveries, re-publishes).", (m) => m.duplicates);
+  counter("recsys_trending_messages_malformed_total", "Kafka messages skipped because they could not be decoded.", (m) => m.malformed);
+  counter("recsys_trending_store_failures_total", "Failed Redis applies (each retried).", (m) => m.storeFailures);
+  counter("recsys_user_state_changes_total", "Events that changed a user's per-user state.", (m) => m.userStateChanges);
+  counter("recsys_trending_batches_total", "Kafka batches completed.", (m) => m.batches);
+  new Gauge({
+    name: "recsys_trending_store_down",
+    help: "1 while applying events to Redis fails, else 0.",
+    registers,
+    collect() {
+      this.set(sources.consumer.metrics().storeDown ? 1 : 0);
+    },
+  });
+  return async () => {
+    if (connected) await admin.disconnect().catch(() => undefined);
+  };
+}
