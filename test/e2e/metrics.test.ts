@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { bearer, rest, testMesh } from "../support/mesh.js";
 
@@ -98,5 +99,19 @@ describe("Prometheus metrics", () => {
     expect(sample(text, "recsys_ncf_model_items")).toBeGreaterThan(1000);
     expect(sample(text, "recsys_model_snapshot_age_seconds")).toBeGreaterThan(0);
     expect(sample(text, "recsys_redis_up")).toBe(1);
+  });
+
+  it("the Grafana dashboard in docs/grafana reads only metrics that some process serves", async () => {
+    const dashboard = JSON.parse(await readFile(new URL("../../docs/grafana/recsys-dashboard.json", import.meta.url), "utf8")) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const names = new Set(
+      dashboard.panels.flatMap((p) => p.targets.flatMap((t) => [...t.expr.matchAll(/\b(?:recsys|grpc_server|nodejs|process)_[a-z0-9_]+/g)].map((m) => m[0]))),
+    );
+    expect(names.size).toBeGreaterThan(10);
+    const served = (await Promise.all(processes.map((p) => scrape(p)))).join("\n");
+    // Declared (# TYPE) metrics count too: a labelled counter nothing has incremented has no sample yet.
+    const declared = new Set([...served.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
+    for (const name of names) expect(declared.has(name.replace(/_(bucket|count|sum)$/, "")) || declared.has(name), name).toBe(true);
   });
 });

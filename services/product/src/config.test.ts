@@ -7,6 +7,7 @@ describe("loadProductConfig", () => {
   it("has documented defaults and fails fast on a bad value", () => {
     expect(loadProductConfig({})).toEqual({
       HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
       PORT: 50052,
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_product",
       DATABASE_POOL_MAX: 10,
@@ -18,6 +19,9 @@ describe("loadProductConfig", () => {
     });
     expect(() => loadProductConfig({ CATEGORIES_CACHE_MS: "-1" })).toThrow(/CATEGORIES_CACHE_MS/);
     expect(() => loadProductConfig({ PORT: "70000" })).toThrow(/PORT/);
+    expect(loadProductConfig({ METRICS_PORT: "off" }).METRICS_PORT).toBe("off");
+    expect(loadProductConfig({ METRICS_PORT: "9100" }).METRICS_PORT).toBe(9100);
+    expect(() => loadProductConfig({ METRICS_PORT: "metrics" })).toThrow(/METRICS_PORT/);
     expect(() => loadProductConfig({ DATABASE_URL: "not a url" })).toThrow(/DATABASE_URL/);
   });
 });

@@ -7,6 +7,7 @@ describe("loadUserConfig", () => {
   it("has documented defaults", () => {
     expect(loadUserConfig({})).toEqual({
       HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
       PORT: 50053,
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_user",
       DATABASE_POOL_MAX: 10,
