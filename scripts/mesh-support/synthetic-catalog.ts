@@ -47,7 +47,8 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmS
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { deriveSeed, mulberry32, randomBelow, shuffleInPlace, type Prng } from "../../services/recommendation/src/models/prng.js";
+import { topRows } from "../../services/recommendation/src/models/ncf/neumf-scorer.js";
+import { deriveSeed, mulberry32, normalSource, randomBelow, shuffleInPlace, type Prng } from "../../services/recommendation/src/models/prng.js";
 
 /** Components of every item's and user's latent taste vector (NeuMF's default GMF size, so they can serve as GMF embeddings). */
 export const SYNTHETIC_LATENT_DIM = 16;
@@ -293,7 +294,7 @@ async function generate(dir: string, plan: SyntheticPlan): Promise<Omit<StoredMa
       for (let k = 0; k < d; k++) dot += factors.items[i * d + k]! * genreVectors[g * d + k]!;
       genreScores[g] = 1.5 * dot + gumbel(genreRandom);
     }
-    const genres = topIndices(genreScores, 1 + randomBelow(genreRandom, 3))
+    const genres = topRows(genreScores, 1 + randomBelow(genreRandom, 3))
       .sort((a, b) => a - b)
       .map((g) => MOVIELENS_GENRES[g]!);
     if (movies.push(`${i + 1},${csvField(`${title.join(" ")}${article} (${year})`)},${genres.join("|")}`)) await movies.flush();
@@ -334,7 +335,7 @@ async function generate(dir: string, plan: SyntheticPlan): Promise<Omit<StoredMa
       affinity[c] = dot;
       logits[c] = CHOICE_BETA * dot + gumbel(chooseRandom);
     });
-    const chosen = topIndices(logits, Math.min(want, candidates.length));
+    const chosen = topRows(logits, Math.min(want, candidates.length));
     let t = FIRST_RATING_FROM_S + Math.floor(timeRandom() * (FIRST_RATING_TO_S - FIRST_RATING_FROM_S));
     const times: number[] = [];
     for (let c = 0; c < chosen.length; c++) {
@@ -397,33 +398,9 @@ function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-/** Standard normal draws (Box–Muller, both values used). */
-function normalSource(random: Prng): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = 1 - random();
-    const v = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-}
-
 /** A standard Gumbel draw, −ln(−ln U). */
 function gumbel(random: Prng): number {
   return -Math.log(-Math.log(1 - random() * (1 - 1e-12)));
-}
-
-/** Indices of the `k` largest values, largest first (ties: lower index first). */
-function topIndices(values: Float64Array, k: number): number[] {
-  const order = Array.from({ length: values.length }, (_, i) => i);
-  order.sort((a, b) => values[b]! - values[a]! || a - b);
-  return order.slice(0, k);
 }
 
 /** The first index whose cumulative weight exceeds `x` (the last one if none does). */

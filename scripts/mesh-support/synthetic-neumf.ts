@@ -1,7 +1,7 @@
 import { resolveNeuMFOptions } from "../../services/recommendation/src/models/ncf/neumf-options.js";
 import { NeuMFScorer } from "../../services/recommendation/src/models/ncf/neumf-scorer.js";
 import type { NeuMFWeights } from "../../services/recommendation/src/models/ncf/neumf-weights.js";
-import { deriveSeed, mulberry32 } from "../../services/recommendation/src/models/prng.js";
+import { deriveSeed, gaussian, mulberry32 } from "../../services/recommendation/src/models/prng.js";
 import { ncfArtifactRoot, writeNcfArtifact } from "../../services/recommendation/src/storage/ncf-artifacts/artifact.js";
 import { syntheticLatentFactors, type SyntheticCatalogResult } from "./synthetic-catalog.js";
 
@@ -33,15 +33,7 @@ export async function writeSyntheticNeuMFArtifact(modelDir: string, catalog: Syn
   const options = resolveNeuMFOptions({ gmfDim: plan.latentDim, epochs: 1, seed: plan.seed });
   const factors = syntheticLatentFactors(plan);
   const random = mulberry32(deriveSeed(plan.seed, "synthetic:neumf"));
-  const normal = (): number => {
-    const u = 1 - random();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-  };
-  const noise = (length: number, std: number): Float32Array => {
-    const out = new Float32Array(length);
-    for (let i = 0; i < length; i++) out[i] = normal() * std;
-    return out;
-  };
+  const noise = (length: number, std: number): Float32Array => gaussian(length, std, random);
   const d = options.mlpEmbeddingDim;
   const mlpKernels: Float32Array[] = [];
   const mlpBiases: Float32Array[] = [];

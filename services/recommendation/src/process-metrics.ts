@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import { Gauge } from "prom-client";
-import { metricsRegistry } from "../../shared/src/metrics.js";
+import { gaugeFrom, metricsRegistry } from "../../shared/src/metrics.js";
 import type { ModelBuildInfo } from "./models/snapshot.js";
 import type { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
 
@@ -17,62 +17,25 @@ import type { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watche
  * @param redis - the trending store's connection.
  */
 export function registerRecommendationMetrics(ncf: NcfArtifactWatcher, snapshot: () => ModelBuildInfo | undefined, redis: Redis): void {
-  const registers = [metricsRegistry];
   new Gauge({
     name: "recsys_ncf_model_info",
     help: "1 for the NeuMF model version being served.",
     labelNames: ["version"] as const,
-    registers,
+    registers: [metricsRegistry],
     collect() {
       this.reset();
       const current = ncf.current;
       if (current) this.set({ version: current.version }, 1);
     },
   });
-  new Gauge({
-    name: "recsys_ncf_model_age_seconds",
-    help: "Seconds since the served NeuMF model was written.",
-    registers,
-    collect() {
-      this.reset();
-      const current = ncf.current;
-      if (current) this.set((Date.now() - Date.parse(current.manifest.createdAt)) / 1000);
-    },
+  gaugeFrom("recsys_ncf_model_age_seconds", "Seconds since the served NeuMF model was written.", () =>
+    ncf.current ? (Date.now() - Date.parse(ncf.current.manifest.createdAt)) / 1000 : undefined,
+  );
+  gaugeFrom("recsys_ncf_model_users", "Users the served NeuMF model has embeddings for.", () => ncf.current?.scorer.userCount);
+  gaugeFrom("recsys_ncf_model_items", "Items the served NeuMF model has embeddings for.", () => ncf.current?.scorer.itemCount);
+  gaugeFrom("recsys_model_snapshot_age_seconds", "Seconds since the served content and popularity snapshot was built.", () => {
+    const build = snapshot();
+    return build ? (Date.now() - build.builtAt.getTime()) / 1000 : undefined;
   });
-  new Gauge({
-    name: "recsys_ncf_model_users",
-    help: "Users the served NeuMF model has embeddings for.",
-    registers,
-    collect() {
-      this.reset();
-      if (ncf.current) this.set(ncf.current.scorer.userCount);
-    },
-  });
-  new Gauge({
-    name: "recsys_ncf_model_items",
-    help: "Items the served NeuMF model has embeddings for.",
-    registers,
-    collect() {
-      this.reset();
-      if (ncf.current) this.set(ncf.current.scorer.itemCount);
-    },
-  });
-  new Gauge({
-    name: "recsys_model_snapshot_age_seconds",
-    help: "Seconds since the served content and popularity snapshot was built.",
-    registers,
-    collect() {
-      this.reset();
-      const build = snapshot();
-      if (build) this.set((Date.now() - build.builtAt.getTime()) / 1000);
-    },
-  });
-  new Gauge({
-    name: "recsys_redis_up",
-    help: "1 while the connection to the trending store (Redis) is ready, else 0.",
-    registers,
-    collect() {
-      this.set(redis.status === "ready" ? 1 : 0);
-    },
-  });
+  gaugeFrom("recsys_redis_up", "1 while the connection to the trending store (Redis) is ready, else 0.", () => (redis.status === "ready" ? 1 : 0));
 }

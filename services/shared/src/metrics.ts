@@ -16,6 +16,50 @@ import { portSchema } from "./config.js";
  */
 export const metricsRegistry = new Registry();
 
+/** Whether prom-client's process defaults are being collected into {@link metricsRegistry}. */
+let defaultsCollected = false;
+
+/**
+ * Registers a gauge whose value is read at each scrape.
+ *
+ * @param name - the metric name (Prometheus conventions: base units in the name, e.g. `_seconds`).
+ * @param help - one sentence for `# HELP`.
+ * @param read - the value now, or undefined to leave the gauge out of this scrape (for example
+ *   while nothing is loaded, or when the source cannot be read); may be async.
+ */
+export function gaugeFrom(name: string, help: string, read: () => number | undefined | Promise<number | undefined>): void {
+  new Gauge({
+    name,
+    help,
+    registers: [metricsRegistry],
+    async collect() {
+      this.reset();
+      const value = await read();
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
+/**
+ * Registers a counter whose total is read at each scrape from a counter the code keeps anyway
+ * (for example a relay's or consumer's own tallies), instead of incrementing it in two places.
+ *
+ * @param name - the metric name, ending in `_total`.
+ * @param help - one sentence for `# HELP`.
+ * @param read - the total since the process started (never decreasing).
+ */
+export function counterFrom(name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [metricsRegistry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 /** Latency buckets of RPC histograms, in seconds (1 ms to 10 s). */
 export const RPC_LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -173,8 +217,6 @@ export async function startMetricsServer(options: { host: string; port: number; 
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-let defaultsCollected = false;
 
 /**
  * Starts a process's metrics endpoint as its configuration says (see {@link metricsConfigSchema}).

@@ -50,3 +50,46 @@ export function shuffleInPlace(values: { length: number; [i: number]: number }, 
     values[j] = t;
   }
 }
+
+/**
+ * `count` draws of N(0, σ²) from a seeded generator, two per pair of uniforms (the Box–Muller
+ * transform: Box and Muller, "A Note on the Generation of Random Normal Deviates", Ann. Math.
+ * Statist. 29(2), 1958).
+ *
+ * @param count - how many values.
+ * @param sigma - standard deviation σ ≥ 0.
+ * @param random - the generator (advanced by 2·⌈count/2⌉ draws).
+ */
+export function gaussian(count: number, sigma: number, random: Prng): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const u1 = Math.max(random(), 1e-12);
+    const u2 = random();
+    const r = sigma * Math.sqrt(-2 * Math.log(u1));
+    out[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+  return out;
+}
+
+/**
+ * A stream of standard normal draws N(0, 1) from a seeded generator, one value per call (Box–Muller
+ * as in {@link gaussian}, both values of each pair used).
+ *
+ * @param random - the generator.
+ */
+export function normalSource(random: Prng): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = 1 - random();
+    const v = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+}

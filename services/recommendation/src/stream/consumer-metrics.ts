@@ -1,6 +1,6 @@
 import type { Kafka } from "kafkajs";
-import { Counter, Gauge } from "prom-client";
-import { metricsRegistry } from "../../../shared/src/metrics.js";
+import { Gauge } from "prom-client";
+import { counterFrom, gaugeFrom, metricsRegistry } from "../../../shared/src/metrics.js";
 import type { TrendingConsumer, TrendingConsumerMetrics } from "./trending-consumer.js";
 
 /** Longest the scrape's two Kafka admin requests may take together, in ms. */
@@ -33,7 +33,6 @@ export interface ConsumerMetricsSources {
  * @returns a function that disconnects the admin client.
  */
 export function registerConsumerMetrics(sources: ConsumerMetricsSources): () => Promise<void> {
-  const registers = [metricsRegistry];
   const admin = sources.kafka.admin();
   let connected: Promise<void> | undefined;
   const lag = async (): Promise<Map<number, number>> => {
@@ -60,7 +59,7 @@ export function registerConsumerMetrics(sources: ConsumerMetricsSources): () => 
     name: "recsys_consumer_lag_messages",
     help: "Messages of the partition not yet committed by the consumer group (high watermark minus committed offset).",
     labelNames: ["topic", "partition"] as const,
-    registers,
+    registers: [metricsRegistry],
     async collect() {
       this.reset();
       let timer: NodeJS.Timeout | undefined;
@@ -70,31 +69,14 @@ export function registerConsumerMetrics(sources: ConsumerMetricsSources): () => 
       for (const [partition, messages] of lags ?? []) this.set({ topic: sources.topic, partition: String(partition) }, messages);
     },
   });
-  const counter = (name: string, help: string, read: (m: TrendingConsumerMetrics) => number): void => {
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read(sources.consumer.metrics()));
-      },
-    });
-  };
-  counter("recsys_trending_events_applied_total", "Engagement events applied to the trending statistics.", (m) => m.applied);
-  counter("recsys_trending_events_duplicate_total", "Events skipped as already applied (redeliveries, re-publishes).", (m) => m.duplicates);
-  counter("recsys_trending_messages_malformed_total", "Kafka messages skipped because they could not be decoded.", (m) => m.malformed);
-  counter("recsys_trending_store_failures_total", "Failed Redis applies (each retried).", (m) => m.storeFailures);
-  counter("recsys_user_state_changes_total", "Events that changed a user's per-user state.", (m) => m.userStateChanges);
-  counter("recsys_trending_batches_total", "Kafka batches completed.", (m) => m.batches);
-  new Gauge({
-    name: "recsys_trending_store_down",
-    help: "1 while applying events to Redis fails, else 0.",
-    registers,
-    collect() {
-      this.set(sources.consumer.metrics().storeDown ? 1 : 0);
-    },
-  });
+  const metrics = (): TrendingConsumerMetrics => sources.consumer.metrics();
+  counterFrom("recsys_trending_events_applied_total", "Engagement events applied to the trending statistics.", () => metrics().applied);
+  counterFrom("recsys_trending_events_duplicate_total", "Events skipped as already applied (redeliveries, re-publishes).", () => metrics().duplicates);
+  counterFrom("recsys_trending_messages_malformed_total", "Kafka messages skipped because they could not be decoded.", () => metrics().malformed);
+  counterFrom("recsys_trending_store_failures_total", "Failed Redis applies (each retried).", () => metrics().storeFailures);
+  counterFrom("recsys_user_state_changes_total", "Events that changed a user's per-user state.", () => metrics().userStateChanges);
+  counterFrom("recsys_trending_batches_total", "Kafka batches completed.", () => metrics().batches);
+  gaugeFrom("recsys_trending_store_down", "1 while applying events to Redis fails, else 0.", () => (metrics().storeDown ? 1 : 0));
   return async () => {
     if (connected) await admin.disconnect().catch(() => undefined);
   };

@@ -86,13 +86,14 @@ export class GmfCandidateIndex {
     });
     const items = scorer.itemCount;
     const embeddings = scorer.weights.gmfItem;
-    const squaredNorm = (i: number): number => {
+    const squaredNorms = new Float64Array(items);
+    let maxSquaredNorm = 0;
+    for (let i = 0; i < items; i++) {
       let sum = 0;
       for (let k = 0; k < dim; k++) sum += embeddings[i * dim + k]! ** 2;
-      return sum;
-    };
-    let maxSquaredNorm = 0;
-    for (let i = 0; i < items; i++) maxSquaredNorm = Math.max(maxSquaredNorm, squaredNorm(i));
+      squaredNorms[i] = sum;
+      maxSquaredNorm = Math.max(maxSquaredNorm, sum);
+    }
     for (let from = 0; from < items; from += batchSize) {
       const to = Math.min(items, from + batchSize);
       const keys = new BigUint64Array(to - from);
@@ -101,7 +102,7 @@ export class GmfCandidateIndex {
         keys[i - from] = BigInt(i);
         const o = (i - from) * (dim + 1);
         vectors.set(embeddings.subarray(i * dim, (i + 1) * dim), o);
-        vectors[o + dim] = Math.sqrt(Math.max(0, maxSquaredNorm - squaredNorm(i)));
+        vectors[o + dim] = Math.sqrt(Math.max(0, maxSquaredNorm - squaredNorms[i]!));
       }
       index.add(keys, vectors, threads);
       if (to < items) await new Promise<void>((resolve) => setImmediate(resolve));

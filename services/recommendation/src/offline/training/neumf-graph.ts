@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { NeuMFShape } from "../../models/ncf/neumf-scorer.js";
 import { neumfTensorSpecs, type NeuMFWeights, weightsFromList, weightsToList } from "../../models/ncf/neumf-weights.js";
-import { deriveSeed, mulberry32, type Prng } from "../../models/prng.js";
+import { deriveSeed, gaussian, mulberry32 } from "../../models/prng.js";
 
 /** The four embedding tables in `neumfTensorSpecs` order: GMF user, GMF item, MLP user, MLP item. */
 export const EMBEDDING_TABLES = 4;
@@ -235,16 +235,3 @@ export const denseLinear = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)
     },
   };
 });
-
-/** `count` draws of N(0, σ²) (Box–Muller) from a seeded generator. */
-function gaussian(count: number, sigma: number, random: Prng): Float32Array {
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const u1 = Math.max(random(), 1e-12);
-    const u2 = random();
-    const r = sigma * Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-  }
-  return out;
-}
