@@ -34,10 +34,14 @@ describe("GmfCandidateIndex", () => {
     expect(found / (20 * k)).toBeGreaterThan(0.95);
   });
 
-  it("returns the whole index for k above its size, and refuses a user row out of range or a bad option", async () => {
+  it("returns the whole index, ranked exactly, for k at or above its size, and refuses a user row out of range or a bad option", async () => {
     const small = fakeTrainedNeuMF(3, 4, 30);
     const index = await GmfCandidateIndex.build(small.scorer);
-    expect([...index.search(2, 500)].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    for (const user of [0, 1, 2, 3]) {
+      const exact = topRows(exactInnerProducts(small, user), 30);
+      expect([...index.search(user, 500)]).toEqual(exact);
+      expect([...index.search(user, 30)]).toEqual(exact);
+    }
     expect(() => index.search(4, 5)).toThrow(/user row 4 out of range/);
     await expect(GmfCandidateIndex.build(small.scorer, { connectivity: 0 })).rejects.toThrow(/connectivity must be a positive integer/);
   });

@@ -1,5 +1,5 @@
 import { Index, MetricKind, ScalarKind } from "usearch";
-import type { NeuMFScorer } from "./neumf-scorer.js";
+import { type NeuMFScorer, topRows } from "./neumf-scorer.js";
 
 /** Settings of a {@link GmfCandidateIndex} (HNSW parameters, Malkov and Yashunin 2018). */
 export interface GmfCandidateIndexOptions {
@@ -126,6 +126,20 @@ export class GmfCandidateIndex {
     return this.query;
   }
 
+  /** The exact GMF inner products `(h_G ⊙ p_u) · q_i` of one user with every item, in item-row order. */
+  private innerProducts(userRow: number): Float64Array {
+    const query = this.queryOf(userRow);
+    const embeddings = this.scorer.weights.gmfItem;
+    const dim = query.length - 1;
+    const out = new Float64Array(this.scorer.itemCount);
+    for (let i = 0; i < out.length; i++) {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += query[d]! * embeddings[i * dim + d]!;
+      out[i] = dot;
+    }
+    return out;
+  }
+
   /**
    * The items of (approximately) largest GMF inner product with a user's query vector (nearest
    * by squared L2 distance in the transformed space).
@@ -133,11 +147,16 @@ export class GmfCandidateIndex {
    * @param userRow - the user's embedding row, 0 ≤ userRow < scorer.userCount.
    * @param k - how many items at most, ≥ 1.
    * @returns item embedding rows, largest inner product first (at most k, fewer for a small index).
+   *   For k ≥ size it is every item, ranked exactly: an HNSW graph search is approximate even then
+   *   (an item the greedy walk never reaches is left out), and scoring every item is what an index
+   *   that small costs anyway.
    * @throws RangeError when the row is out of range.
    */
   search(userRow: number, k: number): Int32Array {
     if (!(userRow >= 0 && userRow < this.scorer.userCount)) throw new RangeError(`user row ${userRow} out of range`);
-    const matches = this.index.search(this.queryOf(userRow), Math.min(k, this.index.size()), 1);
+    const size = this.index.size();
+    if (k >= size) return Int32Array.from(topRows(this.innerProducts(userRow), size));
+    const matches = this.index.search(this.queryOf(userRow), k, 1);
     const rows = new Int32Array(matches.keys.length);
     for (let i = 0; i < rows.length; i++) rows[i] = Number(matches.keys[i]!);
     return rows;
