@@ -9,6 +9,7 @@ import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady,
 import { loadNewestValidArtifact, ncfArtifactRoot } from "../services/recommendation/src/storage/ncf-artifacts/artifact.js";
 import { REPO_ROOT } from "./infra/paths.js";
 import { startInfra, type Infra, type InfraPreset } from "./infra/stack.js";
+import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from "./infra/supervisor.js";
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "../services/shared/src/access-token.js";
 import { defaultMovieLensDir } from "../services/shared/src/movielens.js";
@@ -77,6 +78,19 @@ export interface MeshOptions {
    * synthetic catalog of 1,000,000 items.
    */
   readonly recommendationReadyTimeoutMs?: number;
+  /**
+   * Supervise the service and consumer processes once the mesh is up: one that exits unexpectedly
+   * (a crash, `kill -9`) is started again with back-off, and `onCrashLoop` is called when one exits
+   * more often than the policy allows (scripts/infra/supervisor.ts). Default: not supervised (a
+   * process that exits stays down, as the fault tests that restart one themselves expect).
+   * `npm start` supervises.
+   */
+  readonly supervise?: {
+    /** Back-off and crash-loop limits (default {@link DEFAULT_RESTART_POLICY}). */
+    readonly policy?: RestartPolicy;
+    /** Called when a process crash-loops; the mesh keeps running without it until stopped. */
+    readonly onCrashLoop: (name: string, detail: string) => void;
+  };
 }
 
 /** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
@@ -101,9 +115,12 @@ export interface Mesh {
    * 1000, the consumer's the recommendation port + 1500.
    */
   readonly metricsUrls: Readonly<Record<string, string>>;
+  /** The supervisor restarting crashed processes, when `MeshOptions.supervise` asked for one. */
+  readonly supervisor: Supervisor | undefined;
   /**
    * Starts one of the mesh's processes again (after it was stopped or killed), with the same
-   * environment, and waits until it is ready.
+   * environment, and waits until it is ready. Under supervision, the exit this causes is not
+   * restarted a second time.
    */
   restart(name: string): Promise<ManagedProcess>;
   /** Stops everything, in reverse order of start. */
@@ -236,7 +253,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   );
   const processes = new Map<string, ManagedProcess>();
   const specs = new Map<string, ProcessSpec>();
+  let supervisor: Supervisor | undefined;
   const stopAll = async (): Promise<void> => {
+    supervisor?.close();
     for (const proc of [...processes.values()].reverse()) await proc.stop();
     await infra.stop();
   };
@@ -351,6 +370,11 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         }),
       ]),
     );
+    if (options.supervise) {
+      const active = new Supervisor(options.supervise.policy ?? DEFAULT_RESTART_POLICY, { log: step, onCrashLoop: options.supervise.onCrashLoop });
+      for (const [name, proc] of processes) active.supervise(name, proc, () => start(specs.get(name)!));
+      supervisor = active;
+    }
     return {
       infra,
       addresses,
@@ -360,11 +384,15 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       timings,
       databases: DATABASES,
       metricsUrls,
+      supervisor,
       async restart(name) {
         const spec = specs.get(name);
         if (spec === undefined) throw new Error(`no mesh process named ${name}`);
+        supervisor?.expectReplacement(name);
         await processes.get(name)?.stop();
-        return start(spec);
+        const next = await start(spec);
+        supervisor?.supervise(name, next, () => start(spec));
+        return next;
       },
       stop: stopAll,
     };

@@ -5,7 +5,9 @@
  * this file: PostgreSQL, Redis, Kafka (KRaft) and Envoy on loopback, the MovieLens import, the four
  * services and the trending consumer; then it prints
  * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
- * everything it started. Data is kept in `.run/dev`, so a second start reuses it.
+ * everything it started. A service or consumer process that exits unexpectedly is restarted with
+ * back-off (scripts/infra/supervisor.ts, DEFAULT_RESTART_POLICY); one that keeps crashing (a sixth
+ * exit within a minute) stops the mesh with status 1 and names its log. Data is kept in `.run/dev`, so a second start reuses it.
  *
  * Secrets: `JWT_SECRET` and `SERVICE_TOKEN` from the environment, else from `.run/secrets.env`,
  * generated (random, mode 0600) on the first start, so the mesh never runs on the public
@@ -34,6 +36,15 @@ if (values.help) {
 const started = performance.now();
 const log = (line: string): void => console.log(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
+let stopping = false;
+/** Stops the mesh and exits; set once the mesh is up. */
+let shutdown = (_reason: string, _exitCode?: number): void => {};
+/** A crash loop: the mesh stops with status 1 and says which process and where its log is. */
+const crashLoop = (detail: string): void => {
+  console.error(`crash loop: ${detail}`);
+  shutdown("crash loop", 1);
+};
+
 try {
   const secretsFile = path.join(REPO_ROOT, ".run", "secrets.env");
   const { secrets, source } = loadOrCreateDevSecrets(secretsFile);
@@ -46,6 +57,8 @@ try {
     trainOutput: "inherit",
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
+    // A process that exits unexpectedly is restarted with back-off; only a crash loop stops the mesh.
+    supervise: { onCrashLoop: (_name, detail) => crashLoop(detail) },
   });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const { catalog, users, ratings, totalMs } = mesh.imported;
@@ -66,15 +79,14 @@ try {
   );
   console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
 
-  let stopping = false;
-  const shutdown = (signal: string): void => {
+  shutdown = (reason: string, exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping everything`);
+    log(`${reason}: stopping everything`);
     mesh.stop().then(
       () => {
         log("stopped");
-        process.exit(0);
+        process.exit(exitCode);
       },
       (err: unknown) => {
         console.error(err);
@@ -84,14 +96,6 @@ try {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
-  for (const [name, proc] of mesh.processes) {
-    void proc.exited.then((info) => {
-      if (!stopping) {
-        log(`${name} exited unexpectedly (${info.signal ?? `status ${String(info.code)}`}): see ${proc.logFile}`);
-        shutdown("failure");
-      }
-    });
-  }
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

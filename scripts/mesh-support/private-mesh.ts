@@ -36,6 +36,8 @@ export interface OwnMeshOptions {
   readonly envoyRateLimit?: MeshOptions["envoyRateLimit"];
   /** Extra Node.js options of the service processes (see `MeshOptions.serviceNodeArgs`). */
   readonly serviceNodeArgs?: MeshOptions["serviceNodeArgs"];
+  /** Restart crashed processes (see `MeshOptions.supervise`; default not supervised). */
+  readonly supervise?: MeshOptions["supervise"];
 }
 
 /**
@@ -109,6 +111,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       ...(options.trainArgs ? { train: true, trainArgs: options.trainArgs } : {}),
       ...(options.envoyRateLimit !== undefined ? { envoyRateLimit: options.envoyRateLimit } : {}),
       ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
+      ...(options.supervise ? { supervise: options.supervise } : {}),
       ...(options.recommendationReadyTimeoutMs !== undefined ? { recommendationReadyTimeoutMs: options.recommendationReadyTimeoutMs } : {}),
       movieLensDir,
       importProgress: "silent",
