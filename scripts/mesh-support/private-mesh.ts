@@ -142,6 +142,7 @@ export const FAULT_MESH_PORTS = {
   redisRestart: { infra: infraPorts(2), services: servicePorts(21_321) },
   postgresStop: { infra: infraPorts(3), services: servicePorts(21_325) },
   serviceSigterm: { infra: infraPorts(4), services: servicePorts(21_331) },
+  processKill: { infra: infraPorts(6), services: servicePorts(21_371) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */
