@@ -12,8 +12,8 @@ import { configDefaults, defineConfig } from "vitest/config";
  *   test/support/infra.ts) and suites that start real servers on ports (gRPC servers, Envoy,
  *   child processes). `npm run test:integration`.
  * - `e2e` (test/e2e), `fuzz` (test/fuzz) — REST through Envoy and gRPC against the whole test mesh
- *   (test/global-setup.ts); `faults` (test/faults) — each file starts its own private mesh
- *   (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
+ *   (test/global-setup.ts); `faults` (test/faults, and test/tracing, whose mesh exports spans) —
+ *   each file starts its own private mesh (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
  *
  * `npm test` (`vitest run`) runs every tier; integration and e2e/fuzz then share one mesh. A suite
  * that needs a server fails, never skips, when the run has none. The summary reporter prints its
@@ -56,7 +56,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "faults", include: ["test/faults/**/*.test.ts"] },
+        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts"] },
       },
     ],
   },

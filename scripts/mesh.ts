@@ -27,6 +27,9 @@ export const DEFAULT_SERVICE_PORTS: ServicePorts = { recommendation: 50051, prod
 /** Service ports of the test mesh, below the ephemeral port range, so tests can run beside `npm start`. */
 export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 21051, product: 21052, user: 21053, engagement: 21054 };
 
+/** The module every service and consumer process loads with `--import` before its entry point (tracing, when configured). */
+export const TRACING_REGISTER = "./services/shared/src/tracing-register.ts";
+
 /** The Envoy descriptor set, built from proto/ by `buf build`. */
 export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
 
@@ -306,7 +309,8 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       const proc = await spawnManaged({
         name: spec.name,
         command: process.execPath,
-        args: [...(options.serviceNodeArgs ?? []), "--import", "tsx", spec.entry],
+        // tracing-register.ts installs OpenTelemetry before the entry point when OTEL_TRACES_EXPORTER=otlp, else does nothing.
+        args: [...(options.serviceNodeArgs ?? []), "--import", "tsx", "--import", TRACING_REGISTER, spec.entry],
         cwd: REPO_ROOT,
         env: spec.env,
         logFile: path.join(options.preset.dataDir, "logs", `${spec.name}.log`),

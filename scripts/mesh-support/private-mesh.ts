@@ -143,6 +143,7 @@ export const FAULT_MESH_PORTS = {
   postgresStop: { infra: infraPorts(3), services: servicePorts(21_325) },
   serviceSigterm: { infra: infraPorts(4), services: servicePorts(21_331) },
   processKill: { infra: infraPorts(6), services: servicePorts(21_371) },
+  tracing: { infra: infraPorts(7), services: servicePorts(21_375) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */

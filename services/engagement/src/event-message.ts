@@ -7,6 +7,7 @@ import {
 } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { StoredEvent } from "./data/event-repository.js";
 import type { OutboxMessage } from "./data/outbox-repository.js";
+import { traceContextHeaders } from "../../shared/src/trace-context.js";
 
 /**
  * Kafka header carrying the event's event_id. An event_id is unique per user only: the idempotency
@@ -39,7 +40,8 @@ export function toEventMessage(e: StoredEvent): Event {
  * Builds the outbox message announcing an accepted event: topic `topic`, key = user id (so one user's
  * events stay in order on one partition), value = binary `EngagementEvent { event, categories }`,
  * headers `user-id` and `event-id` (together the event's idempotency key: two users' events with
- * the same event_id are two messages that consumers must both apply).
+ * the same event_id are two messages that consumers must both apply) and, when tracing is on, the
+ * active context's `traceparent`/`tracestate` (services/shared/src/trace-context.ts).
  *
  * @param topic - the Kafka topic, normally `engagement-events`.
  * @param e - the stored event.
@@ -50,5 +52,7 @@ export function engagementOutboxMessage(topic: string, e: StoredEvent, categorie
     EngagementEventSchema,
     create(EngagementEventSchema, { event: toEventMessage(e), categories: [...categories] }),
   );
-  return { topic, key: e.userId, payload, headers: { [USER_ID_HEADER]: e.userId, [EVENT_ID_HEADER]: e.eventId } };
+  // The RecordEvent call's W3C trace context (none when tracing is off), so the relay and the
+  // consumer continue its trace.
+  return { topic, key: e.userId, payload, headers: { [USER_ID_HEADER]: e.userId, [EVENT_ID_HEADER]: e.eventId, ...traceContextHeaders() } };
 }

@@ -3,6 +3,23 @@ import type { Logger } from "pino";
 /** Something started by a process entry point that must be stopped on shutdown. */
 export type Stop = () => Promise<void>;
 
+const finalSteps: Stop[] = [];
+
+/**
+ * Adds a step to run after the entry point's own stop, on every clean shutdown (for example:
+ * export the spans tracing still buffers). Steps run in the order added; a failing one is logged
+ * and the others still run.
+ *
+ * @param step - what to run.
+ */
+export function onShutdown(step: Stop): void {
+  finalSteps.push(step);
+}
+
+async function runFinalSteps(logger: Logger): Promise<void> {
+  for (const step of finalSteps) await step().catch((err: unknown) => logger.warn({ err }, "shutdown step failed"));
+}
+
 /**
  * Runs a process entry point (an RPC server or a Kafka consumer): calls `start`, then waits for
  * SIGTERM or SIGINT and calls the returned stop function once, with a hard deadline. A failure to
@@ -29,7 +46,8 @@ export function runMain(logger: Logger, start: () => Promise<Stop>, stopDeadline
         }, stopDeadlineMs);
         deadline.unref();
         stop().then(
-          () => {
+          async () => {
+            await runFinalSteps(logger);
             logger.info("stopped");
             process.exit(0);
           },

@@ -1,5 +1,8 @@
 import { Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
+import { context, trace, type Span } from "@opentelemetry/api";
 import type { OutboxRow } from "../data/outbox-repository.js";
+import { EVENT_ID_HEADER } from "../event-message.js";
+import { contextFromHeaders, endSpans, SpanKind, startMessagingSpan, traceContextHeaders } from "../../../shared/src/trace-context.js";
 
 /** Where the outbox relay sends rows. {@link KafkaOutboxPublisher} is the real one. */
 export interface OutboxPublisher {
@@ -57,7 +60,8 @@ export function createOutboxProducer(kafka: Kafka, options: KafkaOutboxPublisher
 /**
  * {@link OutboxPublisher} over a kafkajs idempotent producer ({@link createOutboxProducer}). Rows are
  * sent as one `sendBatch` with `acks: -1` (all in-sync replicas), grouped by topic in id order; each
- * message keeps the row's key, value and headers.
+ * message keeps the row's key, value and headers; a row written under a trace gets a PRODUCER span
+ * (`<topic> publish`, ended when the broker acknowledged the batch) and its `traceparent` names it.
  */
 export class KafkaOutboxPublisher implements OutboxPublisher {
   private producer: Producer | undefined;
@@ -76,15 +80,37 @@ export class KafkaOutboxPublisher implements OutboxPublisher {
     if (rows.length === 0) return;
     const producer = await this.connected();
     const byTopic = new Map<string, Message[]>();
+    // One PRODUCER span per row that carries a trace context (tracing on): the child of the call
+    // that wrote the row, and the parent the message's own traceparent names for its consumers.
+    const spans: Span[] = [];
     for (const row of rows) {
       let messages = byTopic.get(row.topic);
       if (!messages) byTopic.set(row.topic, (messages = []));
-      messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { ...row.headers } });
+      const headers: Record<string, string> = { ...row.headers };
+      if (headers.traceparent !== undefined) {
+        const span = startMessagingSpan(`${row.topic} publish`, SpanKind.PRODUCER, contextFromHeaders(row.headers), {
+          "messaging.system": "kafka",
+          "messaging.operation.type": "send",
+          "messaging.destination.name": row.topic,
+          "messaging.message.id": row.headers[EVENT_ID_HEADER] ?? row.id,
+          "recsys.outbox.row_id": row.id,
+          "recsys.outbox.wait_ms": Date.now() - row.createdAt.getTime(),
+        });
+        spans.push(span);
+        Object.assign(headers, traceContextHeaders(trace.setSpan(context.active(), span)));
+      }
+      messages.push({ key: row.key, value: Buffer.from(row.payload), headers });
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-    });
+    try {
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    } catch (err) {
+      endSpans(spans, err);
+      throw err;
+    }
+    endSpans(spans);
   }
 
   async reset(): Promise<void> {

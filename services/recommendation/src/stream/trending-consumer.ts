@@ -4,6 +4,8 @@ import { Outage, WakeableSleep } from "../../../shared/src/backoff.js";
 import type { TrendingEvent, TrendingStore } from "../storage/trending/trending-store.js";
 import type { RedisUserStateStore } from "../storage/user-state/redis-user-state-store.js";
 import { decodeEngagementEvent } from "./decode-engagement-event.js";
+import { context, ROOT_CONTEXT, trace, type Span } from "@opentelemetry/api";
+import { contextFromHeaders, endSpans, SpanKind, startMessagingSpan } from "../../../shared/src/trace-context.js";
 import type { StateLossReplay } from "./state-loss-replay.js";
 
 /** Options of {@link createTrendingKafkaConsumer}. */
@@ -114,6 +116,8 @@ export class TrendingConsumer {
   /** The back-off sleep, cut short by {@link stop} and by a replay's seek. */
   private readonly sleeper = new WakeableSleep();
   private stopping = false;
+  /** The consumer group, once joined (for the spans' `messaging.consumer.group.name`). */
+  private groupId = "";
   private counters = { applied: 0, duplicates: 0, userStateChanges: 0, malformed: 0, batches: 0, storeFailures: 0 };
 
   /**
@@ -143,6 +147,9 @@ export class TrendingConsumer {
         { err: e.payload.error?.message, restart: e.payload.restart },
         "trending consumer crashed" + (e.payload.restart ? "; kafkajs restarts it" : ""),
       );
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      this.groupId = e.payload.groupId;
     });
     const replay = this.options.replay;
     if (replay) {
@@ -182,10 +189,26 @@ export class TrendingConsumer {
     for (let start = 0; start < messages.length; start += this.chunkSize) {
       const chunk = messages.slice(start, start + this.chunkSize);
       const events: TrendingEvent[] = [];
+      // One CONSUMER span per traced message (tracing on), the child of the relay's publish span,
+      // covering its application to Redis; a chunk's Redis calls run under a span linking them all.
+      const spans: Span[] = [];
       for (const m of chunk) {
         const decoded = decodeEngagementEvent(m.value);
         if (decoded.ok) {
           events.push({ ...decoded.event, source: { topic: batch.topic, partition: batch.partition, offset: Number(m.offset) } });
+          if (m.headers?.traceparent !== undefined) {
+            spans.push(
+              startMessagingSpan(`${batch.topic} process`, SpanKind.CONSUMER, contextFromHeaders(m.headers), {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": batch.topic,
+                "messaging.destination.partition.id": String(batch.partition),
+                "messaging.kafka.offset": Number(m.offset),
+                "messaging.consumer.group.name": this.groupId,
+                "messaging.message.id": decoded.event.eventId,
+              }),
+            );
+          }
         } else {
           this.counters.malformed += 1;
           this.logger.warn(
@@ -195,7 +218,18 @@ export class TrendingConsumer {
         }
       }
       if (events.length > 0) {
-        const done = await this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale(), batch.partition);
+        const apply = (): Promise<boolean> => this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale(), batch.partition);
+        let done: boolean;
+        if (spans.length === 0) {
+          done = await apply();
+        } else {
+          const chunkSpan = startMessagingSpan(`${batch.topic} apply`, SpanKind.INTERNAL, ROOT_CONTEXT, { "messaging.batch.message_count": events.length }, spans.map((span) => ({ context: span.spanContext() })));
+          done = await context.with(trace.setSpan(ROOT_CONTEXT, chunkSpan), apply).catch((err: unknown) => {
+            endSpans([...spans, chunkSpan], err);
+            throw err;
+          });
+          endSpans([...spans, chunkSpan]);
+        }
         if (!done) return; // stopping or reassigned: leave the rest uncommitted, it is redelivered
       }
       resolveOffset(chunk[chunk.length - 1]!.offset);
