@@ -153,6 +153,20 @@ describe("edgeOptionsFromEnv", () => {
     });
   });
 
+  it("turns Envoy's OpenTelemetry tracer on with the services' OTEL_* variables", () => {
+    expect(edgeOptionsFromEnv({ OTEL_TRACES_EXPORTER: "none", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" })).toEqual({});
+    expect(edgeOptionsFromEnv({ OTEL_TRACES_EXPORTER: "otlp" })).toEqual({ tracing: { tracesUrl: "http://localhost:4318/v1/traces" } });
+    expect(edgeOptionsFromEnv({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" })).toEqual({
+      tracing: { tracesUrl: "http://collector:4318/v1/traces" },
+    });
+    expect(
+      edgeOptionsFromEnv({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://a:1", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://b:2/traces" }),
+    ).toEqual({ tracing: { tracesUrl: "http://b:2/traces" } });
+    expect(() => edgeOptionsFromEnv({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318" })).toThrow(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT \/ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Envoy exports traces over plain http:\/\//,
+    );
+  });
+
   it("names the variable of a bad value", () => {
     expect(() => edgeOptionsFromEnv({ ENVOY_MAX_REQUEST_BYTES: "1MB" })).toThrow(/^ENVOY_MAX_REQUEST_BYTES must be a whole number of bytes .* got "1MB"/);
     expect(() => edgeOptionsFromEnv({ ENVOY_MAX_REQUEST_BYTES: "0" })).toThrow(/^ENVOY_MAX_REQUEST_BYTES/);
@@ -162,5 +176,27 @@ describe("edgeOptionsFromEnv", () => {
     expect(() => edgeOptionsFromEnv({ ENVOY_TLS_CERT_FILE: cert, ENVOY_TLS_KEY_FILE: path.join(dir, "missing.pem") })).toThrow(
       /^ENVOY_TLS_KEY_FILE: no file at /,
     );
+  });
+});
+
+describe("buildEnvoyConfig tracing", () => {
+  it("adds the OpenTelemetry tracer and its collector cluster only when asked", () => {
+    const plain = buildEnvoyConfig(base) as { static_resources: { clusters: { name: string }[] } };
+    expect(manager(plain).tracing).toBeUndefined();
+    expect(plain.static_resources.clusters.map((c) => c.name)).not.toContain("otel_collector");
+    const traced = buildEnvoyConfig({ ...base, tracing: { tracesUrl: "http://collector:4318/v1/traces" } }) as typeof plain;
+    expect(manager(traced).tracing).toEqual({
+      provider: {
+        name: "envoy.tracers.opentelemetry",
+        typed_config: {
+          "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+          http_service: { http_uri: { uri: "http://collector:4318/v1/traces", cluster: "otel_collector", timeout: "1s" } },
+          service_name: "recsys-envoy",
+        },
+      },
+    });
+    expect(traced.static_resources.clusters.find((c) => c.name === "otel_collector")).toMatchObject({
+      load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "collector", port_value: 4318 } } } }] }] },
+    });
   });
 });

@@ -71,6 +71,21 @@ export interface EnvoyConfigOptions {
   readonly corsAllowedOrigins?: readonly string[];
   /** TLS on the public listener (default none: plain text). See {@link ListenerTlsOptions}. */
   readonly tls?: ListenerTlsOptions;
+  /** OpenTelemetry tracing of every request (default off). See {@link EnvoyTracingOptions}. */
+  readonly tracing?: EnvoyTracingOptions;
+}
+
+/**
+ * Envoy's OpenTelemetry tracer (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/trace/v3/opentelemetry.proto):
+ * a server span per request, exported as OTLP/HTTP protobuf; the W3C `traceparent` it sends
+ * upstream makes it the parent of the service's span, or it continues the caller's trace when the
+ * request carries one.
+ */
+export interface EnvoyTracingOptions {
+  /** The OTLP/HTTP traces URL, `http://host:port/v1/traces` (plain HTTP). */
+  readonly tracesUrl: string;
+  /** `service.name` of Envoy's spans (default `recsys-envoy`). */
+  readonly serviceName?: string;
 }
 
 /**
@@ -86,7 +101,7 @@ export interface ListenerTlsOptions {
 }
 
 /** The options of the edge that deployments set (see {@link edgeOptionsFromEnv}). */
-export type EdgeOptions = Pick<EnvoyConfigOptions, "maxRequestBytes" | "corsAllowedOrigins" | "tls">;
+export type EdgeOptions = Pick<EnvoyConfigOptions, "maxRequestBytes" | "corsAllowedOrigins" | "tls" | "tracing">;
 
 /** Default {@link EnvoyConfigOptions.maxRequestBytes}: 1 MiB, several times the largest valid request (a 1,000-event batch is about 150 KB of JSON). */
 export const DEFAULT_MAX_REQUEST_BYTES = 1_048_576;
@@ -266,6 +281,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                       },
                     ],
                     local_reply_config: localReplyConfig(maxRequestBytes),
+                    ...(options.tracing === undefined ? {} : { tracing: tracingConfig(options.tracing) }),
                     route_config: {
                       name: "recsys",
                       virtual_hosts: [
@@ -319,7 +335,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
           ],
         },
       ],
-      clusters: clusterNames.map((cluster) => ({
+      clusters: [...clusterNames.map((cluster) => ({
         name: cluster,
         type: "STRICT_DNS",
         dns_lookup_family: "V4_PREFERRED",
@@ -341,6 +357,45 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
           ],
         },
       })),
+      ...(options.tracing === undefined ? [] : [collectorCluster(options.tracing)]),
+      ],
+    },
+  };
+}
+
+/** The cluster the OpenTelemetry tracer sends its spans to. */
+const OTEL_COLLECTOR_CLUSTER = "otel_collector";
+
+function collectorUrl(tracing: EnvoyTracingOptions): URL {
+  const url = new URL(tracing.tracesUrl);
+  if (url.protocol !== "http:") throw new RangeError(`tracing.tracesUrl must be an http:// URL, got ${JSON.stringify(tracing.tracesUrl)}`);
+  return url;
+}
+
+function tracingConfig(tracing: EnvoyTracingOptions): ConfigValue {
+  const url = collectorUrl(tracing);
+  return {
+    provider: {
+      name: "envoy.tracers.opentelemetry",
+      typed_config: {
+        "@type": "type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig",
+        http_service: { http_uri: { uri: url.href, cluster: OTEL_COLLECTOR_CLUSTER, timeout: "1s" } },
+        service_name: tracing.serviceName ?? "recsys-envoy",
+      },
+    },
+  };
+}
+
+function collectorCluster(tracing: EnvoyTracingOptions): ConfigValue {
+  const url = collectorUrl(tracing);
+  return {
+    name: OTEL_COLLECTOR_CLUSTER,
+    type: "STRICT_DNS",
+    dns_lookup_family: "V4_PREFERRED",
+    connect_timeout: "1s",
+    load_assignment: {
+      cluster_name: OTEL_COLLECTOR_CLUSTER,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(url.hostname, Number(url.port || 80)) } }] }],
     },
   };
 }
@@ -448,6 +503,9 @@ function checkOrigins(origins: readonly string[], field: string): readonly strin
  *   origins, blanks around commas ignored (default none: no CORS).
  * - `ENVOY_TLS_CERT_FILE` and `ENVOY_TLS_KEY_FILE`: {@link EnvoyConfigOptions.tls}, PEM files,
  *   resolved against the working directory; both or neither.
+ * - `OTEL_TRACES_EXPORTER=otlp`: {@link EnvoyConfigOptions.tracing}, to
+ *   `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`
+ *   (default http://localhost:4318/v1/traces), the same variables the services read.
  *
  * @param env - the environment, for example `process.env`.
  * @returns the options that are set (unset ones are left out, so the defaults apply).
@@ -479,6 +537,16 @@ export function edgeOptionsFromEnv(env: NodeJS.ProcessEnv): EdgeOptions {
       if (!existsSync(file)) throw new RangeError(`${name}: no file at ${path.resolve(file)}`);
     }
     options.tls = { certificateFile: path.resolve(cert), privateKeyFile: path.resolve(key) };
+  }
+  // The services' OpenTelemetry variables (services/shared/src/trace-context.ts) turn Envoy's tracer on too.
+  if (set("OTEL_TRACES_EXPORTER") === "otlp") {
+    const tracesUrl = set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") ?? `${(set("OTEL_EXPORTER_OTLP_ENDPOINT") ?? "http://localhost:4318").replace(/\/+$/, "")}/v1/traces`;
+    try {
+      collectorUrl({ tracesUrl });
+    } catch {
+      throw new RangeError(`OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: Envoy exports traces over plain http://, got ${JSON.stringify(tracesUrl)}`);
+    }
+    options.tracing = { tracesUrl };
   }
   return options;
 }

@@ -249,8 +249,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           engagement: replicaUpstreams(ports.engagement, options.extraReplicas?.engagement),
         },
         ...(options.envoyRateLimit !== undefined ? { rateLimit: options.envoyRateLimit } : {}),
-        // ENVOY_MAX_REQUEST_BYTES, CORS_ALLOWED_ORIGINS, ENVOY_TLS_CERT_FILE/ENVOY_TLS_KEY_FILE.
-        ...edgeOptionsFromEnv(process.env),
+        // ENVOY_MAX_REQUEST_BYTES, CORS_ALLOWED_ORIGINS, ENVOY_TLS_CERT_FILE/ENVOY_TLS_KEY_FILE, OTEL_* (tracing),
+        // from the environment or the services' extra environment.
+        ...edgeOptionsFromEnv({ ...process.env, ...options.serviceEnv }),
       },
     }),
   );

@@ -40,7 +40,7 @@ export interface EnvoyHandle {
  *
  * @param options - the stack's data directory, ports, descriptor set, upstreams, rate limit
  *   (default `DEFAULT_RATE_LIMIT`; `false` turns it off) and the edge options (body limit, CORS
- *   origins, TLS files: see `EnvoyConfigOptions` in envoy/render-config.ts).
+ *   origins, TLS files, tracing: see `EnvoyConfigOptions` in envoy/render-config.ts).
  * @returns the path of the written file.
  * @throws RangeError naming the option when one is not valid (see `buildEnvoyConfig`).
  */
@@ -66,6 +66,7 @@ export function writeEnvoyConfig(
     ...(options.maxRequestBytes !== undefined ? { maxRequestBytes: options.maxRequestBytes } : {}),
     ...(options.corsAllowedOrigins !== undefined ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),
     ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
   });
   writeFileSync(file, yaml);
   return file;

@@ -5,11 +5,11 @@ import { meshClients, planEvents, readCatalog, recordAll } from "../../scripts/m
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
-// Tracing end to end: a private mesh whose processes export spans (OTLP/HTTP JSON) to a receiver in
-// this test. A caller that sends a W3C `traceparent` with RecordEvent through Envoy gets one trace:
-// the engagement service's server span and its PostgreSQL spans, the outbox relay's publish span,
+// Tracing end to end: a private mesh whose processes export spans (OTLP/HTTP JSON, Envoy protobuf) to
+// a receiver in this test. A caller that sends a W3C `traceparent` with RecordEvent through Envoy gets one trace:
+// Envoy's span, the engagement service's server span and its PostgreSQL spans, the outbox relay's publish span,
 // and the trending consumer's process span (the trace context crossed Kafka in the message
-// headers) with its Redis writes under a span linked to it.
+// headers) with its Redis writes under a span linked to it. Without one, the trace starts at Envoy.
 
 /** Where the receiver listens (no other mesh or helper uses it). */
 const OTLP_RECEIVER_PORT = 27_990;
@@ -57,12 +57,16 @@ function attributes(list: readonly OtlpAttribute[] = []): Record<string, string 
   return Object.fromEntries(list.map((a) => [a.key, a.value.stringValue ?? Number(a.value.intValue ?? a.value.doubleValue)]));
 }
 
-/** An OTLP/HTTP JSON trace receiver (https://opentelemetry.io/docs/specs/otlp/#otlphttp). */
-function startReceiver(spans: ReceivedSpan[]): Promise<Server> {
+/**
+ * An OTLP/HTTP trace receiver (https://opentelemetry.io/docs/specs/otlp/#otlphttp): JSON exports
+ * (the Node processes) are parsed into `spans`; protobuf ones (Envoy) are kept as they came, in `raw`.
+ */
+function startReceiver(spans: ReceivedSpan[], raw: Buffer[]): Promise<Server> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
+      if (req.url === "/v1/traces" && req.headers["content-type"]?.startsWith("application/x-protobuf")) raw.push(Buffer.concat(chunks));
       if (req.url === "/v1/traces" && req.headers["content-type"]?.startsWith("application/json")) {
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as OtlpTraces;
         for (const rs of body.resourceSpans ?? []) {
@@ -101,9 +105,10 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30
 
 describe("tracing: one RecordEvent is one trace across engagement, the outbox relay, Kafka and the trending consumer", () => {
   const spans: ReceivedSpan[] = [];
+  const envoyExports: Buffer[] = [];
   let receiver: Server | undefined;
   beforeAll(async () => {
-    receiver = await startReceiver(spans);
+    receiver = await startReceiver(spans, envoyExports);
   });
   afterAll(async () => {
     await new Promise((r) => receiver?.close(r));
@@ -133,7 +138,10 @@ describe("tracing: one RecordEvent is one trace across engagement, the outbox re
     const server = await until("the engagement server span", () =>
       inTrace().find((s) => s.service === "recsys-engagement" && s.kind === 2 && s.name.endsWith("EngagementService/RecordEvent")),
     );
-    expect(server.parentSpanId).toBe(callerSpanId); // Envoy passed the caller's context on
+    // Envoy continued the caller's trace: its span (the caller's span its parent) is the server span's parent.
+    await until("Envoy's span between the caller and the service", () =>
+      envoyExports.find((body) => [traceId, callerSpanId, server.parentSpanId].every((hex) => body.includes(Buffer.from(hex, "hex")))),
+    );
     const publish = await until("the relay's publish span", () => inTrace().find((s) => s.name === "engagement-events publish"));
     expect(publish).toMatchObject({ service: "recsys-engagement", kind: 4, attributes: { "messaging.system": "kafka", "messaging.message.id": event!.eventId } });
     const processed = await until("the consumer's process span", () => inTrace().find((s) => s.name === "engagement-events process"));
@@ -157,4 +165,25 @@ describe("tracing: one RecordEvent is one trace across engagement, the outbox re
         [...new Set(inTrace().map((s) => s.name))].join(" | "),
     );
   }, 120_000);
+
+  it("starts the trace at Envoy when the caller sends none: Envoy's span is the parent of the service's", async () => {
+    const catalog = readCatalog(suite.mesh.imported.dir);
+    const { engagement } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+    const [event] = planEvents(`envoy-${randomBytes(4).toString("hex")}`, 1, catalog.users.slice(1, 2), catalog.products.slice(1, 2));
+    const sentAt = Date.now();
+    expect((await recordAll(engagement, [event!]))[0]).toMatchObject({ code: "OK" });
+    const publish = await until("the relay's publish span of the event", () =>
+      spans.find((s) => s.name === "engagement-events publish" && s.attributes["messaging.message.id"] === event!.eventId),
+    );
+    const server = spans.find((s) => s.traceId === publish.traceId && s.kind === 2 && s.name.endsWith("EngagementService/RecordEvent"))!;
+    expect(server.parentSpanId).not.toBe("");
+    expect(spans.some((s) => s.spanId === server.parentSpanId)).toBe(false); // the parent is not a Node process's span…
+    // …but Envoy's: its protobuf export carries the trace id and the span id as raw bytes.
+    const traceBytes = Buffer.from(publish.traceId, "hex");
+    const parentBytes = Buffer.from(server.parentSpanId, "hex");
+    const envoy = await until("Envoy's export of the request's span", () =>
+      envoyExports.find((body) => body.includes(traceBytes) && body.includes(parentBytes) && body.includes(Buffer.from("recsys-envoy"))),
+    );
+    console.info(`Envoy exported the request's span (${envoy.length} bytes of OTLP protobuf) ${Date.now() - sentAt} ms after the call`);
+  }, 60_000);
 });
