@@ -10,6 +10,7 @@ import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { file_health_v1_health } from "../../../gen/health/v1/health_pb.js";
 import type { Logger } from "pino";
+import type { Readiness } from "./dependency-health.js";
 import { toConnectError } from "./errors.js";
 import { rpcMetricsFor } from "./metrics.js";
 import { REQUEST_ID_HEADER, requestIdFrom, runWithRequest } from "./request-context.js";
@@ -49,6 +50,15 @@ export function registration<S extends DescService>(
   return { service, impl: impl as Partial<ServiceImpl<DescService>>, dependency };
 }
 
+/**
+ * The health service name of liveness: SERVING for as long as the process runs and its gRPC server
+ * answers, whatever its dependencies do (a Kubernetes `livenessProbe` with `grpc.service: liveness`).
+ * Readiness is the server as a whole (`""`, what a probe without `service` asks) and each served
+ * service's fully qualified name: SERVING only while the process's required dependencies answer
+ * (see {@link GrpcServer.followReadiness}), NOT_SERVING from the start of a shutdown.
+ */
+export const LIVENESS_SERVICE = "liveness";
+
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {
   /** The services to serve. */
@@ -66,6 +76,14 @@ export interface GrpcServer {
   /** The `grpc.health.v1.Health` implementation, for flipping statuses. */
   readonly health: HealthImplementation;
   /**
+   * Makes readiness (`""` and every served service's name) follow `readiness`: SERVING while it is
+   * ready, NOT_SERVING while it is not, from now until {@link GrpcServer.shutdown}. Liveness
+   * ({@link LIVENESS_SERVICE}) is not affected. Without it, readiness is SERVING from the start.
+   *
+   * @param readiness - usually the process's `DependencyMonitor`.
+   */
+  followReadiness(readiness: Readiness): void;
+  /**
    * Binds an insecure (h2c) listener and starts serving.
    *
    * @param host - interface to bind, for example "127.0.0.1".
@@ -75,16 +93,17 @@ export interface GrpcServer {
    */
   listen(host: string, port: number): Promise<number>;
   /**
-   * Stops accepting calls, marks every service NOT_SERVING, lets in-flight calls finish for up to
-   * `graceMs` milliseconds, then cancels what remains.
+   * Stops following readiness, marks readiness (`""` and every service) NOT_SERVING, stops accepting
+   * calls, lets in-flight calls finish for up to `graceMs` milliseconds, then cancels what remains.
+   * Liveness stays SERVING until the server is gone: the process is stopping, not stuck.
    */
   shutdown(graceMs?: number): Promise<void>;
 }
 
 /**
  * Builds a grpc-js server that serves connect-es service implementations over the gRPC protocol,
- * plus `grpc.health.v1.Health` (https://github.com/grpc/grpc/blob/master/doc/health-checking.md)
- * and server reflection v1 and v1alpha
+ * plus `grpc.health.v1.Health` (https://github.com/grpc/grpc/blob/master/doc/health-checking.md:
+ * readiness under `""` and each service's name, liveness under {@link LIVENESS_SERVICE}) and server reflection v1 and v1alpha
  * (https://github.com/grpc/grpc/blob/master/doc/server-reflection.md), so that grpcurl's `list`
  * and `describe` work. Messages are (de)serialised with @bufbuild/protobuf from the generated
  * descriptors. Every RPC runs inside a request context carrying the request id (from
@@ -103,18 +122,30 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });
-  const statuses: Record<string, "SERVING"> = { "": "SERVING" };
+  const readinessNames = [""];
   for (const { service, impl, dependency } of options.services) {
     addService(server, service, impl, options.logger, dependency);
-    statuses[service.typeName] = "SERVING";
+    readinessNames.push(service.typeName);
   }
-  const health = new HealthImplementation(statuses);
+  const health = new HealthImplementation({
+    [LIVENESS_SERVICE]: "SERVING",
+    ...Object.fromEntries(readinessNames.map((name) => [name, "SERVING"])),
+  });
   health.addToServer(server);
+  const setReadiness = (ready: boolean): void => {
+    for (const name of readinessNames) health.setStatus(name, ready ? "SERVING" : "NOT_SERVING");
+  };
+  let unfollow: (() => void) | undefined;
   new ReflectionService(reflectionPackage(options.services.map((s) => s.service))).addToServer(server);
 
   return {
     server,
     health,
+    followReadiness(readiness) {
+      unfollow?.();
+      setReadiness(readiness.ready);
+      unfollow = readiness.onChange(setReadiness);
+    },
     listen(host, port) {
       return new Promise((resolve, reject) => {
         server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
@@ -123,7 +154,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       });
     },
     async shutdown(graceMs = 10_000) {
-      for (const name of Object.keys(statuses)) health.setStatus(name, "NOT_SERVING");
+      unfollow?.();
+      setReadiness(false);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Redis } from "ioredis";
@@ -8,6 +7,7 @@ import { pino, type Logger } from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngagementEventSchema, EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import { testInfra } from "../../../../test/support/infra.js";
+import { CuttableProxy } from "../../../../test/support/tcp-proxy.js";
 import { RedisTrendingStore } from "../storage/trending/redis-trending-store.js";
 import { RedisUserStateStore } from "../storage/user-state/redis-user-state-store.js";
 import type { UserStateRules } from "../storage/user-state/user-state-config.js";
@@ -35,45 +35,6 @@ function engagementEvent(eventId: string, productId: string, type: EventType, ca
       }),
     ),
   );
-}
-
-/** A TCP proxy in front of Redis that a test can cut and restore, to simulate a Redis outage. */
-class CuttableProxy {
-  private server = net.createServer((client) => this.pipe(client));
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async up(): Promise<void> {
-    this.server = net.createServer((client) => this.pipe(client));
-    await new Promise<void>((resolve) => this.server.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server.address() as net.AddressInfo).port;
-  }
-
-  async down(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    await closed;
-  }
-
-  private pipe(client: net.Socket): void {
-    const upstream = net.connect(this.targetPort, this.targetHost);
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on("error", () => undefined);
-      s.on("close", () => {
-        this.sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  }
 }
 
 describe("TrendingConsumer (real Kafka and Redis)", () => {
