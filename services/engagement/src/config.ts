@@ -1,3 +1,4 @@
+import { healthConfigSchema } from "../../shared/src/dependency-health.js";
 import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
@@ -12,6 +13,10 @@ import { DEFAULT_TOPIC_RETENTION_MS } from "./outbox/ensure-topic.js";
  * - `HOST` (127.0.0.1), `PORT` (50054): where the gRPC server listens.
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51054; "off" = none): where
  *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
+ * - `HEALTH_CHECK_INTERVAL_MS` (1000) and `HEALTH_CHECK_TIMEOUT_MS` (1000): the dependency probes
+ *   (`healthConfigSchema` in services/shared/src/dependency-health.ts): readiness follows the
+ *   engagement database's `SELECT 1`; Kafka's metadata probe only shows in `recsys_dependency_up`
+ *   (RecordEvent does not need Kafka: the outbox holds events through an outage).
  * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement): the engagement database.
  * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
  *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
@@ -35,6 +40,7 @@ export const engagementConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50054),
   ...metricsConfigSchema,
+  ...healthConfigSchema,
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_engagement"),
   ...kafkaConfigShape,
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),

@@ -4,6 +4,7 @@ import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
+import { kafkaProbe, postgresProbe, startDependencyMonitor } from "../../shared/src/dependency-health.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
@@ -28,7 +29,9 @@ const logger = createLogger("engagement");
  * migrates it, makes sure the Kafka topic exists (in the background, so a Kafka outage at start-up
  * does not stop the service: events wait in the outbox), starts the outbox relay and the gRPC server, and
  * on SIGTERM stops the server (in-flight calls finish), then the relay (the batch in progress
- * finishes), then the pool.
+ * finishes), then the pool. Its gRPC readiness (`""`, `recsys.engagement.v1.EngagementService`) is
+ * NOT_SERVING while the engagement database does not answer `SELECT 1`; a Kafka outage does not
+ * change it; `liveness` stays SERVING.
  */
 runMain(logger, async () => {
   enforceSecretPolicy(["JWT_SECRET", "SERVICE_TOKEN"], logger);
@@ -83,11 +86,27 @@ runMain(logger, async () => {
       isRevoked: new GrpcTokenRevocation(userClient).isRevoked,
     }),
   });
+  // Readiness follows the engagement database, which every RPC reads or writes. Kafka is probed for
+  // recsys_dependency_up only: RecordEvent never waits for it (the outbox holds events meanwhile).
+  const health = await startDependencyMonitor(
+    config,
+    [
+      postgresProbe("postgres", config.DATABASE_URL, { required: true, timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS, logger }),
+      kafkaProbe(
+        "kafka",
+        { clientId: "recsys-engagement-health", brokers: config.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) },
+        { required: false, timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS },
+      ),
+    ],
+    logger,
+  );
+  server.followReadiness(health);
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port, topic: config.KAFKA_TOPIC }, "engagement service listening");
 
   return async () => {
     await server.shutdown();
+    await health.stop();
     topic.stop();
     await relay.stop();
     await metrics?.close();

@@ -9,6 +9,8 @@ describe("loadProductConfig", () => {
       HOST: "127.0.0.1",
       METRICS_HOST: "127.0.0.1",
       PORT: 50052,
+      HEALTH_CHECK_INTERVAL_MS: 1_000,
+      HEALTH_CHECK_TIMEOUT_MS: 1_000,
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_product",
       DATABASE_POOL_MAX: 10,
       CATEGORIES_CACHE_MS: 1_000,

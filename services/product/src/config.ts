@@ -1,3 +1,4 @@
+import { healthConfigSchema } from "../../shared/src/dependency-health.js";
 import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
@@ -9,6 +10,9 @@ import { loadConfig, portSchema } from "../../shared/src/config.js";
  * - `PORT`: gRPC port (default 50052; 0 picks a free one);
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51052; "off" = none): where
  *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
+ * - `HEALTH_CHECK_INTERVAL_MS` (1000) and `HEALTH_CHECK_TIMEOUT_MS` (1000): the `SELECT 1` probe of
+ *   the catalog database that readiness follows (`healthConfigSchema` in
+ *   services/shared/src/dependency-health.ts);
  * - `DATABASE_URL`: the catalog database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_product);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
  * - `CATALOG_INDEX_POLL_MS`: how often the catalog version is polled to reload the in-memory catalog
@@ -25,6 +29,7 @@ export const productConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50052),
   ...metricsConfigSchema,
+  ...healthConfigSchema,
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),

@@ -2,8 +2,11 @@
  * ProductService process entry point: checks the secrets (refusing the development defaults in
  * production mode), reads the configuration, creates the catalog database if
  * missing, applies migrations, serves gRPC (and Prometheus metrics on METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes the pool.
+ * Its gRPC readiness (`""`, `recsys.product.v1.ProductService`) is NOT_SERVING while the catalog
+ * database does not answer `SELECT 1`; `liveness` stays SERVING.
  */
 import { AccessControl } from "../../shared/src/access-control.js";
+import { postgresProbe, startDependencyMonitor } from "../../shared/src/dependency-health.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
@@ -29,10 +32,18 @@ runMain(logger, async () => {
     config.CATALOG_INDEX_POLL_MS > 0 ? new CatalogIndexRefresher({ repository, pollIntervalMs: config.CATALOG_INDEX_POLL_MS, logger }) : undefined;
   await catalogIndex?.start();
   const server = build({ repository, access, categoriesCacheMs: config.CATEGORIES_CACHE_MS, ...(catalogIndex ? { catalogIndex } : {}), logger });
+  // Readiness follows the catalog database: BatchGetProducts, search and ListCategories need it.
+  const health = await startDependencyMonitor(
+    config,
+    [postgresProbe("postgres", config.DATABASE_URL, { required: true, timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS, logger })],
+    logger,
+  );
+  server.followReadiness(health);
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "ProductService listening");
   return async () => {
     await server.shutdown(10_000);
+    await health.stop();
     catalogIndex?.stop();
     await metrics?.close();
     await pool.end();

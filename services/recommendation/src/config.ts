@@ -1,3 +1,4 @@
+import { healthConfigSchema } from "../../shared/src/dependency-health.js";
 import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { DEFAULT_MODEL_DIR } from "./storage/ncf-artifacts/model-dir.js";
@@ -16,6 +17,9 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * - `HOST` (127.0.0.1), `PORT` (50051): where the gRPC server listens.
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51051; "off" = none): where
  *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
+ * - `HEALTH_CHECK_INTERVAL_MS` (1000) and `HEALTH_CHECK_TIMEOUT_MS` (1000): the Redis `PING` probe
+ *   (`healthConfigSchema` in services/shared/src/dependency-health.ts), shown in
+ *   `recsys_dependency_up`; readiness does not follow it (see main.ts).
  * - `DATABASE_URL` (postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation): the
  *   recommendation database (model snapshot).
  * - `REDIS_URL` (redis://127.0.0.1:6379): the trending statistics.
@@ -84,6 +88,7 @@ export const configSchema = z
     HOST: z.string().min(1).default("127.0.0.1"),
     PORT: portSchema.default(50051),
     ...metricsConfigSchema,
+    ...healthConfigSchema,
     DATABASE_URL: z.string().startsWith("postgres").default("postgres://recsys:recsys@127.0.0.1:5432/recsys_recommendation"),
     REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
     PRODUCT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50052"),

@@ -11,6 +11,7 @@ import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-control.js";
 import { createServiceClient } from "../../shared/src/clients.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
+import { redisProbe, startDependencyMonitor } from "../../shared/src/dependency-health.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
@@ -141,11 +142,20 @@ runMain(logger, async () => {
     settings,
     logger,
   });
+  // Readiness follows none of this process's servers: once started, GetRecommendations and
+  // GetSimilarProducts answer from memory (models, snapshot) and degrade without Redis (no trending
+  // signal, listed in unavailable_signals; per-user state read from EngagementService instead), and
+  // PostgreSQL is read only at start-up. Taking every replica out of rotation for a Redis outage
+  // would turn those degraded answers into none, so Redis is probed for recsys_dependency_up only
+  // (GetTrending and GetProductStats answer UNAVAILABLE meanwhile). Peer services have health of their own.
+  const health = await startDependencyMonitor(config, [redisProbe("redis", trending.redis, false)], logger);
+  server.followReadiness(health);
   const port = await server.listen(config.HOST, config.PORT);
   prewarm(artifact);
   logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
   return async () => {
     await server.shutdown(10_000);
+    await health.stop();
     ncf.stop();
     await metrics?.close();
     await trending.close();

@@ -9,6 +9,8 @@ describe("loadUserConfig", () => {
       HOST: "127.0.0.1",
       METRICS_HOST: "127.0.0.1",
       PORT: 50053,
+      HEALTH_CHECK_INTERVAL_MS: 1_000,
+      HEALTH_CHECK_TIMEOUT_MS: 1_000,
       DATABASE_URL: "postgres://recsys:recsys@127.0.0.1:5432/recsys_user",
       DATABASE_POOL_MAX: 10,
       JWT_SECRET: DEV_JWT_SECRET,

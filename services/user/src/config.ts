@@ -1,3 +1,4 @@
+import { healthConfigSchema } from "../../shared/src/dependency-health.js";
 import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
 import { loadConfig, portSchema } from "../../shared/src/config.js";
@@ -13,6 +14,9 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  * - `PORT`: gRPC port (default 50053; 0 picks a free one);
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (the gRPC port + 1000: 51053; "off" = none): where
  *   Prometheus metrics are served at `GET /metrics` (`services/shared/src/metrics.ts`).
+ * - `HEALTH_CHECK_INTERVAL_MS` (1000) and `HEALTH_CHECK_TIMEOUT_MS` (1000): the `SELECT 1` probe of
+ *   the users database that readiness follows (`healthConfigSchema` in
+ *   services/shared/src/dependency-health.ts);
  * - `DATABASE_URL`: the users database (default postgres://recsys:recsys@127.0.0.1:5432/recsys_user);
  * - `DATABASE_POOL_MAX`: largest number of PostgreSQL connections (default 10);
  * - `JWT_SECRET`: HS256 signing secret, at least 32 characters (default `DEV_JWT_SECRET`,
@@ -35,6 +39,7 @@ export const userConfigSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: portSchema.default(50053),
   ...metricsConfigSchema,
+  ...healthConfigSchema,
   DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user"),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),

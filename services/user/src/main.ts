@@ -2,7 +2,10 @@
  * UserService process entry point: checks the secrets (refusing the development defaults in
  * production mode), reads the configuration, creates the users database if missing, applies
  * migrations, serves gRPC (and Prometheus metrics on METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes the pool.
+ * Its gRPC readiness (`""`, `recsys.user.v1.UserService`) is NOT_SERVING while the users database
+ * does not answer `SELECT 1`; `liveness` stays SERVING.
  */
+import { postgresProbe, startDependencyMonitor } from "../../shared/src/dependency-health.js";
 import { runMain } from "../../shared/src/lifecycle.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
@@ -31,10 +34,18 @@ runMain(logger, async () => {
     requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
     logger,
   });
+  // Readiness follows the users database: every RPC reads or writes it (accounts, token versions).
+  const health = await startDependencyMonitor(
+    config,
+    [postgresProbe("postgres", config.DATABASE_URL, { required: true, timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS, logger })],
+    logger,
+  );
+  server.followReadiness(health);
   const port = await server.listen(config.HOST, config.PORT);
   logger.info({ host: config.HOST, port }, "UserService listening");
   return async () => {
     await server.shutdown(10_000);
+    await health.stop();
     await metrics?.close();
     await pool.end();
   };
