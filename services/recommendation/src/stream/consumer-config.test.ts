@@ -18,7 +18,18 @@ describe("loadConsumerConfig", () => {
       RECOMMEND_SEEN_EVENT_TYPES: new Set(["rate", "like", "dislike"]),
       USER_STATE_MAX_SEEN: 5_000,
       USER_STATE_MAX_POSITIVES: 200,
+      HEALTH_HOST: "127.0.0.1",
+      HEALTH_PORT: 52051,
+      HEALTH_CHECK_INTERVAL_MS: 1_000,
+      HEALTH_CHECK_TIMEOUT_MS: 1_000,
     });
+  });
+
+  it("serves health on HEALTH_PORT (a port or off), naming a bad one", () => {
+    expect(loadConsumerConfig({ HEALTH_PORT: "23051" }).HEALTH_PORT).toBe(23_051);
+    expect(loadConsumerConfig({ HEALTH_PORT: "off" }).HEALTH_PORT).toBe("off");
+    expect(() => loadConsumerConfig({ HEALTH_PORT: "health" })).toThrow(/HEALTH_PORT/);
+    expect(() => loadConsumerConfig({ HEALTH_CHECK_INTERVAL_MS: "10" })).toThrow(/HEALTH_CHECK_INTERVAL_MS/);
   });
 
   it("reads the per-user state's rules, and rejects a bad engagement address, a short service token and an unknown seen kind, naming them", () => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { accessControlConfigShape } from "../../../shared/src/access-control.js";
-import { addressSchema, loadConfig } from "../../../shared/src/config.js";
+import { addressSchema, loadConfig, portSchema } from "../../../shared/src/config.js";
+import { healthConfigSchema } from "../../../shared/src/dependency-health.js";
 import { kafkaConfigShape } from "../../../shared/src/kafka-config.js";
 import { metricsConfigSchema } from "../../../shared/src/metrics.js";
 import { trendingConfigSchema } from "../storage/trending/trending-config.js";
@@ -10,12 +11,25 @@ import { userStateConfigShape } from "../storage/user-state/user-state-config.js
 export const DEFAULT_CONSUMER_METRICS_PORT = 51551;
 
 /**
+ * The trending consumer's default gRPC health port: the recommendation service's default gRPC port
+ * + 2000 (`npm start` gives it the same; its metrics are at + 1500).
+ */
+export const DEFAULT_CONSUMER_HEALTH_PORT = 52051;
+
+/**
  * Environment variables of the trending consumer process (`stream/main.ts`), with defaults for a
  * local `npm start`:
  * - `REDIS_URL` (redis://127.0.0.1:6379): where the trending statistics live.
  * - `METRICS_HOST` (127.0.0.1), `METRICS_PORT` (51551, `DEFAULT_CONSUMER_METRICS_PORT`; "off" =
  *   none): where Prometheus metrics (consumer lag per partition, events applied) are served at
  *   `GET /metrics`; each consumer of a group on one host needs its own.
+ * - `HEALTH_HOST` (127.0.0.1), `HEALTH_PORT` (52051, `DEFAULT_CONSUMER_HEALTH_PORT`; "off" = none):
+ *   where `grpc.health.v1.Health` is served (the consumer serves no other RPC): readiness under `""`
+ *   is SERVING while Redis answers `PING`, Kafka answers a metadata request and the process is a
+ *   member of the consumer group; `liveness` is SERVING while the process runs. Each consumer on one
+ *   host needs its own port.
+ * - `HEALTH_CHECK_INTERVAL_MS` (1000) and `HEALTH_CHECK_TIMEOUT_MS` (1000): those probes'
+ *   interval and timeout (`healthConfigSchema` in services/shared/src/dependency-health.ts).
  * - `KAFKA_BROKERS` (127.0.0.1:9092, comma-separated), `KAFKA_TOPIC` (engagement-events): see
  *   `kafkaConfigShape` in services/shared/src/kafka-config.ts.
  * - `KAFKA_GROUP_ID` (recsys-trending): the consumer group; every process of the group shares the
@@ -44,6 +58,9 @@ export const DEFAULT_CONSUMER_METRICS_PORT = 51551;
  */
 export const consumerConfigSchema = trendingConfigSchema.extend({
   ...metricsConfigSchema,
+  HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
+  HEALTH_PORT: z.union([z.literal("off"), portSchema]).default(DEFAULT_CONSUMER_HEALTH_PORT),
+  ...healthConfigSchema,
   REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
   ...kafkaConfigShape,
   KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending"),

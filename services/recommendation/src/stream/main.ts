@@ -7,6 +7,11 @@
  * (user-state-rebuild.ts); on SIGTERM/SIGINT it stops the rebuild, leaves the group (uncommitted
  * events are redelivered to the next member), then closes Redis.
  *
+ * It serves `grpc.health.v1.Health` on HEALTH_PORT (default 52051) and nothing else: readiness
+ * (`""`) is SERVING once it is a member of the group and while Redis answers `PING` and Kafka a
+ * metadata request, NOT_SERVING otherwise (at start until the group is joined, through an outage
+ * until it is over and the group joined again); `liveness` is SERVING while the process runs.
+ *
  * In production mode (`NODE_ENV=production`) it refuses to start without a real `SERVICE_TOKEN`
  * (it calls the internal ScanEvents), see `enforceSecretPolicy`.
  *
@@ -31,6 +36,9 @@ import { kafkaLogBounds, StateLossReplay } from "./state-loss-replay.js";
 import { createTrendingKafkaConsumer, TrendingConsumer } from "./trending-consumer.js";
 import { registerConsumerMetrics } from "./consumer-metrics.js";
 import { DEFAULT_CONSUMER_METRICS_PORT } from "./consumer-config.js";
+import { kafkaProbe, redisProbe, startDependencyMonitor } from "../../../shared/src/dependency-health.js";
+import { createGrpcServer } from "../../../shared/src/grpc-server.js";
+import { GroupMembership } from "./group-membership.js";
 import { startConfiguredMetrics } from "../../../shared/src/metrics.js";
 import { GrpcEventScanner, UserStateRebuild } from "./user-state-rebuild.js";
 import { waitForTopic } from "./wait-for-topic.js";
@@ -89,11 +97,38 @@ runMain(logger, async () => {
   });
   const closeMetrics = registerConsumerMetrics({ consumer, kafka, groupId: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC });
   const metrics = await startConfiguredMetrics({ ...config, METRICS_PORT: config.METRICS_PORT ?? DEFAULT_CONSUMER_METRICS_PORT }, 0, logger);
+  // Health before the topic wait and the group join, so that an orchestrator sees a live process
+  // that is not ready yet instead of a closed port.
+  const membership = new GroupMembership(kafkaConsumer, config.KAFKA_GROUP_ID);
+  const health = await startDependencyMonitor(
+    config,
+    [
+      redisProbe("redis", trending.redis, true),
+      kafkaProbe(
+        "kafka",
+        { clientId: "recsys-trending-consumer-health", brokers: config.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) },
+        { required: true, timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS },
+      ),
+      membership.probe(),
+    ],
+    logger,
+  );
+  const healthServer = config.HEALTH_PORT === "off" ? undefined : createGrpcServer({ services: [], logger });
+  healthServer?.followReadiness(health);
+  const stopHealth = async (): Promise<void> => {
+    await healthServer?.shutdown(1_000);
+    await health.stop();
+  };
   try {
+    if (healthServer) {
+      const port = await healthServer.listen(config.HEALTH_HOST, config.HEALTH_PORT as number);
+      logger.info({ host: config.HEALTH_HOST, port }, "grpc.health.v1.Health listening");
+    }
     await waitForTopic(kafka, config.KAFKA_TOPIC, config.KAFKA_TOPIC_WAIT_MS, logger);
     await consumer.start();
     rebuild.start();
   } catch (err) {
+    await stopHealth();
     await closeMetrics();
     await metrics?.close();
     await logBounds.close();
@@ -105,6 +140,7 @@ runMain(logger, async () => {
     "trending consumer running",
   );
   return async () => {
+    await stopHealth();
     await rebuild.stop();
     await consumer.stop();
     await closeMetrics();
