@@ -365,13 +365,15 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
             MODEL_DIR: modelDir,
           }),
         ),
+        // Ready once it has joined the consumer group and reaches Redis and Kafka (its gRPC health
+        // on the recommendation port + 2000, readiness under "").
         start({
           name: "trending-consumer",
           entry: "services/recommendation/src/stream/main.ts",
-          port: undefined,
-          healthService: undefined,
-          readyTimeoutMs: 0,
-          env: { ...common, METRICS_PORT: String(ports.recommendation + 1500) },
+          port: ports.recommendation + 2000,
+          healthService: "",
+          readyTimeoutMs: 120_000,
+          env: { ...common, METRICS_PORT: String(ports.recommendation + 1500), HEALTH_PORT: String(ports.recommendation + 2000) },
         }),
       ]),
     );
