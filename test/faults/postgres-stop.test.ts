@@ -2,23 +2,55 @@ import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { healthStatus, waitForHealth } from "../support/health-check.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
+
+const ENGAGEMENT = "recsys.engagement.v1.EngagementService";
+const RECOMMENDATION = "recsys.recommendation.v1.RecommendationService";
+
+/** One reading of the gRPC health of engagement (readiness, liveness) and recommendation (readiness). */
+interface HealthSample {
+  readonly at: number;
+  readonly engagement: string;
+  readonly engagementLiveness: string;
+  readonly recommendation: string;
+}
 
 // Fault 4: PostgreSQL stops (fast shutdown: sessions are ended) for 5 s in the middle of a stream of
 // events. RecordEvent must answer a clean UNAVAILABLE, promptly, instead of hanging or INTERNAL; an
 // event is written with its outbox row in one transaction, so nothing is half written: every event
 // row is published, no outbox row lacks its event, and no acknowledged event is lost. The client
 // then retries the failed events with the same event_ids, and every event is counted exactly once.
+// Meanwhile the engagement service's gRPC readiness turns NOT_SERVING (its database is down) and back
+// to SERVING, its liveness stays SERVING, and the recommendation service, which reads no database
+// after start-up, stays ready throughout.
 
 describe("fault: PostgreSQL stops", () => {
   const ports = FAULT_MESH_PORTS.postgresStop;
-  const suite = usePrivateMesh({ name: "faults-postgres-stop", ports: ports.infra, servicePorts: ports.services });
+  // Probes every 250 ms (default 1 s), so that the 5 s outage is seen well within it.
+  const suite = usePrivateMesh({ name: "faults-postgres-stop", ports: ports.infra, servicePorts: ports.services, serviceEnv: { HEALTH_CHECK_INTERVAL_MS: "250" } });
 
   it("answers UNAVAILABLE promptly while it is down, leaves nothing half-written, and counts each event once after retries", async () => {
     const catalog = readCatalog(suite.mesh.imported.dir);
     const { engagement, recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     const events = planEvents("pg", 1_500, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
+
+    // Health read every 100 ms from before the outage until after it.
+    const samples: HealthSample[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const at = Date.now();
+        const [engagementReady, engagementLiveness, recommendationReady] = await Promise.all([
+          healthStatus(suite.mesh.addresses.engagement, ENGAGEMENT),
+          healthStatus(suite.mesh.addresses.engagement, "liveness"),
+          healthStatus(suite.mesh.addresses.recommendation, RECOMMENDATION),
+        ]);
+        samples.push({ at, engagement: engagementReady, engagementLiveness, recommendation: recommendationReady });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
 
     let outage: Promise<void> | undefined;
     let downFrom = 0;
@@ -38,6 +70,22 @@ describe("fault: PostgreSQL stops", () => {
       },
     });
     await outage;
+    // Readiness is back once PostgreSQL is (the deadline is generous for a loaded machine).
+    const readyAgainMs = await waitForHealth(suite.mesh.addresses.engagement, { [ENGAGEMENT]: "SERVING", "": "SERVING" }, 15_000);
+    const readyAt = Date.now();
+    sampling = false;
+    await sampler;
+    const notServing = samples.filter((s) => s.engagement === "NOT_SERVING");
+    console.info(
+      `postgres stop: engagement NOT_SERVING from ${notServing[0] ? notServing[0].at - downFrom : "never"} ms after the stop, ` +
+        `SERVING again ${readyAgainMs} ms after PostgreSQL was back; ${samples.length} health samples`,
+    );
+    expect(notServing.length).toBeGreaterThan(0);
+    // Only from the stop until readiness was seen back.
+    expect(notServing.every((s) => s.at >= downFrom && s.at <= readyAt)).toBe(true);
+    expect(samples.filter((s) => s.at < downFrom).every((s) => s.engagement === "SERVING")).toBe(true);
+    expect(samples.every((s) => s.engagementLiveness === "SERVING")).toBe(true);
+    expect(samples.every((s) => s.recommendation === "SERVING")).toBe(true);
     const summary = summarize(outcomes);
     const failed = outcomes.filter((o) => o.code !== "OK");
     const failedMs = failed.map((o) => o.ms).sort((a, b) => a - b);
