@@ -2,17 +2,32 @@ import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { healthStatus, waitForHealth } from "../support/health-check.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
+
+const ENGAGEMENT = "recsys.engagement.v1.EngagementService";
+
+/** One reading of the trending consumer's readiness and liveness and the engagement service's readiness. */
+interface HealthSample {
+  readonly at: number;
+  readonly consumer: string;
+  readonly consumerLiveness: string;
+  readonly engagement: string;
+}
 
 // Fault 2: the Kafka broker stops for 10 s in the middle of a stream of events and starts again
 // (same data directory). RecordEvent writes the event and its outbox row in one PostgreSQL
 // transaction and never waits for Kafka, so every call succeeds; the outbox relay retries with
 // backoff and publishes the backlog when the broker is back; the trending consumer reconnects; every
 // event is then counted exactly once (the relay's at-least-once redeliveries are deduplicated).
+// Meanwhile the trending consumer's gRPC readiness turns NOT_SERVING (Kafka is required to consume)
+// and back to SERVING once it is in its group again, its liveness stays SERVING, and the engagement
+// service stays ready throughout (Kafka is not required to accept events).
 
 describe("fault: the Kafka broker stops for 10 s", () => {
   const ports = FAULT_MESH_PORTS.kafkaOutage;
-  const suite = usePrivateMesh({ name: "faults-kafka-outage", ports: ports.infra, servicePorts: ports.services });
+  // Probes every 250 ms (default 1 s).
+  const suite = usePrivateMesh({ name: "faults-kafka-outage", ports: ports.infra, servicePorts: ports.services, serviceEnv: { HEALTH_CHECK_INTERVAL_MS: "250" } });
 
   it("accepts every event during the outage, and the outbox catches up so each is counted exactly once", async () => {
     const catalog = readCatalog(suite.mesh.imported.dir);
@@ -20,7 +35,25 @@ describe("fault: the Kafka broker stops for 10 s", () => {
     const events = planEvents("kafka", 2_000, catalog.users.slice(0, 10), catalog.products.slice(0, 20));
     const expected = expectedCounts(events);
 
+    // The consumer's health port is the recommendation port + 2000 (scripts/mesh.ts).
+    const consumerHealth = `127.0.0.1:${ports.services.recommendation + 2000}`;
+    const samples: HealthSample[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const at = Date.now();
+        const [consumer, consumerLiveness, engagementReady] = await Promise.all([
+          healthStatus(consumerHealth, ""),
+          healthStatus(consumerHealth, "liveness"),
+          healthStatus(suite.mesh.addresses.engagement, ENGAGEMENT),
+        ]);
+        samples.push({ at, consumer, consumerLiveness, engagement: engagementReady });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+
     let outage: Promise<void> | undefined;
+    let downFrom = 0;
     let backAt = 0;
     const outcomes = await recordAll(engagement, events, {
       concurrency: 8,
@@ -28,6 +61,7 @@ describe("fault: the Kafka broker stops for 10 s", () => {
       onOutcome: (_o, done) => {
         if (done !== 300) return;
         outage = (async () => {
+          downFrom = Date.now();
           await suite.mesh.infra.stopServer("kafka");
           await new Promise((r) => setTimeout(r, 10_000));
           await suite.mesh.infra.startServer("kafka");
@@ -36,6 +70,21 @@ describe("fault: the Kafka broker stops for 10 s", () => {
       },
     });
     await outage;
+    // Ready again once it has rejoined its group (kafkajs may have to restart a crashed consumer).
+    const readyAgainMs = await waitForHealth(consumerHealth, { "": "SERVING" }, 90_000);
+    const readyAt = Date.now();
+    sampling = false;
+    await sampler;
+    const notServing = samples.filter((s) => s.consumer === "NOT_SERVING");
+    console.info(
+      `kafka outage: consumer NOT_SERVING from ${notServing[0] ? notServing[0].at - downFrom : "never"} ms after the stop, ` +
+        `SERVING again ${readyAgainMs} ms after Kafka was back; ${samples.length} health samples`,
+    );
+    expect(notServing.length).toBeGreaterThan(0);
+    expect(notServing.every((s) => s.at >= downFrom && s.at <= readyAt)).toBe(true);
+    expect(samples.filter((s) => s.at < downFrom).every((s) => s.consumer === "SERVING")).toBe(true);
+    expect(samples.every((s) => s.consumerLiveness === "SERVING")).toBe(true);
+    expect(samples.every((s) => s.engagement === "SERVING")).toBe(true);
     const summary = summarize(outcomes);
     console.info(`kafka outage: ${JSON.stringify(summary.byCode)}, slowest call ${summary.maxMs} ms`);
     expect(summary.byCode).toEqual({ OK: events.length });
