@@ -66,6 +66,13 @@ export interface MeshOptions {
    */
   readonly extraReplicas?: Partial<Record<Exclude<ServiceName, "recommendation">, readonly number[]>>;
   /**
+   * More trending consumers in the same consumer group (default 0): process
+   * `trending-consumer-2`, `-3`, …, with metrics on the recommendation port + 1500 + i and health on
+   * + 2000 + i. The group splits the topic's partitions (3) among them; more consumers than
+   * partitions leaves the extra ones idle.
+   */
+  readonly extraConsumers?: number;
+  /**
    * Envoy's per-client-address rate limit (default `DEFAULT_RATE_LIMIT` of envoy/render-config.ts,
    * 1,000 requests/s); `false` turns it off, for load generators that send everything from one address.
    */
@@ -114,8 +121,8 @@ export interface Mesh {
   readonly databases: Readonly<Record<ServiceName, string>>;
   /**
    * Where each process serves Prometheus metrics, `http://127.0.0.1:<port>/metrics`, by process
-   * name (the four services, their extra replicas, "trending-consumer"): a service's gRPC port +
-   * 1000, the consumer's the recommendation port + 1500.
+   * name (the four services, their extra replicas, "trending-consumer" and its extra consumers): a
+   * service's gRPC port + 1000, the consumers' the recommendation port + 1500 (+ 1, + 2, …).
    */
   readonly metricsUrls: Readonly<Record<string, string>>;
   /** The supervisor restarting crashed processes, when `MeshOptions.supervise` asked for one. */
@@ -367,14 +374,16 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         ),
         // Ready once it has joined the consumer group and reaches Redis and Kafka (its gRPC health
         // on the recommendation port + 2000, readiness under "").
-        start({
-          name: "trending-consumer",
-          entry: "services/recommendation/src/stream/main.ts",
-          port: ports.recommendation + 2000,
-          healthService: "",
-          readyTimeoutMs: 120_000,
-          env: { ...common, METRICS_PORT: String(ports.recommendation + 1500), HEALTH_PORT: String(ports.recommendation + 2000) },
-        }),
+        ...Array.from({ length: 1 + (options.extraConsumers ?? 0) }, (_, i) =>
+          start({
+            name: i === 0 ? "trending-consumer" : `trending-consumer-${i + 1}`,
+            entry: "services/recommendation/src/stream/main.ts",
+            port: ports.recommendation + 2000 + i,
+            healthService: "",
+            readyTimeoutMs: 120_000,
+            env: { ...common, METRICS_PORT: String(ports.recommendation + 1500 + i), HEALTH_PORT: String(ports.recommendation + 2000 + i) },
+          }),
+        ),
       ]),
     );
     if (options.supervise) {

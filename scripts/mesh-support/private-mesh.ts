@@ -38,6 +38,8 @@ export interface OwnMeshOptions {
   readonly serviceNodeArgs?: MeshOptions["serviceNodeArgs"];
   /** Restart crashed processes (see `MeshOptions.supervise`; default not supervised). */
   readonly supervise?: MeshOptions["supervise"];
+  /** More trending consumers in the group (see `MeshOptions.extraConsumers`; default 0). */
+  readonly extraConsumers?: number;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       ...(options.envoyRateLimit !== undefined ? { envoyRateLimit: options.envoyRateLimit } : {}),
       ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
       ...(options.supervise ? { supervise: options.supervise } : {}),
+      ...(options.extraConsumers ? { extraConsumers: options.extraConsumers } : {}),
       ...(options.recommendationReadyTimeoutMs !== undefined ? { recommendationReadyTimeoutMs: options.recommendationReadyTimeoutMs } : {}),
       movieLensDir,
       importProgress: "silent",
@@ -144,6 +147,7 @@ export const FAULT_MESH_PORTS = {
   serviceSigterm: { infra: infraPorts(4), services: servicePorts(21_331) },
   processKill: { infra: infraPorts(6), services: servicePorts(21_371) },
   tracing: { infra: infraPorts(7), services: servicePorts(21_375) },
+  consumerScaleOut: { infra: infraPorts(8), services: servicePorts(21_381) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */
