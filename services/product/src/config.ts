@@ -26,14 +26,14 @@ import { loadConfig, portSchema } from "../../shared/src/config.js";
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const productConfigSchema = z.object({
-  HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: portSchema.default(50052),
+  HOST: z.string().min(1).default("127.0.0.1").describe("Interface the gRPC server listens on (`0.0.0.0` in a container)."),
+  PORT: portSchema.default(50052).describe("gRPC port (0 picks a free one)."),
   ...metricsConfigSchema,
   ...healthConfigSchema,
-  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product"),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-  CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
-  CATALOG_INDEX_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(200),
+  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_product").describe("PostgreSQL URL of the catalog database."),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10).describe("Most PostgreSQL connections in the pool."),
+  CATEGORIES_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000).describe("How long ListCategories answers from memory before counting again, in ms (0 counts on every call; a count scans the catalog)."),
+  CATALOG_INDEX_POLL_MS: z.coerce.number().int().min(0).max(60_000).default(200).describe("How often the catalog version is polled to reload the in-memory catalog index that GetProduct and ListProducts without a query read, in ms (0 turns the index off: every read asks the database)."),
   ...accessControlConfigShape,
 });
 

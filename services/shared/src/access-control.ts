@@ -40,15 +40,18 @@ export const accessControlConfigShape = {
   JWT_SECRET: z
     .string()
     .min(MIN_JWT_SECRET_LENGTH, `must be at least ${MIN_JWT_SECRET_LENGTH} characters`)
-    .default(DEV_JWT_SECRET),
+    .default(DEV_JWT_SECRET)
+    .describe("HS256 secret of user access tokens: the UserService signs with it and every service checks with it, so all must share one value. The default is public (in this repository): refused in production mode, a warning otherwise."),
   SERVICE_TOKEN: z
     .string()
     .min(MIN_SERVICE_TOKEN_LENGTH, `must be at least ${MIN_SERVICE_TOKEN_LENGTH} characters`)
-    .default(DEV_SERVICE_TOKEN),
+    .default(DEV_SERVICE_TOKEN)
+    .describe("Bearer token of internal callers (`authorization: Bearer <token>`), needed by the internal RPCs and sent on this process's own calls to its peers. The default is public: refused in production mode, a warning otherwise."),
   AUTH_REQUIRED_FOR_READS: z
     .enum(["true", "false"], { message: "must be true or false" })
     .default("true")
-    .transform((v) => v === "true"),
+    .transform((v) => v === "true")
+    .describe("`true`: reads of a user's data (recommendations, events, the account with its email) need that user's access token or the service token; `false` opens them (a laptop demo only)."),
 };
 
 /** Options of {@link AccessControl}. */

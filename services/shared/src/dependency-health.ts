@@ -18,8 +18,8 @@ import { createPool } from "./pg.js";
  * adds its own `periodSeconds` × `failureThreshold` before it acts on the answer.
  */
 export const healthConfigSchema = {
-  HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1_000),
-  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  HEALTH_CHECK_INTERVAL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1_000).describe("Pause between two rounds of dependency probes (`SELECT 1`, `PING`, a Kafka metadata request) that readiness and `recsys_dependency_up` follow, in ms."),
+  HEALTH_CHECK_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000).describe("How long one dependency probe may take before its dependency counts as unreachable, in ms."),
 };
 
 /** One dependency a process checks periodically (see {@link DependencyMonitor}). */

@@ -15,6 +15,7 @@ export const kafkaConfigShape = {
     .string()
     .default("127.0.0.1:9092")
     .transform((s) => s.split(",").map((b) => b.trim()).filter((b) => b.length > 0))
-    .pipe(z.array(addressSchema).min(1, "needs at least one host:port")),
-  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events"),
+    .pipe(z.array(addressSchema).min(1, "needs at least one host:port"))
+    .describe("Kafka bootstrap brokers, comma-separated `host:port` (blanks around commas and empty entries ignored)."),
+  KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events").describe("The engagement events topic (Kafka's topic name rule: 1 to 249 of letters, digits, `.`, `_`, `-`)."),
 };

@@ -146,13 +146,8 @@ new Gauge({
 
 /** Settings of a process's metrics endpoint, read from the environment with the rest of its config. */
 export const metricsConfigSchema = {
-  /** Interface of the `/metrics` HTTP server (default 127.0.0.1). */
-  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
-  /**
-   * Port of the `/metrics` HTTP server; default: the process's gRPC port + 1000 (50051 → 51051),
-   * or a free port when that is 0; "off" disables it.
-   */
-  METRICS_PORT: z.union([z.literal("off"), portSchema]).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1").describe("Interface of the Prometheus `GET /metrics` HTTP server."),
+  METRICS_PORT: z.union([z.literal("off"), portSchema]).optional().describe("Port of the `GET /metrics` HTTP server; default the process's gRPC port + 1000 (50051 → 51051; a free port when PORT is 0); `off` serves none."),
 };
 
 /**

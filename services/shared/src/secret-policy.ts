@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { z } from "zod";
 import { DEV_SERVICE_TOKEN } from "./access-control.js";
 import { DEV_JWT_SECRET } from "./access-token.js";
 
@@ -21,6 +22,16 @@ export type SecretName = keyof typeof DEVELOPMENT_SECRETS;
  * key RFC 7518 §3.2 requires (https://www.rfc-editor.org/rfc/rfc7518#section-3.2).
  */
 export const MIN_SECRET_BYTES = 32;
+
+/** The production-mode switch as a documented variable (the README's configuration table is generated from it). */
+export const runtimeModeConfigSchema = {
+  NODE_ENV: z
+    .string()
+    .optional()
+    .describe(
+      "`production` (the Dockerfile sets it) is production mode: every process refuses to start unless JWT_SECRET and SERVICE_TOKEN are set, at least 32 bytes and not the development defaults; anything else falls back to those defaults with a warning.",
+    ),
+};
 
 /**
  * Whether the process runs in production mode: `NODE_ENV=production` (the Dockerfile sets it).

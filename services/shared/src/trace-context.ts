@@ -15,22 +15,12 @@ export const TRACER_NAME = "recsys";
  * (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
  */
 export const tracingConfigSchema = {
-  /** `otlp` turns tracing on (spans go to the OTLP/HTTP endpoint below); `none`, the default, leaves it off. */
-  OTEL_TRACES_EXPORTER: z.enum(["none", "otlp"]).default("none"),
-  /**
-   * Base URL of the OTLP/HTTP collector (default http://localhost:4318; traces go to
-   * `<url>/v1/traces`). `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the full traces URL instead; both
-   * are read by the exporter itself.
-   */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  /** OTLP encoding: `http/protobuf` (default) or `http/json`, both over HTTP. */
-  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf"),
-  /** How long finished spans are batched before they are sent, in ms (default 5000). */
-  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(60_000).default(5_000),
-  /** `service.name` of the process's spans (default `recsys-<process>`, for example `recsys-engagement`). */
-  OTEL_SERVICE_NAME: z.string().min(1).optional(),
-  /** Fraction of new traces sampled, 0 to 1 (default 1: every trace; a call that carries a sampled parent is always sampled). */
-  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  OTEL_TRACES_EXPORTER: z.enum(["none", "otlp"]).default("none").describe("`otlp` turns OpenTelemetry tracing on (spans go to the OTLP/HTTP endpoint); `none` leaves it off."),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe("Base URL of the OTLP/HTTP collector (default http://localhost:4318; traces go to `<url>/v1/traces`); `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` names the full traces URL instead. Both are read by the exporter itself."),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json"]).default("http/protobuf").describe("OTLP encoding over HTTP."),
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).max(60_000).default(5_000).describe("How long finished spans are batched before they are sent, in ms."),
+  OTEL_SERVICE_NAME: z.string().min(1).optional().describe("`service.name` of the process's spans (default `recsys-<process>`, for example `recsys-engagement`)."),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1).describe("Fraction of new traces sampled (a call that carries a sampled parent is always sampled)."),
 };
 
 /** A Kafka message's headers as kafkajs hands them over (values Buffer, string or arrays of them) or as the outbox stores them. */

@@ -36,17 +36,17 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const userConfigSchema = z.object({
-  HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: portSchema.default(50053),
+  HOST: z.string().min(1).default("127.0.0.1").describe("Interface the gRPC server listens on (`0.0.0.0` in a container)."),
+  PORT: portSchema.default(50053).describe("gRPC port (0 picks a free one)."),
   ...metricsConfigSchema,
   ...healthConfigSchema,
-  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user"),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600),
-  LOGIN_FAILURES_PER_USERNAME: loginLimit(DEFAULT_LOGIN_LIMITS.failuresPerUsername),
-  LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds),
-  LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress),
-  LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds),
+  DATABASE_URL: z.string().url().default("postgres://recsys:recsys@127.0.0.1:5432/recsys_user").describe("PostgreSQL URL of the users database."),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10).describe("Most PostgreSQL connections in the pool."),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(3600).describe("Lifetime of an access token, in seconds (3600 = 1 hour)."),
+  LOGIN_FAILURES_PER_USERNAME: loginLimit(DEFAULT_LOGIN_LIMITS.failuresPerUsername).describe("Failed password checks per username within LOGIN_USERNAME_WINDOW_SECONDS before CreateSession answers RESOURCE_EXHAUSTED (HTTP 429) with `retry-after`; counted per process."),
+  LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds).describe("Window of the per-username failure count, in seconds."),
+  LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress).describe("Sign-in attempts per client address within LOGIN_ADDRESS_WINDOW_SECONDS before CreateSession answers RESOURCE_EXHAUSTED; counted per process."),
+  LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds).describe("Window of the per-address attempt count, in seconds."),
   // JWT_SECRET, SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: the same variables, defaults and checks as every service.
   ...accessControlConfigShape,
 });

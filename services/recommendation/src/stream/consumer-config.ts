@@ -58,21 +58,24 @@ export const DEFAULT_CONSUMER_HEALTH_PORT = 52051;
  */
 export const consumerConfigSchema = trendingConfigSchema.extend({
   ...metricsConfigSchema,
-  HEALTH_HOST: z.string().min(1).default("127.0.0.1"),
-  HEALTH_PORT: z.union([z.literal("off"), portSchema]).default(DEFAULT_CONSUMER_HEALTH_PORT),
+  METRICS_PORT: metricsConfigSchema.METRICS_PORT.describe(
+    `Port of the \`GET /metrics\` HTTP server (consumer lag per partition, events applied); default ${DEFAULT_CONSUMER_METRICS_PORT}; \`off\` serves none; each consumer on one host needs its own.`,
+  ),
+  HEALTH_HOST: z.string().min(1).default("127.0.0.1").describe("Interface of the consumer's gRPC health server (`0.0.0.0` in a container)."),
+  HEALTH_PORT: z.union([z.literal("off"), portSchema]).default(DEFAULT_CONSUMER_HEALTH_PORT).describe("Port of `grpc.health.v1.Health` (readiness `\"\"`: group member and Redis and Kafka answer; `liveness`: the process runs); `off` serves none; each consumer on one host needs its own."),
   ...healthConfigSchema,
-  REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379"),
+  REDIS_URL: z.string().startsWith("redis").default("redis://127.0.0.1:6379").describe("Redis URL where the trending statistics and the per-user state live."),
   ...kafkaConfigShape,
-  KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending"),
-  KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100),
-  KAFKA_TOPIC_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
-  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000),
-  TRENDING_COVERAGE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
-  TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  KAFKA_GROUP_ID: z.string().min(1).max(255).default("recsys-trending").describe("The consumer group: every process of the group shares the topic's partitions."),
+  KAFKA_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100).describe("Longest time a fetch waits for new data, in ms (latency against requests)."),
+  KAFKA_TOPIC_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000).describe("How long start-up waits for the topic to exist (the engagement service creates it), in ms."),
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(10_000).describe("How long the group waits for a silent member (a killed process) before moving its partitions on, in ms; bounds the trending stall after a crash."),
+  TRENDING_COVERAGE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000).describe("How often the consumer checks that Redis still holds its partitions' statistics (an emptied Redis is rebuilt by replaying Kafka), in ms."),
+  TRENDING_APPLY_CHUNK: z.coerce.number().int().min(1).max(10_000).default(1_000).describe("Most events per Redis round trip (one pipeline of Lua calls)."),
   ...userStateConfigShape,
-  ENGAGEMENT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50054"),
+  ENGAGEMENT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50054").describe("EngagementService `host:port`, whose ScanEvents rebuilds the per-user state when it is missing or stale."),
   SERVICE_TOKEN: accessControlConfigShape.SERVICE_TOKEN,
-  USER_STATE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  USER_STATE_CHECK_MS: z.coerce.number().int().min(10).max(600_000).default(1_000).describe("How often the consumer checks that the per-user state is ready (rebuilding it when not), in ms; also the retry interval of a failed rebuild."),
 });
 
 /** The validated configuration of the trending consumer (see {@link consumerConfigSchema}). */

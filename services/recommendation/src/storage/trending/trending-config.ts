@@ -30,22 +30,22 @@ const weight = (def: number) => z.coerce.number().min(0).max(1_000).default(def)
  *   `TRENDING_WEIGHT_DISLIKE` (0), `TRENDING_WEIGHT_RATE` (1): weight of one event of each type.
  */
 export const trendingConfigSchema = z.object({
-  TRENDING_TAU_SECONDS: seconds(3_600, 365 * 86_400),
-  TRENDING_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9:._-]*$/, "letters, digits, ':', '.', '_', '-'").default("recsys:"),
-  TRENDING_TOP_N: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
-  TRENDING_KEY_TTL_SECONDS: seconds(7 * 86_400, 365 * 86_400),
-  TRENDING_DEDUP_WINDOW: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_DEDUP_WINDOW),
-  TRENDING_STATS_TTL_SECONDS: z.coerce.number().int().min(0).max(10 * 365 * 86_400).default(30 * 86_400),
-  TRENDING_REBASE_BOUND: z.coerce.number().min(1).max(600).default(30),
-  TRENDING_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).optional(),
-  TRENDING_WINDOW_BUCKET_SECONDS: seconds(60, 86_400),
-  TRENDING_USER_CAP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_USER_CAP),
-  TRENDING_USER_CAP_WINDOW_SECONDS: seconds(DEFAULT_USER_CAP_WINDOW_SECONDS, 30 * 86_400),
-  TRENDING_WEIGHT_CLICK: weight(1),
-  TRENDING_WEIGHT_VIEW: weight(1),
-  TRENDING_WEIGHT_LIKE: weight(2),
-  TRENDING_WEIGHT_DISLIKE: weight(0),
-  TRENDING_WEIGHT_RATE: weight(1),
+  TRENDING_TAU_SECONDS: seconds(3_600, 365 * 86_400).describe("Decay time constant τ of the trending scores, in seconds: an event counts exp(−age/τ). The consumer and the recommendation service must agree."),
+  TRENDING_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9:._-]*$/, "letters, digits, ':', '.', '_', '-'").default("recsys:").describe("Prefix of every Redis key of the trending statistics and the per-user state. The consumer and the recommendation service must agree."),
+  TRENDING_TOP_N: z.coerce.number().int().min(1).max(10_000_000).default(10_000).describe("Products kept per trending sorted set (overall and per category)."),
+  TRENDING_KEY_TTL_SECONDS: seconds(7 * 86_400, 365 * 86_400).describe("TTL of the trending sorted sets, refreshed on write, in seconds (604800 = 7 days)."),
+  TRENDING_DEDUP_WINDOW: z.coerce.number().int().min(1).max(10_000_000).default(DEFAULT_DEDUP_WINDOW).describe("Entries of each partition's dedup window: the (user_id, event_id) of the last that many events applied, so an event re-published at a later offset counts once; about 120 bytes per entry and partition."),
+  TRENDING_STATS_TTL_SECONDS: z.coerce.number().int().min(0).max(10 * 365 * 86_400).default(30 * 86_400).describe("TTL of the per-product stats hashes, in seconds (2592000 = 30 days; 0 = never expire)."),
+  TRENDING_REBASE_BOUND: z.coerce.number().min(1).max(600).default(30).describe("Re-base the decay landmark t0 when (now − t0)/τ exceeds this."),
+  TRENDING_WINDOW_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).optional().describe("Window of GetProductStats' windowed counts, in seconds; default TRENDING_TAU_SECONDS."),
+  TRENDING_WINDOW_BUCKET_SECONDS: seconds(60, 86_400).describe("Resolution of that window, in seconds (one Redis hash per product and bucket; at most 1440 buckets per window)."),
+  TRENDING_USER_CAP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_USER_CAP).describe("Most weighted events of one user on one product that raise its trending score per cap window; later ones count in the stats only."),
+  TRENDING_USER_CAP_WINDOW_SECONDS: seconds(DEFAULT_USER_CAP_WINDOW_SECONDS, 30 * 86_400).describe("The per-user cap window (fixed windows of event time), in seconds."),
+  TRENDING_WEIGHT_CLICK: weight(1).describe("Trending weight of one click."),
+  TRENDING_WEIGHT_VIEW: weight(1).describe("Trending weight of one view."),
+  TRENDING_WEIGHT_LIKE: weight(2).describe("Trending weight of one like."),
+  TRENDING_WEIGHT_DISLIKE: weight(0).describe("Trending weight of one dislike."),
+  TRENDING_WEIGHT_RATE: weight(1).describe("Trending weight of one rating."),
 });
 
 /** The validated trending configuration (see {@link trendingConfigSchema}). */

@@ -15,7 +15,7 @@ import { ENGAGEMENT_KINDS, type EngagementKind } from "../../../../shared/src/ev
  *   least `RECOMMEND_RECENT_POSITIVES`, which a request uses).
  */
 export const userStateConfigShape = {
-  RECOMMEND_POSITIVE_RATING: z.coerce.number().min(0.5).max(5).default(3.5),
+  RECOMMEND_POSITIVE_RATING: z.coerce.number().min(0.5).max(5).default(3.5).describe("A rating at or above this many stars is a positive (content candidates, per-user state). The recommendation service and the trending consumer must agree."),
   RECOMMEND_SEEN_EVENT_TYPES: z
     .string()
     .default("rate,like,dislike")
@@ -29,9 +29,10 @@ export const userStateConfigShape = {
         kinds.add(raw as EngagementKind);
       }
       return kinds as ReadonlySet<EngagementKind>;
-    }),
-  USER_STATE_MAX_SEEN: z.coerce.number().int().min(1).max(100_000).default(5_000),
-  USER_STATE_MAX_POSITIVES: z.coerce.number().int().min(1).max(10_000).default(200),
+    })
+    .describe("Comma-separated event kinds (click, view, like, dislike, rate) that exclude a product from the user's recommendations; empty for none. The recommendation service and the trending consumer must agree."),
+  USER_STATE_MAX_SEEN: z.coerce.number().int().min(1).max(100_000).default(5_000).describe("Most recent seen products (and explicit opinions) kept per user in the per-user state in Redis, a count."),
+  USER_STATE_MAX_POSITIVES: z.coerce.number().int().min(1).max(10_000).default(200).describe("Most recent positives kept per user in the per-user state, a count; at least RECOMMEND_RECENT_POSITIVES."),
 };
 
 /** The validated per-user state settings (the fields of {@link userStateConfigShape}). */
