@@ -1,0 +1,167 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import type { z } from "zod";
+import { engagementConfigSchema } from "../../services/engagement/src/config.js";
+import { productConfigSchema } from "../../services/product/src/config.js";
+import { configSchema as recommendationConfigSchema } from "../../services/recommendation/src/config.js";
+import { trendingConfigSchema } from "../../services/recommendation/src/storage/trending/trending-config.js";
+import { consumerConfigSchema, DEFAULT_CONSUMER_HEALTH_PORT } from "../../services/recommendation/src/stream/consumer-config.js";
+import { loggingConfigSchema } from "../../services/shared/src/logger.js";
+import { runtimeModeConfigSchema } from "../../services/shared/src/secret-policy.js";
+import { tracingConfigSchema } from "../../services/shared/src/trace-context.js";
+import { userConfigSchema } from "../../services/user/src/config.js";
+import { REPO_ROOT } from "../config-docs.js";
+
+/** The parts of a compose service this test reads. */
+interface ComposeService {
+  image?: string;
+  build?: { context: string; target?: string };
+  command?: string[];
+  restart?: string;
+  environment?: Record<string, string | number>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  volumes?: string[];
+}
+
+const composeText = readFileSync(path.join(REPO_ROOT, "docker-compose.yml"), "utf8");
+const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+const services = compose.services;
+const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
+
+/** What every Node process reads besides its own schema (logger, production mode, tracing). */
+const COMMON = new Set([...Object.keys(loggingConfigSchema), ...Object.keys(runtimeModeConfigSchema), ...Object.keys(tracingConfigSchema)]);
+
+const keys = (...schemas: z.ZodObject[]): Set<string> => new Set(schemas.flatMap((s) => Object.keys(s.shape)));
+
+/** The gRPC services, by the SERVICE the image's CMD runs: the variables each reads and its port. */
+const GRPC_SERVICES: Record<string, { reads: Set<string>; port: number }> = {
+  product: { reads: keys(productConfigSchema), port: 50052 },
+  user: { reads: keys(userConfigSchema), port: 50053 },
+  engagement: { reads: keys(engagementConfigSchema), port: 50054 },
+  recommendation: { reads: keys(recommendationConfigSchema, trendingConfigSchema), port: 50051 },
+};
+
+/**
+ * The one-shot entry points without a schema: the variables each reads, checked against their
+ * source below (each must appear there as `env.NAME` or `process.env.NAME`).
+ */
+const SCRIPT_READS: Record<string, { files: string[]; reads: string[] }> = {
+  "scripts/import-movielens.ts": {
+    files: ["scripts/import-movielens.ts", "scripts/movielens-import.ts", "services/shared/src/movielens.ts"],
+    reads: ["PRODUCT_DATABASE_URL", "USER_DATABASE_URL", "ENGAGEMENT_DATABASE_URL", "MOVIELENS_DIR", "RECSYS_HOME", "IMPORT_PROGRESS"],
+  },
+  "services/recommendation/src/offline/cli/train.ts": {
+    files: ["services/recommendation/src/offline/cli/train.ts"],
+    reads: ["ENGAGEMENT_SERVICE_ADDR", "SERVICE_TOKEN", "MODEL_DIR", "NCF_BACKEND"],
+  },
+};
+
+/** The variables a compose service's process reads, told by its SERVICE or its command. */
+function readsOf(name: string, service: ComposeService): Set<string> {
+  const env = service.environment ?? {};
+  if (typeof env.SERVICE === "string") {
+    const grpc = GRPC_SERVICES[env.SERVICE];
+    if (!grpc) throw new Error(`${name}: SERVICE=${env.SERVICE} is no gRPC service`);
+    return new Set([...grpc.reads, "SERVICE"]);
+  }
+  const command = (service.command ?? []).join(" ");
+  if (command.includes("services/recommendation/src/stream/main.ts")) return keys(consumerConfigSchema);
+  for (const [entry, script] of Object.entries(SCRIPT_READS)) if (command.includes(entry)) return new Set(script.reads);
+  throw new Error(`${name}: no known entry point in its command (${command})`);
+}
+
+const nodeServices = Object.entries(services).filter(([, s]) => s.build?.target === "app");
+const longRunning = nodeServices.filter(([, s]) => s.restart !== "no");
+
+describe("docker-compose.yml", () => {
+  it("runs every process of the mesh: four services, the consumer, the importer, the trainer, Envoy", () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ["engagement", "envoy", "importer", "kafka", "postgres", "product", "recommendation", "redis", "trainer", "trending-consumer", "user"].sort(),
+    );
+    expect(nodeServices.map(([n]) => n).sort()).toEqual(["engagement", "importer", "product", "recommendation", "trainer", "trending-consumer", "user"]);
+  });
+
+  it("sets only variables that the process reads (no dead DATABASE_URL on the consumer, no RECOMMENDATION_SERVICE_ADDR)", () => {
+    const dead: string[] = [];
+    for (const [name, service] of nodeServices) {
+      const reads = readsOf(name, service);
+      for (const variable of Object.keys(service.environment ?? {})) {
+        if (!reads.has(variable) && !COMMON.has(variable)) dead.push(`${name}: ${variable}`);
+      }
+    }
+    expect(dead).toEqual([]);
+  });
+
+  it("names only variables that the schema-less entry points really read", () => {
+    for (const script of Object.values(SCRIPT_READS)) {
+      const source = script.files.map((f) => readFileSync(path.join(REPO_ROOT, f), "utf8")).join("\n");
+      for (const variable of script.reads) expect(source, variable).toMatch(new RegExp(`env(\\.|\\[")${variable}\\b`));
+    }
+  });
+
+  it("points every peer address at the compose service of that name and its port", () => {
+    const ports: Record<string, number> = Object.fromEntries(Object.entries(GRPC_SERVICES).map(([n, s]) => [n, s.port]));
+    for (const [name, service] of nodeServices) {
+      for (const [variable, value] of Object.entries(service.environment ?? {})) {
+        const peer = /^(PRODUCT|USER|ENGAGEMENT|RECOMMENDATION)_SERVICE_ADDR$/.exec(variable)?.[1]?.toLowerCase();
+        if (peer) expect(`${name}: ${variable}=${value}`).toBe(`${name}: ${variable}=${peer}:${ports[peer]}`);
+      }
+      if (typeof service.environment?.SERVICE === "string") expect(Number(service.environment.PORT)).toBe(ports[service.environment.SERVICE]);
+    }
+  });
+
+  it("requires the secrets: each process that reads JWT_SECRET or SERVICE_TOKEN gets ${NAME:?…}, never a default", () => {
+    const given: string[] = [];
+    for (const [name, service] of nodeServices) {
+      const reads = readsOf(name, service);
+      for (const secret of ["JWT_SECRET", "SERVICE_TOKEN"].filter((s) => reads.has(s))) {
+        expect(String(service.environment?.[secret]), `${name}: ${secret}`).toMatch(new RegExp(`^\\$\\{${secret}:\\?.+\\}$`));
+        given.push(`${name}: ${secret}`);
+      }
+    }
+    expect(given).toContain("trending-consumer: SERVICE_TOKEN");
+    expect(given).toContain("trainer: SERVICE_TOKEN");
+    expect(dockerfile).toMatch(/NODE_ENV=production/);
+  });
+
+  it("gives every long-running Node process a gRPC healthcheck on its own port and a restart policy", () => {
+    expect(longRunning.map(([n]) => n).sort()).toEqual(["engagement", "product", "recommendation", "trending-consumer", "user"]);
+    for (const [name, service] of longRunning) {
+      const port = typeof service.environment?.SERVICE === "string" ? GRPC_SERVICES[service.environment.SERVICE]!.port : DEFAULT_CONSUMER_HEALTH_PORT;
+      expect(service.healthcheck?.test, name).toEqual(["CMD", "node", "--import", "tsx", "scripts/docker/grpc-health-probe.ts", `127.0.0.1:${port}`]);
+      expect(service.restart, name).toBe("unless-stopped");
+    }
+    for (const name of ["postgres", "redis", "kafka", "envoy"]) expect(services[name]!.restart, name).toBe("unless-stopped");
+  });
+
+  it("trains once into the models volume before the recommendation service starts", () => {
+    expect(services.importer!.restart).toBe("no");
+    expect(services.trainer!.restart).toBe("no");
+    expect(services.trainer!.depends_on?.importer?.condition).toBe("service_completed_successfully");
+    expect(services.recommendation!.depends_on?.trainer?.condition).toBe("service_completed_successfully");
+    expect(dockerfile).toMatch(/MODEL_DIR=\/app\/models/);
+    expect(services.trainer!.volumes).toContain("models:/app/models");
+    expect(services.recommendation!.volumes).toContain("models:/app/models");
+    expect(compose.volumes).toHaveProperty("models");
+  });
+
+  it("mounts nothing that a clean clone lacks: Envoy's descriptor is built in the image", () => {
+    const gitignored = readFileSync(path.join(REPO_ROOT, ".gitignore"), "utf8").split("\n").filter((l) => l.trim() !== "");
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(":")[0]!;
+        if (!source.startsWith(".")) continue;
+        const relative = path.normalize(source);
+        expect(gitignored.some((pattern) => relative.startsWith(pattern.replace(/\/$/, ""))), `${name}: ${volume}`).toBe(false);
+      }
+    }
+    expect(services.envoy!.build?.target).toBe("envoy");
+    expect(dockerfile).toMatch(/^FROM envoyproxy\/envoy:\S+ AS envoy$/m);
+    expect(dockerfile).toMatch(/buf build proto -o \/descriptor\.binpb/);
+    expect(dockerfile).toMatch(/COPY --from=descriptor \/descriptor\.binpb \/etc\/envoy\/descriptor\.binpb/);
+    expect(readFileSync(path.join(REPO_ROOT, "envoy/envoy.yaml"), "utf8")).toContain("proto_descriptor: /etc/envoy/descriptor.binpb");
+  });
+});
