@@ -297,7 +297,6 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       PRODUCT_SERVICE_ADDR: addresses.product,
       USER_SERVICE_ADDR: addresses.user,
       ENGAGEMENT_SERVICE_ADDR: addresses.engagement,
-      RECOMMENDATION_SERVICE_ADDR: addresses.recommendation,
     };
     const serviceSpec = (name: ServiceName, typeName: string, readyTimeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): ProcessSpec => ({
       name,
