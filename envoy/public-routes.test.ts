@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { publicRoutes } from "./public-routes.js";
-import { renderEnvoyConfig } from "./render-config.js";
+import { buildEnvoyConfig, OPENAPI_MAX_BYTES, OPENAPI_PATH, renderEnvoyConfig, type EnvoyConfigOptions } from "./render-config.js";
 
 describe("publicRoutes", () => {
   it("lists exactly the RPCs that have a google.api.http rule", () => {
@@ -33,5 +33,36 @@ describe("publicRoutes", () => {
     });
     expect(yaml).not.toMatch(/prefix: \/recsys/);
     for (const { path } of publicRoutes()) expect(yaml).toContain(`path: ${path}`);
+  });
+
+  it("adds exactly one route besides them when the OpenAPI document is given: GET /openapi.json, answered from the file", () => {
+    const options: EnvoyConfigOptions = {
+      listenPort: 8080,
+      adminPort: 9901,
+      descriptorPath: "/tmp/descriptor.binpb",
+      upstreams: {
+        recommendation: { host: "127.0.0.1", port: 1 },
+        product: { host: "127.0.0.1", port: 2 },
+        user: { host: "127.0.0.1", port: 3 },
+        engagement: { host: "127.0.0.1", port: 4 },
+      },
+    };
+    const routeConfig = (o: EnvoyConfigOptions) => {
+      const config = buildEnvoyConfig(o) as any;
+      return config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config;
+    };
+    const without = routeConfig(options);
+    expect(without.virtual_hosts[0].routes).toHaveLength(publicRoutes().length);
+    expect(without.max_direct_response_body_size_bytes).toBeUndefined();
+    const withDocument = routeConfig({ ...options, openApiDocumentPath: "/srv/openapi.json" });
+    const extra = withDocument.virtual_hosts[0].routes.filter((r: any) => !publicRoutes().some((p) => p.path === r.match.path));
+    expect(extra).toEqual([
+      {
+        match: { path: OPENAPI_PATH, headers: [{ name: ":method", string_match: { exact: "GET" } }] },
+        direct_response: { status: 200, body: { filename: "/srv/openapi.json" } },
+        response_headers_to_add: [{ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key: "content-type", value: "application/json" } }],
+      },
+    ]);
+    expect(withDocument.max_direct_response_body_size_bytes).toBe(OPENAPI_MAX_BYTES);
   });
 });

@@ -54,6 +54,12 @@ export interface EnvoyConfigOptions {
   /** Where each service listens. */
   readonly upstreams: Upstreams;
   /**
+   * Path, as Envoy sees it, of the OpenAPI document (gen/openapi/openapi.json, generated from the
+   * protos by `npm run generate`) to serve at `GET /openapi.json`; default none: no such route.
+   * Envoy reads it when it loads the configuration; at most {@link OPENAPI_MAX_BYTES} bytes.
+   */
+  readonly openApiDocumentPath?: string;
+  /**
    * Rate limiting per client address (default {@link DEFAULT_RATE_LIMIT}); `false` turns it off.
    */
   readonly rateLimit?: RateLimitOptions | false;
@@ -154,6 +160,46 @@ export const TRANSCODED_SERVICES: Readonly<Record<keyof Upstreams, string>> = {
   engagement: PUBLIC_SERVICES.engagement.typeName,
 };
 
+/** The path the OpenAPI document is served at (`GET` only). */
+export const OPENAPI_PATH = "/openapi.json";
+
+/**
+ * Largest OpenAPI document Envoy will serve, in bytes (the route table's
+ * `max_direct_response_body_size_bytes`; Envoy's default is 4096 and it refuses a larger body at
+ * load): 1 MiB, about twenty times the present document.
+ */
+export const OPENAPI_MAX_BYTES = 1_048_576;
+
+/**
+ * The routes of {@link OPENAPI_PATH}: exactly that path with method GET, answered by Envoy itself
+ * (a direct response whose body is the file) as `application/json`; any other method or path is
+ * no route of theirs, so a `POST /openapi.json` or `/openapi.json/x` stays 404.
+ * See https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto#config-route-v3-directresponseaction.
+ *
+ * CORS: the CORS filter applies no policy to a direct-response route (it reads the policy through
+ * the route's upstream entry, which such a route has not: measured, no `access-control-*` header),
+ * so for each allowed origin a route of its own, matched by the exact `origin` header, adds what
+ * the filter adds to the API's answers (`access-control-allow-origin` with that origin and
+ * {@link CORS_EXPOSED_HEADERS}); any other origin gets the plain route. Preflights of the path are
+ * answered by the filter on the preflight route, as for every path.
+ *
+ * @param documentPath - the file, as Envoy sees it.
+ * @param origins - the allowed CORS origins (none: one route).
+ */
+function openApiRoutes(documentPath: string, origins: readonly string[]): ConfigValue[] {
+  const get = { name: ":method", string_match: { exact: "GET" } };
+  const header = (key: string, value: string) => ({ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key, value } });
+  const route = (origin?: string): ConfigValue => ({
+    match: { path: OPENAPI_PATH, headers: origin === undefined ? [get] : [get, { name: "origin", string_match: { exact: origin } }] },
+    direct_response: { status: 200, body: { filename: documentPath } },
+    response_headers_to_add: [
+      header("content-type", "application/json"),
+      ...(origin === undefined ? [] : [header("access-control-allow-origin", origin), header("access-control-expose-headers", CORS_EXPOSED_HEADERS.join(", "))]),
+    ],
+  });
+  return [...origins.map((origin) => route(origin)), route()];
+}
+
 /** A JSON-compatible value, as the configuration tree is made of. */
 export type ConfigValue = string | number | boolean | null | readonly ConfigValue[] | { readonly [key: string]: ConfigValue };
 
@@ -209,6 +255,8 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   transcoded REST calls too, since the transcoder rewrites the path and the route is chosen again;
  *   anything else (internal RPCs such as ScanEvents, unknown paths) matches no route and is answered
  *   404; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}).
+ * - `GET /openapi.json`, when `openApiDocumentPath` is given: the OpenAPI document, answered by
+ *   Envoy from the file (see {@link OPENAPI_PATH}), with the same CORS headers as the API's answers.
  * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s, one endpoint per
  *   replica, round robin, up to 1000 retries in flight (Envoy's default is 3).
  * - Rate limiting per client address before anything else: Envoy's local rate limit filter with a
@@ -250,6 +298,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
     match: { path },
     route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
   }));
+  const openApi = options.openApiDocumentPath === undefined ? [] : openApiRoutes(options.openApiDocumentPath, origins);
   return {
     admin: { address: socketAddress(address, options.adminPort) },
     static_resources: {
@@ -280,15 +329,16 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         },
                       },
                     ],
-                    local_reply_config: localReplyConfig(maxRequestBytes),
+                    local_reply_config: localReplyConfig(maxRequestBytes, openApi.length > 0),
                     ...(options.tracing === undefined ? {} : { tracing: tracingConfig(options.tracing) }),
                     route_config: {
                       name: "recsys",
+                      ...(openApi.length > 0 ? { max_direct_response_body_size_bytes: OPENAPI_MAX_BYTES } : {}),
                       virtual_hosts: [
                         {
                           name: "recsys",
                           domains: ["*"],
-                          routes: cors ? [...rpcRoutes, CORS_PREFLIGHT_ROUTE] : rpcRoutes,
+                          routes: [...openApi, ...rpcRoutes, ...(cors ? [CORS_PREFLIGHT_ROUTE] : [])],
                           ...(cors ? { typed_per_filter_config: { [CORS_FILTER]: corsPolicy(origins) } } : {}),
                         },
                       ],
@@ -603,23 +653,37 @@ const LOCAL_REPLY_CODES: ReadonlyArray<readonly [httpStatus: number, grpcCode: n
 /**
  * Makes Envoy's own error answers (as opposed to transcoded gRPC errors, which `convert_grpc_status`
  * already turns into `google.rpc.Status` JSON) JSON of the same shape, `{"code": N, "message": "…"}`,
- * so a REST client parses every error the same way; the 413 message names the body limit in bytes. For example, a body whose enum value is unknown
+ * so a REST client parses every error the same way; the 413 message names the body limit in bytes
+ * (and, when `servesOpenApi`, the OpenAPI document of `GET /openapi.json` goes out unwrapped). For example, a body whose enum value is unknown
  * becomes `{"code":3,"message":"type: invalid value \"X\" for type …"}` with status 400.
  * Source: Envoy's local reply modification,
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_conn_man/local_reply.
  */
-function localReplyConfig(maxRequestBytes: number): ConfigValue {
+function localReplyConfig(maxRequestBytes: number, servesOpenApi: boolean): ConfigValue {
   // Envoy's own bodies of these say too little: 429 is "local_rate_limited", 413 "Payload Too Large".
   const messages: Readonly<Record<number, string>> = { 429: RATE_LIMITED_MESSAGE, 413: requestTooLargeMessage(maxRequestBytes) };
+  // Envoy's answer to GET /openapi.json is a local reply too: its body (the document) goes out as it
+  // is, not wrapped in {"code", "message"} by the fallback format below.
+  const openApiDocument: ConfigValue = {
+    filter: {
+      and_filter: {
+        filters: [
+          { status_code_filter: { comparison: { op: "EQ", value: { default_value: 200, runtime_key: "recsys.local_reply.openapi" } } } },
+          { header_filter: { header: { name: ":path", string_match: { safe_regex: { regex: "^/openapi\\.json(\\?.*)?$" } } } } },
+        ],
+      },
+    },
+    body_format_override: { text_format_source: { inline_string: "%LOCAL_REPLY_BODY%" }, content_type: "application/json" },
+  };
   return {
-    mappers: LOCAL_REPLY_CODES.map(([status, code]) => ({
+    mappers: [...(servesOpenApi ? [openApiDocument] : []), ...LOCAL_REPLY_CODES.map(([status, code]) => ({
       filter: {
         status_code_filter: {
           comparison: { op: "EQ", value: { default_value: status, runtime_key: `recsys.local_reply.${status}` } },
         },
       },
       body_format_override: { json_format: { code, message: messages[status] ?? "%LOCAL_REPLY_BODY%" } },
-    })),
+    }))],
     body_format: { json_format: { code: 2, message: "%LOCAL_REPLY_BODY%" } },
   };
 }

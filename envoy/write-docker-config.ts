@@ -1,7 +1,7 @@
 /**
  * Regenerates envoy/envoy.yaml, the Envoy configuration docker-compose.yml mounts: listener on
  * 0.0.0.0:8080, admin on 0.0.0.0:9901, descriptor set at /etc/envoy/descriptor.binpb, upstreams the
- * compose services by name on their gRPC ports. Run `npx tsx envoy/write-docker-config.ts` after
+ * compose services by name on their gRPC ports, the OpenAPI document at /etc/envoy/openapi.json. Run `npx tsx envoy/write-docker-config.ts` after
  * changing envoy/render-config.ts; infra.int.test.ts fails while the committed file is out of date.
  */
 import { writeFileSync } from "node:fs";
@@ -25,6 +25,8 @@ export function dockerEnvoyConfig(): string {
       adminPort: 9901,
       listenAddress: "0.0.0.0",
       descriptorPath: "/etc/envoy/descriptor.binpb",
+      // The Dockerfile's envoy stage copies gen/openapi/openapi.json there.
+      openApiDocumentPath: "/etc/envoy/openapi.json",
       upstreams: {
         recommendation: { host: "recommendation", port: 50051 },
         product: { host: "product", port: 50052 },

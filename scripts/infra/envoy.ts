@@ -2,7 +2,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderEnvoyConfig, type EdgeOptions, type RateLimitOptions, type Upstreams } from "../../envoy/render-config.js";
 import { claimPorts, runCommand, spawnManaged, waitUntilReady } from "./managed-process.js";
-import { envoyPath } from "./paths.js";
+import { envoyPath, REPO_ROOT } from "./paths.js";
+
+/** The OpenAPI document every local Envoy serves at `GET /openapi.json` (generated into gen/ by `npm run generate`). */
+export const OPENAPI_DOCUMENT = path.join(REPO_ROOT, "gen", "openapi", "openapi.json");
 
 /** Options of {@link startEnvoy}. */
 export interface EnvoyOptions {
@@ -36,7 +39,7 @@ export interface EnvoyHandle {
 
 /**
  * Renders the local Envoy configuration (listener and admin on 127.0.0.1) into
- * `<dataDir>/envoy/envoy.yaml`.
+ * `<dataDir>/envoy/envoy.yaml`, serving {@link OPENAPI_DOCUMENT} at `GET /openapi.json`.
  *
  * @param options - the stack's data directory, ports, descriptor set, upstreams, rate limit
  *   (default `DEFAULT_RATE_LIMIT`; `false` turns it off) and the edge options (body limit, CORS
@@ -62,6 +65,7 @@ export function writeEnvoyConfig(
     adminPort: options.adminPort,
     descriptorPath: path.resolve(options.descriptorPath),
     upstreams: options.upstreams,
+    openApiDocumentPath: OPENAPI_DOCUMENT,
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
     ...(options.maxRequestBytes !== undefined ? { maxRequestBytes: options.maxRequestBytes } : {}),
     ...(options.corsAllowedOrigins !== undefined ? { corsAllowedOrigins: options.corsAllowedOrigins } : {}),

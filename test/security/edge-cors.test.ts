@@ -73,6 +73,18 @@ describe("CORS with CORS_ALLOWED_ORIGINS set", () => {
     }
   });
 
+  it("marks GET /openapi.json for an allowed origin as the API's answers, and for no other", async () => {
+    const allowed = await call(url, "GET", "/openapi.json", { origin: ALLOWED });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse(allowed.body)).toMatchObject({ openapi: "3.0.3" });
+    expect(allowed.headers["access-control-allow-origin"]).toBe(ALLOWED);
+    expect(list(allowed.headers["access-control-expose-headers"])).toEqual(expect.arrayContaining([...CORS_EXPOSED_HEADERS]));
+    const denied = await call(url, "GET", "/openapi.json", { origin: DENIED });
+    expect(denied.status).toBe(200);
+    expect(denied.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+
   it("gives a preflight from any other origin no access-control-allow-origin, so the browser refuses", async () => {
     for (const origin of [DENIED, "https://app.example.evil.example", "http://app.example", "null"]) {
       const res = await call(url, "OPTIONS", "/v1/events", preflight(origin));
