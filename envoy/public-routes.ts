@@ -1,5 +1,6 @@
 import { getOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { http } from "../gen/google/api/annotations_pb.js";
+import type { HttpRule } from "../gen/google/api/http_pb.js";
 import { EngagementService } from "../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../gen/recsys/product/v1/product_service_pb.js";
 import { RecommendationService } from "../gen/recsys/recommendation/v1/recommendation_service_pb.js";
@@ -45,6 +46,35 @@ export function publicRoutes(): PublicRoute[] {
     for (const method of service.methods) {
       if (hasHttpRule(method)) routes.push({ cluster, path: `/${service.typeName}/${method.name}` });
     }
+  }
+  return routes;
+}
+
+/** One REST route of the public listener: an HTTP method and path template of a `google.api.http` rule. */
+export interface RestRoute {
+  /** The HTTP method, upper case (`GET`, `POST`, `PATCH`, …). */
+  readonly method: string;
+  /** The path template as the rule writes it, for example `/v1/products/{product_id}`. */
+  readonly template: string;
+}
+
+/**
+ * The REST routes of {@link publicRoutes}: each RPC's `google.api.http` method and path template
+ * (`additional_bindings` included).
+ *
+ * @returns the routes, in service then method order.
+ */
+export function restRoutes(): RestRoute[] {
+  const routes: RestRoute[] = [];
+  const add = (rule: HttpRule): void => {
+    const { pattern } = rule;
+    if (pattern.case === undefined) return;
+    if (pattern.case === "custom") routes.push({ method: pattern.value.kind.toUpperCase(), template: pattern.value.path });
+    else routes.push({ method: pattern.case.toUpperCase(), template: pattern.value });
+    rule.additionalBindings.forEach(add);
+  };
+  for (const service of Object.values(PUBLIC_SERVICES) as DescService[]) {
+    for (const method of service.methods) add(getOption(method, http));
   }
   return routes;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { stringify } from "yaml";
-import { PUBLIC_SERVICES, publicRoutes } from "./public-routes.js";
+import { PUBLIC_SERVICES, publicRoutes, restRoutes } from "./public-routes.js";
 /**
  * Renders the Envoy configuration of the REST edge: one HTTP listener whose gRPC-JSON transcoder
  * turns the `google.api.http` rules of our protos into gRPC calls, routed to one cluster per
@@ -200,6 +200,31 @@ function openApiRoutes(documentPath: string, origins: readonly string[]): Config
   return [...origins.map((origin) => route(origin)), route()];
 }
 
+/**
+ * The routes that answer 405 for a method a REST path does not serve: one per path template of
+ * {@link restRoutes}, matched by an anchored regex of the whole path (a `{variable}` is one path
+ * segment), after every other route. A REST call with a declared method never reaches them, since
+ * the transcoder has rewritten its path to the gRPC one; what does is the same path with another
+ * method (`DELETE /v1/products/1`, `TRACE /v1/users`), answered by Envoy itself with an `allow`
+ * header naming the declared methods (RFC 9110 §15.5.6) and `{"code": 12, "message": …}`. An
+ * unknown path is still no route: 404.
+ */
+function methodNotAllowedRoutes(): ConfigValue[] {
+  const byTemplate = new Map<string, string[]>();
+  for (const { method, template } of restRoutes()) byTemplate.set(template, [...(byTemplate.get(template) ?? []), method]);
+  return [...byTemplate].map(([template, methods]) => {
+    const regex = `^${template
+      .split(/(\{[^}]*\})/)
+      .map((part) => (part.startsWith("{") ? (part.includes("**") ? ".+" : "[^/]+") : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("")}$`;
+    return {
+      match: { safe_regex: { regex } },
+      direct_response: { status: 405, body: { inline_string: `method not allowed: ${template} accepts ${methods.join(", ")}` } },
+      response_headers_to_add: [{ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key: "allow", value: methods.join(", ") } }],
+    };
+  });
+}
+
 /** A JSON-compatible value, as the configuration tree is made of. */
 export type ConfigValue = string | number | boolean | null | readonly ConfigValue[] | { readonly [key: string]: ConfigValue };
 
@@ -254,7 +279,8 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   `/recsys.product.v1.ProductService/GetProduct` → cluster `product`, ...), which works for
  *   transcoded REST calls too, since the transcoder rewrites the path and the route is chosen again;
  *   anything else (internal RPCs such as ScanEvents, unknown paths) matches no route and is answered
- *   404; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}).
+ *   404; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}). A REST path
+ *   with a method it does not declare is answered 405 with `allow` (see methodNotAllowedRoutes).
  * - `GET /openapi.json`, when `openApiDocumentPath` is given: the OpenAPI document, answered by
  *   Envoy from the file (see {@link OPENAPI_PATH}), with the same CORS headers as the API's answers.
  * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s, one endpoint per
@@ -316,6 +342,9 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                     "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
                     stat_prefix: "rest",
                     codec_type: "AUTO",
+                    // Methods outside RFC 9110's list (QUERY, PROPFIND, …) reach the routes too, so that
+                    // they get 405 on a REST path like any undeclared method, instead of a codec 400.
+                    http_protocol_options: { allow_custom_methods: true },
                     generate_request_id: true,
                     always_set_request_id_in_response: true,
                     use_remote_address: true,
@@ -338,7 +367,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         {
                           name: "recsys",
                           domains: ["*"],
-                          routes: [...openApi, ...rpcRoutes, ...(cors ? [CORS_PREFLIGHT_ROUTE] : [])],
+                          routes: [...openApi, ...rpcRoutes, ...(cors ? [CORS_PREFLIGHT_ROUTE] : []), ...methodNotAllowedRoutes()],
                           ...(cors ? { typed_per_filter_config: { [CORS_FILTER]: corsPolicy(origins) } } : {}),
                         },
                       ],
@@ -644,6 +673,7 @@ function rateLimitFilters(limit: RateLimitOptions | false): ConfigValue[] {
 const LOCAL_REPLY_CODES: ReadonlyArray<readonly [httpStatus: number, grpcCode: number]> = [
   [400, 3],
   [404, 5],
+  [405, 12],
   [413, 8],
   [429, 8],
   [503, 14],

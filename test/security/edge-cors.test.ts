@@ -112,8 +112,10 @@ describe("CORS with CORS_ALLOWED_ORIGINS set", () => {
     expect(res.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
-  it("routes preflights only: a plain OPTIONS and unknown paths are still 404", async () => {
-    expect((await call(url, "OPTIONS", "/v1/events", {})).status).toBe(404);
+  it("routes preflights only: a plain OPTIONS is an undeclared method (405), unknown paths are still 404", async () => {
+    const plain = await call(url, "OPTIONS", "/v1/events", {});
+    expect(plain.status).toBe(405);
+    expect(plain.headers["allow"]).toBe("POST");
     expect((await call(url, "GET", "/v1/nothing-here", { origin: ALLOWED })).status).toBe(404);
   });
 });
@@ -121,7 +123,7 @@ describe("CORS with CORS_ALLOWED_ORIGINS set", () => {
 describe("CORS by default (the shared mesh, no CORS_ALLOWED_ORIGINS)", () => {
   it("sends no CORS header at all", async () => {
     const pre = await call(testMesh().restUrl, "OPTIONS", "/v1/events", preflight(ALLOWED));
-    expect(pre.status).toBe(404);
+    expect(pre.status).toBe(405);
     expect(Object.keys(pre.headers).filter((h) => h.startsWith("access-control-"))).toEqual([]);
     const read = await call(testMesh().restUrl, "GET", "/v1/products/1", { origin: ALLOWED });
     expect(read.status).toBe(200);
