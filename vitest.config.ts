@@ -12,7 +12,8 @@ import { configDefaults, defineConfig } from "vitest/config";
  *   test/support/infra.ts) and suites that start real servers on ports (gRPC servers, Envoy,
  *   child processes). `npm run test:integration`.
  * - `e2e` (test/e2e), `fuzz` (test/fuzz) — REST through Envoy and gRPC against the whole test mesh
- *   (test/global-setup.ts); `faults` (test/faults, and test/tracing, whose mesh exports spans) —
+ *   (test/global-setup.ts); `faults` (test/faults, test/tracing, whose mesh exports spans, and
+ *   test/fuzz-openapi, Schemathesis against the OpenAPI document) —
  *   each file starts its own private mesh (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
  *
  * `npm test` (`vitest run`) runs every tier; integration and e2e/fuzz then share one mesh. A suite
@@ -56,7 +57,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts"] },
+        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts", "test/fuzz-openapi/**/*.test.ts"] },
       },
     ],
   },

@@ -8,7 +8,7 @@
 #   - google/gnostic's protoc-gen-openapi from the Go module proxy into $RECSYS_HOME/bin (needs Go:
 #     `npm run generate` and `npm run check:gen` run it, through scripts/openapi/protoc-gen-openapi.ts);
 #   - Schemathesis (PyPI) in $RECSYS_HOME/schemathesis-venv, linked as $RECSYS_HOME/bin/schemathesis
-#     (test/fuzz-openapi fuzzes the REST API with it against the OpenAPI document);
+#     (test/fuzz-openapi/schemathesis.test.ts fuzzes the REST API with it from the OpenAPI document);
 #   - the checks of the deployment files: a compose CLI (Debian's docker-compose, unless the Docker
 #     CLI has its compose plugin) and kubernetes-validate (PyPI, with the Kubernetes JSON schemas
 #     it ships) in $RECSYS_HOME/k8s-venv, linked as $RECSYS_HOME/bin/kubernetes-validate;
@@ -28,7 +28,7 @@ readonly GRPCURL_VERSION=v1.9.3  # v1.9.4 needs Go >= 1.25; v1.9.3 builds with G
 readonly PG_MAJOR=15
 readonly KUBERNETES_VALIDATE_VERSION=1.37.0  # bundles the schemas of Kubernetes 1.25 to 1.37
 readonly GNOSTIC_VERSION=v0.7.1  # protoc-gen-openapi; keep in step with scripts/openapi/protoc-gen-openapi.ts
-readonly SCHEMATHESIS_VERSION=4.32.5  # keep in step with test/fuzz-openapi/schemathesis.ts
+readonly SCHEMATHESIS_VERSION=4.32.5  # keep in step with test/fuzz-openapi/schemathesis.test.ts
 
 RECSYS_HOME=${RECSYS_HOME:-$HOME/.cache/recsys}
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -210,7 +210,7 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------
-# Schemathesis: the outside fuzzer of the REST API (test/fuzz-openapi).
+# Schemathesis: the outside fuzzer of the REST API (test/fuzz-openapi/schemathesis.test.ts).
 # ---------------------------------------------------------------------------------------------------
 schemathesis_version() { "$SCHEMATHESIS_VENV/bin/pip" show schemathesis 2>/dev/null | awk '$1 == "Version:" { print $2 }'; }
 if [ -x "$BIN_DIR/schemathesis" ] && [ "$(schemathesis_version)" = "$SCHEMATHESIS_VERSION" ]; then

@@ -145,6 +145,7 @@ export const FAULT_MESH_PORTS = {
   redisRestart: { infra: infraPorts(2), services: servicePorts(21_321) },
   postgresStop: { infra: infraPorts(3), services: servicePorts(21_325) },
   serviceSigterm: { infra: infraPorts(4), services: servicePorts(21_331) },
+  openapiFuzz: { infra: infraPorts(5), services: servicePorts(21_341) },
   processKill: { infra: infraPorts(6), services: servicePorts(21_371) },
   tracing: { infra: infraPorts(7), services: servicePorts(21_375) },
   consumerScaleOut: { infra: infraPorts(8), services: servicePorts(21_381) },
