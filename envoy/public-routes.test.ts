@@ -47,15 +47,25 @@ describe("publicRoutes", () => {
         engagement: { host: "127.0.0.1", port: 4 },
       },
     };
-    const routeConfig = (o: EnvoyConfigOptions) => {
-      const config = buildEnvoyConfig(o) as any;
-      return config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config;
+    interface Route {
+      match: { path?: string };
+      direct_response?: { status: number };
+    }
+    interface RouteConfig {
+      virtual_hosts: { routes: Route[] }[];
+      max_direct_response_body_size_bytes?: number;
+    }
+    const routeConfig = (o: EnvoyConfigOptions): RouteConfig => {
+      const config = buildEnvoyConfig(o) as unknown as {
+        static_resources: { listeners: { filter_chains: { filters: { typed_config: { route_config: RouteConfig } }[] }[] }[] };
+      };
+      return config.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config;
     };
     const without = routeConfig(options);
-    expect(without.virtual_hosts[0].routes.filter((r: any) => r.direct_response?.status !== 405)).toHaveLength(publicRoutes().length);
+    expect(without.virtual_hosts[0]!.routes.filter((r) => r.direct_response?.status !== 405)).toHaveLength(publicRoutes().length);
     expect(without.max_direct_response_body_size_bytes).toBeUndefined();
     const withDocument = routeConfig({ ...options, openApiDocumentPath: "/srv/openapi.json" });
-    const extra = withDocument.virtual_hosts[0].routes.filter((r: any) => !publicRoutes().some((p) => p.path === r.match.path) && r.direct_response?.status !== 405);
+    const extra = withDocument.virtual_hosts[0]!.routes.filter((r) => !publicRoutes().some((p) => p.path === r.match.path) && r.direct_response?.status !== 405);
     expect(extra).toEqual([
       {
         match: { path: OPENAPI_PATH, headers: [{ name: ":method", string_match: { exact: "GET" } }] },
