@@ -89,7 +89,7 @@ export interface MeshOptions {
    */
   readonly recommendationReadyTimeoutMs?: number;
   /**
-   * Supervise the service and consumer processes once the mesh is up: one that exits unexpectedly
+   * Supervise the service and consumer processes and Envoy once the mesh is up: one that exits unexpectedly
    * (a crash, `kill -9`) is started again with back-off, and `onCrashLoop` is called when one exits
    * more often than the policy allows (scripts/infra/supervisor.ts). Default: not supervised (a
    * process that exits stays down, as the fault tests that restart one themselves expect).
@@ -388,6 +388,9 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
     if (options.supervise) {
       const active = new Supervisor(options.supervise.policy ?? DEFAULT_RESTART_POLICY, { log: step, onCrashLoop: options.supervise.onCrashLoop });
       for (const [name, proc] of processes) active.supervise(name, proc, () => start(specs.get(name)!));
+      // Envoy too: without it REST stops. (PostgreSQL, Redis and Kafka are dependencies the
+      // processes ride out — their outages are the fault tests' subject — and are not restarted.)
+      if (infra.envoy) active.supervise("envoy", infra.envoy.process, async () => (await infra.restartEnvoy()).process);
       supervisor = active;
     }
     return {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { renderEnvoyConfig, type EdgeOptions, type RateLimitOptions, type Upstreams } from "../../envoy/render-config.js";
-import { claimPorts, runCommand, spawnManaged, waitUntilReady } from "./managed-process.js";
+import { claimPorts, runCommand, spawnManaged, waitUntilReady, type ManagedProcess } from "./managed-process.js";
 import { envoyPath, REPO_ROOT } from "./paths.js";
 
 /** The OpenAPI document every local Envoy serves at `GET /openapi.json` (generated into gen/ by `npm run generate`). */
@@ -33,6 +33,8 @@ export interface EnvoyHandle {
   readonly adminUrl: string;
   /** Process id of envoy. */
   readonly pid: number;
+  /** The envoy process (for a supervisor: its `exited` settles however it ends). */
+  readonly process: ManagedProcess;
   /** SIGTERM, SIGKILL after 10 s. */
   stop(): Promise<void>;
 }
@@ -124,5 +126,5 @@ export async function startEnvoy(options: EnvoyOptions): Promise<EnvoyHandle> {
   const adminUrl = `http://127.0.0.1:${options.adminPort}`;
   await waitUntilReady(proc, () => envoyLive(adminUrl), { timeoutMs: options.readyTimeoutMs ?? 15_000 });
   const scheme = options.tls === true ? "https" : "http";
-  return { url: `${scheme}://127.0.0.1:${options.port}`, adminUrl, pid: proc.pid, stop: () => proc.stop() };
+  return { url: `${scheme}://127.0.0.1:${options.port}`, adminUrl, pid: proc.pid, process: proc, stop: () => proc.stop() };
 }

@@ -95,6 +95,14 @@ export interface Infra {
    * @throws as the server's start function does (for example PortInUseError).
    */
   startServer(name: RestartableServer): Promise<void>;
+  /**
+   * Starts Envoy again with the same configuration, ports and log (after it exited or was killed;
+   * a running one is stopped first), and waits until it is ready; `envoy` then names the new process.
+   *
+   * @returns the new handle.
+   * @throws Error when the stack runs no Envoy, or as the start does (PortInUseError, not ready).
+   */
+  restartEnvoy(): Promise<EnvoyHandle>;
   /** Stops Envoy, then PostgreSQL, Redis and Kafka in parallel; resolves when all have exited. */
   stop(): Promise<void>;
 }
@@ -139,6 +147,15 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
   const logFile = (name: string): string => path.join(dataDir, "logs", `${name}.log`);
   const reset = options.reset ?? false;
   const envoyOptions = options.envoy;
+  const startConfiguredEnvoy = (o: NonNullable<StartInfraOptions["envoy"]>): Promise<EnvoyHandle> =>
+    startEnvoy({
+      dataDir,
+      port: ports.envoy,
+      adminPort: ports.envoyAdmin,
+      logFile: logFile("envoy"),
+      configPath: writeEnvoyConfig({ dataDir, port: ports.envoy, adminPort: ports.envoyAdmin, ...o }),
+      tls: o.tls !== undefined,
+    });
   const starters = {
     postgres: (reset: boolean) =>
       startPostgres({ dataDir, port: ports.postgres, logFile: logFile("postgres"), unsafeFast: options.unsafeFast, reset }),
@@ -150,20 +167,12 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
     starters.postgres(reset),
     starters.redis(reset),
     starters.kafka(reset),
-    envoyOptions === undefined
-      ? Promise.resolve(undefined)
-      : startEnvoy({
-          dataDir,
-          port: ports.envoy,
-          adminPort: ports.envoyAdmin,
-          logFile: logFile("envoy"),
-          configPath: writeEnvoyConfig({ dataDir, port: ports.envoy, adminPort: ports.envoyAdmin, ...envoyOptions }),
-          tls: envoyOptions.tls !== undefined,
-        }),
+    envoyOptions === undefined ? Promise.resolve(undefined) : startConfiguredEnvoy(envoyOptions),
   ] as const;
   await settleAll(starting);
   // All fulfilled now: this only collects the values, with their types.
-  const [postgres, redis, kafka, envoy] = await Promise.all(starting);
+  const [postgres, redis, kafka, firstEnvoy] = await Promise.all(starting);
+  let envoy = firstEnvoy;
   const current: { postgres: PostgresHandle; redis: RedisHandle; kafka: KafkaHandle } = { postgres, redis, kafka };
   const stopped = new Set<RestartableServer>();
   return {
@@ -177,7 +186,15 @@ export async function startInfra(options: StartInfraOptions): Promise<Infra> {
     get kafka() {
       return current.kafka;
     },
-    envoy,
+    get envoy() {
+      return envoy;
+    },
+    async restartEnvoy() {
+      if (envoyOptions === undefined || envoy === undefined) throw new Error("this stack runs no Envoy");
+      await envoy.stop();
+      envoy = await startConfiguredEnvoy(envoyOptions);
+      return envoy;
+    },
     redisUrl: redis.url,
     kafkaBrokers: kafka.brokers,
     pgUrlFor: (database) => postgres.urlFor(database),

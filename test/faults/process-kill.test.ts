@@ -9,14 +9,15 @@ import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-supp
 import { countDiff, engagementRows, serviceCounts, waitForCounts } from "../support/counting.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
-// Fault 6: under `npm start`'s supervision (scripts/infra/supervisor.ts), each kind of process is
+// Fault 6: under `npm start`'s supervision (scripts/infra/supervisor.ts), each kind of process (and Envoy) is
 // killed with SIGKILL in the middle of a stream of events — no shutdown, no flush — and the
 // supervisor alone brings it back. For each: the other services keep answering throughout, the
 // killed one answers again after its restart, every event is accepted (a client retries an
 // UNAVAILABLE with the same event_id, its idempotency key), and every event is stored and counted
 // exactly once. Killing the engagement service also kills its outbox relay mid-batch: the rows it
 // had not yet published are published by the restarted relay, and those it had published without
-// deleting are delivered twice and deduplicated by the consumer.
+// deleting are delivered twice and deduplicated by the consumer. While Envoy is down, internal
+// callers reach the services straight over gRPC, and REST clients retry.
 
 /** The processes killed, in order, and the service a probe reads meanwhile (one the killed process does not serve). */
 const KILLS = [
@@ -25,6 +26,7 @@ const KILLS = [
   { name: "product", probe: "user" },
   { name: "user", probe: "product" },
   { name: "recommendation", probe: "product" },
+  { name: "envoy", probe: "product-direct" },
 ] as const;
 
 /** Events per kill, sent at 100/s by 8 workers; the kill comes after the 150th answer. */
@@ -67,11 +69,13 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
         ],
       });
       const products = createClient(ProductService, transport);
+      // Straight to the product service, bypassing Envoy: what internal gRPC callers do while the edge is down.
+      const productsDirect = createClient(ProductService, createGrpcTransport({ baseUrl: `http://${mesh.addresses.product}` }));
       const users = createClient(UserService, transport);
       const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
-      const read = (service: "product" | "user" | "recommendation"): Promise<unknown> =>
-        service === "product"
-          ? products.getProduct(create(GetProductRequestSchema, { productId: catalog.products[0]! }), { timeoutMs: 2_000 })
+      const read = (service: "product" | "product-direct" | "user" | "recommendation"): Promise<unknown> =>
+        service === "product" || service === "product-direct"
+          ? (service === "product" ? products : productsDirect).getProduct(create(GetProductRequestSchema, { productId: catalog.products[0]! }), { timeoutMs: 2_000 })
           : service === "user"
             ? users.getUser(create(GetUserRequestSchema, { userId: catalog.users[0]! }), { timeoutMs: 2_000 })
             : recommendation.getRecommendations({ userId: catalog.users[0]!, limit: 5 }, { timeoutMs: 2_000 });
@@ -79,7 +83,7 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
       // Disjoint products per kill, so each kill's counts are its own.
       const events = planEvents(`kill${k}`, EVENTS_PER_KILL, catalog.users.slice(0, 10), catalog.products.slice(20 * k, 20 * k + 20));
       const expected = expectedCounts(events);
-      const victim = mesh.processes.get(name)!;
+      const victim = name === "envoy" ? mesh.infra.envoy!.process : mesh.processes.get(name)!;
       const restartsBefore = supervisor.restarts.length;
 
       // The probe: one read of another service every 50 ms from before the kill until the restart.
@@ -111,7 +115,7 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
       const restart = supervisor.restarts.at(-1)!;
       expect(restart).toMatchObject({ name, exit: { signal: "SIGKILL" } });
       expect(restart.pid).not.toBe(victim.pid);
-      expect(mesh.processes.get(name)!.pid).toBe(restart.pid);
+      expect(name === "envoy" ? mesh.infra.envoy!.pid : mesh.processes.get(name)!.pid).toBe(restart.pid);
       const first = summarize(outcomes);
       console.info(
         `kill ${name}: first answers ${JSON.stringify(first.byCode)}, slowest ${first.maxMs} ms; back ${restart.readyAt - killedAt} ms after the kill; ` +
@@ -122,7 +126,8 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
       expect(probeFailures).toEqual([]);
 
       // The killed service answers again, and the client's retries get every event accepted.
-      if (name !== "trending-consumer" && name !== "engagement") await read(name);
+      if (name === "product" || name === "user" || name === "recommendation") await read(name);
+      if (name === "envoy") await read("product"); // REST/gRPC through Envoy again
       await retryUntilAccepted(engagement, events, outcomes, 60_000);
 
       const db = await engagementRows(mesh.infra.pgUrlFor(mesh.databases.engagement), `kill${k}`);
