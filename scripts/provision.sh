@@ -46,6 +46,46 @@ failures=0
 report() { printf '%-10s %-9s %s\n' "$1" "$2" "$3"; }
 fail() { report "$1" missing "$2"; failures=$((failures + 1)); }
 
+# go_tool <label> <binary> <module> <version> <log> <required|optional> <what for>: installs a Go
+# tool into $BIN_DIR with `go install <module>@<version>` unless that version is there; a binary
+# present while Go is missing is kept as it is. Without Go a required tool fails, an optional one
+# is skipped.
+go_tool() {
+  local label=$1 bin=$2 module=$3 version=$4 log=$5 need=$6 why=$7 have
+  have=$(go version -m "$BIN_DIR/$bin" 2>/dev/null | awk '$1 == "mod" { print $3 }')
+  if [ -x "$BIN_DIR/$bin" ] && { ! command -v go >/dev/null 2>&1 || [ "$have" = "$version" ]; }; then
+    report "$label" present "$bin $have ($BIN_DIR/$bin)"
+  elif command -v go >/dev/null 2>&1; then
+    if (cd "$RECSYS_HOME" && GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install "$module@$version") >"$RECSYS_HOME/$log" 2>&1; then
+      report "$label" installed "$bin $version ($BIN_DIR/$bin)"
+    else
+      fail "$label" "go install $module@$version failed, see $RECSYS_HOME/$log"
+    fi
+  elif [ "$need" = required ]; then
+    fail "$label" "Go not found: install Go >= 1.21, then run again ($why)"
+  else
+    report "$label" skipped "Go not found; install Go >= 1.21 and run again for $bin ($why)"
+  fi
+}
+
+# pip_tool <label> <venv> <package> <version> <log>: installs a Python tool of that exact version
+# into a venv of its own, linked into $BIN_DIR, unless it is there already.
+pip_tool() {
+  local label=$1 venv=$2 package=$3 version=$4 log=$5
+  if [ -x "$BIN_DIR/$package" ] && [ "$("$venv/bin/pip" show "$package" 2>/dev/null | awk '$1 == "Version:" { print $2 }')" = "$version" ]; then
+    report "$label" present "$package $version ($BIN_DIR/$package)"
+  else
+    rm -rf "$venv"
+    if python3 -m venv "$venv" \
+      && "$venv/bin/pip" install -q --disable-pip-version-check --no-input "$package==$version" >"$RECSYS_HOME/$log" 2>&1; then
+      ln -sfn "$venv/bin/$package" "$BIN_DIR/$package"
+      report "$label" installed "$package $version ($BIN_DIR/$package)"
+    else
+      fail "$label" "pip install $package==$version failed, see $RECSYS_HOME/$log"
+    fi
+  fi
+}
+
 # as_root <command...>: runs a command as root (directly, or through passwordless sudo).
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"
@@ -178,54 +218,18 @@ fi
 # ---------------------------------------------------------------------------------------------------
 # grpcurl: a developer tool (not needed by the tests), so a missing Go only warns.
 # ---------------------------------------------------------------------------------------------------
-grpcurl_version() { go version -m "$BIN_DIR/grpcurl" 2>/dev/null | awk '$1 == "mod" { print $3 }'; }
-if [ -x "$BIN_DIR/grpcurl" ] && { ! command -v go >/dev/null 2>&1 || [ "$(grpcurl_version)" = "$GRPCURL_VERSION" ]; }; then
-  report grpcurl present "$(grpcurl_version) ($BIN_DIR/grpcurl)"
-elif command -v go >/dev/null 2>&1; then
-  if (cd "$RECSYS_HOME" && GOBIN="$BIN_DIR" GOFLAGS=-mod=mod \
-      go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION") >"$RECSYS_HOME/go.log" 2>&1; then
-    report grpcurl installed "$GRPCURL_VERSION ($BIN_DIR/grpcurl)"
-  else
-    fail grpcurl "go install failed, see $RECSYS_HOME/go.log"
-  fi
-else
-  report grpcurl skipped "Go not found; install Go >= 1.21 and run again for grpcurl (optional)"
-fi
+go_tool grpcurl grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION" go.log optional "a developer tool"
 
 # ---------------------------------------------------------------------------------------------------
 # protoc-gen-openapi (gnostic): the generator of gen/openapi/openapi.json, so it is required.
 # ---------------------------------------------------------------------------------------------------
-gnostic_version() { go version -m "$BIN_DIR/protoc-gen-openapi" 2>/dev/null | awk '$1 == "mod" { print $3 }'; }
-if [ -x "$BIN_DIR/protoc-gen-openapi" ] && { ! command -v go >/dev/null 2>&1 || [ "$(gnostic_version)" = "$GNOSTIC_VERSION" ]; }; then
-  report openapi present "protoc-gen-openapi $GNOSTIC_VERSION ($BIN_DIR/protoc-gen-openapi)"
-elif command -v go >/dev/null 2>&1; then
-  if (cd "$RECSYS_HOME" && GOBIN="$BIN_DIR" GOFLAGS=-mod=mod \
-      go install "github.com/google/gnostic/cmd/protoc-gen-openapi@$GNOSTIC_VERSION") >"$RECSYS_HOME/go-gnostic.log" 2>&1; then
-    report openapi installed "protoc-gen-openapi $GNOSTIC_VERSION ($BIN_DIR/protoc-gen-openapi)"
-  else
-    fail openapi "go install github.com/google/gnostic/cmd/protoc-gen-openapi@$GNOSTIC_VERSION failed, see $RECSYS_HOME/go-gnostic.log"
-  fi
-else
-  fail openapi "Go not found: install Go >= 1.21, then run again (npm run generate needs protoc-gen-openapi)"
-fi
+go_tool openapi protoc-gen-openapi github.com/google/gnostic/cmd/protoc-gen-openapi "$GNOSTIC_VERSION" go-gnostic.log required \
+  "npm run generate needs protoc-gen-openapi"
 
 # ---------------------------------------------------------------------------------------------------
 # Schemathesis: the outside fuzzer of the REST API (test/fuzz-openapi/schemathesis.test.ts).
 # ---------------------------------------------------------------------------------------------------
-schemathesis_version() { "$SCHEMATHESIS_VENV/bin/pip" show schemathesis 2>/dev/null | awk '$1 == "Version:" { print $2 }'; }
-if [ -x "$BIN_DIR/schemathesis" ] && [ "$(schemathesis_version)" = "$SCHEMATHESIS_VERSION" ]; then
-  report fuzzer present "schemathesis $SCHEMATHESIS_VERSION ($BIN_DIR/schemathesis)"
-else
-  rm -rf "$SCHEMATHESIS_VENV"
-  if python3 -m venv "$SCHEMATHESIS_VENV" \
-    && "$SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check --no-input "schemathesis==$SCHEMATHESIS_VERSION" \
-      >"$RECSYS_HOME/pip-schemathesis.log" 2>&1; then
-    ln -sfn "$SCHEMATHESIS_VENV/bin/schemathesis" "$BIN_DIR/schemathesis"
-    report fuzzer installed "schemathesis $SCHEMATHESIS_VERSION ($BIN_DIR/schemathesis)"
-  else
-    fail fuzzer "pip install schemathesis==$SCHEMATHESIS_VERSION failed, see $RECSYS_HOME/pip-schemathesis.log"
-  fi
-fi
+pip_tool fuzzer "$SCHEMATHESIS_VENV" schemathesis "$SCHEMATHESIS_VERSION" pip-schemathesis.log
 
 # ---------------------------------------------------------------------------------------------------
 # Deployment checks (npm run check:compose, npm run check:kubernetes).
@@ -237,20 +241,7 @@ elif command -v docker-compose >/dev/null 2>&1; then
 else
   fail compose "neither docker compose nor docker-compose found"
 fi
-k8s_validate_version() { "$K8S_VENV/bin/pip" show kubernetes-validate 2>/dev/null | awk '$1 == "Version:" { print $2 }'; }
-if [ -x "$BIN_DIR/kubernetes-validate" ] && [ "$(k8s_validate_version)" = "$KUBERNETES_VALIDATE_VERSION" ]; then
-  report k8s-check present "kubernetes-validate $KUBERNETES_VALIDATE_VERSION ($BIN_DIR/kubernetes-validate)"
-else
-  rm -rf "$K8S_VENV"
-  if python3 -m venv "$K8S_VENV" \
-    && "$K8S_VENV/bin/pip" install -q --disable-pip-version-check --no-input "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" \
-      >"$RECSYS_HOME/pip-k8s.log" 2>&1; then
-    ln -sfn "$K8S_VENV/bin/kubernetes-validate" "$BIN_DIR/kubernetes-validate"
-    report k8s-check installed "kubernetes-validate $KUBERNETES_VALIDATE_VERSION ($BIN_DIR/kubernetes-validate)"
-  else
-    fail k8s-check "pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION failed, see $RECSYS_HOME/pip-k8s.log"
-  fi
-fi
+pip_tool k8s-check "$K8S_VENV" kubernetes-validate "$KUBERNETES_VALIDATE_VERSION" pip-k8s.log
 
 # ---------------------------------------------------------------------------------------------------
 # Node dependencies.
