@@ -2,19 +2,12 @@ import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
-import { healthStatus, waitForHealth } from "../support/health-check.js";
+import { sampleHealth, waitForHealth } from "../support/health-check.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 const ENGAGEMENT = "recsys.engagement.v1.EngagementService";
 
 /** One reading of the trending consumer's readiness and liveness and the engagement service's readiness. */
-interface HealthSample {
-  readonly at: number;
-  readonly consumer: string;
-  readonly consumerLiveness: string;
-  readonly engagement: string;
-}
-
 // Fault 2: the Kafka broker stops for 10 s in the middle of a stream of events and starts again
 // (same data directory). RecordEvent writes the event and its outbox row in one PostgreSQL
 // transaction and never waits for Kafka, so every call succeeds; the outbox relay retries with
@@ -37,20 +30,11 @@ describe("fault: the Kafka broker stops for 10 s", () => {
 
     // The consumer's health port is the recommendation port + 2000 (scripts/mesh.ts).
     const consumerHealth = `127.0.0.1:${ports.services.recommendation + 2000}`;
-    const samples: HealthSample[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const at = Date.now();
-        const [consumer, consumerLiveness, engagementReady] = await Promise.all([
-          healthStatus(consumerHealth, ""),
-          healthStatus(consumerHealth, "liveness"),
-          healthStatus(suite.mesh.addresses.engagement, ENGAGEMENT),
-        ]);
-        samples.push({ at, consumer, consumerLiveness, engagement: engagementReady });
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const sampler = sampleHealth({
+      consumer: [consumerHealth, ""],
+      consumerLiveness: [consumerHealth, "liveness"],
+      engagement: [suite.mesh.addresses.engagement, ENGAGEMENT],
+    });
 
     let outage: Promise<void> | undefined;
     let downFrom = 0;
@@ -73,8 +57,7 @@ describe("fault: the Kafka broker stops for 10 s", () => {
     // Ready again once it has rejoined its group (kafkajs may have to restart a crashed consumer).
     const readyAgainMs = await waitForHealth(consumerHealth, { "": "SERVING" }, 90_000);
     const readyAt = Date.now();
-    sampling = false;
-    await sampler;
+    const samples = await sampler.stop();
     const notServing = samples.filter((s) => s.consumer === "NOT_SERVING");
     console.info(
       `kafka outage: consumer NOT_SERVING from ${notServing[0] ? notServing[0].at - downFrom : "never"} ms after the stop, ` +

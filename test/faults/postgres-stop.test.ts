@@ -2,20 +2,13 @@ import { describe, expect, it } from "vitest";
 import { countDiff, engagementRows, kafkaEventIds, serviceCounts, waitForCounts } from "../support/counting.js";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
-import { healthStatus, waitForHealth } from "../support/health-check.js";
+import { sampleHealth, waitForHealth } from "../support/health-check.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 const ENGAGEMENT = "recsys.engagement.v1.EngagementService";
 const RECOMMENDATION = "recsys.recommendation.v1.RecommendationService";
 
 /** One reading of the gRPC health of engagement (readiness, liveness) and recommendation (readiness). */
-interface HealthSample {
-  readonly at: number;
-  readonly engagement: string;
-  readonly engagementLiveness: string;
-  readonly recommendation: string;
-}
-
 // Fault 4: PostgreSQL stops (fast shutdown: sessions are ended) for 5 s in the middle of a stream of
 // events. RecordEvent must answer a clean UNAVAILABLE, promptly, instead of hanging or INTERNAL; an
 // event is written with its outbox row in one transaction, so nothing is half written: every event
@@ -37,20 +30,11 @@ describe("fault: PostgreSQL stops", () => {
     const expected = expectedCounts(events);
 
     // Health read every 100 ms from before the outage until after it.
-    const samples: HealthSample[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        const at = Date.now();
-        const [engagementReady, engagementLiveness, recommendationReady] = await Promise.all([
-          healthStatus(suite.mesh.addresses.engagement, ENGAGEMENT),
-          healthStatus(suite.mesh.addresses.engagement, "liveness"),
-          healthStatus(suite.mesh.addresses.recommendation, RECOMMENDATION),
-        ]);
-        samples.push({ at, engagement: engagementReady, engagementLiveness, recommendation: recommendationReady });
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    })();
+    const sampler = sampleHealth({
+      engagement: [suite.mesh.addresses.engagement, ENGAGEMENT],
+      engagementLiveness: [suite.mesh.addresses.engagement, "liveness"],
+      recommendation: [suite.mesh.addresses.recommendation, RECOMMENDATION],
+    });
 
     let outage: Promise<void> | undefined;
     let downFrom = 0;
@@ -73,8 +57,7 @@ describe("fault: PostgreSQL stops", () => {
     // Readiness is back once PostgreSQL is (the deadline is generous for a loaded machine).
     const readyAgainMs = await waitForHealth(suite.mesh.addresses.engagement, { [ENGAGEMENT]: "SERVING", "": "SERVING" }, 15_000);
     const readyAt = Date.now();
-    sampling = false;
-    await sampler;
+    const samples = await sampler.stop();
     const notServing = samples.filter((s) => s.engagement === "NOT_SERVING");
     console.info(
       `postgres stop: engagement NOT_SERVING from ${notServing[0] ? notServing[0].at - downFrom : "never"} ms after the stop, ` +

@@ -1,33 +1,6 @@
-import * as grpc from "@grpc/grpc-js";
-import { service as healthService } from "grpc-health-check";
+import { healthStatus } from "../../scripts/infra/grpc-health.js";
 
-const HealthClient = grpc.makeGenericClientConstructor(healthService, "Health");
-
-/** `grpc.health.v1.HealthCheckResponse.ServingStatus` by number, for a loader that decodes enums as numbers. */
-const STATUS_NAMES = ["UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"];
-
-/**
- * What `grpc.health.v1.Health/Check` answered for one service name
- * (https://github.com/grpc/grpc/blob/master/doc/health-checking.md): the status ("SERVING",
- * "NOT_SERVING", …), "NOT_FOUND" for a name the server does not know, or "UNREACHABLE" when the
- * call failed otherwise (no server on the port, deadline).
- *
- * @param address - the server's `host:port`.
- * @param service - the health service name ("" for the server as a whole).
- * @param timeoutMs - deadline of the call, in ms (default 1000).
- */
-export function healthStatus(address: string, service: string, timeoutMs = 1_000): Promise<string> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-    check: (req: { service: string }, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: { status?: string | number }) => void) => void;
-  };
-  return new Promise((resolve) => {
-    client.check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
-      client.close();
-      if (err) resolve(err.code === grpc.status.NOT_FOUND ? "NOT_FOUND" : "UNREACHABLE");
-      else resolve(typeof res?.status === "number" ? (STATUS_NAMES[res.status] ?? String(res.status)) : String(res?.status));
-    });
-  });
-}
+export { healthStatus };
 
 /**
  * Polls {@link healthStatus} every 100 ms until every name has its expected status.
@@ -49,4 +22,39 @@ export async function waitForHealth(address: string, expected: Readonly<Record<s
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** One round of {@link sampleHealth}: when it started (ms since the epoch) and each target's status. */
+export type HealthSample<K extends string> = { readonly at: number } & Readonly<Record<K, string>>;
+
+/**
+ * Reads the health of several targets together every `intervalMs` until stopped: the record of how
+ * readiness moved during a fault.
+ *
+ * @param targets - label → `[host:port, health service name]`.
+ * @param intervalMs - pause between rounds, in ms (default 100).
+ * @returns `stop()`, which ends the sampling and resolves with every round, oldest first.
+ */
+export function sampleHealth<K extends string>(
+  targets: Readonly<Record<K, readonly [address: string, service: string]>>,
+  intervalMs = 100,
+): { stop(): Promise<HealthSample<K>[]> } {
+  const samples: HealthSample<K>[] = [];
+  let sampling = true;
+  const labels = Object.keys(targets) as K[];
+  const loop = (async () => {
+    while (sampling) {
+      const at = Date.now();
+      const statuses = await Promise.all(labels.map((label) => healthStatus(targets[label][0], targets[label][1])));
+      samples.push({ at, ...Object.fromEntries(labels.map((label, i) => [label, statuses[i]!])) } as HealthSample<K>);
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await loop;
+      return samples;
+    },
+  };
 }
