@@ -2,6 +2,19 @@ import { describe, expect, it } from "vitest";
 import { publicRoutes } from "./public-routes.js";
 import { buildEnvoyConfig, OPENAPI_MAX_BYTES, OPENAPI_PATH, renderEnvoyConfig, type EnvoyConfigOptions } from "./render-config.js";
 
+/** A configuration with every upstream on 127.0.0.1 (the route table does not depend on them). */
+const OPTIONS: EnvoyConfigOptions = {
+  listenPort: 8080,
+  adminPort: 9901,
+  descriptorPath: "/tmp/descriptor.binpb",
+  upstreams: {
+    recommendation: { host: "127.0.0.1", port: 1 },
+    product: { host: "127.0.0.1", port: 2 },
+    user: { host: "127.0.0.1", port: 3 },
+    engagement: { host: "127.0.0.1", port: 4 },
+  },
+};
+
 describe("publicRoutes", () => {
   it("lists exactly the RPCs that have a google.api.http rule", () => {
     const paths = publicRoutes().map((r) => r.path);
@@ -20,34 +33,13 @@ describe("publicRoutes", () => {
   });
 
   it("is the whole route table of the rendered Envoy configuration (no prefix routes)", () => {
-    const yaml = renderEnvoyConfig({
-      listenPort: 8080,
-      adminPort: 9901,
-      descriptorPath: "/tmp/descriptor.binpb",
-      upstreams: {
-        recommendation: { host: "127.0.0.1", port: 1 },
-        product: { host: "127.0.0.1", port: 2 },
-        user: { host: "127.0.0.1", port: 3 },
-        engagement: { host: "127.0.0.1", port: 4 },
-      },
-    });
+    const yaml = renderEnvoyConfig(OPTIONS);
     expect(yaml).not.toMatch(/prefix: \/recsys/);
     for (const { path } of publicRoutes()) expect(yaml).toContain(`path: ${path}`);
   });
 
   it("adds exactly one route besides them when the OpenAPI document is given: GET /openapi.json, answered from the file", () => {
-    const options: EnvoyConfigOptions = {
-      listenPort: 8080,
-      adminPort: 9901,
-      descriptorPath: "/tmp/descriptor.binpb",
-      upstreams: {
-        recommendation: { host: "127.0.0.1", port: 1 },
-        product: { host: "127.0.0.1", port: 2 },
-        user: { host: "127.0.0.1", port: 3 },
-        engagement: { host: "127.0.0.1", port: 4 },
-      },
-    };
-    interface Route {
+        interface Route {
       match: { path?: string };
       direct_response?: { status: number };
     }
@@ -61,10 +53,10 @@ describe("publicRoutes", () => {
       };
       return config.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config.route_config;
     };
-    const without = routeConfig(options);
+    const without = routeConfig(OPTIONS);
     expect(without.virtual_hosts[0]!.routes.filter((r) => r.direct_response?.status !== 405)).toHaveLength(publicRoutes().length);
     expect(without.max_direct_response_body_size_bytes).toBeUndefined();
-    const withDocument = routeConfig({ ...options, openApiDocumentPath: "/srv/openapi.json" });
+    const withDocument = routeConfig({ ...OPTIONS, openApiDocumentPath: "/srv/openapi.json" });
     const extra = withDocument.virtual_hosts[0]!.routes.filter((r) => !publicRoutes().some((p) => p.path === r.match.path) && r.direct_response?.status !== 405);
     expect(extra).toEqual([
       {

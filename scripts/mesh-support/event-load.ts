@@ -10,7 +10,9 @@ import {
   type RecordEventRequest,
 } from "../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { EventType } from "../../gen/recsys/engagement/v1/event_pb.js";
+import { ProductService } from "../../gen/recsys/product/v1/product_service_pb.js";
 import { RecommendationService } from "../../gen/recsys/recommendation/v1/recommendation_service_pb.js";
+import { UserService } from "../../gen/recsys/user/v1/user_service_pb.js";
 
 /** One event a test sends, with its client-chosen event_id (the idempotency key). */
 export interface PlannedEvent {
@@ -120,16 +122,22 @@ export function codeName(code: Code): string {
 }
 
 /**
- * Creates gRPC clients (connect-es over HTTP/2) that go through Envoy, as external callers do, so a
- * service that is down is answered by Envoy (UNAVAILABLE) and other replicas are tried.
+ * Creates gRPC clients (connect-es over HTTP/2) of the four services that go through Envoy, as
+ * external callers do, so a service that is down is answered by Envoy (UNAVAILABLE) and other
+ * replicas are tried; given one service's own address instead, its client reaches it directly.
  *
- * @param baseUrl - Envoy's URL, `http://127.0.0.1:<port>`.
+ * @param baseUrl - Envoy's URL, `http://127.0.0.1:<port>` (or a service's `http://host:port`).
  * @param headers - headers sent with every call (for example an authorization token).
  */
 export function meshClients(
   baseUrl: string,
   headers: Readonly<Record<string, string>> = {},
-): { engagement: Client<typeof EngagementService>; recommendation: Client<typeof RecommendationService> } {
+): {
+  engagement: Client<typeof EngagementService>;
+  recommendation: Client<typeof RecommendationService>;
+  product: Client<typeof ProductService>;
+  user: Client<typeof UserService>;
+} {
   const transport = createGrpcTransport({
     baseUrl,
     interceptors: [
@@ -139,7 +147,12 @@ export function meshClients(
       },
     ],
   });
-  return { engagement: createClient(EngagementService, transport), recommendation: createClient(RecommendationService, transport) };
+  return {
+    engagement: createClient(EngagementService, transport),
+    recommendation: createClient(RecommendationService, transport),
+    product: createClient(ProductService, transport),
+    user: createClient(UserService, transport),
+  };
 }
 
 /** Options of {@link recordAll}. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { expectedCounts, meshClients, planEvents, readCatalog, recordAll, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
 import { countDiff, engagementRows, serviceCounts, waitForCounts } from "../support/counting.js";
+import { eventually } from "../support/eventually.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 7, scale-out: the engagement topic has 3 partitions and three trending consumers share the
@@ -32,16 +33,6 @@ async function assignments(kafka: Kafka): Promise<Map<string, number[]>> {
   }
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe().catch(() => undefined);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** `recsys_trending_events_applied_total` of one consumer process. */
 async function applied(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
@@ -66,6 +57,7 @@ describe("fault: one of three trending consumers in one group is killed under lo
         return owned.size === 3 && [...owned.values()].every((p) => p.length === 1) && all.join() === "0,1,2" ? owned : undefined;
       },
       60_000,
+      250,
     );
 
     const catalog = readCatalog(mesh.imported.dir);
@@ -103,6 +95,7 @@ describe("fault: one of three trending consumers in one group is killed under lo
         return owned.size === 2 && [...owned.values()].flat().sort().join() === "0,1,2" ? owned : undefined;
       },
       30_000,
+      250,
     );
     const survivors = await Promise.all(["trending-consumer", "trending-consumer-3"].map((name) => applied(mesh.metricsUrls[name]!)));
     console.info(

@@ -1,12 +1,12 @@
 import { create } from "@bufbuild/protobuf";
-import { ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { GetProductRequestSchema, ProductService } from "../../gen/recsys/product/v1/product_service_pb.js";
-import { GetUserRequestSchema, UserService } from "../../gen/recsys/user/v1/user_service_pb.js";
+import { GetProductRequestSchema } from "../../gen/recsys/product/v1/product_service_pb.js";
+import { GetUserRequestSchema } from "../../gen/recsys/user/v1/user_service_pb.js";
 import { codeName, expectedCounts, meshClients, planEvents, readCatalog, recordAll, retryUntilAccepted, summarize } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
 import { countDiff, engagementRows, serviceCounts, waitForCounts } from "../support/counting.js";
+import { eventually } from "../support/eventually.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Fault 6: under `npm start`'s supervision (scripts/infra/supervisor.ts), each kind of process (and Envoy) is
@@ -32,18 +32,6 @@ const KILLS = [
 /** Events per kill, sent at 100/s by 8 workers; the kill comes after the 150th answer. */
 const EVENTS_PER_KILL = 600;
 
-function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (condition()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`${what} not within ${timeoutMs} ms`));
-      else setTimeout(poll, 50);
-    };
-    poll();
-  });
-}
-
 describe("fault: any one process is killed (SIGKILL) under load and the supervisor restarts it", () => {
   const ports = FAULT_MESH_PORTS.processKill;
   const crashLoops: string[] = [];
@@ -59,20 +47,9 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
       const mesh = suite.mesh;
       const supervisor = mesh.supervisor!;
       const catalog = readCatalog(mesh.imported.dir);
-      const transport = createGrpcTransport({
-        baseUrl: mesh.restUrl,
-        interceptors: [
-          (next) => async (req) => {
-            for (const [h, v] of Object.entries(OWN_MESH_AUTH_HEADERS)) req.header.set(h, v);
-            return next(req);
-          },
-        ],
-      });
-      const products = createClient(ProductService, transport);
+      const { engagement, recommendation, product: products, user: users } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
       // Straight to the product service, bypassing Envoy: what internal gRPC callers do while the edge is down.
-      const productsDirect = createClient(ProductService, createGrpcTransport({ baseUrl: `http://${mesh.addresses.product}` }));
-      const users = createClient(UserService, transport);
-      const { engagement, recommendation } = meshClients(mesh.restUrl, OWN_MESH_AUTH_HEADERS);
+      const productsDirect = meshClients(`http://${mesh.addresses.product}`).product;
       const read = (service: "product" | "product-direct" | "user" | "recommendation"): Promise<unknown> =>
         service === "product" || service === "product-direct"
           ? (service === "product" ? products : productsDirect).getProduct(create(GetProductRequestSchema, { productId: catalog.products[0]! }), { timeoutMs: 2_000 })
@@ -109,7 +86,7 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
         },
       });
       expect(killedAt).toBeGreaterThan(0);
-      await until(() => supervisor.restarts.length > restartsBefore, 180_000, `${name} restarted by the supervisor`);
+      await eventually(`${name} restarted by the supervisor`, () => supervisor.restarts.length > restartsBefore || undefined, 180_000, 50);
       probing = false;
       await probeLoop;
       const restart = supervisor.restarts.at(-1)!;

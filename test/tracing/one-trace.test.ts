@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meshClients, planEvents, readCatalog, recordAll } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { eventually } from "../support/eventually.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
 
 // Tracing end to end: a private mesh whose processes export spans (OTLP/HTTP JSON, Envoy protobuf) to
@@ -93,14 +94,9 @@ function startReceiver(spans: ReceivedSpan[], raw: Buffer[]): Promise<Server> {
   return new Promise((resolve) => server.listen(OTLP_RECEIVER_PORT, "127.0.0.1", () => resolve(server)));
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Waits up to 30 s (Envoy exports every ~5 s, the processes every 200 ms) for what the receiver got. */
+function spanSoon<T>(what: string, probe: () => T | undefined): Promise<T> {
+  return eventually(what, probe, 30_000);
 }
 
 describe("tracing: one RecordEvent is one trace across engagement, the outbox relay, Kafka and the trending consumer", () => {
@@ -135,30 +131,30 @@ describe("tracing: one RecordEvent is one trace across engagement, the outbox re
     expect((await recordAll(engagement, [event!]))[0]).toMatchObject({ code: "OK" });
 
     const inTrace = (): ReceivedSpan[] => spans.filter((s) => s.traceId === traceId);
-    const server = await until("the engagement server span", () =>
+    const server = await spanSoon("the engagement server span", () =>
       inTrace().find((s) => s.service === "recsys-engagement" && s.kind === 2 && s.name.endsWith("EngagementService/RecordEvent")),
     );
     // Envoy continued the caller's trace: its span (the caller's span its parent) is the server span's parent.
-    await until("Envoy's span between the caller and the service", () =>
+    await spanSoon("Envoy's span between the caller and the service", () =>
       envoyExports.find((body) => [traceId, callerSpanId, server.parentSpanId].every((hex) => body.includes(Buffer.from(hex, "hex")))),
     );
-    const publish = await until("the relay's publish span", () => inTrace().find((s) => s.name === "engagement-events publish"));
+    const publish = await spanSoon("the relay's publish span", () => inTrace().find((s) => s.name === "engagement-events publish"));
     expect(publish).toMatchObject({ service: "recsys-engagement", kind: 4, attributes: { "messaging.system": "kafka", "messaging.message.id": event!.eventId } });
-    const processed = await until("the consumer's process span", () => inTrace().find((s) => s.name === "engagement-events process"));
+    const processed = await spanSoon("the consumer's process span", () => inTrace().find((s) => s.name === "engagement-events process"));
     expect(processed).toMatchObject({ service: "recsys-trending-consumer", kind: 5, parentSpanId: publish.spanId, attributes: { "messaging.message.id": event!.eventId } });
 
     // The event's INSERT ran under the server span (pg instrumentation), in the caller's trace.
-    const sql = await until("a PostgreSQL span of the call", () => {
+    const sql = await spanSoon("a PostgreSQL span of the call", () => {
       const found = inTrace().filter((s) => s.service === "recsys-engagement" && s.attributes["db.system.name"] === "postgresql");
       return found.length > 0 ? found : undefined;
     });
     const ids = new Set(inTrace().map((s) => s.spanId));
     for (const s of sql) expect(ids.has(s.parentSpanId)).toBe(true);
     // The consumer's Redis writes ran under the chunk's apply span, which links the process span.
-    const apply = await until("the consumer's apply span", () =>
+    const apply = await spanSoon("the consumer's apply span", () =>
       spans.find((s) => s.name === "engagement-events apply" && s.links.some((l) => l.traceId === traceId && l.spanId === processed.spanId)),
     );
-    await until("a Redis span under the apply span", () => spans.find((s) => s.parentSpanId === apply.spanId && s.attributes["db.system.name"] === "redis"));
+    await spanSoon("a Redis span under the apply span", () => spans.find((s) => s.parentSpanId === apply.spanId && s.attributes["db.system.name"] === "redis"));
 
     console.info(
       `one trace: ${inTrace().length} spans from ${[...new Set(inTrace().map((s) => s.service))].join(", ")}: ` +
@@ -172,7 +168,7 @@ describe("tracing: one RecordEvent is one trace across engagement, the outbox re
     const [event] = planEvents(`envoy-${randomBytes(4).toString("hex")}`, 1, catalog.users.slice(1, 2), catalog.products.slice(1, 2));
     const sentAt = Date.now();
     expect((await recordAll(engagement, [event!]))[0]).toMatchObject({ code: "OK" });
-    const publish = await until("the relay's publish span of the event", () =>
+    const publish = await spanSoon("the relay's publish span of the event", () =>
       spans.find((s) => s.name === "engagement-events publish" && s.attributes["messaging.message.id"] === event!.eventId),
     );
     const server = spans.find((s) => s.traceId === publish.traceId && s.kind === 2 && s.name.endsWith("EngagementService/RecordEvent"))!;
@@ -181,7 +177,7 @@ describe("tracing: one RecordEvent is one trace across engagement, the outbox re
     // …but Envoy's: its protobuf export carries the trace id and the span id as raw bytes.
     const traceBytes = Buffer.from(publish.traceId, "hex");
     const parentBytes = Buffer.from(server.parentSpanId, "hex");
-    const envoy = await until("Envoy's export of the request's span", () =>
+    const envoy = await spanSoon("Envoy's export of the request's span", () =>
       envoyExports.find((body) => body.includes(traceBytes) && body.includes(parentBytes) && body.includes(Buffer.from("recsys-envoy"))),
     );
     console.info(`Envoy exported the request's span (${envoy.length} bytes of OTLP protobuf) ${Date.now() - sentAt} ms after the call`);
