@@ -46,7 +46,7 @@ function main(): void {
   // buf runs the plugin once per input of buf.gen.yaml: the one of grpc-health-check's protos writes
   // nothing (an empty document there would take the place of ours).
   if (!request.fileToGenerate.some((name) => name.startsWith("recsys/"))) {
-    writeSync(1, toBinary(CodeGeneratorResponseSchema, create(CodeGeneratorResponseSchema, { supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) })));
+    writeAll(toBinary(CodeGeneratorResponseSchema, create(CodeGeneratorResponseSchema, { supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL) })));
     return;
   }
   const run = spawnSync(gnosticPath(), { input: toBinary(CodeGeneratorRequestSchema, request), maxBuffer: 64 * 1024 * 1024 });
@@ -60,7 +60,24 @@ function main(): void {
     supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),
     file: [{ name: OPENAPI_FILE, content: `${JSON.stringify(document, null, 2)}\n` }],
   });
-  writeSync(1, toBinary(CodeGeneratorResponseSchema, response));
+  writeAll(toBinary(CodeGeneratorResponseSchema, response));
+}
+
+/**
+ * Writes the whole answer to stdout. One `writeSync` on a pipe may write only part of a large
+ * buffer (it returns the count written; a pipe holds 64 KiB), which buf then reads as truncated
+ * protobuf ("invalid wire-format data"), so it loops until every byte is out, waiting on EAGAIN.
+ */
+function writeAll(bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
 }
 
 try {

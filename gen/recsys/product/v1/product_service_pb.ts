@@ -2,16 +2,22 @@
 // @generated from file recsys/product/v1/product_service.proto (package recsys.product.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../../google/rpc/status_pb.js";
+import type { Money } from "../../../google/type/money_pb.js";
+import { file_google_type_money } from "../../../google/type/money_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file recsys/product/v1/product_service.proto.
  */
 export const file_recsys_product_v1_product_service: GenFile = /*@__PURE__*/
-  fileDesc("CidyZWNzeXMvcHJvZHVjdC92MS9wcm9kdWN0X3NlcnZpY2UucHJvdG8SEXJlY3N5cy5wcm9kdWN0LnYxIpMBCgdQcm9kdWN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDAoEeWVhchgDIAEoBRISCgpjYXRlZ29yaWVzGAQgAygJEgwKBHRhZ3MYBSADKAkSEwoLZGVzY3JpcHRpb24YBiABKAkSDwoHaW1kYl9pZBgHIAEoCRIPCgd0bWRiX2lkGAggASgJIl0KE0xpc3RQcm9kdWN0c1JlcXVlc3QSEAoIY2F0ZWdvcnkYASABKAkSDQoFcXVlcnkYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkicQoUTGlzdFByb2R1Y3RzUmVzcG9uc2USLAoIcHJvZHVjdHMYASADKAsyGi5yZWNzeXMucHJvZHVjdC52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIicKEUdldFByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiQQoSR2V0UHJvZHVjdFJlc3BvbnNlEisKB3Byb2R1Y3QYASABKAsyGi5yZWNzeXMucHJvZHVjdC52MS5Qcm9kdWN0Ii4KF0JhdGNoR2V0UHJvZHVjdHNSZXF1ZXN0EhMKC3Byb2R1Y3RfaWRzGAEgAygJIkgKGEJhdGNoR2V0UHJvZHVjdHNSZXNwb25zZRIsCghwcm9kdWN0cxgBIAMoCzIaLnJlY3N5cy5wcm9kdWN0LnYxLlByb2R1Y3QiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0Ii8KCENhdGVnb3J5EgwKBG5hbWUYASABKAkSFQoNcHJvZHVjdF9jb3VudBgCIAEoBSJJChZMaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlEi8KCmNhdGVnb3JpZXMYASADKAsyGy5yZWNzeXMucHJvZHVjdC52MS5DYXRlZ29yeTLxAwoOUHJvZHVjdFNlcnZpY2USdQoMTGlzdFByb2R1Y3RzEiYucmVjc3lzLnByb2R1Y3QudjEuTGlzdFByb2R1Y3RzUmVxdWVzdBonLnJlY3N5cy5wcm9kdWN0LnYxLkxpc3RQcm9kdWN0c1Jlc3BvbnNlIhSC0+STAg4SDC92MS9wcm9kdWN0cxJ8CgpHZXRQcm9kdWN0EiQucmVjc3lzLnByb2R1Y3QudjEuR2V0UHJvZHVjdFJlcXVlc3QaJS5yZWNzeXMucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVzcG9uc2UiIYLT5JMCGxIZL3YxL3Byb2R1Y3RzL3twcm9kdWN0X2lkfRJrChBCYXRjaEdldFByb2R1Y3RzEioucmVjc3lzLnByb2R1Y3QudjEuQmF0Y2hHZXRQcm9kdWN0c1JlcXVlc3QaKy5yZWNzeXMucHJvZHVjdC52MS5CYXRjaEdldFByb2R1Y3RzUmVzcG9uc2USfQoOTGlzdENhdGVnb3JpZXMSKC5yZWNzeXMucHJvZHVjdC52MS5MaXN0Q2F0ZWdvcmllc1JlcXVlc3QaKS5yZWNzeXMucHJvZHVjdC52MS5MaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlIhaC0+STAhASDi92MS9jYXRlZ29yaWVzYgZwcm90bzM", [file_google_api_annotations]);
+  fileDesc("CidyZWNzeXMvcHJvZHVjdC92MS9wcm9kdWN0X3NlcnZpY2UucHJvdG8SEXJlY3N5cy5wcm9kdWN0LnYxIp4DCgdQcm9kdWN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDAoEeWVhchgDIAEoBRISCgpjYXRlZ29yaWVzGAQgAygJEgwKBHRhZ3MYBSADKAkSEwoLZGVzY3JpcHRpb24YBiABKAkSDwoHaW1kYl9pZBgHIAEoCRIPCgd0bWRiX2lkGAggASgJEiEKBXByaWNlGAkgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSEQoJaW1hZ2VfdXJsGAogASgJEj4KCmF0dHJpYnV0ZXMYCyADKAsyKi5yZWNzeXMucHJvZHVjdC52MS5Qcm9kdWN0LkF0dHJpYnV0ZXNFbnRyeRIvCgtjcmVhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLdXBkYXRlX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIssBChNMaXN0UHJvZHVjdHNSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEg0KBXF1ZXJ5GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEgsKA3RhZxgFIAEoCRIRCglhdHRyaWJ1dGUYBiABKAkSJQoJbWluX3ByaWNlGAcgASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkSJQoJbWF4X3ByaWNlGAggASgLMhIuZ29vZ2xlLnR5cGUuTW9uZXkicQoUTGlzdFByb2R1Y3RzUmVzcG9uc2USLAoIcHJvZHVjdHMYASADKAsyGi5yZWNzeXMucHJvZHVjdC52MS5Qcm9kdWN0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIicKEUdldFByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkiQQoSR2V0UHJvZHVjdFJlc3BvbnNlEisKB3Byb2R1Y3QYASABKAsyGi5yZWNzeXMucHJvZHVjdC52MS5Qcm9kdWN0Ii4KF0JhdGNoR2V0UHJvZHVjdHNSZXF1ZXN0EhMKC3Byb2R1Y3RfaWRzGAEgAygJIkgKGEJhdGNoR2V0UHJvZHVjdHNSZXNwb25zZRIsCghwcm9kdWN0cxgBIAMoCzIaLnJlY3N5cy5wcm9kdWN0LnYxLlByb2R1Y3QiFwoVTGlzdENhdGVnb3JpZXNSZXF1ZXN0Ii8KCENhdGVnb3J5EgwKBG5hbWUYASABKAkSFQoNcHJvZHVjdF9jb3VudBgCIAEoBSJJChZMaXN0Q2F0ZWdvcmllc1Jlc3BvbnNlEi8KCmNhdGVnb3JpZXMYASADKAsyGy5yZWNzeXMucHJvZHVjdC52MS5DYXRlZ29yeSJDChRDcmVhdGVQcm9kdWN0UmVxdWVzdBIrCgdwcm9kdWN0GAEgASgLMhoucmVjc3lzLnByb2R1Y3QudjEuUHJvZHVjdCJEChVDcmVhdGVQcm9kdWN0UmVzcG9uc2USKwoHcHJvZHVjdBgBIAEoCzIaLnJlY3N5cy5wcm9kdWN0LnYxLlByb2R1Y3QiiAEKFFVwZGF0ZVByb2R1Y3RSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYAyABKAkSKwoHcHJvZHVjdBgBIAEoCzIaLnJlY3N5cy5wcm9kdWN0LnYxLlByb2R1Y3QSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIkQKFVVwZGF0ZVByb2R1Y3RSZXNwb25zZRIrCgdwcm9kdWN0GAEgASgLMhoucmVjc3lzLnByb2R1Y3QudjEuUHJvZHVjdCIqChREZWxldGVQcm9kdWN0UmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJIhcKFURlbGV0ZVByb2R1Y3RSZXNwb25zZSJKChpCYXRjaFVwc2VydFByb2R1Y3RzUmVxdWVzdBIsCghwcm9kdWN0cxgBIAMoCzIaLnJlY3N5cy5wcm9kdWN0LnYxLlByb2R1Y3QigAEKE1Vwc2VydFByb2R1Y3RSZXN1bHQSEgoKcHJvZHVjdF9pZBgBIAEoCRIiCgZzdGF0dXMYAiABKAsyEi5nb29nbGUucnBjLlN0YXR1cxIxCgdvdXRjb21lGAMgASgOMiAucmVjc3lzLnByb2R1Y3QudjEuVXBzZXJ0T3V0Y29tZSJWChtCYXRjaFVwc2VydFByb2R1Y3RzUmVzcG9uc2USNwoHcmVzdWx0cxgBIAMoCzImLnJlY3N5cy5wcm9kdWN0LnYxLlVwc2VydFByb2R1Y3RSZXN1bHQqhQEKDVVwc2VydE91dGNvbWUSHgoaVVBTRVJUX09VVENPTUVfVU5TUEVDSUZJRUQQABIaChZVUFNFUlRfT1VUQ09NRV9DUkVBVEVEEAESGgoWVVBTRVJUX09VVENPTUVfVVBEQVRFRBACEhwKGFVQU0VSVF9PVVRDT01FX1VOQ0hBTkdFRBADMqoICg5Qcm9kdWN0U2VydmljZRJ1CgxMaXN0UHJvZHVjdHMSJi5yZWNzeXMucHJvZHVjdC52MS5MaXN0UHJvZHVjdHNSZXF1ZXN0GicucmVjc3lzLnByb2R1Y3QudjEuTGlzdFByb2R1Y3RzUmVzcG9uc2UiFILT5JMCDhIML3YxL3Byb2R1Y3RzEnwKCkdldFByb2R1Y3QSJC5yZWNzeXMucHJvZHVjdC52MS5HZXRQcm9kdWN0UmVxdWVzdBolLnJlY3N5cy5wcm9kdWN0LnYxLkdldFByb2R1Y3RSZXNwb25zZSIhgtPkkwIbEhkvdjEvcHJvZHVjdHMve3Byb2R1Y3RfaWR9EmsKEEJhdGNoR2V0UHJvZHVjdHMSKi5yZWNzeXMucHJvZHVjdC52MS5CYXRjaEdldFByb2R1Y3RzUmVxdWVzdBorLnJlY3N5cy5wcm9kdWN0LnYxLkJhdGNoR2V0UHJvZHVjdHNSZXNwb25zZRJ9Cg5MaXN0Q2F0ZWdvcmllcxIoLnJlY3N5cy5wcm9kdWN0LnYxLkxpc3RDYXRlZ29yaWVzUmVxdWVzdBopLnJlY3N5cy5wcm9kdWN0LnYxLkxpc3RDYXRlZ29yaWVzUmVzcG9uc2UiFoLT5JMCEBIOL3YxL2NhdGVnb3JpZXMSgQEKDUNyZWF0ZVByb2R1Y3QSJy5yZWNzeXMucHJvZHVjdC52MS5DcmVhdGVQcm9kdWN0UmVxdWVzdBooLnJlY3N5cy5wcm9kdWN0LnYxLkNyZWF0ZVByb2R1Y3RSZXNwb25zZSIdgtPkkwIXOgdwcm9kdWN0IgwvdjEvcHJvZHVjdHMSjgEKDVVwZGF0ZVByb2R1Y3QSJy5yZWNzeXMucHJvZHVjdC52MS5VcGRhdGVQcm9kdWN0UmVxdWVzdBooLnJlY3N5cy5wcm9kdWN0LnYxLlVwZGF0ZVByb2R1Y3RSZXNwb25zZSIqgtPkkwIkOgdwcm9kdWN0MhkvdjEvcHJvZHVjdHMve3Byb2R1Y3RfaWR9EoUBCg1EZWxldGVQcm9kdWN0EicucmVjc3lzLnByb2R1Y3QudjEuRGVsZXRlUHJvZHVjdFJlcXVlc3QaKC5yZWNzeXMucHJvZHVjdC52MS5EZWxldGVQcm9kdWN0UmVzcG9uc2UiIYLT5JMCGyoZL3YxL3Byb2R1Y3RzL3twcm9kdWN0X2lkfRKZAQoTQmF0Y2hVcHNlcnRQcm9kdWN0cxItLnJlY3N5cy5wcm9kdWN0LnYxLkJhdGNoVXBzZXJ0UHJvZHVjdHNSZXF1ZXN0Gi4ucmVjc3lzLnByb2R1Y3QudjEuQmF0Y2hVcHNlcnRQcm9kdWN0c1Jlc3BvbnNlIiOC0+STAh06ASoiGC92MS9wcm9kdWN0czpiYXRjaFVwc2VydGIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_google_rpc_status, file_google_type_money]);
 
 /**
  * Product is one item of the catalog.
@@ -74,6 +80,43 @@ export type Product = Message<"recsys.product.v1.Product"> & {
    * @generated from field: string tmdb_id = 8;
    */
   tmdbId: string;
+
+  /**
+   * price is the product's price, or unset when it has none. The currency is an ISO 4217 code;
+   * units and nanos are not negative.
+   *
+   * @generated from field: google.type.Money price = 9;
+   */
+  price?: Money | undefined;
+
+  /**
+   * image_url is an absolute http or https URL of the product's image, or empty.
+   *
+   * @generated from field: string image_url = 10;
+   */
+  imageUrl: string;
+
+  /**
+   * attributes are free string attributes ("brand": "Acme"), at most 50, keys of 1 to 64 characters
+   * of letters, digits, '.', '_' and '-', values of at most 256 characters.
+   *
+   * @generated from field: map<string, string> attributes = 11;
+   */
+  attributes: { [key: string]: string };
+
+  /**
+   * create_time is when the product was first stored; output only.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 12;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * update_time is when the product last changed; output only.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 13;
+   */
+  updateTime?: Timestamp | undefined;
 };
 
 /**
@@ -84,7 +127,7 @@ export const ProductSchema: GenMessage<Product> = /*@__PURE__*/
   messageDesc(file_recsys_product_v1_product_service, 0);
 
 /**
- * ListProductsRequest selects a page of the catalog.
+ * ListProductsRequest selects a page of the catalog (live products only: archived ones never appear).
  *
  * @generated from message recsys.product.v1.ListProductsRequest
  */
@@ -97,7 +140,8 @@ export type ListProductsRequest = Message<"recsys.product.v1.ListProductsRequest
   category: string;
 
   /**
-   * query is a full-text search over title and tags (PostgreSQL websearch syntax); empty keeps all.
+   * query is a full-text search over title, tags, categories, description and attribute values
+   * (PostgreSQL websearch syntax, English stemming); empty keeps all.
    *
    * @generated from field: string query = 2;
    */
@@ -116,6 +160,35 @@ export type ListProductsRequest = Message<"recsys.product.v1.ListProductsRequest
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * tag keeps only products having this tag (exact, case-insensitive); empty keeps all.
+   *
+   * @generated from field: string tag = 5;
+   */
+  tag: string;
+
+  /**
+   * attribute keeps only products whose attribute has a value, written "key=value" (exact); empty
+   * keeps all.
+   *
+   * @generated from field: string attribute = 6;
+   */
+  attribute: string;
+
+  /**
+   * min_price keeps only products priced at least this much in its currency; unset keeps all.
+   *
+   * @generated from field: google.type.Money min_price = 7;
+   */
+  minPrice?: Money | undefined;
+
+  /**
+   * max_price keeps only products priced at most this much in its currency; unset keeps all.
+   *
+   * @generated from field: google.type.Money max_price = 8;
+   */
+  maxPrice?: Money | undefined;
 };
 
 /**
@@ -309,8 +382,274 @@ export const ListCategoriesResponseSchema: GenMessage<ListCategoriesResponse> = 
   messageDesc(file_recsys_product_v1_product_service, 9);
 
 /**
+ * CreateProductRequest carries the product to add.
+ *
+ * @generated from message recsys.product.v1.CreateProductRequest
+ */
+export type CreateProductRequest = Message<"recsys.product.v1.CreateProductRequest"> & {
+  /**
+   * product is the product to add; product_id and title are required, create_time and update_time
+   * are ignored.
+   *
+   * @generated from field: recsys.product.v1.Product product = 1;
+   */
+  product?: Product | undefined;
+};
+
+/**
+ * Describes the message recsys.product.v1.CreateProductRequest.
+ * Use `create(CreateProductRequestSchema)` to create a new message.
+ */
+export const CreateProductRequestSchema: GenMessage<CreateProductRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 10);
+
+/**
+ * CreateProductResponse carries the stored product.
+ *
+ * @generated from message recsys.product.v1.CreateProductResponse
+ */
+export type CreateProductResponse = Message<"recsys.product.v1.CreateProductResponse"> & {
+  /**
+   * product is the product as stored, with its create_time and update_time.
+   *
+   * @generated from field: recsys.product.v1.Product product = 1;
+   */
+  product?: Product | undefined;
+};
+
+/**
+ * Describes the message recsys.product.v1.CreateProductResponse.
+ * Use `create(CreateProductResponseSchema)` to create a new message.
+ */
+export const CreateProductResponseSchema: GenMessage<CreateProductResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 11);
+
+/**
+ * UpdateProductRequest carries the new values and which fields to change.
+ *
+ * @generated from message recsys.product.v1.UpdateProductRequest
+ */
+export type UpdateProductRequest = Message<"recsys.product.v1.UpdateProductRequest"> & {
+  /**
+   * product_id is the identifier of the product to change.
+   *
+   * @generated from field: string product_id = 3;
+   */
+  productId: string;
+
+  /**
+   * product carries the new values of the fields update_mask names; its product_id is ignored
+   * when empty and must equal product_id otherwise.
+   *
+   * @generated from field: recsys.product.v1.Product product = 1;
+   */
+  product?: Product | undefined;
+
+  /**
+   * update_mask lists the fields to change: title, year, categories, tags, description, imdb_id,
+   * tmdb_id, price, image_url, attributes (or "*" for all of them). Unset or empty changes every
+   * field that product sets to a non-default value (AIP-134).
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message recsys.product.v1.UpdateProductRequest.
+ * Use `create(UpdateProductRequestSchema)` to create a new message.
+ */
+export const UpdateProductRequestSchema: GenMessage<UpdateProductRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 12);
+
+/**
+ * UpdateProductResponse carries the changed product.
+ *
+ * @generated from message recsys.product.v1.UpdateProductResponse
+ */
+export type UpdateProductResponse = Message<"recsys.product.v1.UpdateProductResponse"> & {
+  /**
+   * product is the product as stored after the change.
+   *
+   * @generated from field: recsys.product.v1.Product product = 1;
+   */
+  product?: Product | undefined;
+};
+
+/**
+ * Describes the message recsys.product.v1.UpdateProductResponse.
+ * Use `create(UpdateProductResponseSchema)` to create a new message.
+ */
+export const UpdateProductResponseSchema: GenMessage<UpdateProductResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 13);
+
+/**
+ * DeleteProductRequest names the product to archive.
+ *
+ * @generated from message recsys.product.v1.DeleteProductRequest
+ */
+export type DeleteProductRequest = Message<"recsys.product.v1.DeleteProductRequest"> & {
+  /**
+   * product_id is the identifier of the product to archive.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+};
+
+/**
+ * Describes the message recsys.product.v1.DeleteProductRequest.
+ * Use `create(DeleteProductRequestSchema)` to create a new message.
+ */
+export const DeleteProductRequestSchema: GenMessage<DeleteProductRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 14);
+
+/**
+ * DeleteProductResponse confirms that the product was archived.
+ *
+ * @generated from message recsys.product.v1.DeleteProductResponse
+ */
+export type DeleteProductResponse = Message<"recsys.product.v1.DeleteProductResponse"> & {
+};
+
+/**
+ * Describes the message recsys.product.v1.DeleteProductResponse.
+ * Use `create(DeleteProductResponseSchema)` to create a new message.
+ */
+export const DeleteProductResponseSchema: GenMessage<DeleteProductResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 15);
+
+/**
+ * BatchUpsertProductsRequest carries the products to create or replace.
+ *
+ * @generated from message recsys.product.v1.BatchUpsertProductsRequest
+ */
+export type BatchUpsertProductsRequest = Message<"recsys.product.v1.BatchUpsertProductsRequest"> & {
+  /**
+   * products are 1 to 1000 products with distinct product_id values; each replaces every field of a
+   * stored product with the same id (an archived one is restored).
+   *
+   * @generated from field: repeated recsys.product.v1.Product products = 1;
+   */
+  products: Product[];
+};
+
+/**
+ * Describes the message recsys.product.v1.BatchUpsertProductsRequest.
+ * Use `create(BatchUpsertProductsRequestSchema)` to create a new message.
+ */
+export const BatchUpsertProductsRequestSchema: GenMessage<BatchUpsertProductsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 16);
+
+/**
+ * UpsertProductResult is the outcome for one product of a BatchUpsertProducts request.
+ *
+ * @generated from message recsys.product.v1.UpsertProductResult
+ */
+export type UpsertProductResult = Message<"recsys.product.v1.UpsertProductResult"> & {
+  /**
+   * product_id is the product's identifier, as sent.
+   *
+   * @generated from field: string product_id = 1;
+   */
+  productId: string;
+
+  /**
+   * status is OK when the product was stored (or was already stored identically), else the
+   * rejection, for example INVALID_ARGUMENT with a message naming the field ("products[3].title:
+   * is required").
+   *
+   * @generated from field: google.rpc.Status status = 2;
+   */
+  status?: Status | undefined;
+
+  /**
+   * outcome says what storing the product did; OUTCOME_UNSPECIFIED when it was rejected.
+   *
+   * @generated from field: recsys.product.v1.UpsertOutcome outcome = 3;
+   */
+  outcome: UpsertOutcome;
+};
+
+/**
+ * Describes the message recsys.product.v1.UpsertProductResult.
+ * Use `create(UpsertProductResultSchema)` to create a new message.
+ */
+export const UpsertProductResultSchema: GenMessage<UpsertProductResult> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 17);
+
+/**
+ * BatchUpsertProductsResponse carries one result per product of the request.
+ *
+ * @generated from message recsys.product.v1.BatchUpsertProductsResponse
+ */
+export type BatchUpsertProductsResponse = Message<"recsys.product.v1.BatchUpsertProductsResponse"> & {
+  /**
+   * results are the outcomes, in request order.
+   *
+   * @generated from field: repeated recsys.product.v1.UpsertProductResult results = 1;
+   */
+  results: UpsertProductResult[];
+};
+
+/**
+ * Describes the message recsys.product.v1.BatchUpsertProductsResponse.
+ * Use `create(BatchUpsertProductsResponseSchema)` to create a new message.
+ */
+export const BatchUpsertProductsResponseSchema: GenMessage<BatchUpsertProductsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_product_v1_product_service, 18);
+
+/**
+ * UpsertOutcome is what a BatchUpsertProducts did to one accepted product.
+ *
+ * @generated from enum recsys.product.v1.UpsertOutcome
+ */
+export enum UpsertOutcome {
+  /**
+   * UPSERT_OUTCOME_UNSPECIFIED means the product was rejected.
+   *
+   * @generated from enum value: UPSERT_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * UPSERT_OUTCOME_CREATED means no product had the id (or only an archived one).
+   *
+   * @generated from enum value: UPSERT_OUTCOME_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * UPSERT_OUTCOME_UPDATED means a stored product with the id was changed.
+   *
+   * @generated from enum value: UPSERT_OUTCOME_UPDATED = 2;
+   */
+  UPDATED = 2,
+
+  /**
+   * UPSERT_OUTCOME_UNCHANGED means the stored product was already identical.
+   *
+   * @generated from enum value: UPSERT_OUTCOME_UNCHANGED = 3;
+   */
+  UNCHANGED = 3,
+}
+
+/**
+ * Describes the enum recsys.product.v1.UpsertOutcome.
+ */
+export const UpsertOutcomeSchema: GenEnum<UpsertOutcome> = /*@__PURE__*/
+  enumDesc(file_recsys_product_v1_product_service, 0);
+
+/**
  * ProductService is the catalog: the products that can be recommended (movies in the MovieLens
- * demo) and the categories they belong to. It owns the catalog database.
+ * demo, any catalog of SKUs in general) and the categories they belong to. It owns the catalog
+ * database, and announces every committed write on the Kafka topic catalog-changes (a
+ * ProductChange per product, through a transactional outbox), which the recommendation side applies
+ * to its in-memory catalog and content model.
+ *
+ * Product ids are 1 to 128 characters of ASCII letters, digits, '.', '_', ':' and '-' (for
+ * example "sku-AB_12.3"). Writes need the service token: they are an operator's (or an importer's)
+ * credential, not an end user's.
  *
  * @generated from service recsys.product.v1.ProductService
  */
@@ -356,6 +695,52 @@ export const ProductService: GenService<{
     methodKind: "unary";
     input: typeof ListCategoriesRequestSchema;
     output: typeof ListCategoriesResponseSchema;
+  },
+  /**
+   * CreateProduct adds one product with the id the caller chose (its SKU). ALREADY_EXISTS when a
+   * live product has the id; an archived product with the id is restored with the new content.
+   *
+   * @generated from rpc recsys.product.v1.ProductService.CreateProduct
+   */
+  createProduct: {
+    methodKind: "unary";
+    input: typeof CreateProductRequestSchema;
+    output: typeof CreateProductResponseSchema;
+  },
+  /**
+   * UpdateProduct changes the fields of one live product that update_mask names (AIP-134); NOT_FOUND
+   * when no live product has the id.
+   *
+   * @generated from rpc recsys.product.v1.ProductService.UpdateProduct
+   */
+  updateProduct: {
+    methodKind: "unary";
+    input: typeof UpdateProductRequestSchema;
+    output: typeof UpdateProductResponseSchema;
+  },
+  /**
+   * DeleteProduct archives one product: it is never returned by any read or recommendation again
+   * (GetProduct answers NOT_FOUND), while its events stay in the engagement history. NOT_FOUND when
+   * no live product has the id.
+   *
+   * @generated from rpc recsys.product.v1.ProductService.DeleteProduct
+   */
+  deleteProduct: {
+    methodKind: "unary";
+    input: typeof DeleteProductRequestSchema;
+    output: typeof DeleteProductResponseSchema;
+  },
+  /**
+   * BatchUpsertProducts creates or replaces 1 to 1000 products, each accepted or rejected on its
+   * own: one result per product, in request order. A product identical to the stored one changes
+   * nothing (no new revision, no ProductChange), so sending a file twice is idempotent.
+   *
+   * @generated from rpc recsys.product.v1.ProductService.BatchUpsertProducts
+   */
+  batchUpsertProducts: {
+    methodKind: "unary";
+    input: typeof BatchUpsertProductsRequestSchema;
+    output: typeof BatchUpsertProductsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_product_v1_product_service, 0);
