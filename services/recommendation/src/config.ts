@@ -4,6 +4,8 @@ import { z } from "zod";
 import { DEFAULT_MODEL_DIR } from "./storage/ncf-artifacts/model-dir.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
+import { DEFAULT_CATALOG_TOPIC } from "../../shared/src/catalog-topic.js";
+import { kafkaConfigShape } from "../../shared/src/kafka-config.js";
 import { weightsProblem } from "./serving/domain/blend-weights.js";
 import { userStateConfigShape } from "./storage/user-state/user-state-config.js";
 import type { RecommenderSettings } from "./serving/recommender.js";
@@ -124,6 +126,10 @@ export const configSchema = z
     USER_STATE_READ_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000).describe("How long a request waits for the per-user state in Redis before reading the history from EngagementService instead, in ms."),
     USER_CACHE_SIZE: z.coerce.number().int().min(0).max(10_000_000).default(10_000).describe("Users known to exist that are remembered, so most requests make no UserService call (0 = off)."),
     USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000).describe("How long a known user is remembered, in ms."),
+    KAFKA_BROKERS: kafkaConfigShape.KAFKA_BROKERS,
+    KAFKA_CATALOG_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default(DEFAULT_CATALOG_TOPIC).describe("The topic ProductService announces catalog writes on; every replica follows it with a consumer group of its own and applies the changes to its in-memory catalog."),
+    CATALOG_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100).describe("Longest wait of one fetch of catalog changes, in ms (bounds how late a product write is served)."),
+    CATALOG_REBUILD_AFTER_CHANGES: z.coerce.number().int().min(1).max(100_000_000).default(500).describe("Catalog changes applied incrementally (idf of known terms held fixed) before the content model is vectorised again from scratch (fresh idf)."),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000).describe("How long start-up retries an unavailable product or engagement service before giving up, in ms."),
     ...accessControlConfigShape,
     PUBLIC_RECOMMENDATION_READS: z

@@ -5,6 +5,7 @@
  * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC
  * and Prometheus metrics (METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes connections.
  */
+import { Kafka } from "kafkajs";
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { ProductService } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import { UserService } from "../../../gen/recsys/user/v1/user_service_pb.js";
@@ -31,7 +32,11 @@ import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js"
 import { ncfArtifactRoot, type LoadedNcfArtifact } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
-import { registerRecommendationMetrics } from "./process-metrics.js";
+import { registerCatalogMetrics, registerRecommendationMetrics } from "./process-metrics.js";
+import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
+import { CatalogChangeConsumer } from "./stream/catalog-change-consumer.js";
+import { LiveCatalog } from "./serving/live-catalog.js";
+import { followCatalog } from "./serving/follow-catalog.js";
 import { observePgPool, startConfiguredMetrics } from "../../shared/src/metrics.js";
 import { connectTrendingStore } from "./storage/trending/connect-trending-store.js";
 import { loadTrendingConfig } from "./storage/trending/trending-config.js";
@@ -54,6 +59,21 @@ runMain(logger, async () => {
   const asService = [serviceTokenInterceptor(config.SERVICE_TOKEN)];
   // Model building scans every event in pages of 5000, so its calls get a longer deadline.
   const buildTimeoutMs = Math.max(timeoutMs, 30_000);
+  // The live catalog: where following catalog-changes will start is recorded before the catalog is
+  // read, so no write in between is missed (see CatalogChangeConsumer). Kafka down: serve the
+  // catalog as read, and follow (after a full re-read) once it is back.
+  const kafka = new Kafka({ clientId: "recsys-recommendation", brokers: config.KAFKA_BROKERS, logCreator: kafkaLogCreator(logger) });
+  let liveCatalog: LiveCatalog | undefined;
+  const catalogChanges = new CatalogChangeConsumer({
+    kafka,
+    topic: config.KAFKA_CATALOG_TOPIC,
+    maxWaitTimeInMs: config.CATALOG_MAX_WAIT_MS,
+    sink: { apply: (changes) => liveCatalog?.apply(changes) ?? Promise.resolve() },
+    logger,
+  });
+  await catalogChanges.markStartWithin(5_000).catch((err: unknown) => {
+    logger.warn({ err: err instanceof Error ? err.message : String(err), topic: config.KAFKA_CATALOG_TOPIC }, "cannot reach the catalog-changes topic yet; catalog writes are applied once it is reachable");
+  });
   const models = await retryUntilAvailable(
     "load models",
     () =>
@@ -119,6 +139,13 @@ runMain(logger, async () => {
     { maxPositives: settings.maxPositives, cacheSize: config.USER_PROFILE_CACHE_SIZE, timeoutMs: config.USER_STATE_READ_TIMEOUT_MS, logger },
   );
   const state = new ServingStateHolder(models.withCollaborative(collaborative));
+  liveCatalog = new LiveCatalog(state, { logger, rebuildAfterChanges: config.CATALOG_REBUILD_AFTER_CHANGES, onApplied: registerCatalogMetrics() });
+  const catalogFollower = followCatalog({
+    consumer: catalogChanges,
+    live: liveCatalog,
+    catalogSource: new GrpcCatalogSource(createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: buildTimeoutMs, interceptors: asService })),
+    logger,
+  });
   registerRecommendationMetrics(ncf, () => state.current().build, trending.redis);
   const metrics = await startConfiguredMetrics(config, config.PORT, logger);
   const server = build({
@@ -155,6 +182,7 @@ runMain(logger, async () => {
   logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
   return async () => {
     await server.shutdown(10_000);
+    await catalogFollower.stop();
     await health.stop();
     ncf.stop();
     await metrics?.close();

@@ -1,7 +1,8 @@
 import type { Redis } from "ioredis";
-import { Gauge } from "prom-client";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { gaugeFrom, metricsRegistry } from "../../shared/src/metrics.js";
 import type { ModelBuildInfo } from "./models/snapshot.js";
+import type { LiveCatalogOptions } from "./serving/live-catalog.js";
 import type { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
 
 /**
@@ -38,4 +39,31 @@ export function registerRecommendationMetrics(ncf: NcfArtifactWatcher, snapshot:
     return build ? (Date.now() - build.builtAt.getTime()) / 1000 : undefined;
   });
   gaugeFrom("recsys_redis_up", "1 while the connection to the trending store (Redis) is ready, else 0.", () => (redis.status === "ready" ? 1 : 0));
+}
+
+/**
+ * Registers the live catalog's metrics and returns the callback `LiveCatalog` reports to:
+ * - `recsys_catalog_changes_applied_total{kind="upsert"|"archive"}`: catalog changes that changed
+ *   the served catalog;
+ * - `recsys_catalog_change_lag_seconds`: histogram of the time from a change's commit in
+ *   ProductService (its Kafka message timestamp) to its being served here.
+ */
+export function registerCatalogMetrics(): NonNullable<LiveCatalogOptions["onApplied"]> {
+  const applied = new Counter({
+    name: "recsys_catalog_changes_applied_total",
+    help: "Catalog changes applied to the served catalog, by kind.",
+    labelNames: ["kind"] as const,
+    registers: [metricsRegistry],
+  });
+  const lag = new Histogram({
+    name: "recsys_catalog_change_lag_seconds",
+    help: "Seconds from a product write's commit to the change being served by this replica.",
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [metricsRegistry],
+  });
+  return ({ upserts, removals, lagMs }) => {
+    if (upserts > 0) applied.inc({ kind: "upsert" }, upserts);
+    if (removals > 0) applied.inc({ kind: "archive" }, removals);
+    for (const ms of lagMs) lag.observe(Math.max(0, ms) / 1000);
+  };
 }

@@ -84,3 +84,18 @@ export class Catalog {
 function categoryKey(category: string): string {
   return category.trim().toLowerCase();
 }
+
+/**
+ * One change of the catalog as ProductService announced it (a `recsys.product.v1.ProductChange` on
+ * the catalog-changes topic, decoded): the product as stored after the write, or its archive.
+ */
+export interface CatalogChange {
+  /** The product after the write; for an archive only `productId` is meaningful. */
+  readonly product: CatalogProduct;
+  /** True when the write archived the product: it leaves the catalog. */
+  readonly archived: boolean;
+  /** The product's revision after the write (+1 per change), so an older change can be ignored. */
+  readonly revision: number;
+  /** When the change was committed (the Kafka message timestamp), in ms since the epoch. */
+  readonly committedAtMs: number;
+}

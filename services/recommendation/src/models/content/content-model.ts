@@ -1,6 +1,6 @@
 import { computeNeighbors, type Neighbor, type NeighborOptions } from "./neighbors.js";
 import { productTerms, type ProductText } from "./product-text.js";
-import { buildTfIdf, cosine, type SparseVector, type TfIdfModel } from "./tfidf.js";
+import { buildTfIdf, cosine, updateTfIdf, type SparseVector, type TfIdfModel } from "./tfidf.js";
 
 /**
  * The content model of a catalog: one L2-normalised TF-IDF vector per product over the terms of
@@ -22,6 +22,20 @@ export class ContentModel {
   static build(products: Iterable<ProductText>): ContentModel {
     const documents = [...products].map((p) => ({ id: p.productId, terms: productTerms(p) }));
     return new ContentModel(buildTfIdf(documents));
+  }
+
+  /**
+   * This model with some products added, changed or removed, the others' vectors untouched (see
+   * {@link updateTfIdf} for how the idf of existing terms is held fixed until a full
+   * {@link ContentModel.build}). This model is not modified.
+   *
+   * @param upserts - products to add, or to re-vectorise when their id is in the model.
+   * @param removals - product ids to drop (unknown ids are ignored).
+   * @returns the updated model.
+   */
+  withChanges(upserts: Iterable<ProductText>, removals: Iterable<string> = []): ContentModel {
+    const documents = [...upserts].map((p) => ({ id: p.productId, terms: productTerms(p) }));
+    return new ContentModel(updateTfIdf(this.tfidf, documents, removals));
   }
 
   /** Number of products in the model. */

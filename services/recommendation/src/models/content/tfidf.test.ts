@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ContentModel } from "./content-model.js";
 import { computeNeighbors } from "./neighbors.js";
-import { buildTfIdf, cosine } from "./tfidf.js";
+import { buildTfIdf, cosine, updateTfIdf } from "./tfidf.js";
 
 /*
  * Hand-computed corpus (N = 4): d1 = a a b, d2 = a c, d3 = b c c, d4 = d.
@@ -108,5 +108,39 @@ describe("ContentModel", () => {
     expect(content.similarity("1", "3")).toBe(0);
     expect(content.neighbors().get("1")!.map((n) => n.productId)).toEqual(["2"]);
     expect(content.similarity("1", "unknown")).toBe(0);
+  });
+});
+
+describe("updateTfIdf", () => {
+  const docs = [
+    { id: "a", terms: ["toy", "story", "pixar"] },
+    { id: "b", terms: ["heat", "crime"] },
+    { id: "c", terms: ["toy", "pixar", "fish"] },
+  ];
+
+  it("keeps known terms' idf, gives new terms ln(N'/df'), and keeps document frequencies exact", () => {
+    const model = buildTfIdf(docs);
+    const updated = updateTfIdf(model, [{ id: "d", terms: ["toy", "robot", "robot"] }], ["b"]);
+    expect(updated.ids).toEqual(["a", "c", "d"]);
+    const t = (term: string) => updated.vocabulary.get(term)!;
+    expect(updated.idf[t("toy")]).toBe(model.idf[model.vocabulary.get("toy")!]);
+    expect(updated.idf[t("robot")]).toBeCloseTo(Math.log(3 / 1), 12);
+    expect(updated.df[t("toy")]).toBe(3);
+    expect(updated.df[t("heat")]).toBe(0);
+    const v = updated.vectors[updated.indexOf.get("d")!]!;
+    let norm = 0;
+    for (const w of v.weights) norm += w * w;
+    expect(norm).toBeCloseTo(1, 12);
+    // The input model is untouched.
+    expect(model.ids).toEqual(["a", "b", "c"]);
+  });
+
+  it("replaces a document in place and equals a full build when no idf changes", () => {
+    const model = buildTfIdf(docs);
+    const updated = updateTfIdf(model, [{ id: "b", terms: ["heat", "crime", "crime"] }]);
+    const rebuilt = buildTfIdf([docs[0]!, { id: "b", terms: ["heat", "crime", "crime"] }, docs[2]!]);
+    expect(updated.ids).toEqual(["a", "b", "c"]);
+    expect(cosine(updated.vectors[1]!, updated.vectors[1]!)).toBeCloseTo(1, 12);
+    expect(Array.from(updated.vectors[1]!.weights)).toEqual(Array.from(rebuilt.vectors[1]!.weights));
   });
 });

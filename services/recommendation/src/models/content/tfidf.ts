@@ -71,19 +71,7 @@ export function buildTfIdf(documents: readonly TermDocument[]): TfIdfModel {
   const idf = new Float64Array(df.length);
   for (let t = 0; t < df.length; t++) idf[t] = Math.log(n / df[t]!);
 
-  const vectors = counts.map((tf) => {
-    const entries = [...tf.entries()]
-      .map(([term, count]) => [term, (1 + Math.log(count)) * idf[term]!] as const)
-      .filter(([, weight]) => weight > 0)
-      .sort((a, b) => a[0] - b[0]);
-    let norm = 0;
-    for (const [, weight] of entries) norm += weight * weight;
-    norm = Math.sqrt(norm);
-    return {
-      terms: Int32Array.from(entries, ([term]) => term),
-      weights: Float64Array.from(entries, ([, weight]) => weight / norm),
-    };
-  });
+  const vectors = counts.map((tf) => weigh(tf, idf));
   const ids = documents.map((d) => d.id);
   const indexOf = new Map(ids.map((id, i) => [id, i] as const));
   return { ids, indexOf, vocabulary, df, idf, vectors };
@@ -115,4 +103,107 @@ export function cosine(a: SparseVector, b: SparseVector): number {
     }
   }
   return dot;
+}
+
+/**
+ * A TF-IDF model with some documents added, replaced or removed, without re-weighting the others:
+ * the incremental update the live catalog applies for each batch of catalog changes.
+ *
+ * - Terms already in the vocabulary keep their idf (it was computed over the corpus of the last full
+ *   build): a change of a few documents moves `ln(N / df)` very little, and recomputing it would
+ *   change every stored vector. This drift is bounded by rebuilding the model from scratch
+ *   ({@link buildTfIdf}) once enough documents changed (the live catalog's rebuild threshold).
+ * - A term the vocabulary lacks gets the next term id and `idf = ln(N' / df')`, over the new
+ *   document count `N'` and its document frequency among the updated documents.
+ * - Document frequencies are kept exact (added, replaced and removed documents counted), so
+ *   {@link buildTfIdf}'s invariants hold for code that sizes arrays by `df`.
+ * - Each added or replaced document is weighted like {@link buildTfIdf} does (ltc); a replaced
+ *   document keeps its position, new ones are appended, removed ones leave the order of the rest
+ *   unchanged.
+ *
+ * The input model is not modified. Cost: linear in the corpus size (the id, vector and vocabulary
+ * tables are copied) plus the terms of the changed documents.
+ *
+ * @param model - the current model.
+ * @param upserts - documents to add, or to replace when their id is in the model.
+ * @param removals - ids to remove (unknown ids are ignored; an id also in `upserts` is upserted).
+ * @returns the updated model.
+ */
+export function updateTfIdf(model: TfIdfModel, upserts: readonly TermDocument[], removals: Iterable<string> = []): TfIdfModel {
+  const vocabulary = new Map(model.vocabulary);
+  const df: number[] = Array.from(model.df);
+  const idf: number[] = Array.from(model.idf);
+  const upsertIds = new Set(upserts.map((d) => d.id));
+  const removed = new Set<string>();
+  for (const id of removals) if (!upsertIds.has(id) && model.indexOf.has(id)) removed.add(id);
+
+  // The old vectors of replaced and removed documents no longer count towards df.
+  const forget = (id: string): void => {
+    const i = model.indexOf.get(id);
+    if (i === undefined) return;
+    for (const t of model.vectors[i]!.terms) df[t] = df[t]! - 1;
+  };
+  for (const id of removed) forget(id);
+  for (const id of upsertIds) forget(id);
+
+  const ids: string[] = [];
+  const vectors: SparseVector[] = [];
+  model.ids.forEach((id, i) => {
+    if (removed.has(id)) return;
+    ids.push(id);
+    vectors.push(model.vectors[i]!);
+  });
+  const indexOf = new Map(ids.map((id, i) => [id, i] as const));
+  const n = ids.length + upserts.filter((d) => !indexOf.has(d.id)).length;
+
+  // Term frequencies of the updated documents; new terms enter the vocabulary.
+  const latest = new Map<string, TermDocument>();
+  for (const doc of upserts) latest.set(doc.id, doc);
+  const newTerms = new Set<number>();
+  const counts = new Map<string, Map<number, number>>();
+  for (const doc of latest.values()) {
+    const tf = new Map<number, number>();
+    for (const term of doc.terms) {
+      let id = vocabulary.get(term);
+      if (id === undefined) {
+        id = vocabulary.size;
+        vocabulary.set(term, id);
+        df.push(0);
+        idf.push(0);
+        newTerms.add(id);
+      }
+      tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    for (const t of tf.keys()) df[t] = df[t]! + 1;
+    counts.set(doc.id, tf);
+  }
+  for (const t of newTerms) idf[t] = Math.log(n / df[t]!);
+
+  for (const [id, tf] of counts) {
+    const vector = weigh(tf, idf);
+    const at = indexOf.get(id);
+    if (at === undefined) {
+      indexOf.set(id, ids.length);
+      ids.push(id);
+      vectors.push(vector);
+    } else {
+      vectors[at] = vector;
+    }
+  }
+  return { ids, indexOf, vocabulary, df: Int32Array.from(df), idf: Float64Array.from(idf), vectors };
+}
+
+/** The L2-normalised ltc vector of one document's term counts (see {@link buildTfIdf}). */
+function weigh(tf: ReadonlyMap<number, number>, idf: ArrayLike<number>): SparseVector {
+  const entries = [...tf.entries()]
+    .map(([term, count]) => [term, (1 + Math.log(count)) * idf[term]!] as const)
+    .filter(([, weight]) => weight > 0)
+    .sort((a, b) => a[0] - b[0]);
+  let norm = 0;
+  for (const [, weight] of entries) norm += weight * weight;
+  norm = Math.sqrt(norm);
+  return {
+    terms: Int32Array.from(entries, ([term]) => term),
+    weights: Float64Array.from(entries, ([, weight]) => weight / norm),
+  };
 }
