@@ -60,7 +60,7 @@ describe("ProductRepository (PostgreSQL)", () => {
     expect(page.products.map((p) => p.productId)).toEqual(["1", "2", "6", "10", "100"]);
     expect(page.totalSize).toBe(FIXTURES.length);
     expect(page.next).toEqual({ productId: "100" });
-    expect(page.products[0]).toMatchObject(FIXTURES[0]);
+    expect(page.products[0]).toMatchObject(FIXTURES[0]!);
   });
 
   it("pages through everything exactly once with keyset cursors", async () => {
@@ -116,7 +116,7 @@ describe("ProductRepository (PostgreSQL)", () => {
   });
 
   it("gets one product, or undefined", async () => {
-    expect(await repo.get("6")).toMatchObject(FIXTURES[2]);
+    expect(await repo.get("6")).toMatchObject(FIXTURES[2]!);
     expect(await repo.get("999999")).toBeUndefined();
   });
 
