@@ -35,6 +35,15 @@ const EXPENSIVE = new Set(["CreateUser", "CreateSession", "UpdateUser"]);
 const EXPENSIVE_PER_ROUTE = 30;
 /** Requests in flight at once. */
 const CONCURRENCY = 6;
+/** The services' gRPC receive limit (createGrpcServer's default `grpc.max_receive_message_length`). */
+const SERVER_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest generated message sent at all. Node's HTTP/2 client buffers an unsent body against its
+ * session's maxSessionMemory (10 MB by default) and refuses every later stream on that session with
+ * ENHANCE_YOUR_CALM once it is over, so a message of tens of MB (repeated fields of 1,000 long
+ * strings) breaks the client, not the server: such samples are skipped.
+ */
+const CLIENT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
 /** The fuzz client connects from its own loopback address, so Envoy gives it its own rate-limit bucket. */
 const FUZZ_ADDRESS = "127.0.0.3";
 
@@ -104,6 +113,14 @@ class Ledger {
 }
 
 /** Runs tasks with at most `n` in flight. */
+/** A typed client of `service` at `address` (host:port) over gRPC, for calls by method local name. */
+function grpcClient(service: DescService, address: string, options: { idleConnectionTimeoutMs?: number } = {}) {
+  return createClient(service, createGrpcTransport({ baseUrl: `http://${address}`, defaultTimeoutMs: 20_000, ...options })) as unknown as Record<
+    string,
+    (message: unknown, options: { headers: Record<string, string> }) => Promise<unknown>
+  >;
+}
+
 async function inPool(tasks: Array<() => Promise<void>>, n: number): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -421,10 +438,7 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
     // 3. Every RPC over gRPC, straight to the services (no Envoy), with typed hostile messages.
     let methodIndex = 0;
     for (const [name, service] of SERVICES) {
-      const client = createClient(service, createGrpcTransport({ baseUrl: `http://${mesh.grpc[name]}`, defaultTimeoutMs: 20_000 })) as unknown as Record<
-        string,
-        (message: unknown, options: { headers: Record<string, string> }) => Promise<unknown>
-      >;
+      const client = grpcClient(service, mesh.grpc[name]);
       for (const method of service.methods) {
         methodIndex += 1;
         const arb = fc.record({ init: messageInit(method.input, pools()), auth: authHeader(), mode, pick: fc.nat() });
@@ -443,17 +457,30 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
               ledger.skipped += 1; // not encodable by the client library (e.g. a float32 out of range)
               return;
             }
+            const size = toBinary(method.input, message).length;
+            if (size > CLIENT_MAX_MESSAGE_BYTES) {
+              ledger.skipped += 1;
+              ledger.count("gRPC skipped (over 8 MiB)");
+              return;
+            }
             ledger.noteRequest(method.name, init);
+            // An oversized message goes over a session of its own (closed once idle for 1 s) and must be refused
+            // by the server's receive limit.
+            const oversized = size > SERVER_MAX_MESSAGE_BYTES;
+            const target = oversized ? grpcClient(service, mesh.grpc[name], { idleConnectionTimeoutMs: 1_000 }) : client;
             const t0 = performance.now();
             try {
-              const answer = await client[method.localName]!(message, { headers: auth });
+              const answer = await target[method.localName]!(message, { headers: auth });
+              if (oversized) ledger.failures.push(`${service.typeName}/${method.name}: a ${size}-byte message was answered OK over the 4 MiB limit`);
               ledger.time(`${method.name} OK`, performance.now() - t0);
               ledger.count("gRPC OK");
               ledger.noteSuccess(method.name, answer, init);
             } catch (err) {
               const error = ConnectError.from(err);
               ledger.count(`gRPC ${Code[error.code]}`);
-              if (SERVER_FAULTS.has(error.code)) ledger.failures.push(`${service.typeName}/${method.name} → ${Code[error.code]}: ${error.rawMessage}`);
+              if (oversized && error.code !== Code.ResourceExhausted)
+                ledger.failures.push(`${service.typeName}/${method.name}: a ${size}-byte message → ${Code[error.code]}, expected ResourceExhausted`);
+              else if (SERVER_FAULTS.has(error.code)) ledger.failures.push(`${service.typeName}/${method.name} → ${Code[error.code]}: ${error.rawMessage}`);
             }
           });
         });
@@ -480,6 +507,24 @@ describe("fuzz: hostile requests to every REST route and every RPC", () => {
           });
         }
       }
+    }
+
+    // One message over the 4 MiB receive limit, on every service: refused with RESOURCE_EXHAUSTED, not a fault.
+    for (const [name, service] of SERVICES) {
+      const method = service.methods[0]!;
+      tasks.push(async () => {
+        const big = grpcClient(service, mesh.grpc[name], { idleConnectionTimeoutMs: 1_000 });
+        // An unknown length-delimited field of 5 MiB: any message type carries it.
+        const message = Object.assign(create(method.input), { $unknown: [{ no: 9_999, wireType: 2, data: new Uint8Array(5 * 1024 * 1024) }] });
+        try {
+          await big[method.localName]!(message, { headers: { authorization: `Bearer ${testServiceToken()}` } });
+          ledger.failures.push(`${service.typeName}/${method.name}: a 5 MiB message was answered OK`);
+        } catch (err) {
+          const code = ConnectError.from(err).code;
+          ledger.count(`gRPC 5 MiB ${Code[code]}`);
+          if (code !== Code.ResourceExhausted) ledger.failures.push(`${service.typeName}/${method.name}: a 5 MiB message → ${Code[code]}, expected ResourceExhausted`);
+        }
+      });
     }
 
     // Shuffle with the seed so routes and RPCs interleave (concurrency between different handlers).
