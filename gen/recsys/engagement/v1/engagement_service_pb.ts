@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/engagement/v1/engagement_service.proto.
  */
 export const file_recsys_engagement_v1_engagement_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky8wQKEUVuZ2FnZW1lbnRTZXJ2aWNlEnkKC1JlY29yZEV2ZW50EigucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXF1ZXN0GikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXNwb25zZSIVgtPkkwIPOgEqIgovdjEvZXZlbnRzEoIBCgxSZWNvcmRFdmVudHMSKS5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRFdmVudHNSZXF1ZXN0GioucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL2V2ZW50czpiYXRjaBKPAQoOTGlzdFVzZXJFdmVudHMSKy5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1JlcXVlc3QaLC5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1Jlc3BvbnNlIiKC0+STAhwSGi92MS91c2Vycy97dXNlcl9pZH0vZXZlbnRzEmsKDkdldFVzZXJIaXN0b3J5EisucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXNwb25zZRJfCgpTY2FuRXZlbnRzEicucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1JlcXVlc3QaKC5yZWNzeXMuZW5nYWdlbWVudC52MS5TY2FuRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
+  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXRGVsZXRlVXNlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJoChhEZWxldGVVc2VyRXZlbnRzUmVzcG9uc2USGwoTZGVsZXRlZF9ldmVudF9jb3VudBgBIAEoAxIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAy5gUKEUVuZ2FnZW1lbnRTZXJ2aWNlEnkKC1JlY29yZEV2ZW50EigucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXF1ZXN0GikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXNwb25zZSIVgtPkkwIPOgEqIgovdjEvZXZlbnRzEoIBCgxSZWNvcmRFdmVudHMSKS5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRFdmVudHNSZXF1ZXN0GioucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL2V2ZW50czpiYXRjaBKPAQoOTGlzdFVzZXJFdmVudHMSKy5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1JlcXVlc3QaLC5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1Jlc3BvbnNlIiKC0+STAhwSGi92MS91c2Vycy97dXNlcl9pZH0vZXZlbnRzEmsKDkdldFVzZXJIaXN0b3J5EisucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXNwb25zZRJfCgpTY2FuRXZlbnRzEicucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1JlcXVlc3QaKC5yZWNzeXMuZW5nYWdlbWVudC52MS5TY2FuRXZlbnRzUmVzcG9uc2UScQoQRGVsZXRlVXNlckV2ZW50cxItLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkRlbGV0ZVVzZXJFdmVudHNSZXF1ZXN0Gi4ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRGVsZXRlVXNlckV2ZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
 
 /**
  * RecordEventRequest describes one engagement to record.
@@ -382,6 +382,56 @@ export const ScanEventsResponseSchema: GenMessage<ScanEventsResponse> = /*@__PUR
   messageDesc(file_recsys_engagement_v1_engagement_service, 10);
 
 /**
+ * DeleteUserEventsRequest names the user whose events to delete.
+ *
+ * @generated from message recsys.engagement.v1.DeleteUserEventsRequest
+ */
+export type DeleteUserEventsRequest = Message<"recsys.engagement.v1.DeleteUserEventsRequest"> & {
+  /**
+   * user_id is the user whose events to delete.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.DeleteUserEventsRequest.
+ * Use `create(DeleteUserEventsRequestSchema)` to create a new message.
+ */
+export const DeleteUserEventsRequestSchema: GenMessage<DeleteUserEventsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 11);
+
+/**
+ * DeleteUserEventsResponse says what the deletion removed.
+ *
+ * @generated from message recsys.engagement.v1.DeleteUserEventsResponse
+ */
+export type DeleteUserEventsResponse = Message<"recsys.engagement.v1.DeleteUserEventsResponse"> & {
+  /**
+   * deleted_event_count is the number of events deleted by this call (0 when the user was deleted
+   * before).
+   *
+   * @generated from field: int64 deleted_event_count = 1;
+   */
+  deletedEventCount: bigint;
+
+  /**
+   * delete_time is when the deletion was first recorded.
+   *
+   * @generated from field: google.protobuf.Timestamp delete_time = 2;
+   */
+  deleteTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.DeleteUserEventsResponse.
+ * Use `create(DeleteUserEventsResponseSchema)` to create a new message.
+ */
+export const DeleteUserEventsResponseSchema: GenMessage<DeleteUserEventsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 12);
+
+/**
  * EngagementService records what users do with products (clicks, views, likes, dislikes,
  * ratings), stores it durably and publishes it to Kafka through a transactional outbox. It owns
  * the engagement database.
@@ -442,6 +492,20 @@ export const EngagementService: GenService<{
     methodKind: "unary";
     input: typeof ScanEventsRequestSchema;
     output: typeof ScanEventsResponseSchema;
+  },
+  /**
+   * DeleteUserEvents deletes every event of one user and, in the same transaction, records the
+   * deletion (so events recorded for the user afterwards are refused) and queues a UserDeletion
+   * message on the engagement-events topic, keyed by the user id. It is internal (no HTTP rule) and
+   * needs the service token; UserService.DeleteUser calls it. Repeating it deletes nothing more and
+   * queues no second message.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.DeleteUserEvents
+   */
+  deleteUserEvents: {
+    methodKind: "unary";
+    input: typeof DeleteUserEventsRequestSchema;
+    output: typeof DeleteUserEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_engagement_v1_engagement_service, 0);
