@@ -42,6 +42,7 @@ import { GroupMembership } from "./group-membership.js";
 import { startConfiguredMetrics } from "../../../shared/src/metrics.js";
 import { GrpcEventScanner, UserStateRebuild } from "./user-state-rebuild.js";
 import { waitForTopic } from "./wait-for-topic.js";
+import { RedisUserErasure } from "./user-erasure.js";
 
 const logger = createLogger("trending-consumer");
 
@@ -94,6 +95,8 @@ runMain(logger, async () => {
     chunkSize: config.TRENDING_APPLY_CHUNK,
     replay,
     userState,
+    // User-deletion messages: the user's Redis state, cap and dedup entries go, contributions are subtracted.
+    erasure: new RedisUserErasure(trending.store, userState),
   });
   const closeMetrics = registerConsumerMetrics({ consumer, kafka, groupId: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC });
   const metrics = await startConfiguredMetrics({ ...config, METRICS_PORT: config.METRICS_PORT ?? DEFAULT_CONSUMER_METRICS_PORT }, 0, logger);
