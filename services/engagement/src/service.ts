@@ -11,6 +11,10 @@ import {
   RecordEventsResponseSchema,
   ScanEventsResponseSchema,
   DeleteUserEventsResponseSchema,
+  ListUserDeletionsResponseSchema,
+  UserDeletionRecordSchema,
+  type ListUserDeletionsRequest,
+  type ListUserDeletionsResponse,
   type DeleteUserEventsRequest,
   type DeleteUserEventsResponse,
   type GetUserHistoryRequest,
@@ -29,7 +33,7 @@ import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { DeletedUsersError, eventKey, type EventRepository, type InsertResult } from "./data/event-repository.js";
 import { engagementOutboxMessage, toEventMessage, userDeletionOutboxMessage } from "./event-message.js";
 import type { CatalogLookup } from "./peers/catalog-lookup.js";
@@ -101,6 +105,16 @@ function isListCursor(v: unknown): v is ListCursor {
     typeof c.s === "string" &&
     SEQ_PATTERN.test(c.s)
   );
+}
+
+interface DeletionsCursor {
+  /** user_id of the last deletion returned. */
+  a: string;
+}
+
+function isDeletionsCursor(v: unknown): v is DeletionsCursor {
+  const c = v as Partial<DeletionsCursor> | null;
+  return typeof c === "object" && c !== null && typeof c.a === "string" && c.a.length > 0;
 }
 
 function isScanCursor(v: unknown): v is ScanCursor {
@@ -319,6 +333,27 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     return create(DeleteUserEventsResponseSchema, {
       deletedEventCount: BigInt(result.deletedEvents),
       deleteTime: timestampFromDate(result.deletedAt),
+    });
+  }
+
+  /**
+   * Pages through the recorded user deletions (`user_deletions`) in user_id order, optionally only
+   * those recorded since a time: the trending consumer marks these users deleted before it replays
+   * the retained log, so their replayed events are skipped. Internal: service token only.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `page_size` or `page_token`; UNAVAILABLE when the database is down.
+   */
+  async listUserDeletions(req: ListUserDeletionsRequest, context: HandlerContext): Promise<ListUserDeletionsResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const pageSize = resolveSize("page_size", req.pageSize, BULK_DEFAULT, BULK_MAX);
+    const cursor = decodePageToken("page_token", req.pageToken, isDeletionsCursor);
+    const rows = await this.deps.events.listDeletions(cursor?.a, req.since ? timestampDate(req.since) : undefined, pageSize + 1);
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    return create(ListUserDeletionsResponseSchema, {
+      deletions: page.map((d) => create(UserDeletionRecordSchema, { userId: d.userId, deleteTime: timestampFromDate(d.deletedAt) })),
+      nextPageToken: rows.length > pageSize && last ? encodePageToken({ a: last.userId }) : "",
     });
   }
 }

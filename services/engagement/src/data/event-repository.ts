@@ -297,6 +297,23 @@ export class EventRepository {
   }
 
   /**
+   * Reads a page of recorded user deletions in user_id order (the primary key's index).
+   *
+   * @param afterUserId - the last user id of the previous page, or undefined for the first page.
+   * @param since - keep only deletions recorded at or after this time, or undefined for all.
+   * @param limit - the most deletions to return.
+   */
+  async listDeletions(afterUserId: string | undefined, since: Date | undefined, limit: number): Promise<{ userId: string; deletedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ user_id: string; deleted_at: Date }>(
+      `SELECT user_id, deleted_at FROM user_deletions
+        WHERE ($1::text IS NULL OR user_id > $1) AND ($2::timestamptz IS NULL OR deleted_at >= $2)
+        ORDER BY user_id LIMIT $3`,
+      [afterUserId ?? null, since ?? null, limit],
+    );
+    return rows.map((r) => ({ userId: r.user_id, deletedAt: r.deleted_at }));
+  }
+
+  /**
    * Tells whether a user's events were deleted (the user is in `user_deletions`).
    *
    * @param userId - the user.
