@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, rest, signUp, type TestAccount } from "../support/mesh.js";
+import { capHashesOf, redisKeysMentioning, rowsMentioning } from "../support/user-traces.js";
 
 // DeleteUser end to end through Envoy on the shared test mesh: a user records events, they reach
 // the per-user state and the trending cap hashes through Kafka, the user deletes itself with its own
@@ -41,64 +42,6 @@ async function eventually(ms: number, check: () => Promise<boolean>): Promise<bo
   }
 }
 
-/** Every row of every table of every mesh database that mentions `needle` (as text, or inside a bytea column), as "db.table". */
-async function rowsMentioning(needle: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const [name, pool] of pools) {
-    const tables = await pool.query<{ table_schema: string; table_name: string }>(
-      "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')",
-    );
-    for (const t of tables.rows) {
-      const ident = `"${t.table_schema}"."${t.table_name}"`;
-      const bytea = await pool.query<{ column_name: string }>(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 AND data_type = 'bytea'",
-        [t.table_schema, t.table_name],
-      );
-      const binary = bytea.rows.map((c) => ` OR position(convert_to($1, 'UTF8') in x."${c.column_name}") > 0`).join("");
-      const res = await pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${ident} x WHERE strpos(x::text, $1) > 0${binary}`, [needle]);
-      for (let i = 0; i < Number(res.rows[0]!.n); i += 1) found.push(`${name.toLowerCase()}.${t.table_name}`);
-    }
-  }
-  return found;
-}
-
-/** Every Redis key whose name or value (of any type) contains `needle`. */
-async function redisKeysMentioning(needle: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "COUNT", 1_000);
-    cursor = next;
-    for (const key of keys) {
-      if (key.includes(needle)) {
-        found.push(key);
-        continue;
-      }
-      const type = await redis.type(key);
-      let values: string[] = [];
-      if (type === "string") values = [(await redis.get(key)) ?? ""];
-      else if (type === "hash") values = Object.entries(await redis.hgetall(key)).flat();
-      else if (type === "zset") values = await redis.zrange(key, 0, -1);
-      else if (type === "set") values = await redis.smembers(key);
-      else if (type === "list") values = await redis.lrange(key, 0, -1);
-      if (values.some((v) => v.includes(needle))) found.push(key);
-    }
-  } while (cursor !== "0");
-  return found;
-}
-
-/** The cap hashes (`recsys:cap:*`) holding a field for the user. */
-async function capHashesOf(userId: string): Promise<string[]> {
-  const found: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}cap:*`, "COUNT", 1_000);
-    cursor = next;
-    for (const key of keys) if ((await redis.hexists(key, userId)) === 1) found.push(key);
-  } while (cursor !== "0");
-  return found;
-}
-
 describe("DeleteUser", () => {
   let account: TestAccount;
   let other: TestAccount;
@@ -116,8 +59,8 @@ describe("DeleteUser", () => {
     const seenKey = `${PREFIX}user:${account.userId.length}:${account.userId}:seen`;
     // Seen kinds are rate, like and dislike (RECOMMEND_SEEN_EVENT_TYPES): the click is not seen.
     expect(await eventually(15_000, async () => (await redis.zcard(seenKey)) === 2)).toBe(true);
-    expect(await eventually(15_000, async () => (await capHashesOf(account.userId)).length === 3)).toBe(true);
-    expect((await rowsMentioning(account.userId)).filter((r) => r === "engagement.events")).toHaveLength(3);
+    expect(await eventually(15_000, async () => (await capHashesOf(redis, account.userId)).length === 3)).toBe(true);
+    expect((await rowsMentioning(pools, account.userId)).filter((r) => r === "engagement.events")).toHaveLength(3);
   });
 
   it("is PERMISSION_DENIED (403) with another user's token and changes nothing", async () => {
@@ -144,13 +87,13 @@ describe("DeleteUser", () => {
     expect(await eventually(15_000, async () => (await rest("GET", `/v1/users/${account.userId}/recommendations?limit=5`, undefined, bearer())).status === 404)).toBe(true);
 
     // PostgreSQL: only the deletion record (the outbox row of the deletion message goes once Kafka has it).
-    expect(await eventually(15_000, async () => (await rowsMentioning(account.userId)).join(",") === "engagement.user_deletions")).toBe(true);
+    expect(await eventually(15_000, async () => (await rowsMentioning(pools, account.userId)).join(",") === "engagement.user_deletions")).toBe(true);
     const record = await pools.get("ENGAGEMENT")!.query<{ deleted_events: string }>("SELECT deleted_events::text FROM user_deletions WHERE user_id = $1", [account.userId]);
     expect(record.rows).toEqual([{ deleted_events: "3" }]);
 
     // Redis: no key and no value holds the id (per-user state, cap fields, dedup entries).
-    expect(await eventually(15_000, async () => (await redisKeysMentioning(account.userId)).length === 0)).toBe(true);
-    expect(await redisKeysMentioning(account.username)).toEqual([]);
+    expect(await eventually(15_000, async () => (await redisKeysMentioning(redis, account.userId)).length === 0)).toBe(true);
+    expect(await redisKeysMentioning(redis, account.username)).toEqual([]);
     // The other user is untouched.
     expect((await rest("GET", `/v1/users/${other.userId}`, undefined, bearer(other.token))).status).toBe(200);
   });

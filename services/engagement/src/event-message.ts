@@ -64,7 +64,8 @@ export const USER_DELETION_HEADER = "user-deletion";
 /**
  * Builds the outbox message announcing a user's deletion: topic `topic`, key = user id (the key of
  * the user's events, so it lands on their partition after all of them), value = binary
- * `EngagementEvent { user_deletion: { user_id, delete_time, events } }` with no `event`, headers
+ * `EngagementEvent { user_deletion: { user_id, delete_time, events } }` with no `event` (the listed
+ * events without their user id), headers
  * `user-id` and `user-deletion: 1`.
  *
  * @param topic - the Kafka topic, normally `engagement-events`.
@@ -76,7 +77,8 @@ export function userDeletionOutboxMessage(topic: string, userId: string, deleted
   const payload = toBinary(
     EngagementEventSchema,
     create(EngagementEventSchema, {
-      userDeletion: create(UserDeletionSchema, { userId, deleteTime: timestampFromDate(deletedAt), events: events.map(toEventMessage) }),
+      // The listed events leave user_id empty: it is the deletion's, and the message stays small.
+      userDeletion: create(UserDeletionSchema, { userId, deleteTime: timestampFromDate(deletedAt), events: events.map((e) => ({ ...toEventMessage(e), userId: "" })) }),
     }),
   );
   return { topic, key: userId, payload, headers: { [USER_ID_HEADER]: userId, [USER_DELETION_HEADER]: "1", ...traceContextHeaders() } };

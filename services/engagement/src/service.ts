@@ -62,8 +62,12 @@ export interface EngagementServiceDeps {
   readonly deletionHorizonMs?: number;
 }
 
-/** Most deleted events one user-deletion message lists (about 60 bytes each: at most ~600 KB, under Kafka's 1 MB default). */
-export const MAX_ANNOUNCED_DELETED_EVENTS = 10_000;
+/**
+ * Most deleted events one user-deletion message lists: about 80 bytes each without the user id (a
+ * UUID event id, product id, type, value, two timestamps), so at most ~400 KB, well under Kafka's
+ * 1 MB default message size.
+ */
+export const MAX_ANNOUNCED_DELETED_EVENTS = 5_000;
 
 /** ListUserEvents page size: default 20, at most 100. */
 const LIST_DEFAULT = 20;

@@ -138,8 +138,9 @@ export type UserDeletion = Message<"recsys.engagement.v1.UserDeletion"> & {
 
   /**
    * events are the deleted events that can have reached consumers through this topic (accepted
-   * within the topic's retention, at most 10000, oldest first), so a consumer can subtract their
-   * contribution to anonymous aggregates (trending scores, event counts).
+   * within the topic's retention, the newest 5000 at most, oldest first, user_id left empty: it is
+   * this message's), so a consumer can subtract their contribution to anonymous aggregates
+   * (trending scores, event counts).
    *
    * @generated from field: repeated recsys.engagement.v1.Event events = 3;
    */
