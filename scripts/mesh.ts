@@ -53,6 +53,13 @@ export interface MeshOptions {
    * trending only.
    */
   readonly train?: boolean;
+  /**
+   * Run the retrainer (services/recommendation/src/offline/cli/retrain.ts) beside the services:
+   * it trains NeuMF in the background (at once when `<dataDir>/models` has no model, then on its
+   * schedule and event count), so the mesh is ready before the first training ends. `env` adds
+   * its settings (RETRAIN_*). Default: no retrainer. Supervised like the services.
+   */
+  readonly retrainer?: { readonly env?: NodeJS.ProcessEnv };
   /** Extra `npm run train` arguments, for example `["--epochs", "2"]` for a quick test mesh. */
   readonly trainArgs?: readonly string[];
   /** "inherit" shows the training's epoch lines on this process's stdout; default: log file only. */
@@ -385,6 +392,24 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         ),
       ]),
     );
+    if (options.retrainer) {
+      step(`starting the retrainer (NeuMF trains in the background; logs/retrainer.log)`);
+      await start({
+        name: "retrainer",
+        entry: "services/recommendation/src/offline/cli/retrain.ts",
+        // gRPC health on the recommendation port + 2100, metrics on + 1600 (52151 and 51651 for npm start).
+        port: ports.recommendation + 2100,
+        healthService: "",
+        readyTimeoutMs: 60_000,
+        env: {
+          ...common,
+          MODEL_DIR: modelDir,
+          METRICS_PORT: String(ports.recommendation + 1600),
+          HEALTH_PORT: String(ports.recommendation + 2100),
+          ...options.retrainer.env,
+        },
+      });
+    }
     if (options.supervise) {
       const active = new Supervisor(options.supervise.policy ?? DEFAULT_RESTART_POLICY, { log: step, onCrashLoop: options.supervise.onCrashLoop });
       for (const [name, proc] of processes) active.supervise(name, proc, () => start(specs.get(name)!));

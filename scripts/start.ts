@@ -15,6 +15,10 @@
  * (`PUBLIC_RECOMMENDATION_READS=true` unless the environment says otherwise); events and accounts
  * need the user's token or the service token.
  *
+ * NeuMF is not waited for: the retrainer trains it in the background (at once on a fresh machine)
+ * while the recommendation service serves content, popularity and trending, and a line is printed
+ * when the service swaps a new NeuMF model in.
+ *
  * Options: `--reset` deletes `.run/dev` data first; `--help`.
  */
 import path from "node:path";
@@ -53,8 +57,8 @@ try {
     serviceEnv: { ...secrets, PUBLIC_RECOMMENDATION_READS: publicRecommendations },
     preset: devPorts,
     reset: values.reset,
-    train: true,
-    trainOutput: "inherit",
+    // NeuMF trains in the background: ready at once with content, popularity and trending.
+    retrainer: {},
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
     // A process that exits unexpectedly is restarted with back-off; only a crash loop stops the mesh.
@@ -78,6 +82,7 @@ try {
       : "reads of a user's data need that user's token or the service token",
   );
   console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
+  announceModelSwaps(mesh.metricsUrls.recommendation, performance.now());
 
   shutdown = (reason: string, exitCode = 0): void => {
     if (stopping) return;
@@ -99,4 +104,33 @@ try {
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
+}
+
+/**
+ * Prints a line each time the recommendation service serves a new NeuMF model version (its
+ * `recsys_ncf_model_info{version}` metric, scraped every 2 s), so a newcomer sees when the
+ * collaborative signal joins the blend.
+ *
+ * @param metricsUrl - the recommendation service's `/metrics` URL (none: nothing is printed).
+ * @param readyAt - `performance.now()` when the mesh was ready.
+ */
+function announceModelSwaps(metricsUrl: string | undefined, readyAt: number): void {
+  if (metricsUrl === undefined) return;
+  let served: string | undefined;
+  let first = true;
+  const timer = setInterval(() => {
+    fetch(metricsUrl, { signal: AbortSignal.timeout(1_500) })
+      .then((res) => res.text())
+      .then((text) => {
+        const version = /^recsys_ncf_model_info\{version="([^"]+)"\} 1$/m.exec(text)?.[1];
+        if (version !== undefined && version !== served) {
+          const after = ((performance.now() - readyAt) / 1000).toFixed(0);
+          console.log(first ? `NeuMF model ${version} served (trained before this start)` : `NeuMF model ${version} swapped in, ${after} s after ready`);
+          served = version;
+        }
+        first = false;
+      })
+      .catch(() => undefined);
+  }, 2_000);
+  timer.unref();
 }
