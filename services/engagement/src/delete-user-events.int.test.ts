@@ -106,6 +106,9 @@ describe("EngagementService.DeleteUserEvents (real PostgreSQL)", () => {
     expect(batch.results.map((r) => r.error?.code ?? 0)).toEqual([0, Code.NotFound]);
     expect(batch.acceptedCount).toBe(1);
     expect(await count("SELECT count(*)::text AS n FROM events WHERE user_id = $1", ["d1"])).toBe(0);
+    // The deleted user's history is NOT_FOUND, not an empty page.
+    expect((await failure(client.listUserEvents({ userId: "d1" }))).code).toBe(Code.NotFound);
+    expect((await client.listUserEvents({ userId: "keep" })).events.length).toBeGreaterThan(0);
   });
 
   it("never leaves an event of a user recorded while the user is deleted", async () => {

@@ -143,7 +143,7 @@ function isScanCursor(v: unknown): v is ScanCursor {
  * uncached products), one transaction with a multi-row event insert and a multi-row outbox insert.
  *
  * ListUserEvents needs that user's token or the service token (unless `AUTH_REQUIRED_FOR_READS=false`,
- * a demo setting). The internal RPCs, GetUserHistory and ScanEvents (no `google.api.http` rule, never
+ * a demo setting), and answers NOT_FOUND for a deleted user. The internal RPCs, GetUserHistory and ScanEvents (no `google.api.http` rule, never
  * routed by the public listener), need the service token always.
  */
 export class EngagementServiceImpl implements ServiceImpl<typeof EngagementService> {
@@ -191,6 +191,8 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     if (cursor && (cursor.u !== userId || cursor.ty !== type)) {
       throw invalidArgument("page_token", "was issued for a different user_id or type");
     }
+    // A deleted user's events are gone, and so is the user: NOT_FOUND, not an empty page.
+    if (await this.deps.events.deletedAt(userId)) throw notFound("user", userId);
     const rows = await this.deps.events.listByUser(
       userId,
       type === EventType.UNSPECIFIED ? undefined : type,
