@@ -62,7 +62,7 @@ describe("the public listener", () => {
     const cases: [string, string, string][] = [
       ["PUT", "/v1/products/1", "GET, PATCH, DELETE"],
       ["DELETE", "/v1/categories", "GET"],
-      ["PUT", "/v1/users/1", "PATCH, GET"],
+      ["PUT", "/v1/users/1", "PATCH, GET, DELETE"],
       ["TRACE", "/v1/events", "POST"],
       ["QUERY", "/v1/trending", "GET"],
       ["GET", "/v1/events:batch", "POST"],

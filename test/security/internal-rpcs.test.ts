@@ -17,12 +17,18 @@ function internalMethods(): { cluster: keyof typeof PUBLIC_SERVICES; service: De
   );
 }
 
+/** Internal RPCs that change a user's data: called for a throwaway user id. */
+const DESTRUCTIVE = new Set(["DeleteUserEvents"]);
+
 /** Calls one unary method on a service's own gRPC port, with a plausible request. */
 async function call(cluster: keyof typeof PUBLIC_SERVICES, service: DescService, method: DescMethod, headers: Record<string, string>): Promise<string> {
   const transport = createGrpcTransport({ baseUrl: `http://${testMesh().grpc[cluster]}`, defaultTimeoutMs: 10_000 });
   const client = createClient(service, transport) as unknown as Record<string, (req: unknown, opts: unknown) => Promise<unknown>>;
-  // Fields a method does not have are ignored by create().
-  const request = create(method.input, { userId: "1", productIds: ["1"], pageSize: 1, maxEvents: 1 } as never);
+  // Fields a method does not have are ignored by create(). The destructive DeleteUserEvents gets a
+  // user of its own: with the service token it would delete MovieLens user 1's events, which other
+  // suites of the shared mesh read.
+  const userId = DESTRUCTIVE.has(method.name) ? `internal-rpc-check-${randomUUID()}` : "1";
+  const request = create(method.input, { userId, productIds: ["1"], pageSize: 1, maxEvents: 1 } as never);
   return client[method.localName]!(request, { headers }).then(
     () => "OK",
     (err: unknown) => Code[ConnectError.from(err).code],

@@ -3,6 +3,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   EngagementEventSchema,
   EventSchema,
+  UserDeletionSchema,
   type Event,
 } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { StoredEvent } from "./data/event-repository.js";
@@ -55,4 +56,30 @@ export function engagementOutboxMessage(topic: string, e: StoredEvent, categorie
   // The RecordEvent call's W3C trace context (none when tracing is off), so the relay and the
   // consumer continue its trace.
   return { topic, key: e.userId, payload, headers: { [USER_ID_HEADER]: e.userId, [EVENT_ID_HEADER]: e.eventId, ...traceContextHeaders() } };
+}
+
+/** Kafka header marking a user-deletion message (value "1"); its `user-id` header names the user. */
+export const USER_DELETION_HEADER = "user-deletion";
+
+/**
+ * Builds the outbox message announcing a user's deletion: topic `topic`, key = user id (the key of
+ * the user's events, so it lands on their partition after all of them), value = binary
+ * `EngagementEvent { user_deletion: { user_id, delete_time, events } }` with no `event` (the listed
+ * events without their user id), headers
+ * `user-id` and `user-deletion: 1`.
+ *
+ * @param topic - the Kafka topic, normally `engagement-events`.
+ * @param userId - the deleted user.
+ * @param deletedAt - when the deletion was recorded.
+ * @param events - the deleted events consumers may hold contributions of, oldest first.
+ */
+export function userDeletionOutboxMessage(topic: string, userId: string, deletedAt: Date, events: readonly StoredEvent[]): OutboxMessage {
+  const payload = toBinary(
+    EngagementEventSchema,
+    create(EngagementEventSchema, {
+      // The listed events leave user_id empty: it is the deletion's, and the message stays small.
+      userDeletion: create(UserDeletionSchema, { userId, deleteTime: timestampFromDate(deletedAt), events: events.map((e) => ({ ...toEventMessage(e), userId: "" })) }),
+    }),
+  );
+  return { topic, key: userId, payload, headers: { [USER_ID_HEADER]: userId, [USER_DELETION_HEADER]: "1", ...traceContextHeaders() } };
 }

@@ -79,6 +79,8 @@ runMain(logger, async () => {
     ),
     users: new GrpcUserDirectory(userClient, cache),
     topic: config.KAFKA_TOPIC,
+    // A user-deletion message lists the deleted events the retained log can still hold.
+    deletionHorizonMs: config.KAFKA_TOPIC_RETENTION_MS,
     access: new AccessControl({
       jwtSecret: config.JWT_SECRET,
       serviceToken: config.SERVICE_TOKEN,

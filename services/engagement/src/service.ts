@@ -10,6 +10,13 @@ import {
   RecordEventResultSchema,
   RecordEventsResponseSchema,
   ScanEventsResponseSchema,
+  DeleteUserEventsResponseSchema,
+  ListUserDeletionsResponseSchema,
+  UserDeletionRecordSchema,
+  type ListUserDeletionsRequest,
+  type ListUserDeletionsResponse,
+  type DeleteUserEventsRequest,
+  type DeleteUserEventsResponse,
   type GetUserHistoryRequest,
   type GetUserHistoryResponse,
   type ListUserEventsRequest,
@@ -26,8 +33,9 @@ import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
-import { eventKey, type EventRepository, type InsertResult } from "./data/event-repository.js";
-import { engagementOutboxMessage, toEventMessage } from "./event-message.js";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { DeletedUsersError, eventKey, type EventRepository, type InsertResult } from "./data/event-repository.js";
+import { engagementOutboxMessage, toEventMessage, userDeletionOutboxMessage } from "./event-message.js";
 import type { CatalogLookup } from "./peers/catalog-lookup.js";
 import type { UserDirectory } from "../../shared/src/peers/user-directory.js";
 import { requireEventType, validateRecordEvent, type ValidatedEvent } from "./validation/record-event-validation.js";
@@ -46,7 +54,20 @@ export interface EngagementServiceDeps {
   readonly topic: string;
   /** Clock in ms since the epoch (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * How far back a user-deletion message lists the deleted events, in ms (the topic's retention,
+   * `KAFKA_TOPIC_RETENTION_MS`; default 7 days; -1 = forever): only events accepted since then can
+   * be in a consumer's state built from the log.
+   */
+  readonly deletionHorizonMs?: number;
 }
+
+/**
+ * Most deleted events one user-deletion message lists: about 80 bytes each without the user id (a
+ * UUID event id, product id, type, value, two timestamps), so at most ~400 KB, well under Kafka's
+ * 1 MB default message size.
+ */
+export const MAX_ANNOUNCED_DELETED_EVENTS = 5_000;
 
 /** ListUserEvents page size: default 20, at most 100. */
 const LIST_DEFAULT = 20;
@@ -90,6 +111,16 @@ function isListCursor(v: unknown): v is ListCursor {
   );
 }
 
+interface DeletionsCursor {
+  /** user_id of the last deletion returned. */
+  a: string;
+}
+
+function isDeletionsCursor(v: unknown): v is DeletionsCursor {
+  const c = v as Partial<DeletionsCursor> | null;
+  return typeof c === "object" && c !== null && typeof c.a === "string" && c.a.length > 0;
+}
+
 function isScanCursor(v: unknown): v is ScanCursor {
   const c = v as Partial<ScanCursor> | null;
   return typeof c === "object" && c !== null && typeof c.s === "string" && SEQ_PATTERN.test(c.s);
@@ -112,7 +143,7 @@ function isScanCursor(v: unknown): v is ScanCursor {
  * uncached products), one transaction with a multi-row event insert and a multi-row outbox insert.
  *
  * ListUserEvents needs that user's token or the service token (unless `AUTH_REQUIRED_FOR_READS=false`,
- * a demo setting). The internal RPCs, GetUserHistory and ScanEvents (no `google.api.http` rule, never
+ * a demo setting), and answers NOT_FOUND for a deleted user. The internal RPCs, GetUserHistory and ScanEvents (no `google.api.http` rule, never
  * routed by the public listener), need the service token always.
  */
 export class EngagementServiceImpl implements ServiceImpl<typeof EngagementService> {
@@ -137,9 +168,14 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     const categories = product.value;
     if (!categories) throw notFound("product", event.productId);
 
-    const result = await this.deps.events.insertWithOutbox(event, (stored) =>
-      engagementOutboxMessage(this.deps.topic, stored, categories),
-    );
+    let result: InsertResult;
+    try {
+      result = await this.deps.events.insertWithOutbox(event, (stored) => engagementOutboxMessage(this.deps.topic, stored, categories));
+    } catch (err) {
+      // The user was deleted after the look-up (or the look-up answered from its cache).
+      if (err instanceof DeletedUsersError) throw notFound("user", event.userId);
+      throw err;
+    }
     return create(RecordEventResponseSchema, {
       event: toEventMessage(result.event),
       duplicate: !result.inserted,
@@ -155,6 +191,8 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     if (cursor && (cursor.u !== userId || cursor.ty !== type)) {
       throw invalidArgument("page_token", "was issued for a different user_id or type");
     }
+    // A deleted user's events are gone, and so is the user: NOT_FOUND, not an empty page.
+    if (await this.deps.events.deletedAt(userId)) throw notFound("user", userId);
     const rows = await this.deps.events.listByUser(
       userId,
       type === EventType.UNSPECIFIED ? undefined : type,
@@ -221,10 +259,24 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
       }
     }
 
-    const stored = await this.deps.events.insertManyWithOutbox(toStore, (e) =>
-      engagementOutboxMessage(this.deps.topic, e, products.get(e.productId) ?? []),
-    );
-    const byKey = new Map<string, InsertResult>(toStore.map((e, i) => [eventKey(e.userId, e.eventId), stored[i]!] as const));
+    // Users deleted since the look-up: their events are rejected as NOT_FOUND, the others stored
+    // (the repository writes nothing when it finds one, so the rest are inserted again).
+    let storable = toStore;
+    let stored: InsertResult[];
+    for (;;) {
+      try {
+        stored = await this.deps.events.insertManyWithOutbox(storable, (e) => engagementOutboxMessage(this.deps.topic, e, products.get(e.productId) ?? []));
+        break;
+      } catch (err) {
+        if (!(err instanceof DeletedUsersError)) throw err;
+        for (const { index, event } of candidates) {
+          if (err.userIds.has(event.userId) && !results[index]) results[index] = rejected(index, notFound("user", event.userId));
+        }
+        storable = storable.filter((e) => !err.userIds.has(e.userId));
+      }
+    }
+    const toStoreNow = storable;
+    const byKey = new Map<string, InsertResult>(toStoreNow.map((e, i) => [eventKey(e.userId, e.eventId), stored[i]!] as const));
     for (const { index, event } of candidates) {
       if (results[index]) continue;
       const key = eventKey(event.userId, event.eventId);
@@ -261,6 +313,54 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     const last = page[page.length - 1];
     const nextPageToken = rows.length > pageSize && last ? encodePageToken({ s: last.seq }) : "";
     return create(ScanEventsResponseSchema, { events: page.map(toEventMessage), nextPageToken });
+  }
+
+  /**
+   * Deletes every event of one user, records the deletion and queues its Kafka message, in one
+   * transaction (`EventRepository.deleteUserWithOutbox`): the message (`UserDeletion`, keyed by the
+   * user id, so it follows the user's events on their partition) lists the deleted events accepted
+   * within the topic's retention (at most {@link MAX_ANNOUNCED_DELETED_EVENTS}), which the trending
+   * consumer subtracts from its anonymous aggregates. Internal: no HTTP rule, service token only;
+   * UserService.DeleteUser calls it before removing the account. Idempotent: a repeat deletes nothing
+   * more, queues nothing, and answers the first deletion's time with a count of 0. Events recorded
+   * for the user afterwards are NOT_FOUND.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `user_id`; UNAVAILABLE when the engagement database is down.
+   */
+  async deleteUserEvents(req: DeleteUserEventsRequest, context: HandlerContext): Promise<DeleteUserEventsResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const userId = requireId("user_id", req.userId);
+    const horizon = this.deps.deletionHorizonMs ?? 7 * 86_400_000;
+    const since = new Date(horizon < 0 ? 0 : this.now() - horizon);
+    const result = await this.deps.events.deleteUserWithOutbox(userId, since, MAX_ANNOUNCED_DELETED_EVENTS, (deletedAt, announced) =>
+      userDeletionOutboxMessage(this.deps.topic, userId, deletedAt, announced),
+    );
+    return create(DeleteUserEventsResponseSchema, {
+      deletedEventCount: BigInt(result.deletedEvents),
+      deleteTime: timestampFromDate(result.deletedAt),
+    });
+  }
+
+  /**
+   * Pages through the recorded user deletions (`user_deletions`) in user_id order, optionally only
+   * those recorded since a time: the trending consumer marks these users deleted before it replays
+   * the retained log, so their replayed events are skipped. Internal: service token only.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `page_size` or `page_token`; UNAVAILABLE when the database is down.
+   */
+  async listUserDeletions(req: ListUserDeletionsRequest, context: HandlerContext): Promise<ListUserDeletionsResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const pageSize = resolveSize("page_size", req.pageSize, BULK_DEFAULT, BULK_MAX);
+    const cursor = decodePageToken("page_token", req.pageToken, isDeletionsCursor);
+    const rows = await this.deps.events.listDeletions(cursor?.a, req.since ? timestampDate(req.since) : undefined, pageSize + 1);
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    return create(ListUserDeletionsResponseSchema, {
+      deletions: page.map((d) => create(UserDeletionRecordSchema, { userId: d.userId, deleteTime: timestampFromDate(d.deletedAt) })),
+      nextPageToken: rows.length > pageSize && last ? encodePageToken({ a: last.userId }) : "",
+    });
   }
 }
 

@@ -74,7 +74,8 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * - `TRENDING_TOP_CACHE_MS` (100, 0 = off): how long a trending top list read from Redis is served
  *   from memory before it is read again (concurrent requests share one read).
  * - `USER_CACHE_SIZE` (10000, 0 = off) and `USER_CACHE_TTL_MS` (60000): users known to exist are
- *   remembered this long, so most requests make no UserService call (accounts are never deleted).
+ *   remembered this long, so most requests make no UserService call (a deleted user is dropped
+ *   from it as soon as the per-user state holds its tombstone, see serving/recommender.ts).
  * - `STARTUP_WAIT_MS` (60000): how long start-up retries an unavailable product or engagement
  *   service before giving up, in ms.
  * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS` (true): access control (see

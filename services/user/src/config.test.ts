@@ -21,6 +21,8 @@ describe("loadUserConfig", () => {
       LOGIN_ATTEMPTS_PER_ADDRESS: 50,
       LOGIN_ADDRESS_WINDOW_SECONDS: 60,
       AUTH_REQUIRED_FOR_READS: true,
+      ENGAGEMENT_SERVICE_ADDR: "127.0.0.1:50054",
+      ENGAGEMENT_TIMEOUT_MS: 10_000,
     });
     expect(DEV_JWT_SECRET.length).toBeGreaterThanOrEqual(32);
   });

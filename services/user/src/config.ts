@@ -1,7 +1,7 @@
 import { healthConfigSchema } from "../../shared/src/dependency-health.js";
 import { metricsConfigSchema } from "../../shared/src/metrics.js";
 import { z } from "zod";
-import { loadConfig, portSchema } from "../../shared/src/config.js";
+import { addressSchema, loadConfig, portSchema } from "../../shared/src/config.js";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { DEFAULT_LOGIN_LIMITS, type LoginThrottleLimits } from "./login-throttle.js";
 
@@ -33,6 +33,8 @@ const loginLimit = (fallback: number) => z.coerce.number().int().min(1).max(1_00
  *   sign-in attempts per client address in `LOGIN_ADDRESS_WINDOW_SECONDS` (default 60); beyond
  *   them CreateSession answers RESOURCE_EXHAUSTED (HTTP 429) with `retry-after` (see
  *   login-throttle.ts; the counters are per process);
+ * - `ENGAGEMENT_SERVICE_ADDR` (127.0.0.1:50054) and `ENGAGEMENT_TIMEOUT_MS` (10000): the
+ *   EngagementService DeleteUser asks to delete the user's events first (DeleteUserEvents);
  * - `LOG_LEVEL` is read by the logger itself.
  */
 export const userConfigSchema = z.object({
@@ -47,6 +49,8 @@ export const userConfigSchema = z.object({
   LOGIN_USERNAME_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.usernameWindowSeconds).describe("Window of the per-username failure count, in seconds."),
   LOGIN_ATTEMPTS_PER_ADDRESS: loginLimit(DEFAULT_LOGIN_LIMITS.attemptsPerAddress).describe("Sign-in attempts per client address within LOGIN_ADDRESS_WINDOW_SECONDS before CreateSession answers RESOURCE_EXHAUSTED; counted per process."),
   LOGIN_ADDRESS_WINDOW_SECONDS: loginLimit(DEFAULT_LOGIN_LIMITS.addressWindowSeconds).describe("Window of the per-address attempt count, in seconds."),
+  ENGAGEMENT_SERVICE_ADDR: addressSchema.default("127.0.0.1:50054").describe("EngagementService `host:port`: DeleteUser has it delete the user's events (DeleteUserEvents) before removing the account."),
+  ENGAGEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000).describe("Deadline of the DeleteUserEvents call, in ms; past it DeleteUser answers UNAVAILABLE, keeps the account, and a retry completes the deletion."),
   // JWT_SECRET, SERVICE_TOKEN, AUTH_REQUIRED_FOR_READS: the same variables, defaults and checks as every service.
   ...accessControlConfigShape,
 });

@@ -87,6 +87,15 @@ export class LoginThrottle {
       },
     };
   }
+
+  /**
+   * Drops the username's failure counter (DeleteUser: nothing about a deleted account stays).
+   *
+   * @param username - the sign-in name (any letter case).
+   */
+  async forget(username: string): Promise<void> {
+    await this.byUsername.delete(username.toLowerCase());
+  }
 }
 
 async function take(limiter: RateLimiterMemory, key: string, what: string): Promise<void> {

@@ -15,6 +15,10 @@ import { UserRepository } from "./data/user-repository.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { USER_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
+import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
+import { serviceTokenInterceptor } from "../../shared/src/access-control.js";
+import { createServiceClient } from "../../shared/src/clients.js";
+import { GrpcUserEventsEraser } from "./peers/user-events-eraser.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 
 const logger = createLogger("user");
@@ -32,6 +36,13 @@ runMain(logger, async () => {
     tokenTtlSeconds: config.JWT_TTL_SECONDS,
     loginThrottle: new LoginThrottle(loginLimits(config)),
     requireAuthForReads: config.AUTH_REQUIRED_FOR_READS,
+    // DeleteUser: the user's events first (internal RPC, service token), then the account.
+    events: new GrpcUserEventsEraser(
+      createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, {
+        timeoutMs: config.ENGAGEMENT_TIMEOUT_MS,
+        interceptors: [serviceTokenInterceptor(config.SERVICE_TOKEN)],
+      }),
+    ),
     logger,
   });
   // Readiness follows the users database: every RPC reads or writes it (accounts, token versions).

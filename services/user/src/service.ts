@@ -5,6 +5,12 @@ import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@conn
 import {
   CreateSessionResponseSchema,
   CreateUserResponseSchema,
+  DeleteUserResponseSchema,
+  ListUsersResponseSchema,
+  type DeleteUserRequest,
+  type DeleteUserResponse,
+  type ListUsersRequest,
+  type ListUsersResponse,
   GetTokenStateResponseSchema,
   GetUserResponseSchema,
   UpdateUserResponseSchema,
@@ -24,7 +30,9 @@ import {
 } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
-import { requireId } from "../../shared/src/validation.js";
+import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
+import { UnavailableError } from "../../shared/src/domain-errors.js";
+import type { UserEventsEraser } from "./peers/user-events-eraser.js";
 import { PEER_ADDRESS } from "../../shared/src/grpc-server.js";
 import { currentRequest } from "../../shared/src/request-context.js";
 import type { UserRecord, UserRepository } from "./data/user-repository.js";
@@ -71,6 +79,25 @@ export interface UserServiceDeps {
    * default true): the account holds the email address.
    */
   readonly requireAuthForReads?: boolean;
+  /**
+   * The engagement side of DeleteUser (`GrpcUserEventsEraser`: EngagementService.DeleteUserEvents);
+   * without it DeleteUser answers UNAVAILABLE and deletes nothing.
+   */
+  readonly events?: UserEventsEraser;
+}
+
+/** ListUsers page size: default 20, at most 100. */
+const LIST_DEFAULT = 20;
+const LIST_MAX = 100;
+
+interface ListCursor {
+  /** user_id of the last account returned. */
+  a: string;
+}
+
+function isListCursor(v: unknown): v is ListCursor {
+  const c = v as Partial<ListCursor> | null;
+  return typeof c === "object" && c !== null && typeof c.a === "string" && c.a.length > 0;
 }
 
 /**
@@ -216,6 +243,57 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
     const tokenVersion = await this.deps.repository.tokenVersion(userId);
     if (tokenVersion === undefined) throw notFound("user", userId);
     return create(GetTokenStateResponseSchema, { tokenVersion });
+  }
+
+  /**
+   * Pages through the accounts in user_id order (AIP-158: `page_size` 1 to 100, 0 means 20; an
+   * opaque `page_token`; an empty `next_page_token` on the last page). Accounts hold email
+   * addresses, so only the service token may list them.
+   *
+   * @throws ConnectError UNAUTHENTICATED without a valid token; PERMISSION_DENIED for a user's
+   *   token; INVALID_ARGUMENT naming `page_size` or `page_token`.
+   */
+  async listUsers(request: ListUsersRequest, context: HandlerContext): Promise<ListUsersResponse> {
+    await this.access.requireService(context.requestHeader);
+    const pageSize = resolveSize("page_size", request.pageSize, LIST_DEFAULT, LIST_MAX);
+    const cursor = decodePageToken("page_token", request.pageToken, isListCursor);
+    const rows = await this.deps.repository.list(cursor?.a, pageSize + 1);
+    const page = rows.slice(0, pageSize);
+    const last = page[page.length - 1];
+    const nextPageToken = rows.length > pageSize && last ? encodePageToken({ a: last.userId }) : "";
+    return create(ListUsersResponseSchema, { users: page.map(toUser), nextPageToken });
+  }
+
+  /**
+   * Deletes an account and everything recorded about it, in an order that never leaves half a
+   * deletion behind: first EngagementService.DeleteUserEvents (the user's events deleted, the
+   * deletion recorded so later events are refused, and a UserDeletion message queued for the
+   * recommendation side, in one engagement transaction), then the account row (username, email,
+   * password hash, token version: every access token of the account is refused from then on, here at
+   * once and in the other services within their revocation cache's 5 s), then the username's
+   * sign-in throttle entry. Only the account itself (its access token) or the service token may do
+   * it.
+   *
+   * When the engagement service is down nothing is deleted (UNAVAILABLE) and a retry completes the
+   * deletion; DeleteUserEvents is idempotent, so a retry after a failure between the two steps
+   * finishes it too. Deleting an account that does not exist is NOT_FOUND (with the account's own
+   * token, a second DELETE is UNAUTHENTICATED: the token died with the account).
+   *
+   * @throws ConnectError UNAUTHENTICATED without a valid (unrevoked) token; PERMISSION_DENIED
+   *   "user_id: the access token is for another user"; INVALID_ARGUMENT naming `user_id`;
+   *   NOT_FOUND; UNAVAILABLE "engagement service is unavailable, retry later".
+   */
+  async deleteUser(request: DeleteUserRequest, context: HandlerContext): Promise<DeleteUserResponse> {
+    await this.access.requireUser(context.requestHeader, request.userId);
+    const userId = requireId("user_id", request.userId);
+    const existing = await this.deps.repository.get(userId);
+    if (!existing) throw notFound("user", userId);
+    if (!this.deps.events) throw new UnavailableError("engagement service");
+    const deletedEvents = await this.deps.events.deleteUserEvents(userId);
+    const deleted = await this.deps.repository.delete(userId);
+    await this.throttle.forget(existing.username);
+    currentRequest()?.logger.info({ userId, deletedEvents, accountRemoved: deleted !== undefined }, "user deleted");
+    return create(DeleteUserResponseSchema, { deletedEventCount: BigInt(deletedEvents) });
   }
 
   /** This service's revocation check: the token's version against the account's, from the database. */

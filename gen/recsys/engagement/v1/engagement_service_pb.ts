@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/engagement/v1/engagement_service.proto.
  */
 export const file_recsys_engagement_v1_engagement_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky8wQKEUVuZ2FnZW1lbnRTZXJ2aWNlEnkKC1JlY29yZEV2ZW50EigucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXF1ZXN0GikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRSZXNwb25zZSIVgtPkkwIPOgEqIgovdjEvZXZlbnRzEoIBCgxSZWNvcmRFdmVudHMSKS5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRFdmVudHNSZXF1ZXN0GioucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVzcG9uc2UiG4LT5JMCFToBKiIQL3YxL2V2ZW50czpiYXRjaBKPAQoOTGlzdFVzZXJFdmVudHMSKy5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1JlcXVlc3QaLC5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VXNlckV2ZW50c1Jlc3BvbnNlIiKC0+STAhwSGi92MS91c2Vycy97dXNlcl9pZH0vZXZlbnRzEmsKDkdldFVzZXJIaXN0b3J5EisucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0VXNlckhpc3RvcnlSZXNwb25zZRJfCgpTY2FuRXZlbnRzEicucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1JlcXVlc3QaKC5yZWNzeXMuZW5nYWdlbWVudC52MS5TY2FuRXZlbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
+  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXRGVsZXRlVXNlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJoChhEZWxldGVVc2VyRXZlbnRzUmVzcG9uc2USGwoTZGVsZXRlZF9ldmVudF9jb3VudBgBIAEoAxIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibAoYTGlzdFVzZXJEZWxldGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJWChJVc2VyRGVsZXRpb25SZWNvcmQSDwoHdXNlcl9pZBgBIAEoCRIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicQoZTGlzdFVzZXJEZWxldGlvbnNSZXNwb25zZRI7CglkZWxldGlvbnMYASADKAsyKC5yZWNzeXMuZW5nYWdlbWVudC52MS5Vc2VyRGVsZXRpb25SZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMtwGChFFbmdhZ2VtZW50U2VydmljZRJ5CgtSZWNvcmRFdmVudBIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdBopLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzcG9uc2UiFYLT5JMCDzoBKiIKL3YxL2V2ZW50cxKCAQoMUmVjb3JkRXZlbnRzEikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVxdWVzdBoqLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50c1Jlc3BvbnNlIhuC0+STAhU6ASoiEC92MS9ldmVudHM6YmF0Y2gSjwEKDkxpc3RVc2VyRXZlbnRzEisucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXNwb25zZSIigtPkkwIcEhovdjEvdXNlcnMve3VzZXJfaWR9L2V2ZW50cxJrCg5HZXRVc2VySGlzdG9yeRIrLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVxdWVzdBosLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVzcG9uc2USXwoKU2NhbkV2ZW50cxInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlNjYW5FdmVudHNSZXF1ZXN0GigucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1Jlc3BvbnNlEnEKEERlbGV0ZVVzZXJFdmVudHMSLS5yZWNzeXMuZW5nYWdlbWVudC52MS5EZWxldGVVc2VyRXZlbnRzUmVxdWVzdBouLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkRlbGV0ZVVzZXJFdmVudHNSZXNwb25zZRJ0ChFMaXN0VXNlckRlbGV0aW9ucxIuLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVxdWVzdBovLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
 
 /**
  * RecordEventRequest describes one engagement to record.
@@ -382,6 +382,147 @@ export const ScanEventsResponseSchema: GenMessage<ScanEventsResponse> = /*@__PUR
   messageDesc(file_recsys_engagement_v1_engagement_service, 10);
 
 /**
+ * DeleteUserEventsRequest names the user whose events to delete.
+ *
+ * @generated from message recsys.engagement.v1.DeleteUserEventsRequest
+ */
+export type DeleteUserEventsRequest = Message<"recsys.engagement.v1.DeleteUserEventsRequest"> & {
+  /**
+   * user_id is the user whose events to delete.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.DeleteUserEventsRequest.
+ * Use `create(DeleteUserEventsRequestSchema)` to create a new message.
+ */
+export const DeleteUserEventsRequestSchema: GenMessage<DeleteUserEventsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 11);
+
+/**
+ * DeleteUserEventsResponse says what the deletion removed.
+ *
+ * @generated from message recsys.engagement.v1.DeleteUserEventsResponse
+ */
+export type DeleteUserEventsResponse = Message<"recsys.engagement.v1.DeleteUserEventsResponse"> & {
+  /**
+   * deleted_event_count is the number of events deleted by this call (0 when the user was deleted
+   * before).
+   *
+   * @generated from field: int64 deleted_event_count = 1;
+   */
+  deletedEventCount: bigint;
+
+  /**
+   * delete_time is when the deletion was first recorded.
+   *
+   * @generated from field: google.protobuf.Timestamp delete_time = 2;
+   */
+  deleteTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.DeleteUserEventsResponse.
+ * Use `create(DeleteUserEventsResponseSchema)` to create a new message.
+ */
+export const DeleteUserEventsResponseSchema: GenMessage<DeleteUserEventsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 12);
+
+/**
+ * ListUserDeletionsRequest selects a page of recorded user deletions.
+ *
+ * @generated from message recsys.engagement.v1.ListUserDeletionsRequest
+ */
+export type ListUserDeletionsRequest = Message<"recsys.engagement.v1.ListUserDeletionsRequest"> & {
+  /**
+   * page_size is the number of deletions per page, 1 to 10000; 0 means 5000.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * page_token is the next_page_token of a previous response, or empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * since keeps only deletions recorded at or after this time; unset keeps all.
+   *
+   * @generated from field: google.protobuf.Timestamp since = 3;
+   */
+  since?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.ListUserDeletionsRequest.
+ * Use `create(ListUserDeletionsRequestSchema)` to create a new message.
+ */
+export const ListUserDeletionsRequestSchema: GenMessage<ListUserDeletionsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 13);
+
+/**
+ * UserDeletionRecord is one recorded user deletion.
+ *
+ * @generated from message recsys.engagement.v1.UserDeletionRecord
+ */
+export type UserDeletionRecord = Message<"recsys.engagement.v1.UserDeletionRecord"> & {
+  /**
+   * user_id is the deleted user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * delete_time is when the deletion was recorded.
+   *
+   * @generated from field: google.protobuf.Timestamp delete_time = 2;
+   */
+  deleteTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.UserDeletionRecord.
+ * Use `create(UserDeletionRecordSchema)` to create a new message.
+ */
+export const UserDeletionRecordSchema: GenMessage<UserDeletionRecord> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 14);
+
+/**
+ * ListUserDeletionsResponse is one page of recorded user deletions.
+ *
+ * @generated from message recsys.engagement.v1.ListUserDeletionsResponse
+ */
+export type ListUserDeletionsResponse = Message<"recsys.engagement.v1.ListUserDeletionsResponse"> & {
+  /**
+   * deletions are the deletions of this page, in user_id order.
+   *
+   * @generated from field: repeated recsys.engagement.v1.UserDeletionRecord deletions = 1;
+   */
+  deletions: UserDeletionRecord[];
+
+  /**
+   * next_page_token fetches the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.ListUserDeletionsResponse.
+ * Use `create(ListUserDeletionsResponseSchema)` to create a new message.
+ */
+export const ListUserDeletionsResponseSchema: GenMessage<ListUserDeletionsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 15);
+
+/**
  * EngagementService records what users do with products (clicks, views, likes, dislikes,
  * ratings), stores it durably and publishes it to Kafka through a transactional outbox. It owns
  * the engagement database.
@@ -442,6 +583,32 @@ export const EngagementService: GenService<{
     methodKind: "unary";
     input: typeof ScanEventsRequestSchema;
     output: typeof ScanEventsResponseSchema;
+  },
+  /**
+   * DeleteUserEvents deletes every event of one user and, in the same transaction, records the
+   * deletion (so events recorded for the user afterwards are refused) and queues a UserDeletion
+   * message on the engagement-events topic, keyed by the user id. It is internal (no HTTP rule) and
+   * needs the service token; UserService.DeleteUser calls it. Repeating it deletes nothing more and
+   * queues no second message.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.DeleteUserEvents
+   */
+  deleteUserEvents: {
+    methodKind: "unary";
+    input: typeof DeleteUserEventsRequestSchema;
+    output: typeof DeleteUserEventsResponseSchema;
+  },
+  /**
+   * ListUserDeletions pages through the recorded user deletions in user_id order, for the trending
+   * consumer, which marks those users deleted before it replays the retained log. It is internal
+   * (no HTTP rule) and needs the service token.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.ListUserDeletions
+   */
+  listUserDeletions: {
+    methodKind: "unary";
+    input: typeof ListUserDeletionsRequestSchema;
+    output: typeof ListUserDeletionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_engagement_v1_engagement_service, 0);

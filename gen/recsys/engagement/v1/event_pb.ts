@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/engagement/v1/event.proto.
  */
 export const file_recsys_engagement_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("CiByZWNzeXMvZW5nYWdlbWVudC92MS9ldmVudC5wcm90bxIUcmVjc3lzLmVuZ2FnZW1lbnQudjEi3QEKBUV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRItCgR0eXBlGAQgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEg0KBXZhbHVlGAUgASgBEi4KCm9jY3VyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJRCg9FbmdhZ2VtZW50RXZlbnQSKgoFZXZlbnQYASABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBISCgpjYXRlZ29yaWVzGAIgAygJKpQBCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhQKEEVWRU5UX1RZUEVfQ0xJQ0sQARITCg9FVkVOVF9UWVBFX1ZJRVcQAhITCg9FVkVOVF9UWVBFX0xJS0UQAxIWChJFVkVOVF9UWVBFX0RJU0xJS0UQBBITCg9FVkVOVF9UWVBFX1JBVEUQBWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiByZWNzeXMvZW5nYWdlbWVudC92MS9ldmVudC5wcm90bxIUcmVjc3lzLmVuZ2FnZW1lbnQudjEi3QEKBUV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRItCgR0eXBlGAQgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEg0KBXZhbHVlGAUgASgBEi4KCm9jY3VyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKMAQoPRW5nYWdlbWVudEV2ZW50EioKBWV2ZW50GAEgASgLMhsucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnQSEgoKY2F0ZWdvcmllcxgCIAMoCRI5Cg11c2VyX2RlbGV0aW9uGAMgASgLMiIucmVjc3lzLmVuZ2FnZW1lbnQudjEuVXNlckRlbGV0aW9uIn0KDFVzZXJEZWxldGlvbhIPCgd1c2VyX2lkGAEgASgJEi8KC2RlbGV0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZldmVudHMYAyADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudCqUAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFVkVOVF9UWVBFX0NMSUNLEAESEwoPRVZFTlRfVFlQRV9WSUVXEAISEwoPRVZFTlRfVFlQRV9MSUtFEAMSFgoSRVZFTlRfVFlQRV9ESVNMSUtFEAQSEwoPRVZFTlRfVFlQRV9SQVRFEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Event is one accepted engagement of a user with a product.
@@ -98,6 +98,15 @@ export type EngagementEvent = Message<"recsys.engagement.v1.EngagementEvent"> & 
    * @generated from field: repeated string categories = 2;
    */
   categories: string[];
+
+  /**
+   * user_deletion is set, instead of event, on the message announcing that a user was deleted: it
+   * follows every event of that user on the same partition (same key), and consumers remove what
+   * they hold about the user.
+   *
+   * @generated from field: recsys.engagement.v1.UserDeletion user_deletion = 3;
+   */
+  userDeletion?: UserDeletion | undefined;
 };
 
 /**
@@ -106,6 +115,44 @@ export type EngagementEvent = Message<"recsys.engagement.v1.EngagementEvent"> & 
  */
 export const EngagementEventSchema: GenMessage<EngagementEvent> = /*@__PURE__*/
   messageDesc(file_recsys_engagement_v1_event, 1);
+
+/**
+ * UserDeletion announces that a user and all their events were deleted.
+ *
+ * @generated from message recsys.engagement.v1.UserDeletion
+ */
+export type UserDeletion = Message<"recsys.engagement.v1.UserDeletion"> & {
+  /**
+   * user_id is the deleted user.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * delete_time is when the engagement service deleted the user's events.
+   *
+   * @generated from field: google.protobuf.Timestamp delete_time = 2;
+   */
+  deleteTime?: Timestamp | undefined;
+
+  /**
+   * events are the deleted events that can have reached consumers through this topic (accepted
+   * within the topic's retention, the newest 5000 at most, oldest first, user_id left empty: it is
+   * this message's), so a consumer can subtract their contribution to anonymous aggregates
+   * (trending scores, event counts).
+   *
+   * @generated from field: repeated recsys.engagement.v1.Event events = 3;
+   */
+  events: Event[];
+};
+
+/**
+ * Describes the message recsys.engagement.v1.UserDeletion.
+ * Use `create(UserDeletionSchema)` to create a new message.
+ */
+export const UserDeletionSchema: GenMessage<UserDeletion> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_event, 2);
 
 /**
  * EventType is the kind of engagement a user had with a product.

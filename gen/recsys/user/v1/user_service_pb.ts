@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/user/v1/user_service.proto.
  */
 export const file_recsys_user_v1_user_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciKaAQoRVXBkYXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgVlbWFpbBgCIAEoCUgAiAEBEhUKCHBhc3N3b3JkGAMgASgJSAGIAQESHQoQY3VycmVudF9wYXNzd29yZBgEIAEoCUgCiAEBQggKBl9lbWFpbEILCglfcGFzc3dvcmRCEwoRX2N1cnJlbnRfcGFzc3dvcmQiOAoSVXBkYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNQoPR2V0VXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIicKFEdldFRva2VuU3RhdGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLgoVR2V0VG9rZW5TdGF0ZVJlc3BvbnNlEhUKDXRva2VuX3ZlcnNpb24YASABKA0yqwQKC1VzZXJTZXJ2aWNlEmkKCkNyZWF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5DcmVhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvdXNlcnMSdQoNQ3JlYXRlU2Vzc2lvbhIkLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiUucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9zZXNzaW9ucxJzCgpVcGRhdGVVc2VyEiEucmVjc3lzLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVzcG9uc2UiHoLT5JMCGDoBKjITL3YxL3VzZXJzL3t1c2VyX2lkfRJnCgdHZXRVc2VyEh4ucmVjc3lzLnVzZXIudjEuR2V0VXNlclJlcXVlc3QaHy5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVzcG9uc2UiG4LT5JMCFRITL3YxL3VzZXJzL3t1c2VyX2lkfRJcCg1HZXRUb2tlblN0YXRlEiQucmVjc3lzLnVzZXIudjEuR2V0VG9rZW5TdGF0ZVJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5HZXRUb2tlblN0YXRlUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciKaAQoRVXBkYXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgVlbWFpbBgCIAEoCUgAiAEBEhUKCHBhc3N3b3JkGAMgASgJSAGIAQESHQoQY3VycmVudF9wYXNzd29yZBgEIAEoCUgCiAEBQggKBl9lbWFpbEILCglfcGFzc3dvcmRCEwoRX2N1cnJlbnRfcGFzc3dvcmQiOAoSVXBkYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNQoPR2V0VXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIicKFEdldFRva2VuU3RhdGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLgoVR2V0VG9rZW5TdGF0ZVJlc3BvbnNlEhUKDXRva2VuX3ZlcnNpb24YASABKA0iOQoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChFMaXN0VXNlcnNSZXNwb25zZRIjCgV1c2VycxgBIAMoCzIULnJlY3N5cy51c2VyLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEURlbGV0ZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMQoSRGVsZXRlVXNlclJlc3BvbnNlEhsKE2RlbGV0ZWRfZXZlbnRfY291bnQYASABKAMyggYKC1VzZXJTZXJ2aWNlEmkKCkNyZWF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5DcmVhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvdXNlcnMSdQoNQ3JlYXRlU2Vzc2lvbhIkLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiUucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9zZXNzaW9ucxJzCgpVcGRhdGVVc2VyEiEucmVjc3lzLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVzcG9uc2UiHoLT5JMCGDoBKjITL3YxL3VzZXJzL3t1c2VyX2lkfRJnCgdHZXRVc2VyEh4ucmVjc3lzLnVzZXIudjEuR2V0VXNlclJlcXVlc3QaHy5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVzcG9uc2UiG4LT5JMCFRITL3YxL3VzZXJzL3t1c2VyX2lkfRJcCg1HZXRUb2tlblN0YXRlEiQucmVjc3lzLnVzZXIudjEuR2V0VG9rZW5TdGF0ZVJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5HZXRUb2tlblN0YXRlUmVzcG9uc2USYwoJTGlzdFVzZXJzEiAucmVjc3lzLnVzZXIudjEuTGlzdFVzZXJzUmVxdWVzdBohLnJlY3N5cy51c2VyLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlIhGC0+STAgsSCS92MS91c2VycxJwCgpEZWxldGVVc2VyEiEucmVjc3lzLnVzZXIudjEuRGVsZXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5EZWxldGVVc2VyUmVzcG9uc2UiG4LT5JMCFSoTL3YxL3VzZXJzL3t1c2VyX2lkfWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * User is one account as other services and clients see it.
@@ -326,6 +326,105 @@ export const GetTokenStateResponseSchema: GenMessage<GetTokenStateResponse> = /*
   messageDesc(file_recsys_user_v1_user_service, 10);
 
 /**
+ * ListUsersRequest selects a page of accounts.
+ *
+ * @generated from message recsys.user.v1.ListUsersRequest
+ */
+export type ListUsersRequest = Message<"recsys.user.v1.ListUsersRequest"> & {
+  /**
+   * page_size is the number of accounts per page, 1 to 100; 0 means 20.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * page_token is the next_page_token of a previous response, or empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message recsys.user.v1.ListUsersRequest.
+ * Use `create(ListUsersRequestSchema)` to create a new message.
+ */
+export const ListUsersRequestSchema: GenMessage<ListUsersRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 11);
+
+/**
+ * ListUsersResponse is one page of accounts.
+ *
+ * @generated from message recsys.user.v1.ListUsersResponse
+ */
+export type ListUsersResponse = Message<"recsys.user.v1.ListUsersResponse"> & {
+  /**
+   * users are the accounts of this page, in user_id order.
+   *
+   * @generated from field: repeated recsys.user.v1.User users = 1;
+   */
+  users: User[];
+
+  /**
+   * next_page_token fetches the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message recsys.user.v1.ListUsersResponse.
+ * Use `create(ListUsersResponseSchema)` to create a new message.
+ */
+export const ListUsersResponseSchema: GenMessage<ListUsersResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 12);
+
+/**
+ * DeleteUserRequest names the account to delete.
+ *
+ * @generated from message recsys.user.v1.DeleteUserRequest
+ */
+export type DeleteUserRequest = Message<"recsys.user.v1.DeleteUserRequest"> & {
+  /**
+   * user_id is the identifier of the account to delete.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message recsys.user.v1.DeleteUserRequest.
+ * Use `create(DeleteUserRequestSchema)` to create a new message.
+ */
+export const DeleteUserRequestSchema: GenMessage<DeleteUserRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 13);
+
+/**
+ * DeleteUserResponse confirms a deletion.
+ *
+ * @generated from message recsys.user.v1.DeleteUserResponse
+ */
+export type DeleteUserResponse = Message<"recsys.user.v1.DeleteUserResponse"> & {
+  /**
+   * deleted_event_count is the number of the user's engagement events deleted by this call (0 when
+   * a previous, interrupted attempt had already deleted them).
+   *
+   * @generated from field: int64 deleted_event_count = 1;
+   */
+  deletedEventCount: bigint;
+};
+
+/**
+ * Describes the message recsys.user.v1.DeleteUserResponse.
+ * Use `create(DeleteUserResponseSchema)` to create a new message.
+ */
+export const DeleteUserResponseSchema: GenMessage<DeleteUserResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 14);
+
+/**
  * UserService owns the accounts: registration, password sign-in that issues access tokens, and
  * profile look-ups. It owns the users database; password hashes never leave it.
  *
@@ -388,6 +487,31 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof GetTokenStateRequestSchema;
     output: typeof GetTokenStateResponseSchema;
+  },
+  /**
+   * ListUsers pages through the accounts in user_id order (AIP-158 paging); only the service token
+   * may call it, since accounts hold email addresses.
+   *
+   * @generated from rpc recsys.user.v1.UserService.ListUsers
+   */
+  listUsers: {
+    methodKind: "unary";
+    input: typeof ListUsersRequestSchema;
+    output: typeof ListUsersResponseSchema;
+  },
+  /**
+   * DeleteUser removes an account and everything recorded about it: its engagement events are
+   * deleted first (EngagementService.DeleteUserEvents, which records the deletion and announces it
+   * on Kafka), then the account and its token state, so its access tokens are refused. Only the
+   * account itself (its access token) or the service token may call it. Deleting an account that
+   * does not exist is NOT_FOUND; a retry after UNAVAILABLE completes a deletion.
+   *
+   * @generated from rpc recsys.user.v1.UserService.DeleteUser
+   */
+  deleteUser: {
+    methodKind: "unary";
+    input: typeof DeleteUserRequestSchema;
+    output: typeof DeleteUserResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_user_v1_user_service, 0);

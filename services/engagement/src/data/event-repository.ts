@@ -41,6 +41,36 @@ export interface InsertResult {
 }
 
 /**
+ * Thrown by the event inserts when some of the events' users were deleted
+ * (EngagementService.DeleteUserEvents, table `user_deletions`); nothing was written.
+ */
+export class DeletedUsersError extends Error {
+  /** @param userIds - the deleted users among the events' users. */
+  constructor(readonly userIds: ReadonlySet<string>) {
+    super(`users deleted: ${[...userIds].join(", ")}`);
+    this.name = "DeletedUsersError";
+  }
+}
+
+/** What {@link EventRepository.deleteUserWithOutbox} did. */
+export interface UserDeletionResult {
+  /** Events deleted now (0 when the user had been deleted before). */
+  readonly deletedEvents: number;
+  /** When the deletion was first recorded. */
+  readonly deletedAt: Date;
+  /** true when this call recorded the deletion (and queued its message); false for a repeat. */
+  readonly first: boolean;
+}
+
+/**
+ * Advisory lock class of per-user locks (`pg_advisory_xact_lock(class, hashtext(user_id))`): event
+ * inserts take the user's lock shared, a user deletion takes it exclusive, so an insert either
+ * commits before the deletion's DELETE (and is deleted with the rest) or sees its record (and is
+ * refused). Hash collisions only make unrelated users wait for each other's deletion.
+ */
+const USER_LOCK_CLASS = 10_003;
+
+/**
  * The idempotency key of an event as one string: `<length of user_id>:<user_id>:<event_id>`. An
  * event is identified by the pair (user_id, event_id), never by event_id alone (the same event_id
  * from two users is two events); the length prefix keeps the pair unambiguous whatever characters
@@ -100,11 +130,17 @@ export class EventRepository {
    *
    * @param event - the event.
    * @param outboxMessage - builds the outbox message from the stored event (it needs accepted_at).
+   * Before anything, it takes the user's advisory lock shared and checks `user_deletions`: an
+   * event of a deleted user is not written.
+   *
    * @returns the stored event and whether it was inserted now.
-   * @throws the database's error (connection failures are mapped to UNAVAILABLE by the server).
+   * @throws DeletedUsersError when the user was deleted; the database's error (connection failures
+   *   are mapped to UNAVAILABLE by the server).
    */
   async insertWithOutbox(event: NewEvent, outboxMessage: (stored: StoredEvent) => OutboxMessage): Promise<InsertResult> {
     return withTransaction(this.pool, async (client) => {
+      const deleted = await lockUsersShared(client, [event.userId]);
+      if (deleted.size > 0) throw new DeletedUsersError(deleted);
       const res = await client.query<EventRow>(
         `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -145,8 +181,12 @@ export class EventRepository {
    * @param events - the events, with distinct (user_id, event_id) pairs (the caller folds repeats,
    *   see {@link eventKey}).
    * @param outboxMessage - builds the outbox message from a stored event (it needs accepted_at).
+   * First the users' advisory locks are taken shared (in id order, so batches cannot deadlock) and
+   * users in `user_deletions` looked up: if any of them was deleted, nothing is written.
+   *
    * @returns one result per event, in the order given.
-   * @throws the database's error (nothing is written then).
+   * @throws DeletedUsersError naming the deleted users (the caller drops their events and retries);
+   *   the database's error (nothing is written then).
    */
   async insertManyWithOutbox(
     events: readonly NewEvent[],
@@ -154,6 +194,8 @@ export class EventRepository {
   ): Promise<InsertResult[]> {
     if (events.length === 0) return [];
     const { inserted, earlier } = await withTransaction(this.pool, async (client) => {
+      const deleted = await lockUsersShared(client, events.map((e) => e.userId));
+      if (deleted.size > 0) throw new DeletedUsersError(deleted);
       const res = await client.query<EventRow>(
         `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
          SELECT event_id, user_id, product_id, type, value, occurred_at
@@ -199,6 +241,87 @@ export class EventRepository {
       if (!first) throw new Error(`event ${e.eventId} of user ${e.userId} conflicted but cannot be read`);
       return { event: first, inserted: false };
     });
+  }
+
+  /**
+   * Deletes every event of a user and records the deletion, in one transaction: the user's advisory
+   * lock exclusive (waiting for event inserts of the user in flight), `INSERT INTO user_deletions …
+   * ON CONFLICT DO NOTHING`, `DELETE FROM events WHERE user_id = $1 RETURNING …`, and, only when the
+   * deletion is new, the outbox message built from the deleted events accepted since `since` (the
+   * `maxAnnounced` newest, returned oldest first), so the deletion record, the emptied history and
+   * the Kafka announcement are committed together or not at all. A repeat finds the record, deletes
+   * whatever is left (nothing, since inserts check the record) and queues nothing.
+   *
+   * @param userId - the user.
+   * @param since - the oldest acceptance time of the events handed to `outboxMessage` (the topic's
+   *   retention: older events cannot be in any consumer's state from the log).
+   * @param maxAnnounced - the most events handed to `outboxMessage`.
+   * @param outboxMessage - builds the deletion message from the deletion time and those events.
+   * @returns the number of events deleted, when the deletion was recorded, and whether it was now.
+   * @throws the database's error (nothing is written then).
+   */
+  async deleteUserWithOutbox(
+    userId: string,
+    since: Date,
+    maxAnnounced: number,
+    outboxMessage: (deletedAt: Date, announced: readonly StoredEvent[]) => OutboxMessage,
+  ): Promise<UserDeletionResult> {
+    return withTransaction(this.pool, async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [USER_LOCK_CLASS, userId]);
+      const recorded = await client.query<{ deleted_at: Date }>(
+        "INSERT INTO user_deletions (user_id, deleted_events) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING RETURNING deleted_at",
+        [userId],
+      );
+      const res = await client.query<EventRow & { total: string }>(
+        `WITH gone AS (DELETE FROM events WHERE user_id = $1 RETURNING *),
+              total AS (SELECT count(*)::text AS total FROM gone)
+         SELECT total.total, recent.* FROM total LEFT JOIN LATERAL (
+           SELECT ${COLUMNS} FROM gone WHERE gone.accepted_at >= $2 ORDER BY gone.seq DESC LIMIT $3
+         ) recent ON true`,
+        [userId, since, maxAnnounced],
+      );
+      const deletedEvents = Number(res.rows[0]?.total ?? 0);
+      const first = recorded.rows[0];
+      if (!first) {
+        const { rows } = await client.query<{ deleted_at: Date }>("SELECT deleted_at FROM user_deletions WHERE user_id = $1", [userId]);
+        if (deletedEvents > 0) {
+          await client.query("UPDATE user_deletions SET deleted_events = deleted_events + $2 WHERE user_id = $1", [userId, deletedEvents]);
+        }
+        return { deletedEvents, deletedAt: rows[0]!.deleted_at, first: false };
+      }
+      await client.query("UPDATE user_deletions SET deleted_events = $2 WHERE user_id = $1", [userId, deletedEvents]);
+      const announced = res.rows.filter((r) => r.seq !== null).map(toEvent).reverse();
+      await insertOutboxMessage(client, outboxMessage(first.deleted_at, announced));
+      return { deletedEvents, deletedAt: first.deleted_at, first: true };
+    });
+  }
+
+  /**
+   * Reads a page of recorded user deletions in user_id order (the primary key's index).
+   *
+   * @param afterUserId - the last user id of the previous page, or undefined for the first page.
+   * @param since - keep only deletions recorded at or after this time, or undefined for all.
+   * @param limit - the most deletions to return.
+   */
+  async listDeletions(afterUserId: string | undefined, since: Date | undefined, limit: number): Promise<{ userId: string; deletedAt: Date }[]> {
+    const { rows } = await this.pool.query<{ user_id: string; deleted_at: Date }>(
+      `SELECT user_id, deleted_at FROM user_deletions
+        WHERE ($1::text IS NULL OR user_id > $1) AND ($2::timestamptz IS NULL OR deleted_at >= $2)
+        ORDER BY user_id LIMIT $3`,
+      [afterUserId ?? null, since ?? null, limit],
+    );
+    return rows.map((r) => ({ userId: r.user_id, deletedAt: r.deleted_at }));
+  }
+
+  /**
+   * Tells whether a user's events were deleted (the user is in `user_deletions`).
+   *
+   * @param userId - the user.
+   * @returns when the deletion was recorded, or undefined.
+   */
+  async deletedAt(userId: string): Promise<Date | undefined> {
+    const { rows } = await this.pool.query<{ deleted_at: Date }>("SELECT deleted_at FROM user_deletions WHERE user_id = $1", [userId]);
+    return rows[0]?.deleted_at;
   }
 
   /**
@@ -265,4 +388,22 @@ export class EventRepository {
     );
     return res.rows.map(toEvent);
   }
+}
+
+/**
+ * Takes the advisory locks of users shared (in id order, one statement) and tells which of them
+ * were deleted. Runs inside the caller's transaction; the locks are held until it ends.
+ *
+ * @param client - a client inside an open transaction.
+ * @param userIds - the users (repeats allowed).
+ * @returns the ids found in `user_deletions`.
+ */
+async function lockUsersShared(client: pg.ClientBase, userIds: readonly string[]): Promise<Set<string>> {
+  const ids = [...new Set(userIds)].sort();
+  await client.query(
+    "SELECT pg_advisory_xact_lock_shared($1, hashtext(u)) FROM (SELECT unnest($2::text[]) AS u ORDER BY 1) AS ids",
+    [USER_LOCK_CLASS, ids],
+  );
+  const { rows } = await client.query<{ user_id: string }>("SELECT user_id FROM user_deletions WHERE user_id = ANY($1::text[])", [ids]);
+  return new Set(rows.map((r) => r.user_id));
 }

@@ -186,7 +186,11 @@ export class Recommender {
     const state = this.deps.state.current();
     const { catalog } = state;
     if (!(await this.deps.users.exists(input.userId))) throw new NotFoundError("user", input.userId);
-    const profile = await this.profiles.profile(input.userId);
+    const profile = await this.profiles.profile(input.userId).catch((err: unknown) => {
+      // A deleted user (the per-user state holds its tombstone): nothing cached about it is served again.
+      if (err instanceof NotFoundError) this.forgetUser(input.userId, state);
+      throw err;
+    });
     const positives = profile.positives.filter((id) => catalog.has(id));
     const strategy = positives.length > 0 ? "personalized" : "cold_start";
 
@@ -245,6 +249,13 @@ export class Recommender {
    * user's {@link PersonalBase} (from the cache, or computed and cached), plus the eligible trending
    * candidates it lacks, scored in columns (`rankColumns`).
    */
+  /** Drops every cache entry of a deleted user: the directory's, the candidate base, the NeuMF ranking. */
+  private forgetUser(userId: string, state: ServingState): void {
+    this.deps.users.forget?.(userId);
+    this.bases?.delete(userId);
+    state.collaborative?.forgetUser?.(userId);
+  }
+
   private async recommendFromBase(
     input: RecommendInput,
     profile: UserProfile,

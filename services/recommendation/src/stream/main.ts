@@ -42,6 +42,8 @@ import { GroupMembership } from "./group-membership.js";
 import { startConfiguredMetrics } from "../../../shared/src/metrics.js";
 import { GrpcEventScanner, UserStateRebuild } from "./user-state-rebuild.js";
 import { waitForTopic } from "./wait-for-topic.js";
+import { RedisUserErasure } from "./user-erasure.js";
+import { DeletedUsersSeed } from "./deleted-users-seed.js";
 
 const logger = createLogger("trending-consumer");
 
@@ -50,15 +52,14 @@ runMain(logger, async () => {
   const config = loadConsumerConfig();
   const trending = await connectTrendingStore(config.REDIS_URL, logger, config);
   const userState = new RedisUserStateStore(trending.redis, userStateRules(config), config.TRENDING_KEY_PREFIX);
+  // ScanEvents and ListUserDeletions are internal (service token); a page of 5000 events gets the model build's 30 s deadline.
+  const engagement = createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, {
+    timeoutMs: 30_000,
+    interceptors: [serviceTokenInterceptor(config.SERVICE_TOKEN)],
+  });
   const rebuild = new UserStateRebuild({
     store: userState,
-    // ScanEvents is internal (service token); a page of 5000 events gets the model build's 30 s deadline.
-    scanner: new GrpcEventScanner(
-      createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, {
-        timeoutMs: 30_000,
-        interceptors: [serviceTokenInterceptor(config.SERVICE_TOKEN)],
-      }),
-    ),
+    scanner: new GrpcEventScanner(engagement),
     logger,
     checkIntervalMs: config.USER_STATE_CHECK_MS,
   });
@@ -80,6 +81,9 @@ runMain(logger, async () => {
     logBounds: logBounds.bounds,
     logger,
     checkIntervalMs: config.TRENDING_COVERAGE_CHECK_MS,
+    // Deleted users' tombstones first, so their replayed events are skipped.
+    beforeReplay: () =>
+      new DeletedUsersSeed({ client: engagement, redis: trending.redis, tombstoneKey: (id) => userState.tombstoneKey(id), ttlSeconds: config.TRENDING_KEY_TTL_SECONDS }).seed(),
   });
   // kafkajs restarts the consumer after retriable failures; after any other it stops consuming for
   // good while the process lives on, so trending would stall unnoticed. Exit instead: the process
@@ -94,6 +98,8 @@ runMain(logger, async () => {
     chunkSize: config.TRENDING_APPLY_CHUNK,
     replay,
     userState,
+    // User-deletion messages: the user's Redis state, cap and dedup entries go, contributions are subtracted.
+    erasure: new RedisUserErasure(trending.store, userState),
   });
   const closeMetrics = registerConsumerMetrics({ consumer, kafka, groupId: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC });
   const metrics = await startConfiguredMetrics({ ...config, METRICS_PORT: config.METRICS_PORT ?? DEFAULT_CONSUMER_METRICS_PORT }, 0, logger);

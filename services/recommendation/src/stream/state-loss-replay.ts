@@ -52,6 +52,12 @@ export interface StateLossReplayOptions {
   readonly logger: Logger;
   /** How often the markers of the assigned partitions are checked, in ms (default 1000). */
   readonly checkIntervalMs?: number;
+  /**
+   * Runs before partitions are sought back, while their batches are held (`DeletedUsersSeed.seed`:
+   * the tombstones of deleted users, so their replayed events are skipped). A failure cancels the
+   * replay; the next check starts it again.
+   */
+  readonly beforeReplay?: () => Promise<unknown>;
 }
 
 /**
@@ -216,6 +222,7 @@ export class StateLossReplay {
     let bounds: Map<number, PartitionBounds>;
     try {
       bounds = await this.options.logBounds(this.options.topic);
+      await this.options.beforeReplay?.();
     } catch (err) {
       for (const p of fresh) this.pending.delete(p);
       throw err;

@@ -7,6 +7,8 @@ import { decodeEngagementEvent } from "./decode-engagement-event.js";
 import { context, ROOT_CONTEXT, trace, type Span } from "@opentelemetry/api";
 import { contextFromHeaders, endSpans, SpanKind, startMessagingSpan } from "../../../shared/src/trace-context.js";
 import type { StateLossReplay } from "./state-loss-replay.js";
+import { decodeUserDeletion, type UserDeletionNotice } from "./decode-user-deletion.js";
+import type { UserErasure } from "./user-erasure.js";
 
 /** Options of {@link createTrendingKafkaConsumer}. */
 export interface TrendingKafkaConsumerOptions {
@@ -70,6 +72,13 @@ export interface TrendingConsumerOptions {
    * failure of either retries the whole chunk; re-applying is harmless to both). Omit to keep none.
    */
   readonly userState?: Pick<RedisUserStateStore, "applyBatch">;
+  /**
+   * What user-deletion messages do (see {@link UserErasure}): the events of deleted users are
+   * skipped, and a deletion removes the user from every Redis structure, in log order (after the
+   * user's earlier events of the chunk, before its later messages). Omit to ignore deletions (they
+   * are then counted as malformed).
+   */
+  readonly erasure?: UserErasure;
 }
 
 /** Counters of a {@link TrendingConsumer} since it started. */
@@ -82,6 +91,10 @@ export interface TrendingConsumerMetrics {
   readonly userStateChanges: number;
   /** Messages skipped because they could not be decoded. */
   readonly malformed: number;
+  /** User-deletion messages applied (redeliveries included). */
+  readonly deletions: number;
+  /** Events skipped because their user was deleted. */
+  readonly deletedUserEvents: number;
   /** Kafka batches completed. */
   readonly batches: number;
   /** Failed store calls (each retried). */
@@ -118,7 +131,7 @@ export class TrendingConsumer {
   private stopping = false;
   /** The consumer group, once joined (for the spans' `messaging.consumer.group.name`). */
   private groupId = "";
-  private counters = { applied: 0, duplicates: 0, userStateChanges: 0, malformed: 0, batches: 0, storeFailures: 0 };
+  private counters = { applied: 0, duplicates: 0, userStateChanges: 0, malformed: 0, deletions: 0, deletedUserEvents: 0, batches: 0, storeFailures: 0 };
 
   /**
    * @param consumer - a kafkajs consumer (see {@link createTrendingKafkaConsumer}), not yet connected.
@@ -188,10 +201,28 @@ export class TrendingConsumer {
     if (this.options.replay && (await this.options.replay.beforeBatch(batch.partition, isStale())) === "skip") return;
     for (let start = 0; start < messages.length; start += this.chunkSize) {
       const chunk = messages.slice(start, start + this.chunkSize);
-      const events: TrendingEvent[] = [];
+      let events: TrendingEvent[] = [];
       // One CONSUMER span per traced message (tracing on), the child of the relay's publish span,
       // covering its application to Redis; a chunk's Redis calls run under a span linking them all.
-      const spans: Span[] = [];
+      let spans: Span[] = [];
+      const alive = (): boolean => isRunning() && !isStale();
+      /** Applies the events gathered so far; false when the rest must stay uncommitted. */
+      const flush = async (): Promise<boolean> => {
+        if (events.length === 0) return true;
+        const pending = events;
+        const pendingSpans = spans;
+        events = [];
+        spans = [];
+        const apply = (): Promise<boolean> => this.applyWithRetry(pending, heartbeat, pause, alive, batch.partition);
+        if (pendingSpans.length === 0) return apply();
+        const chunkSpan = startMessagingSpan(`${batch.topic} apply`, SpanKind.INTERNAL, ROOT_CONTEXT, { "messaging.batch.message_count": pending.length }, pendingSpans.map((span) => ({ context: span.spanContext() })));
+        const done = await context.with(trace.setSpan(ROOT_CONTEXT, chunkSpan), apply).catch((err: unknown) => {
+          endSpans([...pendingSpans, chunkSpan], err);
+          throw err;
+        });
+        endSpans([...pendingSpans, chunkSpan]);
+        return done;
+      };
       for (const m of chunk) {
         const decoded = decodeEngagementEvent(m.value);
         if (decoded.ok) {
@@ -209,29 +240,22 @@ export class TrendingConsumer {
               }),
             );
           }
-        } else {
-          this.counters.malformed += 1;
-          this.logger.warn(
-            { topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason },
-            "skipping malformed engagement message",
-          );
+          continue;
         }
-      }
-      if (events.length > 0) {
-        const apply = (): Promise<boolean> => this.applyWithRetry(events, heartbeat, pause, () => isRunning() && !isStale(), batch.partition);
-        let done: boolean;
-        if (spans.length === 0) {
-          done = await apply();
-        } else {
-          const chunkSpan = startMessagingSpan(`${batch.topic} apply`, SpanKind.INTERNAL, ROOT_CONTEXT, { "messaging.batch.message_count": events.length }, spans.map((span) => ({ context: span.spanContext() })));
-          done = await context.with(trace.setSpan(ROOT_CONTEXT, chunkSpan), apply).catch((err: unknown) => {
-            endSpans([...spans, chunkSpan], err);
-            throw err;
-          });
-          endSpans([...spans, chunkSpan]);
+        const deletion = this.options.erasure ? decodeUserDeletion(m.value) : undefined;
+        if (deletion) {
+          // Log order: the user's earlier events first, then the deletion, then what follows.
+          if (!(await flush())) return;
+          if (!(await this.eraseWithRetry(deletion, heartbeat, pause, alive, batch.topic, batch.partition))) return;
+          continue;
         }
-        if (!done) return; // stopping or reassigned: leave the rest uncommitted, it is redelivered
+        this.counters.malformed += 1;
+        this.logger.warn(
+          { topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason },
+          "skipping malformed engagement message",
+        );
       }
+      if (!(await flush())) return; // stopping or reassigned: leave the rest uncommitted, it is redelivered
       resolveOffset(chunk[chunk.length - 1]!.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();
@@ -257,16 +281,27 @@ export class TrendingConsumer {
     let resume: (() => void) | undefined;
     /** Events the trending store applied anew at its first success for this chunk. */
     let applied: number | undefined;
+    /** Events of deleted users left out. */
+    let skipped = 0;
     try {
       for (;;) {
         if (this.stopping || !alive()) return false;
         try {
-          const newlyApplied = await this.store.applyBatch(events);
+          let live = events;
+          if (this.options.erasure) {
+            const gone = await this.options.erasure.deletedAmong(events.map((e) => e.userId));
+            if (gone.size > 0) {
+              live = events.filter((e) => !gone.has(e.userId));
+              skipped = events.length - live.length;
+            }
+          }
+          const newlyApplied = await this.store.applyBatch(live);
           // A retry after a user-state failure finds the chunk's offsets under the watermark: count the first success.
           applied ??= newlyApplied;
-          const userStateChanges = this.options.userState ? await this.options.userState.applyBatch(events) : 0;
+          const userStateChanges = this.options.userState ? await this.options.userState.applyBatch(live) : 0;
           this.counters.applied += applied;
-          this.counters.duplicates += events.length - applied;
+          this.counters.duplicates += live.length - applied;
+          this.counters.deletedUserEvents += skipped;
           this.counters.userStateChanges += userStateChanges;
           // After the writes, on the same connection: an empty Redis is noticed before any commit.
           if (this.options.replay && !(await this.options.replay.verify(partition))) return false;
@@ -296,4 +331,42 @@ export class TrendingConsumer {
     }
   }
 
+
+  /**
+   * Applies one user deletion until it works (same back-off, pause and heartbeat as events).
+   *
+   * @returns true when applied; false when the consumer stops or the partition moved first.
+   */
+  private async eraseWithRetry(
+    deletion: UserDeletionNotice,
+    heartbeat: () => Promise<void>,
+    pause: () => () => void,
+    alive: () => boolean,
+    topic: string,
+    partition: number,
+  ): Promise<boolean> {
+    let resume: (() => void) | undefined;
+    try {
+      for (;;) {
+        if (this.stopping || !alive()) return false;
+        try {
+          const first = await this.options.erasure!.erase(deletion, { topic, partition });
+          this.counters.deletions += 1;
+          this.logger.info({ partition, events: deletion.events.length, first }, "user deletion applied: the user's per-user state, cap entries and dedup entries removed, contributions subtracted");
+          this.outage.recover();
+          return true;
+        } catch (err) {
+          this.counters.storeFailures += 1;
+          if (this.outage.fail()) {
+            this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "trending store failing on a user deletion; retrying without committing");
+          }
+          resume ??= pause();
+          await heartbeat();
+          await this.sleeper.sleep(this.outage.delayMs());
+        }
+      }
+    } finally {
+      resume?.();
+    }
+  }
 }

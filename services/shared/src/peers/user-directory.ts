@@ -32,8 +32,9 @@ const LOOKUP_CONCURRENCY = 16;
 export type GrpcUserDirectoryOptions = LookupCacheOptions;
 
 /**
- * {@link UserDirectory} over `UserService.GetUser`. Users that exist are cached briefly (accounts are
- * never deleted through the API; 10,000 entries for 60 s by default, `cacheSize: 0` for none);
+ * {@link UserDirectory} over `UserService.GetUser`. Users that exist are cached briefly (10,000
+ * entries for 60 s by default; a deleted user may be taken for existing until its entry expires or
+ * {@link GrpcUserDirectory.forget} drops it, `cacheSize: 0` for none);
  * NOT_FOUND is not cached, so a user registered a moment ago is found. Concurrent look-ups of the
  * same id share one call; batches look the uncached ids up with at most 16 calls in flight.
  */
@@ -78,6 +79,16 @@ export class GrpcUserDirectory implements UserDirectory {
     };
     await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, queue.length) }, worker));
     return found;
+  }
+
+  /**
+   * Drops a user from the cache of users known to exist (the user was deleted), so the next
+   * {@link exists} asks the UserService again.
+   *
+   * @param userId - the user.
+   */
+  forget(userId: string): void {
+    this.cache?.delete(userId);
   }
 
   private async lookUp(userId: string): Promise<boolean> {

@@ -155,6 +155,34 @@ export class UserRepository {
   }
 
   /**
+   * Reads a page of accounts in user_id order (the primary key's index), strictly after a user id.
+   *
+   * @param afterUserId - the last user id of the previous page, or undefined for the first page.
+   * @param limit - the most accounts to return.
+   * @returns the accounts, without hashes.
+   */
+  async list(afterUserId: string | undefined, limit: number): Promise<UserRecord[]> {
+    const { rows } = await this.pool.query<UserRow>(
+      `SELECT ${PUBLIC_COLUMNS} FROM users WHERE ($1::text IS NULL OR user_id > $1) ORDER BY user_id LIMIT $2`,
+      [afterUserId ?? null, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Deletes an account in one statement: its row holds everything this service keeps about it
+   * (username, email, password hash, token version), so its access tokens are refused from now on
+   * (`tokenVersion` answers undefined).
+   *
+   * @param userId - the account.
+   * @returns the deleted account, or undefined when no account had the id.
+   */
+  async delete(userId: string): Promise<UserRecord | undefined> {
+    const { rows } = await this.pool.query<UserRow>(`DELETE FROM users WHERE user_id = $1 RETURNING ${PUBLIC_COLUMNS}`, [userId]);
+    return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
    * Reads an account and its password hash by username, case-insensitively (for sign-in only).
    *
    * @param username - the sign-in name.

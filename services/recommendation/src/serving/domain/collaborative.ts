@@ -13,6 +13,13 @@ export interface CollaborativeModel {
    */
   knowsUser(userId: string): boolean;
   /**
+   * Drops what the model computed for a user (a deleted user: its cached ranking). The user's
+   * embedding stays in the loaded artifact until the next training, which no longer sees the user.
+   *
+   * @param userId - the user.
+   */
+  forgetUser?(userId: string): void;
+  /**
    * Candidate generation: the products the model ranks highest for a user, best first.
    *
    * @param userId - the user.

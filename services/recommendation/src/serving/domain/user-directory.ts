@@ -6,4 +6,10 @@ export interface UserDirectory {
    * @throws UnavailableError when the directory cannot be reached.
    */
   exists(userId: string): Promise<boolean>;
+  /**
+   * Forgets that a user exists (a deleted user), so the next look-up asks again.
+   *
+   * @param userId - the user.
+   */
+  forget?(userId: string): void;
 }

@@ -232,6 +232,15 @@ export class NcfCollaborativeModel implements CollaborativeModel {
       : UserRanking.exact(artifact.scorer, userId, size);
   }
 
+  /**
+   * Drops a deleted user's cached ranking (every artifact's cache holds at most the current one).
+   *
+   * @param userId - the user.
+   */
+  forgetUser(userId: string): void {
+    this.cache?.users.delete(userId);
+  }
+
   private cachedRanking(artifact: LoadedNcfArtifact, userId: string): UserRanking | undefined {
     return this.usersOf(artifact)?.get(userId);
   }

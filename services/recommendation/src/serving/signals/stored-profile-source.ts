@@ -4,11 +4,12 @@ import type { StoredUserState, UserStateReadiness } from "../../storage/user-sta
 import type { ProfileSource } from "../domain/profile-source.js";
 import type { UserProfile } from "../domain/user-profile.js";
 import { withDeadline } from "./deadline.js";
+import { NotFoundError } from "../../../../shared/src/domain-errors.js";
 
 /** What {@link StoredProfileSource} reads (a `RedisUserStateStore` is one). */
 export interface UserStateReader {
-  /** The store's readiness and the user's version, in one round trip. */
-  version(userId: string): Promise<{ readiness: UserStateReadiness; version: string }>;
+  /** The store's readiness, the user's version and whether the user was deleted, in one round trip. */
+  version(userId: string): Promise<{ readiness: UserStateReadiness; version: string; deleted?: boolean }>;
   /** The user's state (version, most recent `positives` positives, seen products). */
   load(userId: string, positives: number): Promise<StoredUserState>;
 }
@@ -56,12 +57,17 @@ export class StoredProfileSource implements ProfileSource {
     this.cache = options.cacheSize > 0 ? new LRUCache({ max: options.cacheSize }) : undefined;
   }
 
-  /** @throws UnavailableError when the store cannot answer and the fallback cannot be reached either. */
+  /**
+   * @throws NotFoundError when the store holds the user's deletion tombstone (the trending consumer
+   *   applied a user-deletion message; the cached profile is dropped); UnavailableError when the
+   *   store cannot answer and the fallback cannot be reached either.
+   */
   async profile(userId: string): Promise<UserProfile> {
     let outcome: UserProfile | string;
     try {
       outcome = await withDeadline(this.stored(userId), this.options.timeoutMs, "per-user state");
     } catch (err) {
+      if (err instanceof NotFoundError) throw err;
       outcome = `per-user state store failing (${err instanceof Error ? err.message : String(err)})`;
     }
     if (typeof outcome !== "string") {
@@ -80,7 +86,11 @@ export class StoredProfileSource implements ProfileSource {
 
   /** The stored profile, or why it cannot be used. */
   private async stored(userId: string): Promise<UserProfile | string> {
-    const { readiness, version } = await this.store.version(userId);
+    const { readiness, version, deleted } = await this.store.version(userId);
+    if (deleted) {
+      this.cache?.delete(userId);
+      throw new NotFoundError("user", userId);
+    }
     if (readiness !== "ready") return `per-user state ${readiness}`;
     if (version === "0") return EMPTY;
     const cached = this.cache?.get(userId);

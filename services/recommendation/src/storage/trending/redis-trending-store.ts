@@ -1,8 +1,9 @@
 import type { Redis, ChainableCommander } from "ioredis";
+import type { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
 import { ENGAGEMENT_KINDS, engagementKind, type EngagementCounts, type EngagementKind } from "../../../../shared/src/event-kinds.js";
 import { DEFAULT_EVENT_WEIGHTS, type EventWeights } from "./event-weights.js";
 import { decayFactor } from "./forward-decay.js";
-import { APPLY_SCRIPT, REBASE_SCRIPT } from "./trending-scripts.js";
+import { APPLY_SCRIPT, ERASE_USER_SCRIPT, REBASE_SCRIPT } from "./trending-scripts.js";
 import type { LogPosition, TrendingEvent, TrendingScore, TrendingStore } from "./trending-store.js";
 
 /** Options of {@link RedisTrendingStore}; every one has a default (see `trending-config.ts` for the env vars). */
@@ -121,6 +122,26 @@ export const MAX_WINDOW_BUCKETS = 1_440;
 
 const APPLY_COMMAND = "recsysTrendingApply";
 const REBASE_COMMAND = "recsysTrendingRebase";
+const ERASE_COMMAND = "recsysTrendingEraseUser";
+
+/** One deleted event of a user, as a user-deletion message lists it (see {@link RedisTrendingStore.eraseUser}). */
+export interface ErasedEvent {
+  /** The event's id. */
+  readonly eventId: string;
+  /** The product. */
+  readonly productId: string;
+  /** The kind of engagement. */
+  readonly type: EventType;
+  /** When it happened, in ms since the epoch. */
+  readonly occurredAtMs: number;
+  /** When the engagement service accepted it, in ms since the epoch (bounds the time the store clamped it to). */
+  readonly acceptedAtMs: number;
+}
+
+/** Escapes Redis glob characters (`*?[]\`) so a string matches only itself in SCAN/ZSCAN MATCH. */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[\\]/g, (c) => `\\${c}`);
+}
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
@@ -246,6 +267,73 @@ export class RedisTrendingStore implements TrendingStore {
     this.now = options.now ?? Date.now;
     if (!(APPLY_COMMAND in redis)) redis.defineCommand(APPLY_COMMAND, { lua: APPLY_SCRIPT });
     if (!(REBASE_COMMAND in redis)) redis.defineCommand(REBASE_COMMAND, { lua: REBASE_SCRIPT, numberOfKeys: 2 });
+    if (!(ERASE_COMMAND in redis)) redis.defineCommand(ERASE_COMMAND, { lua: ERASE_USER_SCRIPT, numberOfKeys: 4 });
+  }
+
+  /**
+   * Removes a deleted user from the statistics (`ERASE_USER_SCRIPT`, one atomic script, then a
+   * ZSCAN of the partition's dedup window for older entries of the user):
+   * - the user's contribution to every trending sorted set is subtracted, exactly as the apply script
+   *   added it: per product and cap window, the user's first `userCap` events of weight > 0 in
+   *   acceptance order (the order the log delivered them), each weight × exp((t − t0)/τ) with t its
+   *   event time clamped to its acceptance time;
+   * - each event is taken off its product's stats hash and window bucket (never below 0);
+   * - the user's fields of the cap hashes and their (user, event id) members of the dedup window go.
+   * The subtraction runs once per tombstone (`tombstoneKey`, set NX with a TTL of `keyTtlSeconds`
+   * inside the script), so a redelivered deletion message subtracts nothing twice; the deletions of
+   * cap fields and dedup members are idempotent and run every time.
+   *
+   * Only the events listed can be subtracted: events accepted before the log's retention are not in
+   * the message (their trending weight is below e^-168 of an event now; their stats counts stay).
+   *
+   * @param userId - the deleted user.
+   * @param events - the user's deleted events, oldest first (acceptance order).
+   * @param source - the partition the deletion message came from (the user's partition).
+   * @param tombstoneKey - the key marking the deletion as applied (it must not contain the user id).
+   * @returns true when the subtraction ran now, false when the tombstone was already there.
+   * @throws when Redis is unreachable (nothing or everything of the script was applied).
+   */
+  async eraseUser(userId: string, events: readonly ErasedEvent[], source: Pick<LogPosition, "topic" | "partition">, tombstoneKey: string): Promise<boolean> {
+    interface ProductPart { increments: number[]; fields: string[]; buckets: string[]; caps: Set<string> }
+    const products = new Map<string, ProductPart>();
+    const capUse = new Map<string, number>();
+    for (const e of events) {
+      const field = engagementKind(e.type);
+      if (!field) continue;
+      const part = products.get(e.productId) ?? { increments: [], fields: [], buckets: [], caps: new Set<string>() };
+      products.set(e.productId, part);
+      const t = Math.min(e.occurredAtMs, e.acceptedAtMs);
+      part.fields.push(field);
+      part.buckets.push(this.windowKey(e.productId, Math.floor(t / this.bucketMs)), field);
+      const capKey = `${this.prefix}cap:${e.productId}:${Math.floor(t / this.capWindowMs)}`;
+      const weight = this.weights[field];
+      if (weight > 0) {
+        part.caps.add(capKey);
+        const used = (capUse.get(capKey) ?? 0) + 1;
+        capUse.set(capKey, used);
+        if (used <= this.userCap) part.increments.push(Math.round(t), weight);
+      }
+    }
+    const args: (string | number)[] = [this.tauMs, this.keyTtlSeconds, userId, products.size];
+    for (const [productId, part] of products) {
+      args.push(productId, `${this.prefix}stats:${productId}`, part.increments.length / 2, ...part.increments);
+      args.push(part.fields.length, ...part.fields, part.buckets.length / 2, ...part.buckets, part.caps.size, ...part.caps);
+    }
+    const dedupKey = this.dedupWindowKey(source);
+    const members = events.map((e) => trendingEventKey(userId, e.eventId));
+    args.push(members.length, ...members);
+    const call = (this.redis as unknown as Record<string, ScriptCall>)[ERASE_COMMAND]!;
+    const first = (await call.call(this.redis, this.landmarkKey, `${this.prefix}trending:keys`, tombstoneKey, dedupKey, ...args)) === 1;
+    // Members of events older than the message's list (a quiet partition keeps them longer).
+    const prefix = `${userId.length}:${userId}:`;
+    let cursor = "0";
+    do {
+      const [next, found] = await this.redis.zscan(dedupKey, cursor, "MATCH", `${globLiteral(prefix)}*`, "COUNT", 1_000);
+      cursor = next;
+      const mine = found.filter((member, i) => i % 2 === 0 && member.startsWith(prefix));
+      if (mine.length > 0) await this.redis.zrem(dedupKey, ...mine);
+    } while (cursor !== "0");
+    return first;
   }
 
   /** The key of the landmark t0. */

@@ -139,3 +139,89 @@ end
 rebase(KEYS[1], KEYS[2], tonumber(ARGV[1]), t0, tonumber(ARGV[2]), ARGV[1])
 return 1
 `;
+
+/**
+ * Removes one deleted user from the trending statistics, atomically (one script: a retry after a
+ * failure either finds everything done or nothing).
+ *
+ * KEYS: 1 landmark t0, 2 registry of trending sorted sets, 3 the user's tombstone (set here with
+ * NX, so the subtraction below runs once per deletion, however often the deletion message is
+ * redelivered), 4 the dedup window of the deletion message's partition.
+ * ARGV: 1 τ (ms), 2 tombstone TTL (s), 3 user id, 4 number of products P, then per product: its id,
+ * its stats hash key, n and n pairs (event time in ms, weight) of the user's events that raised its
+ * trending score, m and m stats fields to decrement, b and b pairs (window bucket key, field) to
+ * decrement, c and c cap hash keys to drop the user's field from; then d and d dedup members.
+ *
+ * Per product (first time only): Σ weight × exp((t − t0)/τ) is subtracted from the product in every
+ * registered sorted set that holds it (the same increments the apply script added, with today's t0:
+ * re-basing scaled them alike), removing the member when nothing meaningful is left (≤ 1e-9 of its
+ * score); each stats field and window bucket field is decremented, never below 0. Always: the cap
+ * fields and the dedup members naming the user are deleted.
+ *
+ * Returns 1 when the subtraction ran now, 0 when the tombstone was already there.
+ */
+export const ERASE_USER_SCRIPT = `
+local tau = tonumber(ARGV[1])
+local first = redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2])
+local t0 = tonumber(redis.call('GET', KEYS[1]))
+local registry = redis.call('SMEMBERS', KEYS[2])
+local user = ARGV[3]
+local i = 5
+for p = 1, tonumber(ARGV[4]) do
+  local product = ARGV[i]
+  local stats = ARGV[i + 1]
+  i = i + 2
+  local n = tonumber(ARGV[i])
+  i = i + 1
+  local total = 0
+  for j = 1, n do
+    if t0 then total = total + tonumber(ARGV[i + 1]) * math.exp((tonumber(ARGV[i]) - t0) / tau) end
+    i = i + 2
+  end
+  if first and total > 0 then
+    for _, key in ipairs(registry) do
+      local s = redis.call('ZSCORE', key, product)
+      if s then
+        local left = tonumber(s) - total
+        if left <= tonumber(s) * 1e-9 then
+          redis.call('ZREM', key, product)
+        else
+          redis.call('ZADD', key, 'XX', string.format('%.17g', left), product)
+        end
+      end
+    end
+  end
+  n = tonumber(ARGV[i])
+  i = i + 1
+  for j = 1, n do
+    if first then
+      local v = tonumber(redis.call('HGET', stats, ARGV[i]))
+      if v and v > 0 then redis.call('HINCRBY', stats, ARGV[i], -1) end
+    end
+    i = i + 1
+  end
+  n = tonumber(ARGV[i])
+  i = i + 1
+  for j = 1, n do
+    if first then
+      local v = tonumber(redis.call('HGET', ARGV[i], ARGV[i + 1]))
+      if v and v > 0 then redis.call('HINCRBY', ARGV[i], ARGV[i + 1], -1) end
+    end
+    i = i + 2
+  end
+  n = tonumber(ARGV[i])
+  i = i + 1
+  for j = 1, n do
+    redis.call('HDEL', ARGV[i], user)
+    i = i + 1
+  end
+end
+local d = tonumber(ARGV[i])
+i = i + 1
+for j = 1, d do
+  redis.call('ZREM', KEYS[4], ARGV[i])
+  i = i + 1
+end
+if first then return 1 end
+return 0
+`;

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { EventType } from "../../../../../gen/recsys/engagement/v1/event_pb.js";
 import { engagementKind } from "../../../../shared/src/event-kinds.js";
+import { deletedUserKey } from "./deleted-user-key.js";
 import { rulesFingerprint, type UserStateRules } from "./user-state-config.js";
 import { APPLY_USER_EVENT_SCRIPT, EXTEND_REBUILD_SCRIPT, FINISH_REBUILD_SCRIPT } from "./user-state-scripts.js";
 
@@ -167,12 +168,48 @@ export class RedisUserStateStore {
    * using its cached copy of the user's state.
    *
    * @param userId - the user.
-   * @returns the readiness and the user's version ("0" when the user has no state).
+   * @returns the readiness, the user's version ("0" when the user has no state) and whether the
+   *   user was deleted (its tombstone, {@link deletedUserKey}, is there).
    * @throws the Redis error when the store is unreachable.
    */
-  async version(userId: string): Promise<{ readiness: UserStateReadiness; version: string }> {
-    const [marker, version] = await this.redis.mget(this.readyKey, this.userKeys(userId).version);
-    return { readiness: this.readinessOf(marker ?? null), version: version ?? "0" };
+  async version(userId: string): Promise<{ readiness: UserStateReadiness; version: string; deleted: boolean }> {
+    const [marker, version, tombstone] = await this.redis.mget(this.readyKey, this.userKeys(userId).version, this.tombstoneKey(userId));
+    return { readiness: this.readinessOf(marker ?? null), version: version ?? "0", deleted: tombstone !== null && tombstone !== undefined };
+  }
+
+  /**
+   * The key of a deleted user's tombstone (see {@link deletedUserKey}).
+   *
+   * @param userId - the user.
+   */
+  tombstoneKey(userId: string): string {
+    return deletedUserKey(this.prefix, userId);
+  }
+
+  /**
+   * Which of some users were deleted (their tombstones exist), in one MGET.
+   *
+   * @param userIds - the users (repeats allowed).
+   * @returns the deleted ones.
+   * @throws the Redis error when the store is unreachable.
+   */
+  async deletedAmong(userIds: readonly string[]): Promise<Set<string>> {
+    const ids = [...new Set(userIds)];
+    if (ids.length === 0) return new Set();
+    const marks = await this.redis.mget(...ids.map((id) => this.tombstoneKey(id)));
+    return new Set(ids.filter((_, i) => marks[i] !== null && marks[i] !== undefined));
+  }
+
+  /**
+   * Deletes one user's state (seen, opinions, positives, version), idempotently.
+   *
+   * @param userId - the deleted user.
+   * @returns how many keys were deleted.
+   * @throws the Redis error when the store is unreachable.
+   */
+  async eraseUser(userId: string): Promise<number> {
+    const k = this.userKeys(userId);
+    return this.redis.unlink(k.seen, k.opinions, k.positives, k.version);
   }
 
   /**
