@@ -3,7 +3,7 @@ import { toConnectError } from "../../../../shared/src/errors.js";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -108,6 +108,27 @@ describe("trainAndSaveModel", () => {
       expect.stringMatching(/^epoch 2: /),
       `NCF model ${result.version} written`,
     ]);
+  });
+
+  it("abandons a training whose signal aborts mid-epoch and writes nothing (no artifact, no temporary directory)", async () => {
+    const abort = new AbortController();
+    const reason = new Error("stopping");
+    const run = trainAndSaveModel({
+      modelDir,
+      source: new GrpcNcfInteractionSource(fakeEngagement([])),
+      // Batches of 8 make the loop yield (and look at the signal) many times per epoch.
+      training: { gmfDim: 4, mlpEmbeddingDim: 4, mlpLayers: [8, 4], epochs: 50, batchSize: 8 },
+      validationUsers: 0,
+      backend: "wasm",
+      logger: pino({ level: "silent" }),
+      onEpoch: (s) => {
+        if (s.epoch === 1) setImmediate(() => abort.abort(reason));
+      },
+      signal: abort.signal,
+    });
+    await expect(run).rejects.toBe(reason);
+    expect(await hasValidNcfArtifact(modelDir)).toBe(false);
+    expect(await readdir(ncfArtifactRoot(modelDir)).catch(() => [])).toEqual([]);
   });
 
   it("refuses to train without interactions", async () => {

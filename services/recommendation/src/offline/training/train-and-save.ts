@@ -43,6 +43,12 @@ export interface TrainAndSaveOptions {
   readonly onStart?: (info: { readonly interactions: number; readonly validationUsers: number; readonly backend: string }) => void;
   /** Called after each epoch (for a progress display). */
   readonly onEpoch?: (stats: EpochStats) => void;
+  /**
+   * Abandons the run when aborted, at the next yield of the training loop (see `TrainNeuMFHooks.signal`)
+   * or before the artifact is written; nothing is written then. An abort during the write lets the
+   * write finish: the artifact is published whole by one rename, or not at all.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What {@link trainAndSaveModel} did. */
@@ -71,7 +77,8 @@ export interface TrainAndSaveResult {
  * @returns the version, directory, model and timings.
  * @throws Error when there are no interactions to train on or neither `source` nor
  *   `engagementServiceAddr` is given; UnavailableError when EngagementService is down;
- *   the file-system error when the artifact cannot be written.
+ *   the file-system error when the artifact cannot be written; the abort reason when
+ *   `options.signal` aborts before the write.
  */
 export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
   const { logger } = options;
@@ -89,6 +96,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
     );
   }
   const interactions = await readNcfInteractions(source);
+  options.signal?.throwIfAborted();
   const readMs = performance.now() - started;
   if (interactions.length === 0) throw new Error("no interactions in the engagement database: nothing to train a NeuMF model on");
   logger.info({ interactions: interactions.length, ms: Math.round(readMs) }, `read ${interactions.length} interactions`);
@@ -104,6 +112,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   const trainStart = performance.now();
   const trained = await trainNeuMF(split.train, options.training, {
     validation: split.cases,
+    ...(options.signal ? { signal: options.signal } : {}),
     onEpoch: (s) => {
       logger.info(
         { ...s, loss: round(s.loss), samplesPerSecond: Math.round(s.samplesPerSecond), durationMs: Math.round(s.durationMs) },
@@ -115,6 +124,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   });
   const trainMs = performance.now() - trainStart;
 
+  options.signal?.throwIfAborted();
   const writeStart = performance.now();
   const { version, dir } = await writeNcfArtifact(ncfArtifactRoot(options.modelDir), trained, { validationUsers: split.cases.length });
   const writeMs = performance.now() - writeStart;

@@ -17,6 +17,12 @@ export interface TrainNeuMFHooks {
   onEpoch?(stats: EpochStats): void;
   /** Leave-one-out cases evaluated after every epoch; their held-out items must not be in the training interactions. */
   validation?: readonly ValidationCase[];
+  /**
+   * Abandons the training when aborted: checked at every yield to the event loop (every
+   * {@link BATCHES_PER_YIELD} batches) and after each epoch; the training then rejects with the
+   * signal's reason and its TensorFlow.js state is released.
+   */
+  signal?: AbortSignal;
 }
 
 /** Batches trained between two yields to the event loop (so timers and I/O keep running during training). */
@@ -43,7 +49,8 @@ const BATCHES_PER_YIELD = 25;
  * @param options - overrides of {@link DEFAULT_NEUMF_OPTIONS}.
  * @param hooks - per-epoch progress and leave-one-out validation.
  * @returns the scorer over the trained weights, the options, timings and per-epoch stats.
- * @throws RangeError for invalid options or no interactions; Error when no backend initialises.
+ * @throws RangeError for invalid options or no interactions; Error when no backend initialises;
+ *   the abort reason (an `AbortError` DOMException unless one was given) when `hooks.signal` aborts.
  */
 export async function trainNeuMF(
   interactions: readonly NcfInteraction[],
@@ -83,7 +90,10 @@ export async function trainNeuMF(
         const to = Math.min(n, from + opts.batchSize);
         const weights = samples.weights?.subarray(from, to);
         lossSum += step.run(samples.users.subarray(from, to), samples.items.subarray(from, to), samples.labels.subarray(from, to), weights) * (to - from);
-        if (++batchIndex % BATCHES_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (++batchIndex % BATCHES_PER_YIELD === 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          hooks?.signal?.throwIfAborted();
+        }
       }
       const durationMs = performance.now() - epochStart;
       let stats: EpochStats = { epoch, loss: n ? lossSum / n : 0, samplesPerSecond: n / Math.max(durationMs / 1000, 1e-9), durationMs };
@@ -104,6 +114,7 @@ export async function trainNeuMF(
       }
       epochs.push(stats);
       hooks?.onEpoch?.(stats);
+      hooks?.signal?.throwIfAborted();
     }
     const scorer = new NeuMFScorer(data.userIds, data.itemIds, currentWeights(), opts);
     return { scorer, options: opts, trainingMs: performance.now() - started, epochs, backend: backend.name, data: data.snapshot };
