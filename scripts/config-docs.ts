@@ -19,6 +19,7 @@ import { productConfigSchema } from "../services/product/src/config.js";
 import { configSchema as recommendationConfigSchema } from "../services/recommendation/src/config.js";
 import { trendingConfigSchema } from "../services/recommendation/src/storage/trending/trending-config.js";
 import { consumerConfigSchema } from "../services/recommendation/src/stream/consumer-config.js";
+import { retrainConfigSchema } from "../services/recommendation/src/offline/retrain/retrain-config.js";
 import { loggingConfigSchema } from "../services/shared/src/logger.js";
 import { runtimeModeConfigSchema } from "../services/shared/src/secret-policy.js";
 import { tracingConfigSchema } from "../services/shared/src/trace-context.js";
@@ -54,6 +55,7 @@ export const CONFIG_DOC_SECTIONS: readonly ConfigDocSection[] = [
     schemas: [recommendationConfigSchema, trendingConfigSchema],
   },
   { title: "Trending consumer (`services/recommendation/src/stream/main.ts`)", schemas: [consumerConfigSchema] },
+  { title: "NeuMF retrainer (`services/recommendation/src/offline/cli/retrain.ts`)", schemas: [retrainConfigSchema] },
 ];
 
 /** One environment variable as the README lists it (Markdown cell text, unescaped). */
