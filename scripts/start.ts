@@ -3,8 +3,12 @@
  *
  * `npm start` first runs scripts/provision.sh (installs what is missing, a no-op otherwise), then
  * this file: PostgreSQL, Redis, Kafka (KRaft) and Envoy on loopback, the MovieLens import, the four
- * services and the trending consumer; then it prints
- * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
+ * services, the trending consumer and the NeuMF retrainer; then it prints
+ * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. It does not wait for a NeuMF
+ * model: on a fresh machine the recommendation service serves content, popularity and trending at
+ * once while the retrainer trains the first model in the background, and this script prints
+ * `NeuMF <version> swapped in` when the service serves it (read from its `recsys_ncf_model_info`
+ * metric). Ctrl-C (or SIGTERM) stops
  * everything it started. A service or consumer process that exits unexpectedly is restarted with
  * back-off (scripts/infra/supervisor.ts, DEFAULT_RESTART_POLICY); one that keeps crashing (a sixth
  * exit within a minute) stops the mesh with status 1 and names its log. Data is kept in `.run/dev`, so a second start reuses it.
@@ -53,8 +57,9 @@ try {
     serviceEnv: { ...secrets, PUBLIC_RECOMMENDATION_READS: publicRecommendations },
     preset: devPorts,
     reset: values.reset,
-    train: true,
-    trainOutput: "inherit",
+    // NeuMF is trained in the background by the retrainer (first model at once, then on its schedule
+    // and event count), never before `ready:`.
+    retrainer: {},
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
     // A process that exits unexpectedly is restarted with back-off; only a crash loop stops the mesh.
@@ -78,10 +83,12 @@ try {
       : "reads of a user's data need that user's token or the service token",
   );
   console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
+  const stopWatching = watchNeuMFSwaps(mesh.metricsUrls.recommendation, log);
 
   shutdown = (reason: string, exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
+    stopWatching();
     log(`${reason}: stopping everything`);
     mesh.stop().then(
       () => {
@@ -99,4 +106,35 @@ try {
 } catch (err) {
   console.error(`start failed: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
+}
+
+/**
+ * Prints which NeuMF version the recommendation service serves, and each version it swaps in
+ * later, read from its `recsys_ncf_model_info{version}` metric every 2 s (a failed scrape is
+ * retried at the next tick).
+ *
+ * @param metricsUrl - the recommendation service's `/metrics` URL.
+ * @param print - where lines go.
+ * @returns a function that stops watching.
+ */
+function watchNeuMFSwaps(metricsUrl: string | undefined, print: (line: string) => void): () => void {
+  if (!metricsUrl) return () => {};
+  let served: string | undefined;
+  let first = true;
+  const tick = async (): Promise<void> => {
+    const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(1_500) }).then((r) => r.text()).catch(() => undefined);
+    if (text === undefined) return;
+    const version = /^recsys_ncf_model_info\{version="([^"]+)"\} 1$/m.exec(text)?.[1];
+    if (first && version === undefined) {
+      print("no NeuMF model yet: serving content, popularity and trending; the retrainer trains one in the background (logs/retrainer.log)");
+    } else if (version !== undefined && version !== served) {
+      print(first ? `NeuMF ${version} served` : `NeuMF ${version} swapped in`);
+    }
+    first = false;
+    served = version ?? served;
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), 2_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }
