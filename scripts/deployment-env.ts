@@ -9,6 +9,7 @@ import { productConfigSchema } from "../services/product/src/config.js";
 import { configSchema as recommendationConfigSchema } from "../services/recommendation/src/config.js";
 import { trendingConfigSchema } from "../services/recommendation/src/storage/trending/trending-config.js";
 import { consumerConfigSchema, DEFAULT_CONSUMER_HEALTH_PORT } from "../services/recommendation/src/stream/consumer-config.js";
+import { DEFAULT_RETRAINER_HEALTH_PORT, retrainConfigSchema } from "../services/recommendation/src/offline/retrain/retrain-config.js";
 import { loggingConfigSchema } from "../services/shared/src/logger.js";
 import { runtimeModeConfigSchema } from "../services/shared/src/secret-policy.js";
 import { tracingConfigSchema } from "../services/shared/src/trace-context.js";
@@ -39,6 +40,13 @@ export const CONSUMER = {
   entry: "services/recommendation/src/stream/main.ts",
   reads: keys(consumerConfigSchema) as ReadonlySet<string>,
   healthPort: DEFAULT_CONSUMER_HEALTH_PORT,
+} as const;
+
+/** The NeuMF retrainer's entry point, the variables it reads and its health port. */
+export const RETRAINER = {
+  entry: "services/recommendation/src/offline/cli/retrain.ts",
+  reads: keys(retrainConfigSchema) as ReadonlySet<string>,
+  healthPort: DEFAULT_RETRAINER_HEALTH_PORT,
 } as const;
 
 /**
@@ -73,6 +81,7 @@ export function processReads(service: string | undefined, command: readonly stri
   }
   const line = command.join(" ");
   if (line.includes(CONSUMER.entry)) return CONSUMER.reads;
+  if (line.includes(RETRAINER.entry)) return RETRAINER.reads;
   for (const [entry, script] of Object.entries(SCRIPT_READS)) if (line.includes(entry)) return new Set(script.reads);
   throw new Error(`no known entry point in the command "${line}"`);
 }

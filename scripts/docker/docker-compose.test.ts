@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { REPO_ROOT } from "../config-docs.js";
-import { COMMON_VARIABLES as COMMON, CONSUMER, GRPC_SERVICES, processReads, SCRIPT_READS } from "../deployment-env.js";
+import { COMMON_VARIABLES as COMMON, CONSUMER, GRPC_SERVICES, processReads, RETRAINER, SCRIPT_READS } from "../deployment-env.js";
 
 /** The parts of a compose service this test reads. */
 interface ComposeService {
@@ -36,11 +36,11 @@ const nodeServices = Object.entries(services).filter(([, s]) => s.build?.target 
 const longRunning = nodeServices.filter(([, s]) => s.restart !== "no");
 
 describe("docker-compose.yml", () => {
-  it("runs every process of the mesh: four services, the consumer, the importer, the trainer, Envoy", () => {
+  it("runs every process of the mesh: four services, the consumer, the retrainer, the importer, Envoy", () => {
     expect(Object.keys(services).sort()).toEqual(
-      ["engagement", "envoy", "importer", "kafka", "postgres", "product", "recommendation", "redis", "trainer", "trending-consumer", "user"].sort(),
+      ["engagement", "envoy", "importer", "kafka", "postgres", "product", "recommendation", "redis", "retrainer", "trending-consumer", "user"].sort(),
     );
-    expect(nodeServices.map(([n]) => n).sort()).toEqual(["engagement", "importer", "product", "recommendation", "trainer", "trending-consumer", "user"]);
+    expect(nodeServices.map(([n]) => n).sort()).toEqual(["engagement", "importer", "product", "recommendation", "retrainer", "trending-consumer", "user"]);
   });
 
   it("sets only variables that the process reads (no dead DATABASE_URL on the consumer, no RECOMMENDATION_SERVICE_ADDR)", () => {
@@ -82,27 +82,33 @@ describe("docker-compose.yml", () => {
       }
     }
     expect(given).toContain("trending-consumer: SERVICE_TOKEN");
-    expect(given).toContain("trainer: SERVICE_TOKEN");
+    expect(given).toContain("retrainer: SERVICE_TOKEN");
     expect(dockerfile).toMatch(/NODE_ENV=production/);
   });
 
   it("gives every long-running Node process a gRPC healthcheck on its own port and a restart policy", () => {
-    expect(longRunning.map(([n]) => n).sort()).toEqual(["engagement", "product", "recommendation", "trending-consumer", "user"]);
+    expect(longRunning.map(([n]) => n).sort()).toEqual(["engagement", "product", "recommendation", "retrainer", "trending-consumer", "user"]);
     for (const [name, service] of longRunning) {
-      const port = typeof service.environment?.SERVICE === "string" ? GRPC_SERVICES[service.environment.SERVICE]!.port : CONSUMER.healthPort;
+      const port =
+        typeof service.environment?.SERVICE === "string"
+          ? GRPC_SERVICES[service.environment.SERVICE]!.port
+          : name === "retrainer"
+            ? RETRAINER.healthPort
+            : CONSUMER.healthPort;
       expect(service.healthcheck?.test, name).toEqual(["CMD", "node", "--import", "tsx", "scripts/docker/grpc-health-probe.ts", `127.0.0.1:${port}`]);
       expect(service.restart, name).toBe("unless-stopped");
     }
     for (const name of ["postgres", "redis", "kafka", "envoy"]) expect(services[name]!.restart, name).toBe("unless-stopped");
   });
 
-  it("trains once into the models volume before the recommendation service starts", () => {
+  it("retrains in the background into the models volume; the recommendation service waits for the import, never for a training", () => {
     expect(services.importer!.restart).toBe("no");
-    expect(services.trainer!.restart).toBe("no");
-    expect(services.trainer!.depends_on?.importer?.condition).toBe("service_completed_successfully");
-    expect(services.recommendation!.depends_on?.trainer?.condition).toBe("service_completed_successfully");
+    expect(services.retrainer!.command).toContain(RETRAINER.entry);
+    expect(services.retrainer!.depends_on?.importer?.condition).toBe("service_completed_successfully");
+    expect(services.recommendation!.depends_on?.importer?.condition).toBe("service_completed_successfully");
+    expect(Object.keys(services.recommendation!.depends_on ?? {})).not.toContain("retrainer");
     expect(dockerfile).toMatch(/MODEL_DIR=\/app\/models/);
-    expect(services.trainer!.volumes).toContain("models:/app/models");
+    expect(services.retrainer!.volumes).toContain("models:/app/models");
     expect(services.recommendation!.volumes).toContain("models:/app/models");
     expect(compose.volumes).toHaveProperty("models");
   });

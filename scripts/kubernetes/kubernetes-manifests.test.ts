@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { REPO_ROOT } from "../config-docs.js";
-import { COMMON_VARIABLES, CONSUMER, GRPC_SERVICES, processReads } from "../deployment-env.js";
+import { COMMON_VARIABLES, CONSUMER, GRPC_SERVICES, processReads, RETRAINER } from "../deployment-env.js";
 
 /** The parts of a container this test reads. */
 interface Container {
@@ -39,11 +39,19 @@ describe("Kubernetes manifests", () => {
     expect([...kustomization.resources].sort()).toEqual([...files].sort());
   });
 
-  it("has a Deployment and a Service for each service, the consumer and Envoy, and Jobs for import and training", () => {
-    const names = ["product", "user", "engagement", "recommendation", "trending-consumer", "envoy"];
+  it("has a Deployment and a Service for each service, the consumer, the retrainer and Envoy, and a Job for the import", () => {
+    const names = ["product", "user", "engagement", "recommendation", "trending-consumer", "retrainer", "envoy"];
     expect(byKind("Deployment").map((m) => m.metadata.name).sort()).toEqual([...names].sort());
     expect(byKind("Service").map((m) => m.metadata.name).sort()).toEqual([...names].sort());
-    expect(byKind("Job").map((m) => m.metadata.name).sort()).toEqual(["recsys-import", "recsys-train"]);
+    expect(byKind("Job").map((m) => m.metadata.name).sort()).toEqual(["recsys-import"]);
+  });
+
+  it("runs one retrainer, replaced with Recreate (never two trainings at once), writing into the models volume", () => {
+    const retrainer = byKind("Deployment").find((m) => m.metadata.name === "retrainer")!;
+    const spec = retrainer.spec as { replicas?: number; strategy?: { type: string } };
+    expect(spec.replicas).toBe(1);
+    expect(spec.strategy?.type).toBe("Recreate");
+    expect(retrainer.spec!.template!.spec.containers[0]!.command).toContain(RETRAINER.entry);
   });
 
   it("sets only variables that each process reads, from recsys-secrets and the keys recsys-external has", () => {
@@ -71,7 +79,7 @@ describe("Kubernetes manifests", () => {
     for (const deployment of byKind("Deployment").filter((m) => m.metadata.name !== "envoy")) {
       const container = deployment.spec!.template!.spec.containers[0]!;
       const service = container.env?.find((e) => e.name === "SERVICE")?.value;
-      const port = service ? GRPC_SERVICES[service]!.port : CONSUMER.healthPort;
+      const port = service ? GRPC_SERVICES[service]!.port : deployment.metadata.name === "retrainer" ? RETRAINER.healthPort : CONSUMER.healthPort;
       if (service) expect(container.env?.find((e) => e.name === "PORT")?.value).toBe(String(port));
       else expect(container.env?.find((e) => e.name === "HEALTH_HOST")?.value).toBe("0.0.0.0");
       expect(container.readinessProbe?.grpc, deployment.metadata.name).toEqual({ port, service: "" });
