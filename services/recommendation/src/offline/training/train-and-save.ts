@@ -43,6 +43,8 @@ export interface TrainAndSaveOptions {
   readonly onStart?: (info: { readonly interactions: number; readonly validationUsers: number; readonly backend: string }) => void;
   /** Called after each epoch (for a progress display). */
   readonly onEpoch?: (stats: EpochStats) => void;
+  /** Called during each epoch with the samples trained so far and the epoch's total (see `TrainNeuMFHooks.onProgress`). */
+  readonly onProgress?: (epoch: number, samplesDone: number, samplesTotal: number) => void;
   /**
    * Abandons the run when aborted, at the next yield of the training loop (see `TrainNeuMFHooks.signal`)
    * or before the artifact is written; nothing is written then. An abort during the write lets the
@@ -113,6 +115,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   const trained = await trainNeuMF(split.train, options.training, {
     validation: split.cases,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEpoch: (s) => {
       logger.info(
         { ...s, loss: round(s.loss), samplesPerSecond: Math.round(s.samplesPerSecond), durationMs: Math.round(s.durationMs) },
