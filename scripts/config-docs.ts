@@ -55,7 +55,7 @@ export const CONFIG_DOC_SECTIONS: readonly ConfigDocSection[] = [
     schemas: [recommendationConfigSchema, trendingConfigSchema],
   },
   { title: "Trending consumer (`services/recommendation/src/stream/main.ts`)", schemas: [consumerConfigSchema] },
-  { title: "NeuMF retrainer (`services/recommendation/src/offline/cli/retrain.ts`)", schemas: [retrainConfigSchema] },
+  { title: "Retrainer (`services/recommendation/src/offline/cli/retrain.ts`)", schemas: [retrainConfigSchema] },
 ];
 
 /** One environment variable as the README lists it (Markdown cell text, unescaped). */

@@ -42,10 +42,10 @@ export const CONSUMER = {
   healthPort: DEFAULT_CONSUMER_HEALTH_PORT,
 } as const;
 
-/** The NeuMF retrainer's entry point, the variables it reads and its health port. */
+/** The retrainer's entry point, the variables it reads (its trainings read the same, passed on) and its health port. */
 export const RETRAINER = {
   entry: "services/recommendation/src/offline/cli/retrain.ts",
-  reads: keys(retrainConfigSchema) as ReadonlySet<string>,
+  reads: keys(retrainConfigSchema).add("NCF_BACKEND") as ReadonlySet<string>,
   healthPort: DEFAULT_RETRAINER_HEALTH_PORT,
 } as const;
 

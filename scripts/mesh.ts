@@ -30,9 +30,6 @@ export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 21051, product
 /** The module every service and consumer process loads with `--import` before its entry point (tracing, when configured). */
 export const TRACING_REGISTER = "./services/shared/src/tracing-register.ts";
 
-/** The NeuMF retrainer's entry point (see `MeshOptions.retrainer`). */
-export const RETRAINER_ENTRY = "services/recommendation/src/offline/cli/retrain.ts";
-
 /** The Envoy descriptor set, built from proto/ by `buf build`. */
 export const DESCRIPTOR_PATH = path.join(REPO_ROOT, "envoy", "descriptor.binpb");
 
@@ -56,20 +53,17 @@ export interface MeshOptions {
    * trending only.
    */
   readonly train?: boolean;
+  /**
+   * Run the retrainer (services/recommendation/src/offline/cli/retrain.ts) beside the services:
+   * it trains NeuMF in the background (at once when `<dataDir>/models` has no model, then on its
+   * schedule and event count), so the mesh is ready before the first training ends. `env` adds
+   * its settings (RETRAIN_*). Default: no retrainer. Supervised like the services.
+   */
+  readonly retrainer?: { readonly env?: NodeJS.ProcessEnv };
   /** Extra `npm run train` arguments, for example `["--epochs", "2"]` for a quick test mesh. */
   readonly trainArgs?: readonly string[];
   /** "inherit" shows the training's epoch lines on this process's stdout; default: log file only. */
   readonly trainOutput?: "inherit" | "log";
-  /**
-   * Run the NeuMF retrainer (services/recommendation/src/offline/cli/retrain.ts) as process
-   * `retrainer` beside the recommendation service, with `MODEL_DIR` = `<dataDir>/models`, metrics
-   * on the recommendation port + 1600 and gRPC health on + 2100: it trains the first model in the
-   * background when none exists (the mesh is ready without waiting for it) and retrains on its
-   * schedule and event count. `env` adds or overrides its variables (for example
-   * `RETRAIN_EPOCHS`, `RETRAIN_INTERVAL_MS`; see retrain-config.ts). Default: not started, so a
-   * test mesh spends no minute training per run unless it asks; `npm start` starts it.
-   */
-  readonly retrainer?: { readonly env?: NodeJS.ProcessEnv };
   /** How the importer reports progress (default: bars on a terminal, else lines). */
   readonly importProgress?: "bars" | "lines" | "silent";
   /**
@@ -134,9 +128,8 @@ export interface Mesh {
   readonly databases: Readonly<Record<ServiceName, string>>;
   /**
    * Where each process serves Prometheus metrics, `http://127.0.0.1:<port>/metrics`, by process
-   * name (the four services, their extra replicas, "trending-consumer" and its extra consumers,
-   * "retrainer" when started): a service's gRPC port + 1000, the consumers' the recommendation
-   * port + 1500 (+ 1, + 2, …), the retrainer's + 1600.
+   * name (the four services, their extra replicas, "trending-consumer" and its extra consumers): a
+   * service's gRPC port + 1000, the consumers' the recommendation port + 1500 (+ 1, + 2, …).
    */
   readonly metricsUrls: Readonly<Record<string, string>>;
   /** The supervisor restarting crashed processes, when `MeshOptions.supervise` asked for one. */
@@ -229,10 +222,9 @@ interface ProcessSpec {
 /**
  * Starts the whole mesh on real servers: PostgreSQL, Redis, Kafka and Envoy (see startInfra), the
  * MovieLens import (idempotent), then the product, user and engagement services, the
- * recommendation service (which builds its models on first start), the trending consumer and, when
- * asked, the NeuMF retrainer, each as a child process running its own entry point, waiting for
- * each to report SERVING on `grpc.health.v1.Health` (the retrainer is SERVING while it runs, so
- * its first training never delays the mesh).
+ * recommendation service (which builds its models on first start) and the trending consumer, each
+ * as a child process running its own `main.ts`, waiting for each to report SERVING on
+ * `grpc.health.v1.Health`.
  *
  * @param options - ports, data directory and MovieLens location.
  * @returns the running mesh; call `stop()` to end it.
@@ -378,10 +370,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         }),
       );
     }
-    step(
-      `starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer` +
-        (options.retrainer ? ", and the NeuMF retrainer (trains in the background; NeuMF is swapped in when trained)" : ""),
-    );
+    step(`starting RecommendationService :${ports.recommendation} (builds the models on first start) and the trending consumer`);
     await timed("recommendation", () =>
       Promise.all([
         start(
@@ -401,26 +390,26 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
             env: { ...common, METRICS_PORT: String(ports.recommendation + 1500 + i), HEALTH_PORT: String(ports.recommendation + 2000 + i) },
           }),
         ),
-        ...(options.retrainer
-          ? [
-              start({
-                name: "retrainer",
-                entry: RETRAINER_ENTRY,
-                port: ports.recommendation + 2100,
-                healthService: "",
-                readyTimeoutMs: 60_000,
-                env: {
-                  ...common,
-                  MODEL_DIR: modelDir,
-                  METRICS_PORT: String(ports.recommendation + 1600),
-                  HEALTH_PORT: String(ports.recommendation + 2100),
-                  ...options.retrainer.env,
-                },
-              }),
-            ]
-          : []),
       ]),
     );
+    if (options.retrainer) {
+      step(`starting the retrainer (NeuMF trains in the background; logs/retrainer.log)`);
+      await start({
+        name: "retrainer",
+        entry: "services/recommendation/src/offline/cli/retrain.ts",
+        // gRPC health on the recommendation port + 2100, metrics on + 1600 (52151 and 51651 for npm start).
+        port: ports.recommendation + 2100,
+        healthService: "",
+        readyTimeoutMs: 60_000,
+        env: {
+          ...common,
+          MODEL_DIR: modelDir,
+          METRICS_PORT: String(ports.recommendation + 1600),
+          HEALTH_PORT: String(ports.recommendation + 2100),
+          ...options.retrainer.env,
+        },
+      });
+    }
     if (options.supervise) {
       const active = new Supervisor(options.supervise.policy ?? DEFAULT_RESTART_POLICY, { log: step, onCrashLoop: options.supervise.onCrashLoop });
       for (const [name, proc] of processes) active.supervise(name, proc, () => start(specs.get(name)!));

@@ -3,12 +3,8 @@
  *
  * `npm start` first runs scripts/provision.sh (installs what is missing, a no-op otherwise), then
  * this file: PostgreSQL, Redis, Kafka (KRaft) and Envoy on loopback, the MovieLens import, the four
- * services, the trending consumer and the NeuMF retrainer; then it prints
- * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. It does not wait for a NeuMF
- * model: on a fresh machine the recommendation service serves content, popularity and trending at
- * once while the retrainer trains the first model in the background, and this script prints
- * `NeuMF <version> swapped in` when the service serves it (read from its `recsys_ncf_model_info`
- * metric). Ctrl-C (or SIGTERM) stops
+ * services and the trending consumer; then it prints
+ * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
  * everything it started. A service or consumer process that exits unexpectedly is restarted with
  * back-off (scripts/infra/supervisor.ts, DEFAULT_RESTART_POLICY); one that keeps crashing (a sixth
  * exit within a minute) stops the mesh with status 1 and names its log. Data is kept in `.run/dev`, so a second start reuses it.
@@ -18,6 +14,10 @@
  * development defaults. GetRecommendations is open to anonymous callers for the demo
  * (`PUBLIC_RECOMMENDATION_READS=true` unless the environment says otherwise); events and accounts
  * need the user's token or the service token.
+ *
+ * NeuMF is not waited for: the retrainer trains it in the background (at once on a fresh machine)
+ * while the recommendation service serves content, popularity and trending, and a line is printed
+ * when the service swaps a new NeuMF model in.
  *
  * Options: `--reset` deletes `.run/dev` data first; `--help`.
  */
@@ -57,8 +57,7 @@ try {
     serviceEnv: { ...secrets, PUBLIC_RECOMMENDATION_READS: publicRecommendations },
     preset: devPorts,
     reset: values.reset,
-    // NeuMF is trained in the background by the retrainer (first model at once, then on its schedule
-    // and event count), never before `ready:`.
+    // NeuMF trains in the background: ready at once with content, popularity and trending.
     retrainer: {},
     servicePorts: DEFAULT_SERVICE_PORTS,
     onStep: log,
@@ -83,12 +82,11 @@ try {
       : "reads of a user's data need that user's token or the service token",
   );
   console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
-  const stopWatching = watchNeuMFSwaps(mesh.metricsUrls.recommendation, log);
+  announceModelSwaps(mesh.metricsUrls.recommendation, performance.now());
 
   shutdown = (reason: string, exitCode = 0): void => {
     if (stopping) return;
     stopping = true;
-    stopWatching();
     log(`${reason}: stopping everything`);
     mesh.stop().then(
       () => {
@@ -109,32 +107,30 @@ try {
 }
 
 /**
- * Prints which NeuMF version the recommendation service serves, and each version it swaps in
- * later, read from its `recsys_ncf_model_info{version}` metric every 2 s (a failed scrape is
- * retried at the next tick).
+ * Prints a line each time the recommendation service serves a new NeuMF model version (its
+ * `recsys_ncf_model_info{version}` metric, scraped every 2 s), so a newcomer sees when the
+ * collaborative signal joins the blend.
  *
- * @param metricsUrl - the recommendation service's `/metrics` URL.
- * @param print - where lines go.
- * @returns a function that stops watching.
+ * @param metricsUrl - the recommendation service's `/metrics` URL (none: nothing is printed).
+ * @param readyAt - `performance.now()` when the mesh was ready.
  */
-function watchNeuMFSwaps(metricsUrl: string | undefined, print: (line: string) => void): () => void {
-  if (!metricsUrl) return () => {};
+function announceModelSwaps(metricsUrl: string | undefined, readyAt: number): void {
+  if (metricsUrl === undefined) return;
   let served: string | undefined;
   let first = true;
-  const tick = async (): Promise<void> => {
-    const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(1_500) }).then((r) => r.text()).catch(() => undefined);
-    if (text === undefined) return;
-    const version = /^recsys_ncf_model_info\{version="([^"]+)"\} 1$/m.exec(text)?.[1];
-    if (first && version === undefined) {
-      print("no NeuMF model yet: serving content, popularity and trending; the retrainer trains one in the background (logs/retrainer.log)");
-    } else if (version !== undefined && version !== served) {
-      print(first ? `NeuMF ${version} served` : `NeuMF ${version} swapped in`);
-    }
-    first = false;
-    served = version ?? served;
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), 2_000);
+  const timer = setInterval(() => {
+    fetch(metricsUrl, { signal: AbortSignal.timeout(1_500) })
+      .then((res) => res.text())
+      .then((text) => {
+        const version = /^recsys_ncf_model_info\{version="([^"]+)"\} 1$/m.exec(text)?.[1];
+        if (version !== undefined && version !== served) {
+          const after = ((performance.now() - readyAt) / 1000).toFixed(0);
+          console.log(first ? `NeuMF model ${version} served (trained before this start)` : `NeuMF model ${version} swapped in, ${after} s after ready`);
+          served = version;
+        }
+        first = false;
+      })
+      .catch(() => undefined);
+  }, 2_000);
   timer.unref();
-  return () => clearInterval(timer);
 }

@@ -3,7 +3,7 @@ import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { randomKafkaClusterId } from "./kafka-cluster-id.js";
 import { claimPorts, runCommand, spawnManaged, StartFailedError, waitUntilReady } from "./managed-process.js";
-import { DEFAULT_TOPIC_RETENTION_MS } from "../../services/engagement/src/outbox/ensure-topic.js";
+import { DEFAULT_TOPIC_RETENTION_MS } from "../../services/shared/src/outbox/ensure-topic.js";
 import { javaPath, KAFKA_LOG4J_CONFIG, kafkaLibsDir } from "./paths.js";
 
 /**

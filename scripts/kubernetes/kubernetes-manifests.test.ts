@@ -39,19 +39,11 @@ describe("Kubernetes manifests", () => {
     expect([...kustomization.resources].sort()).toEqual([...files].sort());
   });
 
-  it("has a Deployment and a Service for each service, the consumer, the retrainer and Envoy, and a Job for the import", () => {
-    const names = ["product", "user", "engagement", "recommendation", "trending-consumer", "retrainer", "envoy"];
-    expect(byKind("Deployment").map((m) => m.metadata.name).sort()).toEqual([...names].sort());
+  it("has a Deployment and a Service for each service, the consumer and Envoy, a Deployment for the retrainer, and a Job for the import", () => {
+    const names = ["product", "user", "engagement", "recommendation", "trending-consumer", "envoy"];
+    expect(byKind("Deployment").map((m) => m.metadata.name).sort()).toEqual([...names, "retrainer"].sort());
     expect(byKind("Service").map((m) => m.metadata.name).sort()).toEqual([...names].sort());
     expect(byKind("Job").map((m) => m.metadata.name).sort()).toEqual(["recsys-import"]);
-  });
-
-  it("runs one retrainer, replaced with Recreate (never two trainings at once), writing into the models volume", () => {
-    const retrainer = byKind("Deployment").find((m) => m.metadata.name === "retrainer")!;
-    const spec = retrainer.spec as { replicas?: number; strategy?: { type: string } };
-    expect(spec.replicas).toBe(1);
-    expect(spec.strategy?.type).toBe("Recreate");
-    expect(retrainer.spec!.template!.spec.containers[0]!.command).toContain(RETRAINER.entry);
   });
 
   it("sets only variables that each process reads, from recsys-secrets and the keys recsys-external has", () => {

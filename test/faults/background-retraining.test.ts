@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventType } from "../../gen/recsys/engagement/v1/event_pb.js";
 import { meshClients, readCatalog } from "../../scripts/mesh-support/event-load.js";
 import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, OWN_MESH_SERVICE_TOKEN } from "../../scripts/mesh-support/private-mesh.js";
-import { RETRAINER_ENTRY } from "../../scripts/mesh.js";
+import { RETRAINER } from "../../scripts/deployment-env.js";
+import { REPO_ROOT } from "../../scripts/infra/paths.js";
 import { startEntry, type EntryProcess } from "../support/entry-process.js";
 import { eventually } from "../support/eventually.js";
 import { usePrivateMesh } from "../support/private-mesh-suite.js";
@@ -15,12 +16,13 @@ import { scrapeByLabel } from "../support/scrape.js";
 // popularity and trending; the retrainer process (offline/cli/retrain.ts, a tiny configuration:
 // one epoch, no validation) trains the first model from EngagementService.ScanEvents into the
 // MODEL_DIR the running recommendation service watches, which swaps it in; once enough new events
-// were accepted (counted on engagement-events) it trains again, and the service swaps the next
-// version in. A user the model has never seen is served by content and trending throughout.
+// were appended to engagement-events it trains again, and the service swaps the next version in. A user the model has never seen is served by content and trending throughout.
 
 
 describe("background retraining: the retrainer's artifacts are swapped into a running recommendation service", () => {
   const ports = FAULT_MESH_PORTS.retraining;
+  // The mesh's reset starts the servers afresh but keeps <dataDir>/models; this test starts without a model.
+  beforeAll(() => rmSync(path.join(REPO_ROOT, ".run", "faults-retraining", "models"), { recursive: true, force: true }));
   // A short artifact poll, so each swap follows its training within a second.
   const suite = usePrivateMesh({ name: "faults-retraining", ports: ports.infra, servicePorts: ports.services, serviceEnv: { NCF_POLL_INTERVAL_MS: "300" } });
   let retrainer: EntryProcess | undefined;
@@ -36,8 +38,13 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
     const { recommendation } = meshClients(suite.mesh.restUrl, OWN_MESH_AUTH_HEADERS);
     return recommendation.getRecommendations({ userId, limit: 20 });
   };
+  // The log files outlive a mesh (appended to by every run): only what this run wrote counts.
+  const logFile = (): string => path.join(suite.mesh.infra.options.dataDir, "logs", "recommendation.log");
+  let logFrom = 0;
   const swapLines = (): { version: string; ms: number }[] =>
-    readFileSync(path.join(suite.mesh.infra.options.dataDir, "logs", "recommendation.log"), "utf8")
+    readFileSync(logFile())
+      .subarray(logFrom)
+      .toString("utf8")
       .split("\n")
       .filter((l) => l.includes("NeuMF swapped in"))
       .map((l) => JSON.parse(l) as { version: string; ms: number });
@@ -45,6 +52,7 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
   it("serves without a model, swaps in the first trained one, and the next after RETRAIN_AFTER_EVENTS events", async () => {
     const { users, products } = readCatalog(suite.mesh.imported.dir);
     const known = users[0]!;
+    logFrom = statSync(logFile()).size;
     // No model yet: personalised lists from content (and popularity, trending), no collaborative score.
     expect(await served()).toBeUndefined();
     const before = await recommendations(known);
@@ -52,7 +60,7 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
     expect(before.items.every((i) => i.signals?.collaborative === 0)).toBe(true);
 
     const metricsPort = ports.services.recommendation + 1600;
-    retrainer = await startEntry(RETRAINER_ENTRY, {
+    retrainer = await startEntry(RETRAINER.entry, {
       LOG_LEVEL: "info",
       MODEL_DIR: path.join(suite.mesh.infra.options.dataDir, "models"),
       ENGAGEMENT_SERVICE_ADDR: suite.mesh.addresses.engagement,
@@ -60,8 +68,7 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
       KAFKA_BROKERS: suite.mesh.infra.kafkaBrokers.join(","),
       METRICS_PORT: String(metricsPort),
       HEALTH_PORT: String(ports.services.recommendation + 2100),
-      RETRAIN_EPOCHS: "1",
-      RETRAIN_VALIDATION_USERS: "0",
+      RETRAIN_TRAIN_ARGS: "--epochs 1 --validation-users 0",
       RETRAIN_INTERVAL_MS: "0",
       RETRAIN_AFTER_EVENTS: "30",
       RETRAIN_CHECK_MS: "200",
@@ -91,7 +98,7 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
     expect(strangers.items.length).toBeGreaterThan(0);
     expect(strangers.items.every((i) => i.signals?.collaborative === 0)).toBe(true);
 
-    // 30 more accepted events (counted on engagement-events by the recsys-retrainer group) start the next training.
+    // 30 more accepted events (counted from engagement-events' high watermarks) start the next training.
     for (let i = 0; i < 30; i++) {
       await engagement.recordEvent({ userId: users[1 + (i % 5)]!, productId: products[i % products.length]!, type: EventType.CLICK, eventId: `${name}-click-${i}` });
     }
@@ -102,8 +109,8 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
     expect(second > first).toBe(true);
     expect(swapLines().map((l) => l.version)).toEqual([first, second]);
     const trainings = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
-    expect(trainings).toMatch(/^recsys_retrain_trainings_total 2$/m);
-    expect(trainings).toMatch(/^recsys_retrain_failures_total 0$/m);
+    expect(trainings).toMatch(/^recsys_retrain_runs_total\{outcome="success"\} 2$/m);
+    expect(trainings).not.toMatch(/^recsys_retrain_runs_total\{outcome="failure"\}/m);
 
     // SIGTERM: a clean stop.
     await retrainer.stop();

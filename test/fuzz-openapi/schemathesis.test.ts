@@ -23,8 +23,8 @@ import { usePrivateMesh } from "../support/private-mesh-suite.js";
 //     the contracts (page_size 1 to 100, a rating 0.5 to 5, an existing user_id, a username's
 //     characters) are in the protos' comments, not in machine-readable annotations, so the
 //     generated schema admits values the services rightly refuse with 400 or 404.
-//   - negative_data_rejection on RecordEvents only (schemathesis.toml): a batch is answered 200 with
-//     each invalid event rejected in its result, by design.
+//   - negative_data_rejection on RecordEvents and BatchUpsertProducts only (schemathesis.toml): a
+//     batch is answered 200 with each invalid item rejected in its result, by design.
 
 /** The checks left out and the per-operation exceptions, each with its reason. */
 const CONFIG = path.join(REPO_ROOT, "test", "fuzz-openapi", "schemathesis.toml");
@@ -32,7 +32,7 @@ const CONFIG = path.join(REPO_ROOT, "test", "fuzz-openapi", "schemathesis.toml")
 /** The pinned version (scripts/provision.sh installs the same). */
 const SCHEMATHESIS_VERSION = "4.32.5";
 
-/** Test cases per operation and phase: about 3,000 requests over the 14 operations, some 30 s on 2 cores (the bound is 3 minutes). */
+/** Test cases per operation and phase: about 3,000 requests over the 18 operations, some 30 s on 2 cores (the bound is 3 minutes). */
 const MAX_EXAMPLES = 100;
 
 /** Seed of the generation, so a failure reproduces. */

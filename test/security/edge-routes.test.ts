@@ -60,7 +60,8 @@ describe("the public listener", () => {
 
   it("answers 405 with allow for a method a REST path does not declare, reaching no service", async () => {
     const cases: [string, string, string][] = [
-      ["DELETE", "/v1/products/1", "GET"],
+      ["PUT", "/v1/products/1", "GET, PATCH, DELETE"],
+      ["DELETE", "/v1/categories", "GET"],
       ["PUT", "/v1/users/1", "PATCH, GET"],
       ["TRACE", "/v1/events", "POST"],
       ["QUERY", "/v1/trending", "GET"],

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { accessControlConfigShape } from "../../shared/src/access-control.js";
 import { addressSchema, loadConfig as loadSharedConfig, portSchema } from "../../shared/src/config.js";
 import { kafkaConfigShape } from "../../shared/src/kafka-config.js";
-import { DEFAULT_TOPIC_RETENTION_MS } from "./outbox/ensure-topic.js";
+import { DEFAULT_TOPIC_RETENTION_MS } from "../../shared/src/outbox/ensure-topic.js";
 
 /**
  * Environment variables of the engagement service, each with its documented default (the defaults

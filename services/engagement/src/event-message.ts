@@ -6,7 +6,7 @@ import {
   type Event,
 } from "../../../gen/recsys/engagement/v1/event_pb.js";
 import type { StoredEvent } from "./data/event-repository.js";
-import type { OutboxMessage } from "./data/outbox-repository.js";
+import type { OutboxMessage } from "../../shared/src/outbox/outbox-repository.js";
 import { traceContextHeaders } from "../../shared/src/trace-context.js";
 
 /**

@@ -15,12 +15,13 @@ import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
-import { ensureTopicInBackground } from "./outbox/ensure-topic.js";
-import { KafkaOutboxPublisher } from "./outbox/kafka-outbox-publisher.js";
-import { registerOutboxMetrics } from "./outbox/outbox-metrics.js";
-import { OutboxRelay } from "./outbox/outbox-relay.js";
+import { ensureTopicInBackground } from "../../shared/src/outbox/ensure-topic.js";
+import { KafkaOutboxPublisher } from "../../shared/src/outbox/kafka-outbox-publisher.js";
+import { registerOutboxMetrics } from "../../shared/src/outbox/outbox-metrics.js";
+import { OutboxRelay } from "../../shared/src/outbox/outbox-relay.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
 import { build } from "./server.js";
+import { EVENT_ID_HEADER } from "./event-message.js";
 
 const logger = createLogger("engagement");
 
@@ -55,7 +56,7 @@ runMain(logger, async () => {
   const relay = new OutboxRelay({
     pool,
     databaseUrl: config.DATABASE_URL,
-    publisher: new KafkaOutboxPublisher(kafka),
+    publisher: new KafkaOutboxPublisher(kafka, { messageIdHeader: EVENT_ID_HEADER }),
     logger,
     batchSize: config.OUTBOX_BATCH_SIZE,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,

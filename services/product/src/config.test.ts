@@ -15,6 +15,11 @@ describe("loadProductConfig", () => {
       DATABASE_POOL_MAX: 10,
       CATEGORIES_CACHE_MS: 1_000,
       CATALOG_INDEX_POLL_MS: 200,
+      KAFKA_BROKERS: ["127.0.0.1:9092"],
+      KAFKA_CATALOG_TOPIC: "catalog-changes",
+      KAFKA_CATALOG_TOPIC_PARTITIONS: 3,
+      OUTBOX_BATCH_SIZE: 1_000,
+      OUTBOX_POLL_INTERVAL_MS: 500,
       JWT_SECRET: DEV_JWT_SECRET,
       SERVICE_TOKEN: DEV_SERVICE_TOKEN,
       AUTH_REQUIRED_FOR_READS: true,
@@ -25,5 +30,6 @@ describe("loadProductConfig", () => {
     expect(loadProductConfig({ METRICS_PORT: "9100" }).METRICS_PORT).toBe(9100);
     expect(() => loadProductConfig({ METRICS_PORT: "metrics" })).toThrow(/METRICS_PORT/);
     expect(() => loadProductConfig({ DATABASE_URL: "not a url" })).toThrow(/DATABASE_URL/);
+    expect(() => loadProductConfig({ KAFKA_CATALOG_TOPIC: "bad topic" })).toThrow(/KAFKA_CATALOG_TOPIC/);
   });
 });

@@ -139,7 +139,7 @@ describe("ProductServiceImpl", () => {
       const missing = await failure(service.getProduct(create(GetProductRequestSchema, { productId: "999999" })));
       expect(missing.code).toBe(Code.NotFound);
       expect(missing.rawMessage).toBe('product "999999" not found');
-      for (const productId of ["", "a b", "x".repeat(65)]) {
+      for (const productId of ["", "a b", "x".repeat(129)]) {
         const bad = await failure(service.getProduct(create(GetProductRequestSchema, { productId })));
         expect(bad.code).toBe(Code.InvalidArgument);
         expect(bad.rawMessage).toMatch(/^product_id: /);

@@ -2,28 +2,45 @@ import { LRUCache } from "lru-cache";
 import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import {
   BatchGetProductsResponseSchema,
+  BatchUpsertProductsResponseSchema,
   CategorySchema,
+  CreateProductResponseSchema,
+  DeleteProductResponseSchema,
   GetProductResponseSchema,
   ListCategoriesResponseSchema,
   ListProductsResponseSchema,
-  ProductSchema,
+  UpdateProductResponseSchema,
+  UpsertOutcome,
+  UpsertProductResultSchema,
   type BatchGetProductsRequest,
   type BatchGetProductsResponse,
+  type BatchUpsertProductsRequest,
+  type BatchUpsertProductsResponse,
+  type CreateProductRequest,
+  type CreateProductResponse,
+  type DeleteProductRequest,
+  type DeleteProductResponse,
   type GetProductRequest,
   type GetProductResponse,
   type ListCategoriesResponse,
   type ListProductsRequest,
   type ListProductsResponse,
-  type Product,
   type ProductService,
+  type UpdateProductRequest,
+  type UpdateProductResponse,
 } from "../../../gen/recsys/product/v1/product_service_pb.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
-import { invalidArgument, notFound } from "../../shared/src/errors.js";
-import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
+import { invalidArgument, notFound, toConnectError } from "../../shared/src/errors.js";
+import { decodePageToken, encodePageToken, MAX_PRODUCT_ID_LENGTH, requireProductId, resolveSize } from "../../shared/src/validation.js";
 import type { CatalogIndexSource } from "./data/catalog-index.js";
-import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository } from "./data/product-repository.js";
+import type { CategoryCount, ProductCursor, ProductRecord, ProductRepository, UpsertOutcome as StoredOutcome } from "./data/product-repository.js";
+import { toProduct } from "./product-message.js";
+import { parseAttributeFilter, resolveUpdateMask, validateFields, validateMoney, validateProduct } from "./validation/product-validation.js";
+
+export { toProduct } from "./product-message.js";
 
 /** Page size used when a ListProducts request leaves page_size at 0. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -35,6 +52,10 @@ export const MAX_BATCH_IDS = 1000;
 export const MAX_QUERY_LENGTH = 256;
 /** Largest accepted category, in characters. */
 export const MAX_CATEGORY_LENGTH = 64;
+/** Largest accepted tag filter, in characters. */
+export const MAX_TAG_LENGTH = 128;
+/** Products per BatchUpsertProducts request, at most. */
+export const MAX_UPSERT_PRODUCTS = 1000;
 
 /** The page token's content: the keyset cursor and a fingerprint of the filters it belongs to. */
 interface PageCursor {
@@ -91,7 +112,14 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
     const limit = resolveSize("page_size", request.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     const category = optionalText("category", request.category, MAX_CATEGORY_LENGTH);
     const query = optionalText("query", request.query, MAX_QUERY_LENGTH);
-    const fingerprint = filterFingerprint(category, query);
+    const tag = optionalText("tag", request.tag, MAX_TAG_LENGTH);
+    const attribute = parseAttributeFilter(request.attribute);
+    const minPrice = request.minPrice ? validateMoney("min_price", request.minPrice) : undefined;
+    const maxPrice = request.maxPrice ? validateMoney("max_price", request.maxPrice) : undefined;
+    if (minPrice && maxPrice && minPrice.currencyCode !== maxPrice.currencyCode) {
+      throw invalidArgument("max_price.currency_code", `must equal min_price.currency_code (${minPrice.currencyCode})`);
+    }
+    const fingerprint = filterFingerprint(category, query, [tag, attribute, minPrice, maxPrice]);
     const cursor = decodePageToken("page_token", request.pageToken, isPageCursor);
     if (cursor && (cursor.f !== fingerprint || (query !== undefined) !== (cursor.r !== undefined))) {
       throw invalidArgument("page_token", "belongs to a listing with other filters");
@@ -99,8 +127,21 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
     const after: ProductCursor | undefined = cursor
       ? { productId: cursor.id, ...(cursor.r !== undefined ? { rank: cursor.r } : {}) }
       : undefined;
-    const index = query === undefined ? this.options.catalogIndex?.current : undefined;
-    const page = index?.browse(category, limit, after) ?? (await this.repository.list({ category, query, limit, after }));
+    // The in-memory index serves the whole catalog or one category; other filters ask PostgreSQL.
+    const plain = query === undefined && tag === undefined && attribute === undefined && !minPrice && !maxPrice;
+    const index = plain ? this.options.catalogIndex?.current : undefined;
+    const page =
+      index?.browse(category, limit, after) ??
+      (await this.repository.list({
+        category,
+        query,
+        limit,
+        after,
+        ...(tag !== undefined ? { tag } : {}),
+        ...(attribute ? { attribute } : {}),
+        ...(minPrice ? { minPrice } : {}),
+        ...(maxPrice ? { maxPrice } : {}),
+      }));
     const next = page.next
       ? encodePageToken({ f: fingerprint, id: page.next.productId, ...(page.next.rank !== undefined ? { r: page.next.rank } : {}) })
       : "";
@@ -117,7 +158,7 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
    * @throws ConnectError INVALID_ARGUMENT for a malformed product_id; NOT_FOUND when none has it.
    */
   async getProduct(request: GetProductRequest): Promise<GetProductResponse> {
-    const id = requireId("product_id", request.productId);
+    const id = requireProductId("product_id", request.productId);
     const index = this.options.catalogIndex?.current;
     const product = index ? index.get(id) : await this.repository.get(id);
     if (!product) throw notFound("product", id);
@@ -137,9 +178,105 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
     if (request.productIds.length > MAX_BATCH_IDS) {
       throw invalidArgument("product_ids", `must hold at most ${MAX_BATCH_IDS} ids, got ${request.productIds.length}`);
     }
-    request.productIds.forEach((id, index) => requireId(`product_ids[${index}]`, id));
+    request.productIds.forEach((id, index) => requireProductId(`product_ids[${index}]`, id));
     const products = await this.repository.batchGet(request.productIds);
     return create(BatchGetProductsResponseSchema, { products: products.map(toProduct) });
+  }
+
+  /**
+   * Creates one product (service token). See the proto for the contract.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming the field (`product.title`, `product.price.currency_code`, …);
+   *   ALREADY_EXISTS when a live product has the id.
+   */
+  async createProduct(request: CreateProductRequest, context: HandlerContext): Promise<CreateProductResponse> {
+    await this.options.access.requireService(context.requestHeader);
+    const product = validateProduct("product", request.product);
+    const stored = await this.repository.create(product);
+    await this.options.catalogIndex?.refreshNow?.();
+    return create(CreateProductResponseSchema, { product: toProduct(stored) });
+  }
+
+  /**
+   * Changes the fields of one live product that the update mask names (AIP-134,
+   * https://google.aip.dev/134; see {@link resolveUpdateMask} for an empty mask).
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `product_id`, `product`, `product.product_id` (differs from product_id),
+   *   `update_mask.paths[i]` or a field; NOT_FOUND when no live product has the id.
+   */
+  async updateProduct(request: UpdateProductRequest, context: HandlerContext): Promise<UpdateProductResponse> {
+    await this.options.access.requireService(context.requestHeader);
+    const id = requireProductId("product_id", request.productId);
+    const product = request.product;
+    if (!product) throw invalidArgument("product", "is required");
+    if (product.productId !== "" && product.productId !== id) {
+      throw invalidArgument("product.product_id", `must be empty or equal product_id (${JSON.stringify(id)})`);
+    }
+    const fields = resolveUpdateMask(request.updateMask?.paths ?? [], product);
+    const stored = await this.repository.update(id, validateFields("product", product, fields));
+    if (!stored) throw notFound("product", id);
+    await this.options.catalogIndex?.refreshNow?.();
+    return create(UpdateProductResponseSchema, { product: toProduct(stored) });
+  }
+
+  /**
+   * Archives one product: no read or recommendation returns it afterwards.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT for a malformed product_id; NOT_FOUND when no live product has it.
+   */
+  async deleteProduct(request: DeleteProductRequest, context: HandlerContext): Promise<DeleteProductResponse> {
+    await this.options.access.requireService(context.requestHeader);
+    const id = requireProductId("product_id", request.productId);
+    if (!(await this.repository.archive(id))) throw notFound("product", id);
+    await this.options.catalogIndex?.refreshNow?.();
+    return create(DeleteProductResponseSchema, {});
+  }
+
+  /**
+   * Creates or replaces 1 to 1000 products, each accepted or rejected on its own: a product that
+   * fails validation, or repeats an id of an earlier one in the request, gets an INVALID_ARGUMENT
+   * status naming the field (`products[3].title: is required`); the valid ones are stored in one
+   * transaction. Products identical to the stored ones are UNCHANGED and announce nothing.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `products` for 0 or more than 1000 products; UNAVAILABLE when the
+   *   database cannot store them (nothing is stored then).
+   */
+  async batchUpsertProducts(request: BatchUpsertProductsRequest, context: HandlerContext): Promise<BatchUpsertProductsResponse> {
+    await this.options.access.requireService(context.requestHeader);
+    const count = request.products.length;
+    if (count === 0 || count > MAX_UPSERT_PRODUCTS) {
+      throw invalidArgument("products", `must hold 1 to ${MAX_UPSERT_PRODUCTS} products, got ${count}`);
+    }
+    const seen = new Map<string, number>();
+    const accepted: { readonly index: number; readonly record: ProductRecord }[] = [];
+    const results = request.products.map((product, index) => {
+      try {
+        const record = validateProduct(`products[${index}]`, product);
+        const first = seen.get(record.productId);
+        if (first !== undefined) throw invalidArgument(`products[${index}].product_id`, `repeats products[${first}].product_id`);
+        seen.set(record.productId, index);
+        accepted.push({ index, record });
+        return create(UpsertProductResultSchema, { productId: product.productId, status: { code: 0, message: "" } });
+      } catch (err) {
+        const e = ConnectError.from(err);
+        return create(UpsertProductResultSchema, { productId: product.productId, status: { code: e.code, message: e.rawMessage } });
+      }
+    });
+    let outcomes: StoredOutcome[];
+    try {
+      outcomes = await this.repository.batchUpsert(accepted.map((a) => a.record));
+    } catch (err) {
+      throw toConnectError(err, "the catalog database");
+    }
+    accepted.forEach((a, i) => {
+      results[a.index]!.outcome = OUTCOMES[outcomes[i]!];
+    });
+    if (outcomes.some((o) => o !== "unchanged")) await this.options.catalogIndex?.refreshNow?.();
+    return create(BatchUpsertProductsResponseSchema, { results });
   }
 
   /** Returns every category with its product count, ordered by name. */
@@ -151,24 +288,6 @@ export class ProductServiceImpl implements ServiceImpl<typeof ProductService> {
   }
 }
 
-/**
- * Maps a stored product to its protobuf message.
- *
- * @param record - the stored product.
- */
-export function toProduct(record: ProductRecord): Product {
-  return create(ProductSchema, {
-    productId: record.productId,
-    title: record.title,
-    year: record.year,
-    categories: [...record.categories],
-    tags: [...record.tags],
-    description: record.description,
-    imdbId: record.imdbId,
-    tmdbId: record.tmdbId,
-  });
-}
-
 /** Trims a free-text filter; empty means "no filter". */
 function optionalText(field: string, value: string, max: number): string | undefined {
   const text = value.trim();
@@ -178,9 +297,19 @@ function optionalText(field: string, value: string, max: number): string | undef
   return text;
 }
 
-function filterFingerprint(category: string | undefined, query: string | undefined): string {
+const OUTCOMES: Readonly<Record<StoredOutcome, UpsertOutcome>> = {
+  created: UpsertOutcome.CREATED,
+  updated: UpsertOutcome.UPDATED,
+  unchanged: UpsertOutcome.UNCHANGED,
+};
+
+function filterFingerprint(category: string | undefined, query: string | undefined, more: readonly unknown[] = []): string {
   return createHash("sha256")
-    .update(JSON.stringify([category?.toLowerCase() ?? null, query ?? null]))
+    .update(
+      JSON.stringify([category?.toLowerCase() ?? null, query ?? null, ...(more.some((m) => m !== undefined) ? more : [])], (_, v: unknown) =>
+        typeof v === "bigint" ? v.toString() : v,
+      ),
+    )
     .digest("base64url")
     .slice(0, 12);
 }
@@ -192,7 +321,7 @@ function isPageCursor(value: unknown): value is PageCursor {
     typeof v.f === "string" &&
     typeof v.id === "string" &&
     v.id.length > 0 &&
-    v.id.length <= 64 &&
+    v.id.length <= MAX_PRODUCT_ID_LENGTH &&
     (v.r === undefined || (typeof v.r === "number" && Number.isFinite(v.r)))
   );
 }

@@ -25,6 +25,29 @@ export function requireId(field: string, value: string): string {
   return value;
 }
 
+/** Largest product identifier length accepted, in characters (SKUs are longer than other ids). */
+export const MAX_PRODUCT_ID_LENGTH = 128;
+
+/**
+ * Validates a product identifier: 1 to 128 characters of ASCII letters, digits, '.', '_', ':' or
+ * '-' (MovieLens ids like "6", SKUs like "sku-AB_12.3").
+ *
+ * @param field - the proto field name, used in the error message.
+ * @param value - the value received.
+ * @returns the value, unchanged.
+ * @throws ConnectError INVALID_ARGUMENT naming the field when the value is empty or malformed.
+ */
+export function requireProductId(field: string, value: string): string {
+  if (value.length === 0) throw invalidArgument(field, "is required");
+  if (value.length > MAX_PRODUCT_ID_LENGTH) {
+    throw invalidArgument(field, `must be at most ${MAX_PRODUCT_ID_LENGTH} characters, got ${value.length}`);
+  }
+  if (!ID_PATTERN.test(value)) {
+    throw invalidArgument(field, "may contain only letters, digits, '.', '_', ':' and '-'");
+  }
+  return value;
+}
+
 /**
  * Resolves a size field where 0 means "use the default" (proto3 has no presence for scalars).
  *

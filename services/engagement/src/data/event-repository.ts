@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import { withTransaction } from "../../../shared/src/pg.js";
-import { insertOutboxMessage, insertOutboxMessages, type OutboxMessage } from "./outbox-repository.js";
+import { insertOutboxMessage, insertOutboxMessages, type OutboxMessage } from "../../../shared/src/outbox/outbox-repository.js";
 
 /** An event to store (validated, defaults filled in). */
 export interface NewEvent {

@@ -8,12 +8,12 @@ import { EngagementEventSchema, EventType } from "../../../../gen/recsys/engagem
 import { createTestDatabase, testInfra, type TestDatabase } from "../../../../test/support/infra.js";
 import { createLogger } from "../../../shared/src/logger.js";
 import { EventRepository } from "../data/event-repository.js";
-import { insertOutboxMessage, type OutboxRow } from "../data/outbox-repository.js";
+import { insertOutboxMessage, type OutboxRow } from "../../../shared/src/outbox/outbox-repository.js";
 import { engagementOutboxMessage, EVENT_ID_HEADER } from "../event-message.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "../migrations-dir.js";
-import { ensureTopic, ensureTopicInBackground } from "./ensure-topic.js";
-import { KafkaOutboxPublisher, type OutboxPublisher } from "./kafka-outbox-publisher.js";
-import { OutboxRelay } from "./outbox-relay.js";
+import { ensureTopic, ensureTopicInBackground } from "../../../shared/src/outbox/ensure-topic.js";
+import { KafkaOutboxPublisher, type OutboxPublisher } from "../../../shared/src/outbox/kafka-outbox-publisher.js";
+import { OutboxRelay } from "../../../shared/src/outbox/outbox-relay.js";
 
 const logger = createLogger("outbox-relay-test");
 logger.level = "silent";

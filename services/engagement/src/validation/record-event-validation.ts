@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import type { RecordEventRequest } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { invalidArgument } from "../../../shared/src/errors.js";
-import { requireId } from "../../../shared/src/validation.js";
+import { requireId, requireProductId } from "../../../shared/src/validation.js";
 
 /** How far in the future `occur_time` may be, in ms (clock skew allowance): 5 minutes. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -72,7 +72,7 @@ export function requireEventType(field: string, type: number, allowUnspecified =
  */
 export function validateRecordEvent(req: RecordEventRequest, nowMs: number): ValidatedEvent {
   const userId = requireId("user_id", req.userId);
-  const productId = requireId("product_id", req.productId);
+  const productId = requireProductId("product_id", req.productId);
   const type = requireEventType("type", req.type);
   const value = req.value;
   if (type === EventType.RATE) {

@@ -113,6 +113,11 @@ function upperBound(sorted: Int32Array, value: number): number {
 export interface CatalogIndexSource {
   /** The current index, or undefined. */
   readonly current: CatalogIndex | undefined;
+  /**
+   * Reloads the index now if the catalog changed (after this process's own write, so its next read
+   * sees it); concurrent calls share one reload plus at most one more. Never throws.
+   */
+  refreshNow?(): Promise<void>;
 }
 
 /** Options of {@link CatalogIndexRefresher}. */
@@ -137,6 +142,8 @@ export class CatalogIndexRefresher implements CatalogIndexSource {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private failing = false;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   /** @param options - repository, poll interval and logger. */
   constructor(private readonly options: CatalogIndexRefresherOptions) {}
@@ -155,6 +162,19 @@ export class CatalogIndexRefresher implements CatalogIndexSource {
     this.schedule();
   }
 
+  /**
+   * Reloads now when the catalog version moved (a write of this process): one reload in flight at a
+   * time, and callers arriving during one share the next, which starts after it.
+   */
+  refreshNow(): Promise<void> {
+    if (!this.running) return this.refresh();
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.refresh();
+    });
+    return this.queued;
+  }
+
   /** Stops polling; {@link current} keeps the last index. */
   stop(): void {
     this.stopped = true;
@@ -169,7 +189,15 @@ export class CatalogIndexRefresher implements CatalogIndexSource {
     this.timer.unref();
   }
 
-  private async refresh(): Promise<void> {
+  private refresh(): Promise<void> {
+    const run = this.load().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async load(): Promise<void> {
     try {
       // The version first, then the products (see CatalogIndex.load): one version read per poll.
       const version = await this.options.repository.catalogVersion();

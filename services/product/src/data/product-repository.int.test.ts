@@ -60,7 +60,7 @@ describe("ProductRepository (PostgreSQL)", () => {
     expect(page.products.map((p) => p.productId)).toEqual(["1", "2", "6", "10", "100"]);
     expect(page.totalSize).toBe(FIXTURES.length);
     expect(page.next).toEqual({ productId: "100" });
-    expect(page.products[0]).toEqual(FIXTURES[0]);
+    expect(page.products[0]).toMatchObject(FIXTURES[0]!);
   });
 
   it("pages through everything exactly once with keyset cursors", async () => {
@@ -116,7 +116,7 @@ describe("ProductRepository (PostgreSQL)", () => {
   });
 
   it("gets one product, or undefined", async () => {
-    expect(await repo.get("6")).toEqual(FIXTURES[2]);
+    expect(await repo.get("6")).toMatchObject(FIXTURES[2]!);
     expect(await repo.get("999999")).toBeUndefined();
   });
 
@@ -149,7 +149,7 @@ describe("ProductRepository (PostgreSQL)", () => {
   it("keeps quotes, backslashes and commas in arrays intact", async () => {
     const odd = product(9000, 'Say "Hi" \\ (2020)', ["A,B", 'Q"uote'], ["back\\slash", "{brace}", "NULL"]);
     await repo.upsert([odd]);
-    expect(await repo.get("9000")).toEqual(odd);
+    expect(await repo.get("9000")).toMatchObject(odd);
     await pool.query("DELETE FROM products WHERE product_id = '9000'");
   });
 });

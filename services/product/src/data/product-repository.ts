@@ -1,8 +1,24 @@
 import type pg from "pg";
+import { AlreadyExistsError } from "../../../shared/src/domain-errors.js";
+import { insertOutboxMessages, type OutboxMessage } from "../../../shared/src/outbox/outbox-repository.js";
+import { withTransaction } from "../../../shared/src/pg.js";
 
-/** One product as stored in the catalog database (plain object, no protobuf types). */
+/** A price as google.type.Money: an ISO 4217 currency, whole units and nano (10^-9) units, both ≥ 0. */
+export interface Money {
+  /** Three upper-case letters, for example "EUR". */
+  readonly currencyCode: string;
+  /** Whole units of the currency. */
+  readonly units: bigint;
+  /** Nano units, 0 ≤ nanos < 1e9. */
+  readonly nanos: number;
+}
+
+/**
+ * One product as stored in the catalog database (plain object, no protobuf types). The fields after
+ * `tmdbId` are optional on input (writes default them: no price, "", {}); reads always fill them.
+ */
 export interface ProductRecord {
-  /** Stable identifier (the MovieLens movieId in the demo), for example "6". */
+  /** Stable identifier: 1 to 128 characters of [A-Za-z0-9._:-] (the MovieLens movieId in the demo, a SKU in general). */
   readonly productId: string;
   /** Display title, for example "Heat (1995)". */
   readonly title: string;
@@ -18,7 +34,31 @@ export interface ProductRecord {
   readonly imdbId: string;
   /** TMDB id or "". */
   readonly tmdbId: string;
+  /** The price, or undefined when the product has none. */
+  readonly price?: Money;
+  /** Absolute http(s) URL of the product's image, or "". */
+  readonly imageUrl?: string;
+  /** Free string attributes ("brand" → "Acme"). */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** When the product was first stored (read only). */
+  readonly createTime?: Date;
+  /** When the product last changed (read only). */
+  readonly updateTime?: Date;
+  /** +1 per change, from 1 (read only). */
+  readonly revision?: number;
 }
+
+/** The fields of a product a write sets (everything but the id and the read-only fields). */
+export type ProductFields = Omit<ProductRecord, "productId" | "createTime" | "updateTime" | "revision">;
+
+/** What a batch upsert did to one product. */
+export type UpsertOutcome = "created" | "updated" | "unchanged";
+
+/**
+ * Builds the outbox message that announces one committed write (see product-change-message.ts):
+ * the product as stored after the write, and whether the write archived it.
+ */
+export type ProductChangeAnnouncer = (product: ProductRecord, archived: boolean) => OutboxMessage;
 
 /**
  * Position after which the next page starts (keyset pagination): the last product of the previous
@@ -35,6 +75,14 @@ export interface ProductCursor {
 export interface ListProductsParams {
   /** Keep only products having this category, compared case-insensitively; undefined keeps all. */
   readonly category?: string;
+  /** Keep only products having this tag, compared case-insensitively; undefined keeps all. */
+  readonly tag?: string;
+  /** Keep only products whose attribute `key` equals `value` exactly; undefined keeps all. */
+  readonly attribute?: { readonly key: string; readonly value: string };
+  /** Keep only products priced at least this much in its currency; undefined keeps all. */
+  readonly minPrice?: Money;
+  /** Keep only products priced at most this much in its currency; undefined keeps all. */
+  readonly maxPrice?: Money;
   /** PostgreSQL websearch query (english configuration); undefined keeps all. */
   readonly query?: string;
   /** Page size, a count ≥ 1. */
@@ -70,10 +118,23 @@ interface ProductRow {
   description: string;
   imdb_id: string;
   tmdb_id: string;
+  price_currency: string | null;
+  price_units: string | null;
+  price_nanos: number | null;
+  image_url: string;
+  attributes: Record<string, string>;
+  create_time: Date;
+  update_time: Date;
+  revision: string;
   rank?: number;
 }
 
-const COLUMNS = "product_id, title, year, categories, tags, description, imdb_id, tmdb_id";
+const COLUMNS =
+  "product_id, title, year, categories, tags, description, imdb_id, tmdb_id, price_currency, price_units::text AS price_units, price_nanos, image_url, attributes, create_time, update_time, revision::text AS revision";
+/** The columns a write sets, compared to decide whether an upsert changes anything. */
+const WRITTEN = "title, year, categories, tags, description, imdb_id, tmdb_id, price_currency, price_units, price_nanos, image_url, attributes";
+/** Live products only: archived ones are never read. */
+const LIVE = "NOT archived";
 /** Numeric-aware id order ("2" before "10"), served by products_id_order_idx. */
 const ID_ORDER = "length(product_id), product_id";
 
@@ -86,8 +147,15 @@ const ID_ORDER = "length(product_id), product_id";
  * inserts between two calls neither repeat nor skip rows before the cursor.
  */
 export class ProductRepository {
-  /** @param pool - connection pool of the catalog database. */
-  constructor(private readonly pool: pg.Pool) {}
+  /**
+   * @param pool - connection pool of the catalog database.
+   * @param options - `announce`: builds the outbox message of each committed write (the product
+   *   service passes `productChangeMessage`); without it, writes leave no outbox row (tests).
+   */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: { readonly announce?: ProductChangeAnnouncer } = {},
+  ) {}
 
   /**
    * Lists one page of products matching the filters, and how many match in all. A query without
@@ -101,10 +169,22 @@ export class ProductRepository {
       values.push(value);
       return `$${values.length}`;
     };
-    const where: string[] = [];
+    const where: string[] = [LIVE];
     let rank = "NULL::real";
     if (params.category !== undefined) {
       where.push(`product_text_array_lower(categories) @> ARRAY[lower(${param(params.category)})]`);
+    }
+    if (params.tag !== undefined) where.push(`product_text_array_lower(tags) @> ARRAY[lower(${param(params.tag)})]`);
+    if (params.attribute !== undefined) {
+      where.push(`attributes @> ${param(JSON.stringify({ [params.attribute.key]: params.attribute.value }))}::jsonb`);
+    }
+    // Prices compare within one currency, as (units, nanos) pairs.
+    for (const [bound, op] of [
+      [params.minPrice, ">="],
+      [params.maxPrice, "<="],
+    ] as const) {
+      if (bound === undefined) continue;
+      where.push(`price_currency = ${param(bound.currencyCode)}`, `(price_units, price_nanos) ${op} (${param(bound.units.toString())}::bigint, ${param(bound.nanos)}::int)`);
     }
     if (params.query !== undefined) {
       const tsquery = `websearch_to_tsquery('english', ${param(params.query)})`;
@@ -113,7 +193,7 @@ export class ProductRepository {
       where.push(`numnode(${tsquery}) > 0`, `search @@ ${tsquery}`);
       rank = `ts_rank(search, ${tsquery})`;
     }
-    const filtered = `SELECT ${COLUMNS}, ${rank} AS rank FROM products${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    const filtered = `SELECT ${COLUMNS}, ${rank} AS rank FROM products WHERE ${where.join(" AND ")}`;
     const countValues = [...values];
 
     const ranked = params.query !== undefined;
@@ -151,7 +231,7 @@ export class ProductRepository {
    * @returns the product, or undefined when no product has the id.
    */
   async get(productId: string): Promise<ProductRecord | undefined> {
-    const { rows } = await this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE product_id = $1`, [productId]);
+    const { rows } = await this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE product_id = $1 AND ${LIVE}`, [productId]);
     return rows[0] ? toRecord(rows[0]) : undefined;
   }
 
@@ -164,7 +244,7 @@ export class ProductRepository {
   async batchGet(productIds: readonly string[]): Promise<ProductRecord[]> {
     if (productIds.length === 0) return [];
     const { rows } = await this.pool.query<ProductRow>(
-      `SELECT ${COLUMNS} FROM products WHERE product_id = ANY($1::text[])`,
+      `SELECT ${COLUMNS} FROM products WHERE product_id = ANY($1::text[]) AND ${LIVE}`,
       [[...new Set(productIds)]],
     );
     const byId = new Map(rows.map((row) => [row.product_id, toRecord(row)]));
@@ -183,7 +263,7 @@ export class ProductRepository {
    * @returns every product, "2" before "10".
    */
   async listAll(): Promise<ProductRecord[]> {
-    const { rows } = await this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products ORDER BY ${ID_ORDER}`);
+    const { rows } = await this.pool.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE ${LIVE} ORDER BY ${ID_ORDER}`);
     return rows.map(toRecord);
   }
 
@@ -205,6 +285,7 @@ export class ProductRepository {
     const { rows } = await this.pool.query<{ name: string; product_count: number }>(
       `SELECT category AS name, count(*)::int AS product_count
          FROM products, unnest(categories) AS category
+        WHERE NOT archived
         GROUP BY category
         ORDER BY lower(category), category`,
     );
@@ -212,42 +293,154 @@ export class ProductRepository {
   }
 
   /**
-   * Inserts or replaces products (by product_id) in one statement; meant for small sets (tests,
-   * admin fixes). Bulk loads use `importCatalog` (COPY).
+   * Inserts or replaces products (by product_id) without announcing them (no outbox row); meant
+   * for small sets in tests and admin fixes. Bulk loads use `importCatalog` (COPY), API writes
+   * {@link batchUpsert}.
    *
    * @param products - the products to write.
-   * @returns how many rows were written.
+   * @returns how many rows were written (identical ones are not).
    */
   async upsert(products: readonly ProductRecord[]): Promise<number> {
-    if (products.length === 0) return 0;
-    const result = await this.pool.query(
-      `INSERT INTO products (${COLUMNS})
-       SELECT p.product_id, p.title, p.year,
-              ARRAY(SELECT jsonb_array_elements_text(p.categories)),
-              ARRAY(SELECT jsonb_array_elements_text(p.tags)),
-              p.description, p.imdb_id, p.tmdb_id
-         FROM jsonb_to_recordset($1::jsonb) AS p(product_id text, title text, year int, categories jsonb,
-              tags jsonb, description text, imdb_id text, tmdb_id text)
-       ON CONFLICT (product_id) DO UPDATE SET
-         title = excluded.title, year = excluded.year, categories = excluded.categories, tags = excluded.tags,
-         description = excluded.description, imdb_id = excluded.imdb_id, tmdb_id = excluded.tmdb_id`,
-      [
-        JSON.stringify(
-          products.map((p) => ({
-            product_id: p.productId,
-            title: p.title,
-            year: p.year,
-            categories: p.categories,
-            tags: p.tags,
-            description: p.description,
-            imdb_id: p.imdbId,
-            tmdb_id: p.tmdbId,
-          })),
-        ),
-      ],
-    );
-    return result.rowCount ?? 0;
+    return withTransaction(this.pool, async (client) => (await writeRows(client, products)).length);
   }
+
+  /**
+   * Creates one product and announces it, in one transaction. An archived product with the id is
+   * restored with the new content (its revision goes on).
+   *
+   * @param product - the product (optional fields default to none).
+   * @returns the product as stored.
+   * @throws AlreadyExistsError when a live product has the id.
+   */
+  async create(product: ProductRecord): Promise<ProductRecord> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ archived: boolean }>("SELECT archived FROM products WHERE product_id = $1 FOR UPDATE", [product.productId]);
+      if (rows[0] && !rows[0].archived) throw new AlreadyExistsError(`product ${JSON.stringify(product.productId)} exists already`);
+      const [stored] = await writeRows(client, [product]);
+      await this.announce(client, [stored!], false);
+      return stored!;
+    });
+  }
+
+  /**
+   * Changes some fields of one live product and announces the change, in one transaction; a patch
+   * that changes nothing writes nothing.
+   *
+   * @param productId - the product.
+   * @param patch - the new values of the fields to change (fields left out are kept).
+   * @returns the product as stored afterwards, or undefined when no live product has the id.
+   */
+  async update(productId: string, patch: Partial<ProductFields>): Promise<ProductRecord | undefined> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<ProductRow>(`SELECT ${COLUMNS} FROM products WHERE product_id = $1 AND ${LIVE} FOR UPDATE`, [productId]);
+      if (!rows[0]) return undefined;
+      const current = toRecord(rows[0]);
+      const [stored] = await writeRows(client, [{ ...current, ...patch, productId }]);
+      if (!stored) return current;
+      await this.announce(client, [stored], false);
+      return stored;
+    });
+  }
+
+  /**
+   * Archives one live product and announces it, in one transaction: no read returns it afterwards.
+   *
+   * @param productId - the product.
+   * @returns false when no live product has the id.
+   */
+  async archive(productId: string): Promise<boolean> {
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<ProductRow>(
+        `UPDATE products SET archived = true, revision = revision + 1, update_time = now()
+          WHERE product_id = $1 AND ${LIVE}
+          RETURNING ${COLUMNS}`,
+        [productId],
+      );
+      if (!rows[0]) return false;
+      await this.announce(client, [toRecord(rows[0])], true);
+      return true;
+    });
+  }
+
+  /**
+   * Creates or replaces products (distinct ids) and announces those that changed, in one
+   * transaction: one statement writes every product that differs from its stored row (or has none,
+   * or is archived), one more inserts their outbox rows. Identical products are left alone.
+   *
+   * @param products - the products, each replacing every written field of its stored row.
+   * @returns one outcome per product, in order.
+   */
+  async batchUpsert(products: readonly ProductRecord[]): Promise<UpsertOutcome[]> {
+    if (products.length === 0) return [];
+    return withTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ product_id: string; archived: boolean }>(
+        "SELECT product_id, archived FROM products WHERE product_id = ANY($1::text[]) FOR UPDATE",
+        [products.map((p) => p.productId)],
+      );
+      const before = new Map(rows.map((r) => [r.product_id, r.archived] as const));
+      const written = await writeRows(client, products);
+      await this.announce(client, written, false);
+      const changed = new Set(written.map((p) => p.productId));
+      return products.map((p) => (!changed.has(p.productId) ? "unchanged" : before.get(p.productId) === false ? "updated" : "created"));
+    });
+  }
+
+  private async announce(client: pg.ClientBase, products: readonly ProductRecord[], archived: boolean): Promise<void> {
+    const announce = this.options.announce;
+    if (!announce || products.length === 0) return;
+    await insertOutboxMessages(
+      client,
+      products.map((p) => announce(p, archived)),
+    );
+  }
+}
+
+/**
+ * Writes products as whole rows (`INSERT … ON CONFLICT DO UPDATE`), restoring archived ones and
+ * skipping rows identical to what is stored (`IS DISTINCT FROM`); a written row's revision goes up
+ * by one and its update_time is now.
+ *
+ * @returns the rows written, as stored, in an unspecified order.
+ */
+async function writeRows(client: pg.ClientBase, products: readonly ProductRecord[]): Promise<ProductRecord[]> {
+  if (products.length === 0) return [];
+  const excluded = WRITTEN.split(", ").map((c) => `excluded.${c}`).join(", ");
+  const current = WRITTEN.split(", ").map((c) => `p.${c}`).join(", ");
+  const { rows } = await client.query<ProductRow>(
+    `INSERT INTO products AS p (product_id, ${WRITTEN})
+     SELECT r.product_id, r.title, r.year,
+            ARRAY(SELECT jsonb_array_elements_text(r.categories)),
+            ARRAY(SELECT jsonb_array_elements_text(r.tags)),
+            r.description, r.imdb_id, r.tmdb_id, r.price_currency, r.price_units, r.price_nanos, r.image_url, r.attributes
+       FROM jsonb_to_recordset($1::jsonb) AS r(product_id text, title text, year int, categories jsonb, tags jsonb,
+            description text, imdb_id text, tmdb_id text, price_currency text, price_units bigint, price_nanos int,
+            image_url text, attributes jsonb)
+     ON CONFLICT (product_id) DO UPDATE SET
+       ${WRITTEN.split(", ").map((c) => `${c} = excluded.${c}`).join(", ")},
+       archived = false, revision = p.revision + 1, update_time = now()
+     WHERE (${current}, p.archived) IS DISTINCT FROM (${excluded}, false)
+     RETURNING ${COLUMNS.replaceAll("price_units::text", "p.price_units::text").replaceAll("revision::text", "p.revision::text")}`,
+    [
+      JSON.stringify(
+        products.map((p) => ({
+          product_id: p.productId,
+          title: p.title,
+          year: p.year,
+          categories: p.categories,
+          tags: p.tags,
+          description: p.description,
+          imdb_id: p.imdbId,
+          tmdb_id: p.tmdbId,
+          price_currency: p.price?.currencyCode ?? null,
+          price_units: p.price ? p.price.units.toString() : null,
+          price_nanos: p.price?.nanos ?? null,
+          image_url: p.imageUrl ?? "",
+          attributes: p.attributes ?? {},
+        })),
+      ),
+    ],
+  );
+  return rows.map(toRecord);
 }
 
 function toRecord(row: ProductRow): ProductRecord {
@@ -260,5 +453,13 @@ function toRecord(row: ProductRow): ProductRecord {
     description: row.description,
     imdbId: row.imdb_id,
     tmdbId: row.tmdb_id,
+    ...(row.price_currency !== null && row.price_units !== null
+      ? { price: { currencyCode: row.price_currency, units: BigInt(row.price_units), nanos: row.price_nanos ?? 0 } }
+      : {}),
+    imageUrl: row.image_url,
+    attributes: row.attributes,
+    createTime: row.create_time,
+    updateTime: row.update_time,
+    revision: Number(row.revision),
   };
 }

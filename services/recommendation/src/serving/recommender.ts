@@ -18,6 +18,8 @@ import { OptionalSignal } from "./signals/optional-signal.js";
 import { TrendingSignal } from "./signals/trending-signal.js";
 import { HistoryProfileSource } from "./signals/history-profile-source.js";
 
+/** Extra trending entries read beyond the limit, to make up for products left out (archived, moved). */
+const TRENDING_SLACK = 20;
 /** Tunables of the recommender (from config.ts). */
 export interface RecommenderSettings {
   /** Default blend weights (0.8 / 0.2, 0.6 / 0.4). */
@@ -366,7 +368,8 @@ export class Recommender {
   }
 
   /**
-   * The trending list, hydrated with titles and categories from the in-memory catalog.
+   * The trending list, hydrated with titles and categories from the in-memory catalog; products no
+   * longer in the catalog (archived) or no longer in the category are left out.
    *
    * @param category - a category (any case), or undefined for the whole catalog; a category no
    *   product has gives an empty list.
@@ -380,12 +383,18 @@ export class Recommender {
     const resolved = category === undefined ? undefined : catalog.resolveCategory(category);
     if (category !== undefined && resolved === undefined) return [];
     const trending = this.trendingSignal(logger);
-    const top = await trending.top(resolved, limit);
+    // Redis keeps the scores of products since archived, or moved out of the category: they are
+    // left out, so a few more are read than asked for.
+    const top = await trending.top(resolved, limit + TRENDING_SLACK);
     if (trending.unavailable) throw new UnavailableError("trending store");
-    return top.slice(0, limit).map((t) => {
+    const items: TrendingItemResult[] = [];
+    for (const t of top) {
+      if (items.length >= limit) break;
       const product = catalog.get(t.productId);
-      return { productId: t.productId, title: product?.title ?? "", score: t.score, categories: product?.categories ?? [] };
-    });
+      if (!product || (resolved !== undefined && !catalog.inCategory(t.productId, resolved))) continue;
+      items.push({ productId: t.productId, title: product.title, score: t.score, categories: product.categories });
+    }
+    return items;
   }
 
   /** The trending signal of one request, guarded by the signal timeout; warnings go to `logger`. */

@@ -26,7 +26,7 @@ import type { AccessControl } from "../../../shared/src/access-control.js";
 import { UnavailableError } from "../../../shared/src/domain-errors.js";
 import { invalidArgument, notFound } from "../../../shared/src/errors.js";
 import { currentRequest } from "../../../shared/src/request-context.js";
-import { requireId, resolveLimit } from "../../../shared/src/validation.js";
+import { requireId, requireProductId, resolveLimit } from "../../../shared/src/validation.js";
 import { resolveWeights } from "./domain/blend-weights.js";
 import type { RankedItem } from "./ranking/rank.js";
 import { Recommender, type RecommenderDeps } from "./recommender.js";
@@ -87,7 +87,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
     if (request.excludeProductIds.length > MAX_EXCLUDED_IDS) {
       throw invalidArgument("exclude_product_ids", `must hold at most ${MAX_EXCLUDED_IDS} ids, got ${request.excludeProductIds.length}`);
     }
-    request.excludeProductIds.forEach((id, i) => requireId(`exclude_product_ids[${i}]`, id));
+    request.excludeProductIds.forEach((id, i) => requireProductId(`exclude_product_ids[${i}]`, id));
     const weights = resolveWeights(this.deps.settings.weights, request.weights);
     const result = await this.recommender.recommend({
       userId,
@@ -110,7 +110,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
    *   NOT_FOUND for a product not in the catalog.
    */
   async getSimilarProducts(request: GetSimilarProductsRequest): Promise<GetSimilarProductsResponse> {
-    const productId = requireId("product_id", request.productId);
+    const productId = requireProductId("product_id", request.productId);
     const limit = resolveLimit(request.limit);
     const result = await this.recommender.similar(productId, limit, this.requestLogger());
     return create(GetSimilarProductsResponseSchema, {
@@ -129,7 +129,7 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
    *   product service, for a product newer than the models) is down.
    */
   async getProductStats(request: GetProductStatsRequest): Promise<GetProductStatsResponse> {
-    const productId = requireId("product_id", request.productId);
+    const productId = requireProductId("product_id", request.productId);
     const known = this.deps.state.current().catalog.has(productId) || ((await this.deps.products?.exists(productId)) ?? false);
     if (!known) throw notFound("product", productId);
     let stats;

@@ -45,12 +45,6 @@ export interface TrainAndSaveOptions {
   readonly onEpoch?: (stats: EpochStats) => void;
   /** Called during each epoch with the samples trained so far and the epoch's total (see `TrainNeuMFHooks.onProgress`). */
   readonly onProgress?: (epoch: number, samplesDone: number, samplesTotal: number) => void;
-  /**
-   * Abandons the run when aborted, at the next yield of the training loop (see `TrainNeuMFHooks.signal`)
-   * or before the artifact is written; nothing is written then. An abort during the write lets the
-   * write finish: the artifact is published whole by one rename, or not at all.
-   */
-  readonly signal?: AbortSignal;
 }
 
 /** What {@link trainAndSaveModel} did. */
@@ -79,8 +73,7 @@ export interface TrainAndSaveResult {
  * @returns the version, directory, model and timings.
  * @throws Error when there are no interactions to train on or neither `source` nor
  *   `engagementServiceAddr` is given; UnavailableError when EngagementService is down;
- *   the file-system error when the artifact cannot be written; the abort reason when
- *   `options.signal` aborts before the write.
+ *   the file-system error when the artifact cannot be written.
  */
 export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<TrainAndSaveResult> {
   const { logger } = options;
@@ -98,7 +91,6 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
     );
   }
   const interactions = await readNcfInteractions(source);
-  options.signal?.throwIfAborted();
   const readMs = performance.now() - started;
   if (interactions.length === 0) throw new Error("no interactions in the engagement database: nothing to train a NeuMF model on");
   logger.info({ interactions: interactions.length, ms: Math.round(readMs) }, `read ${interactions.length} interactions`);
@@ -114,7 +106,6 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   const trainStart = performance.now();
   const trained = await trainNeuMF(split.train, options.training, {
     validation: split.cases,
-    ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEpoch: (s) => {
       logger.info(
@@ -127,7 +118,6 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   });
   const trainMs = performance.now() - trainStart;
 
-  options.signal?.throwIfAborted();
   const writeStart = performance.now();
   const { version, dir } = await writeNcfArtifact(ncfArtifactRoot(options.modelDir), trained, { validationUsers: split.cases.length });
   const writeMs = performance.now() - writeStart;

@@ -23,12 +23,6 @@ export interface TrainNeuMFHooks {
   onProgress?(epoch: number, samplesDone: number, samplesTotal: number): void;
   /** Leave-one-out cases evaluated after every epoch; their held-out items must not be in the training interactions. */
   validation?: readonly ValidationCase[];
-  /**
-   * Abandons the training when aborted: checked at every yield to the event loop (every
-   * {@link BATCHES_PER_YIELD} batches) and after each epoch; the training then rejects with the
-   * signal's reason and its TensorFlow.js state is released.
-   */
-  signal?: AbortSignal;
 }
 
 /** Batches trained between two yields to the event loop (so timers and I/O keep running during training). */
@@ -55,8 +49,7 @@ const BATCHES_PER_YIELD = 25;
  * @param options - overrides of {@link DEFAULT_NEUMF_OPTIONS}.
  * @param hooks - per-epoch progress and leave-one-out validation.
  * @returns the scorer over the trained weights, the options, timings and per-epoch stats.
- * @throws RangeError for invalid options or no interactions; Error when no backend initialises;
- *   the abort reason (an `AbortError` DOMException unless one was given) when `hooks.signal` aborts.
+ * @throws RangeError for invalid options or no interactions; Error when no backend initialises.
  */
 export async function trainNeuMF(
   interactions: readonly NcfInteraction[],
@@ -99,7 +92,6 @@ export async function trainNeuMF(
         if (++batchIndex % BATCHES_PER_YIELD === 0) {
           hooks?.onProgress?.(epoch, to, n);
           await new Promise<void>((resolve) => setImmediate(resolve));
-          hooks?.signal?.throwIfAborted();
         }
       }
       hooks?.onProgress?.(epoch, n, n);
@@ -122,7 +114,6 @@ export async function trainNeuMF(
       }
       epochs.push(stats);
       hooks?.onEpoch?.(stats);
-      hooks?.signal?.throwIfAborted();
     }
     const scorer = new NeuMFScorer(data.userIds, data.itemIds, currentWeights(), opts);
     return { scorer, options: opts, trainingMs: performance.now() - started, epochs, backend: backend.name, data: data.snapshot };

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { counterFrom, gaugeFrom } from "../../../shared/src/metrics.js";
+import { counterFrom, gaugeFrom } from "../metrics.js";
 import type { OutboxRelay } from "./outbox-relay.js";
 
 /** Longest a scrape's outbox query may take, in ms (a slow database must not hang the scrape). */
@@ -43,7 +43,7 @@ export function registerOutboxMetrics(relay: OutboxRelay, pool: pg.Pool): void {
   };
   gaugeFrom(
     "recsys_outbox_pending_rows",
-    "Rows waiting in the transactional outbox (accepted events not yet published to Kafka).",
+    "Rows waiting in the transactional outbox (committed changes not yet published to Kafka).",
     async () => (await backlog())?.rows,
   );
   gaugeFrom(

@@ -1,8 +1,7 @@
 import { Partitioners, type Kafka, type Message, type Producer } from "kafkajs";
 import { context, trace, type Span } from "@opentelemetry/api";
-import type { OutboxRow } from "../data/outbox-repository.js";
-import { EVENT_ID_HEADER } from "../event-message.js";
-import { contextFromHeaders, endSpans, SpanKind, startMessagingSpan, traceContextHeaders } from "../../../shared/src/trace-context.js";
+import type { OutboxRow } from "./outbox-repository.js";
+import { contextFromHeaders, endSpans, SpanKind, startMessagingSpan, traceContextHeaders } from "../trace-context.js";
 
 /** Where the outbox relay sends rows. {@link KafkaOutboxPublisher} is the real one. */
 export interface OutboxPublisher {
@@ -27,6 +26,11 @@ export interface KafkaOutboxPublisherOptions {
   readonly initialRetryTimeMs?: number;
   /** Longest single retry wait, in ms (default 2000). */
   readonly maxRetryTimeMs?: number;
+  /**
+   * The header naming what a message announces (engagement: `event-id`, product: `product-id`),
+   * used as the publish span's `messaging.message.id`; the outbox row id when absent.
+   */
+  readonly messageIdHeader?: string;
 }
 
 /**
@@ -92,7 +96,7 @@ export class KafkaOutboxPublisher implements OutboxPublisher {
           "messaging.system": "kafka",
           "messaging.operation.type": "send",
           "messaging.destination.name": row.topic,
-          "messaging.message.id": row.headers[EVENT_ID_HEADER] ?? row.id,
+          "messaging.message.id": (this.options.messageIdHeader === undefined ? undefined : row.headers[this.options.messageIdHeader]) ?? row.id,
           "recsys.outbox.row_id": row.id,
           "recsys.outbox.wait_ms": Date.now() - row.createdAt.getTime(),
         });

@@ -1,8 +1,8 @@
 import pg from "pg";
 import type { Logger } from "pino";
-import { backoffDelayMs, Outage, WakeableSleep, type BackoffPolicy } from "../../../shared/src/backoff.js";
-import { withTransaction } from "../../../shared/src/pg.js";
-import { countOutboxRows, deleteOutboxRows, lockOutboxBatch } from "../data/outbox-repository.js";
+import { backoffDelayMs, Outage, WakeableSleep, type BackoffPolicy } from "../backoff.js";
+import { withTransaction } from "../pg.js";
+import { countOutboxRows, deleteOutboxRows, lockOutboxBatch } from "./outbox-repository.js";
 import type { OutboxPublisher } from "./kafka-outbox-publisher.js";
 
 
