@@ -102,6 +102,8 @@ describe("docker-compose.yml", () => {
     expect(services.retrainer!.restart).toBe("unless-stopped");
     expect(services.retrainer!.depends_on?.importer?.condition).toBe("service_completed_successfully");
     expect(services.recommendation!.depends_on).not.toHaveProperty("retrainer");
+    // The first start builds the content snapshot from the catalog, so it waits for the import (never for a training).
+    expect(services.recommendation!.depends_on?.importer?.condition).toBe("service_completed_successfully");
     expect(dockerfile).toMatch(/MODEL_DIR=\/app\/models/);
     expect(services.retrainer!.volumes).toContain("models:/app/models");
     expect(services.recommendation!.volumes).toContain("models:/app/models");

@@ -32,6 +32,8 @@ export interface OwnMeshOptions {
   readonly lockTimeoutMs?: number;
   /** Train a NeuMF model at start with these `npm run train` arguments (default: no model). */
   readonly trainArgs?: readonly string[];
+  /** Run the NeuMF retrainer (see `MeshOptions.retrainer`; default not started). */
+  readonly retrainer?: MeshOptions["retrainer"];
   /** Envoy's per-client-address rate limit (see `MeshOptions.envoyRateLimit`; default 1,000 requests/s). */
   readonly envoyRateLimit?: MeshOptions["envoyRateLimit"];
   /** Extra Node.js options of the service processes (see `MeshOptions.serviceNodeArgs`). */
@@ -111,6 +113,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       servicePorts: options.servicePorts,
       ...(options.extraReplicas ? { extraReplicas: options.extraReplicas } : {}),
       ...(options.trainArgs ? { train: true, trainArgs: options.trainArgs } : {}),
+      ...(options.retrainer ? { retrainer: options.retrainer } : {}),
       ...(options.envoyRateLimit !== undefined ? { envoyRateLimit: options.envoyRateLimit } : {}),
       ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
       ...(options.supervise ? { supervise: options.supervise } : {}),
@@ -150,6 +153,7 @@ export const FAULT_MESH_PORTS = {
   tracing: { infra: infraPorts(7), services: servicePorts(21_375) },
   consumerScaleOut: { infra: infraPorts(8), services: servicePorts(21_381) },
   userDeletion: { infra: infraPorts(14), services: servicePorts(21_391) },
+  retraining: { infra: infraPorts(15), services: servicePorts(21_401) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */

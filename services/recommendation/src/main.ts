@@ -123,7 +123,7 @@ runMain(logger, async () => {
     cacheBytes: config.NCF_CACHE_MB * 1024 * 1024,
     candidatePool: config.NCF_ANN_POOL,
   });
-  if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet (npm run train): serving content and trending only");
+  if (!artifact) logger.warn({ modelDir: config.MODEL_DIR }, "no NeuMF artifact yet: serving content, popularity and trending until one is written (the retrainer, or npm run train) and swapped in");
 
   const trendingConfig = loadTrendingConfig();
   const trending = await connectTrendingStore(config.REDIS_URL, logger, trendingConfig);

@@ -254,6 +254,21 @@ describe("Recommender", () => {
       expect(result.items.find((i) => i.productId === "7")!.signals.collaborative).toBeCloseTo(0.5, 12);
     });
 
+    it("serves products the model does not know (added since its training) by content and trending, for a user it knows", async () => {
+      // u1 is known to the model, which scores only 6, 7 and 2; Finding Nemo (9) shares Toy
+      // Story's genres and tag, Jumanji (5) is trending; neither is in the model.
+      const result = await withCf().recommend(input("u1"));
+      const nemo = result.items.find((i) => i.productId === "9")!;
+      expect(nemo.signals.collaborative).toBe(0);
+      expect(nemo.signals.content).toBeGreaterThan(0);
+      const jumanji = result.items.find((i) => i.productId === "5")!;
+      expect(jumanji.signals.collaborative).toBe(0);
+      expect(jumanji.signals.trending).toBeGreaterThan(0);
+      for (const item of [nemo, jumanji]) {
+        expect(item.score).toBeCloseTo(0.8 * 0.4 * item.signals.content + 0.2 * item.signals.trending, 12);
+      }
+    });
+
     it("gives content the whole relevance weight for a user the model has not seen", async () => {
       history.record("u2", { productId: "1", kind: "like", value: 0 });
       const result = await withCf().recommend(input("u2"));

@@ -10,7 +10,9 @@
  *
  * Each training is `npm run train` (offline/cli/train.ts) as a child process at the lowest CPU
  * priority (RETRAIN_NICE), one at a time; it writes a new artifact atomically, which the
- * recommendation service's watcher swaps in on its next poll ("NCF model … loaded"). A failed
+ * recommendation service's watcher swaps in on its next poll ("NeuMF swapped in: <version>", with
+ * the load time); versions beyond the newest RETRAIN_KEEP_VERSIONS are deleted after each
+ * successful training, so the disk does not fill. A failed
  * training is logged and tried again at the next check; SIGTERM stops the child (an interrupted
  * training leaves no artifact: artifact.ts writes a temporary directory and renames it).
  *
@@ -31,7 +33,7 @@ import { createLogger } from "../../../../shared/src/logger.js";
 import { gaugeFrom, metricsRegistry, startConfiguredMetrics } from "../../../../shared/src/metrics.js";
 import { WakeableSleep } from "../../../../shared/src/backoff.js";
 import { createGrpcServer } from "../../../../shared/src/grpc-server.js";
-import { loadNewestValidArtifact, ncfArtifactRoot } from "../../storage/ncf-artifacts/artifact.js";
+import { loadNewestValidArtifact, ncfArtifactRoot, pruneNcfArtifacts } from "../../storage/ncf-artifacts/artifact.js";
 import { DEFAULT_RETRAINER_METRICS_PORT, loadRetrainConfig } from "../retrain/retrain-config.js";
 import { retrainReason, type RetrainReason } from "../retrain/retrain-policy.js";
 
@@ -108,6 +110,11 @@ runMain(logger, async () => {
       hasModel = true;
       runs.inc({ outcome: "success" });
       logger.info({ reason, ms: lastDurationMs }, "NeuMF training finished; the recommendation service swaps the new model in on its next poll");
+      const pruned = await pruneNcfArtifacts(ncfArtifactRoot(config.MODEL_DIR), config.RETRAIN_KEEP_VERSIONS).catch((err: unknown) => {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, "old NeuMF artifacts could not be deleted");
+        return [];
+      });
+      if (pruned.length > 0) logger.info({ pruned }, `deleted ${pruned.length} old NeuMF artifact version(s)`);
     } else if (running) {
       runs.inc({ outcome: "failure" });
       logger.error({ reason, status: code, ms: lastDurationMs, tail: tail.slice(-1_000) }, "NeuMF training failed; tried again at the next check");

@@ -2,8 +2,10 @@
  * `npm run train`: trains the NeuMF collaborative-filtering model on every interaction in the
  * engagement database (EngagementService.ScanEvents) and writes a new artifact version to
  * `<MODEL_DIR>/ncf/<version>/`; a running RecommendationService swaps it in on its next poll.
- * Prints the TensorFlow.js backend, one line per epoch (loss, samples/s, validation HR@10 and
- * NDCG@10 on held-out latest interactions), the artifact and the phase timings.
+ * Prints the TensorFlow.js backend, a progress bar per epoch on a terminal that ends with the
+ * epoch's loss, samples/s, time and validation HR@10 and NDCG@10 on held-out latest interactions
+ * (one such line per epoch when stdout is not a terminal, or with `--progress lines`), the
+ * artifact and the phase timings.
  *
  * Environment: ENGAGEMENT_SERVICE_ADDR (default 127.0.0.1:50054), SERVICE_TOKEN (sent on ScanEvents,
  * an internal RPC; the development default when unset), MODEL_DIR (default
@@ -16,6 +18,7 @@
  *   --embedding-optimizer lazy-adam|adam  --backend auto|tensorflow|wasm|cpu (see ./neumf-flags.ts)
  *   --validation-users N (default 200, 0 = none)
  *   --movielens DIR   train from DIR/ratings.csv instead of the engagement service (offline)
+ *   --progress bars|lines   epoch display (default: bars on a terminal, else lines)
  * Exits 1 with the error's message on failure.
  */
 import { parseArgs } from "node:util";
@@ -26,10 +29,12 @@ import { readMovieLensInteractions } from "../evaluation/interactions.js";
 import type { NcfInteractionSource } from "../training/interaction-source.js";
 import { DEFAULT_MODEL_DIR } from "../../storage/ncf-artifacts/model-dir.js";
 import { DEFAULT_VALIDATION_USERS, trainAndSaveModel } from "../training/train-and-save.js";
+import { DEFAULT_NEUMF_OPTIONS } from "../../models/ncf/neumf-options.js";
+import { createEpochProgress, type EpochProgress, type EpochProgressMode } from "./epoch-progress.js";
 import { backendFromFlag, NEUMF_FLAG_OPTIONS, NEUMF_FLAGS_USAGE, neumfOptionsFromFlags, numberFlag } from "./neumf-flags.js";
 
 const usage = `usage: npm run train -- ${NEUMF_FLAGS_USAGE}
-  [--validation-users N] [--movielens DIR]`;
+  [--validation-users N] [--movielens DIR] [--progress bars|lines]`;
 
 const logger = createLogger("train");
 if (!process.env.LOG_LEVEL) logger.level = "warn";
@@ -40,6 +45,7 @@ try {
       ...NEUMF_FLAG_OPTIONS,
       "validation-users": { type: "string" },
       movielens: { type: "string" },
+      progress: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -48,6 +54,10 @@ try {
     process.exit(0);
   }
   const training = neumfOptionsFromFlags(values);
+  if (values.progress !== undefined && values.progress !== "bars" && values.progress !== "lines") {
+    throw new Error(`--progress must be bars or lines, got ${values.progress}`);
+  }
+  let progress: EpochProgress | undefined;
   const backend = backendFromFlag(values.backend, process.env.NCF_BACKEND ?? "auto");
   const modelDir = process.env.MODEL_DIR || DEFAULT_MODEL_DIR;
   let source: NcfInteractionSource | undefined;
@@ -73,14 +83,11 @@ try {
     onStart: (info) => {
       console.log(`backend: ${info.backend}`);
       console.log(`${info.interactions} interactions read; latest interaction of ${info.validationUsers} users held out for validation`);
+      progress = createEpochProgress(training.epochs ?? DEFAULT_NEUMF_OPTIONS.epochs, values.progress as EpochProgressMode | undefined);
     },
-    onEpoch: (s) => {
-      const validation = s.validationHr10 === undefined ? "" : `  HR@10 ${s.validationHr10.toFixed(3)}  NDCG@10 ${s.validationNdcg10!.toFixed(3)}`;
-      console.log(
-        `epoch ${String(s.epoch).padStart(3)}  loss ${s.loss.toFixed(4)}  ${Math.round(s.samplesPerSecond)} samples/s  ${(s.durationMs / 1000).toFixed(1)} s${validation}`,
-      );
-    },
-  });
+    onProgress: (epoch, done, total) => progress?.update(epoch, done, total),
+    onEpoch: (s) => progress?.finish(s),
+  }).finally(() => progress?.stop());
   const { trained, timings } = result;
   console.log(
     `data: ${trained.data.users} users, ${trained.data.items} items, ${trained.data.interactions} positives ` +

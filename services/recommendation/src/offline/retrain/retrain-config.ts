@@ -31,6 +31,7 @@ export const retrainConfigSchema = z.object({
     .default("")
     .transform((s) => s.split(/\s+/).filter((a) => a.length > 0))
     .describe("Extra `npm run train` flags for each training, space-separated (for example `--epochs 5`)."),
+  RETRAIN_KEEP_VERSIONS: z.coerce.number().int().min(1).max(1_000).default(5).describe("NeuMF artifact versions kept in MODEL_DIR; older ones are deleted after each successful training."),
   RETRAIN_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("Scheduling niceness of each training process (19 = lowest priority), so serving keeps the cores."),
 });
 

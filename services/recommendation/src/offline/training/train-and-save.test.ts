@@ -81,6 +81,7 @@ describe("trainAndSaveModel", () => {
     const logger = pino({ level: "info" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     expect(await hasValidNcfArtifact(modelDir)).toBe(false);
     const epochs: number[] = [];
+    const progress: [number, number, number][] = [];
     const result = await trainAndSaveModel({
       modelDir,
       source: new GrpcNcfInteractionSource(fakeEngagement([])),
@@ -89,8 +90,16 @@ describe("trainAndSaveModel", () => {
       backend: "wasm",
       logger,
       onEpoch: (s) => epochs.push(s.epoch),
+      onProgress: (epoch, done, total) => progress.push([epoch, done, total]),
     });
     expect(epochs).toEqual([1, 2]);
+    // In-epoch progress (a bar per epoch in npm run train): growing, ending with the epoch's total.
+    for (const epoch of [1, 2]) {
+      const of = progress.filter(([e]) => e === epoch);
+      expect(of.length).toBeGreaterThanOrEqual(1);
+      expect(of.map(([, done]) => done)).toEqual([...of.map(([, done]) => done)].sort((a, b) => a - b));
+      expect(of.at(-1)![1]).toBe(of.at(-1)![2]);
+    }
     expect(result.validationUsers).toBe(10);
     expect(result.trained.data).toMatchObject({ users: 30, events: 30 * 9 - 10, lastEventTimeMs: 1_700_000_029_009 });
     expect(result.dir).toBe(path.join(ncfArtifactRoot(modelDir), result.version));

@@ -43,6 +43,8 @@ export interface TrainAndSaveOptions {
   readonly onStart?: (info: { readonly interactions: number; readonly validationUsers: number; readonly backend: string }) => void;
   /** Called after each epoch (for a progress display). */
   readonly onEpoch?: (stats: EpochStats) => void;
+  /** Called during each epoch with the samples trained so far and the epoch's total (see `TrainNeuMFHooks.onProgress`). */
+  readonly onProgress?: (epoch: number, samplesDone: number, samplesTotal: number) => void;
 }
 
 /** What {@link trainAndSaveModel} did. */
@@ -104,6 +106,7 @@ export async function trainAndSaveModel(options: TrainAndSaveOptions): Promise<T
   const trainStart = performance.now();
   const trained = await trainNeuMF(split.train, options.training, {
     validation: split.cases,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     onEpoch: (s) => {
       logger.info(
         { ...s, loss: round(s.loss), samplesPerSecond: Math.round(s.samplesPerSecond), durationMs: Math.round(s.durationMs) },

@@ -15,6 +15,12 @@ import { evaluateLeaveOneOut } from "./validation.js";
 export interface TrainNeuMFHooks {
   /** Called after each epoch (and its validation). */
   onEpoch?(stats: EpochStats): void;
+  /**
+   * Called at every yield to the event loop (every {@link BATCHES_PER_YIELD} batches) and at the end
+   * of each epoch's batches, with the samples (positives and negatives) trained so far in this
+   * epoch and the epoch's total (for a progress bar).
+   */
+  onProgress?(epoch: number, samplesDone: number, samplesTotal: number): void;
   /** Leave-one-out cases evaluated after every epoch; their held-out items must not be in the training interactions. */
   validation?: readonly ValidationCase[];
 }
@@ -83,8 +89,12 @@ export async function trainNeuMF(
         const to = Math.min(n, from + opts.batchSize);
         const weights = samples.weights?.subarray(from, to);
         lossSum += step.run(samples.users.subarray(from, to), samples.items.subarray(from, to), samples.labels.subarray(from, to), weights) * (to - from);
-        if (++batchIndex % BATCHES_PER_YIELD === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        if (++batchIndex % BATCHES_PER_YIELD === 0) {
+          hooks?.onProgress?.(epoch, to, n);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
+      hooks?.onProgress?.(epoch, n, n);
       const durationMs = performance.now() - epochStart;
       let stats: EpochStats = { epoch, loss: n ? lossSum / n : 0, samplesPerSecond: n / Math.max(durationMs / 1000, 1e-9), durationMs };
       if (opts.averageFromEpoch > 0 && epoch >= Math.min(opts.averageFromEpoch, opts.epochs)) {

@@ -41,7 +41,7 @@ describe("NcfArtifactWatcher", () => {
       [first.version, undefined],
       [second.version, first.version],
     ]);
-    expect(lines.filter((l) => l.msg.endsWith("loaded")).map((l) => l.version)).toEqual([first.version, second.version]);
+    expect(lines.filter((l) => l.msg.startsWith("NeuMF swapped in")).map((l) => l.version)).toEqual([first.version, second.version]);
     watcher.stop();
   });
 

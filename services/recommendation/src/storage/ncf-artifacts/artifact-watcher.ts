@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { type LoadedNcfArtifact, type LoadNcfArtifactOptions, loadNewestValidArtifact } from "./artifact.js";
 
@@ -19,7 +20,8 @@ export interface NcfArtifactWatcherOptions {
  * Holds the NCF model being served and swaps in newer artifacts: {@link start} loads the newest
  * valid artifact, then every `pollIntervalMs` the watcher looks for a version newer than the
  * current one and, when it validates, replaces the current one with a single reference
- * assignment. A request reads {@link current} once and keeps that object, so in-flight requests
+ * assignment, logged as "NeuMF swapped in: <version>" with `version`, `previous` and `ms` (the
+ * time to find, verify and load it, candidate index included). A request reads {@link current} once and keeps that object, so in-flight requests
  * finish on the model they started with and never see a half-swapped state. A corrupt or
  * incompatible version is refused with one warning line (and not retried); the current model stays.
  */
@@ -75,6 +77,7 @@ export class NcfArtifactWatcher {
 
   private async scan(): Promise<boolean> {
     const { logger, root } = this.options;
+    const started = performance.now();
     try {
       const { artifact, rejected } = await loadNewestValidArtifact(root, {
         newerThan: this.model?.version,
@@ -96,8 +99,9 @@ export class NcfArtifactWatcher {
           users: artifact.data.users,
           items: artifact.data.items,
           candidateIndexMs: artifact.candidates ? Math.round(artifact.candidates.buildMs) : null,
+          ms: Math.round(performance.now() - started),
         },
-        `NCF model ${artifact.version} loaded`,
+        `NeuMF swapped in: ${artifact.version}`,
       );
       this.options.onSwap?.(artifact, previous);
       return true;

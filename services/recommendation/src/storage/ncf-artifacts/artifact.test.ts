@@ -9,6 +9,7 @@ import {
   NCF_ARTIFACT_FILES,
   NcfArtifactError,
   ncfArtifactRoot,
+  pruneNcfArtifacts,
   writeNcfArtifact,
 } from "./artifact.js";
 import { fakeTrainedNeuMF } from "../../models/ncf/testing-fixtures.js";
@@ -121,5 +122,16 @@ describe("NCF artifact", () => {
     const result = await loadNewestValidArtifact(root);
     expect(result.artifact?.version).toBe(version);
     expect(result.rejected.map((e) => e.problem)).toEqual(["cannot read manifest.json (ENOENT)"]);
+  });
+
+  it("prunes all but the newest versions, leaving temporary directories and other names alone", async () => {
+    const versions: string[] = [];
+    for (let day = 1; day <= 4; day++) versions.push((await writeNcfArtifact(root, fakeTrainedNeuMF(day), { now: new Date(Date.UTC(2026, 0, day)) })).version);
+    await mkdir(path.join(root, ".tmp-20250101T000000000Z-00000000-abcd"));
+    expect(await pruneNcfArtifacts(root, 2)).toEqual([versions[1], versions[0]]);
+    expect(await listNcfArtifactVersions(root)).toEqual([versions[3], versions[2]]);
+    expect((await readdir(root)).sort()).toEqual([".tmp-20250101T000000000Z-00000000-abcd", versions[2], versions[3]].sort());
+    expect(await pruneNcfArtifacts(root, 2)).toEqual([]);
+    await expect(pruneNcfArtifacts(root, 0)).rejects.toThrow(RangeError);
   });
 });

@@ -328,6 +328,24 @@ export async function listNcfArtifactVersions(root: string): Promise<string[]> {
     .reverse();
 }
 
+/**
+ * Deletes all but the newest `keep` artifact versions under a root (by version order, which is
+ * time order), so that a process writing a version per retraining does not fill the disk.
+ * Readers load only the newest valid version, and an older one is never swapped in, so deleting
+ * the old ones takes nothing away from a running service.
+ *
+ * @param root - the artifact root (normally `<MODEL_DIR>/ncf`).
+ * @param keep - how many versions to keep, at least 1.
+ * @returns the versions deleted, newest first.
+ * @throws RangeError when `keep` is below 1; the file-system error when deleting fails.
+ */
+export async function pruneNcfArtifacts(root: string, keep: number): Promise<string[]> {
+  if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be an integer ≥ 1, got ${keep}`);
+  const old = (await listNcfArtifactVersions(root)).slice(keep);
+  for (const version of old) await rm(path.join(root, version), { recursive: true, force: true });
+  return old;
+}
+
 /** What {@link loadNewestValidArtifact} found. */
 export interface NewestArtifactResult {
   /** The newest artifact that passed validation, or undefined when none did. */
