@@ -141,8 +141,13 @@ function checkCount<T>(results: T[], expected: number): T[] {
   return results;
 }
 
-/** A rejection, with the field taken out of a message like "products[3].title: is required" (or "title: …"). */
+/**
+ * A rejection, with the field taken out of a message like "products[3].title: is required" (or
+ * "title: …"), or named for a NOT_FOUND of the user or product an event refers to ('user "7" not found').
+ */
 function rejected(message: string, list: string): RowOutcome {
+  const missing = /^(user|product) "[^"]*" not found$/.exec(message);
+  if (missing) return { kind: "rejected", field: `${missing[1]}_id`, message };
   const match = new RegExp(`^(?:${list}\\[\\d+\\]\\.)?([a-z_][a-z0-9_.\\[\\]]*): (.*)$`, "s").exec(message);
   return match ? { kind: "rejected", field: match[1]!, message: match[2]! } : { kind: "rejected", message };
 }

@@ -149,6 +149,7 @@ export const FAULT_MESH_PORTS = {
   processKill: { infra: infraPorts(6), services: servicePorts(21_371) },
   tracing: { infra: infraPorts(7), services: servicePorts(21_375) },
   consumerScaleOut: { infra: infraPorts(8), services: servicePorts(21_381) },
+  importer: { infra: infraPorts(16), services: servicePorts(21_411) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */
