@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { PRODUCT_LIMITS } from "../../services/product/src/validation/product-validation.js";
 import { readLinks, readMovies, readRatingUserIds, readTags } from "../../services/shared/src/movielens-csv.js";
 import type { MovieLensPaths } from "../../services/shared/src/movielens.js";
 import { REPO_ROOT } from "../infra/paths.js";
@@ -40,7 +41,9 @@ export interface MovieLensRpcOptions {
  * The MovieLens adapter of the file importer: the same pipeline as `npm run import -- products|users|events`
  * through the public batch RPCs, for a mesh that is reached only over the network. It writes
  * `products.jsonl` (movies.csv joined with tags.csv and links.csv, as the COPY import joins them:
- * title with its year, genres as categories, distinct tags, IMDb and TMDB ids) and `users.jsonl`
+ * title with its year, genres as categories, distinct tags, IMDb and TMDB ids; the API takes at most
+ * 50 tags, so a movie with more keeps its first 50 in tags.csv order — in ml-latest-small only Pulp
+ * Fiction, 173 —, where the COPY import keeps all) and `users.jsonl`
  * (each distinct rating userId as account "movielens_<id>" without email) into `workDir`, rewritten
  * only when their content changes (so an interrupted import's checkpoint stays valid), then imports
  * products, users and ratings.csv (with {@link MOVIELENS_RATINGS_MAPPING}) in that order.
@@ -67,7 +70,7 @@ export async function importMovieLensViaRpc(options: MovieLensRpcOptions): Promi
         title: m.title,
         year: m.year,
         categories: m.genres,
-        tags: tags.get(m.movieId) ?? [],
+        tags: (tags.get(m.movieId) ?? []).slice(0, PRODUCT_LIMITS.tags),
         imdb_id: links.get(m.movieId)?.imdbId ?? "",
         tmdb_id: links.get(m.movieId)?.tmdbId ?? "",
       }),
