@@ -92,6 +92,22 @@ describe("npm run import -- products|users|events FILE (private mesh)", () => {
     expect(first.counts).toEqual({ read: 500, created: 500, updated: 0, unchanged: 0, rejected: 0 });
     const again = await importFile("users", path.join(SAMPLE, "users.jsonl"), { target: suite.mesh.restUrl });
     expect(again.counts).toEqual({ read: 500, created: 0, updated: 0, unchanged: 500, rejected: 0 });
+
+    // The same RPC as REST: POST /v1/users:batchImport.
+    const rest = await fetch(`${suite.mesh.restUrl}/v1/users:batchImport`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${OWN_MESH_SERVICE_TOKEN}` },
+      body: JSON.stringify({ users: [{ userId: "u-0001", username: "nobody.else", email: "" }, { userId: "rest-1", username: "rest.user1", email: "" }] }),
+    });
+    expect(rest.status).toBe(200);
+    const body = (await rest.json()) as { results: { userId: string; status: { code?: number; message?: string }; outcome?: string }[] };
+    expect(body.results.map((r) => [r.userId, r.status.code ?? 0, r.outcome ?? "IMPORT_USER_OUTCOME_UNSPECIFIED"])).toEqual([
+      ["u-0001", 6, "IMPORT_USER_OUTCOME_UNSPECIFIED"],
+      ["rest-1", 0, "IMPORT_USER_OUTCOME_CREATED"],
+    ]);
+    expect(body.results[0]!.status.message).toBe('users[0].user_id: "u-0001" is stored with another username or email');
+    const anonymous = await fetch(`${suite.mesh.restUrl}/v1/users:batchImport`, { method: "POST", headers: { "content-type": "application/json" }, body: "{\"users\":[]}" });
+    expect(anonymous.status).toBe(401);
   }, 120_000);
 
   it("continues an import stopped after two batches where it stopped, then a second run from JSON Lines records no new event", async () => {
