@@ -142,7 +142,8 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
     } catch (err) {
       const e = ConnectError.from(err);
       if (e.code === Code.Unavailable || e.code === Code.DeadlineExceeded) {
-        save();
+        // The checkpoint on disk is the one of the last acknowledged batch: the counts now also hold
+        // rows read since, which the next run reads again.
         const resume = acknowledged > 0 ? `; run the same command again to continue after line ${acknowledged}` : "";
         throw new ImportUnavailableError(
           `${options.kind}: ${target} is ${e.code === Code.Unavailable ? "unavailable" : "not answering (deadline exceeded)"}: ${e.rawMessage}${resume}`,
