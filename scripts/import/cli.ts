@@ -21,13 +21,14 @@ import { IMPORT_KINDS, mappingFromFlags, readMappingFile, type FieldMapping, typ
 import { EXIT_CODES, exitCodeOf, formatSummary } from "./import-summary.js";
 import { createBatchSender, DEFAULT_TARGETS, MAX_BATCH_SIZE, resolveToken } from "./import-target.js";
 import { importMovieLensViaRpc } from "./movielens-adapter.js";
-import { ImportUnavailableError, runImport, type ImportSummary } from "./run-import.js";
+import { ImportUnavailableError, MAX_CONCURRENCY, runImport, type ImportSummary } from "./run-import.js";
 import type { SourceFormat } from "./record-source.js";
 
 interface CommonOptions {
   target?: string;
   token?: string;
   batchSize: number;
+  concurrency: number;
   timeoutMs: number;
   resume: boolean;
   progress?: ProgressMode;
@@ -56,6 +57,7 @@ function commonOptions(command: Command): Command {
     .option("--target <address>", "gRPC host:port (the service, or Envoy, which routes every public RPC) or an http(s):// URL; default the local mesh")
     .option("--token <token>", "service token (default SERVICE_TOKEN, else .run/secrets.env of npm start)")
     .option("--batch-size <n>", `rows per batch RPC, 1 to ${MAX_BATCH_SIZE}`, positiveInt("--batch-size", MAX_BATCH_SIZE), 500)
+    .option("--concurrency <n>", `batches in flight at once, 1 to ${MAX_CONCURRENCY}`, positiveInt("--concurrency", MAX_CONCURRENCY), 2)
     .option("--timeout-ms <ms>", "deadline of each call, in milliseconds", positiveInt("--timeout-ms"), 30_000)
     .option("--no-resume", "start at line 1 even when an interrupted import of the file left a checkpoint")
     .addOption(new Option("--progress <mode>", "progress display (default bars on a TTY, else lines)").choices(["bars", "lines", "silent"]))
@@ -82,6 +84,7 @@ async function runFile(kind: ImportKind, file: string, options: FileOptions): Pr
     mapping,
     sender,
     batchSize: options.batchSize,
+    concurrency: options.concurrency,
     resume: options.resume,
     checkpointDir: options.checkpointDir,
     maxErrors: options.maxErrors,
@@ -141,6 +144,7 @@ commonOptions(
       token: resolveToken(options.token),
       timeoutMs: options.timeoutMs,
       batchSize: options.batchSize,
+      concurrency: options.concurrency,
       workDir: path.join(REPO_ROOT, ".run", "import", "movielens"),
       resume: options.resume,
       ...(options.progress ? { progress: options.progress } : {}),

@@ -29,6 +29,8 @@ export interface MovieLensRpcOptions {
   readonly timeoutMs: number;
   /** Rows per batch, 1 to 1000. */
   readonly batchSize: number;
+  /** Batches in flight at once (default 2, see `RunImportOptions.concurrency`). */
+  readonly concurrency?: number;
   /** Folder of the prepared products and users files and of the checkpoints. */
   readonly workDir: string;
   /** Continue an interrupted import (default true). */
@@ -95,6 +97,7 @@ export async function importMovieLensViaRpc(options: MovieLensRpcOptions): Promi
         mapping: run.mappingFile ? readMappingFile(run.mappingFile, run.kind) : {},
         sender: createBatchSender(run.kind, { target: options.targets[run.kind], token: options.token, timeoutMs: options.timeoutMs }),
         batchSize: options.batchSize,
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
         checkpointDir: path.join(options.workDir, "checkpoints"),
         ...(options.resume !== undefined ? { resume: options.resume } : {}),
         ...(options.progress ? { progress: options.progress } : {}),

@@ -42,7 +42,7 @@ describe("runImport checkpoints", () => {
   it("continues after the last acknowledged batch when the target went down, counting each row once", async () => {
     const checkpointDir = path.join(dir, "cp1");
     const target = memoryTarget([2]);
-    const base = { kind: "users" as const, file, mapping: {}, batchSize: 3, checkpointDir, progress: "silent" as const };
+    const base = { kind: "users" as const, file, mapping: {}, batchSize: 3, concurrency: 1, checkpointDir, progress: "silent" as const };
     const failed = await runImport({ ...base, sender: target }).catch((err: unknown) => err);
     expect(failed).toBeInstanceOf(ImportUnavailableError);
     expect((failed as Error).message).toBe("users: memory is unavailable: connect ECONNREFUSED; run the same command again to continue after line 4");
@@ -59,6 +59,20 @@ describe("runImport checkpoints", () => {
     const again = await runImport({ ...base, sender: target });
     expect(again.resumedAfterLine).toBe(0);
     expect(again.counts).toEqual({ read: 10, created: 0, updated: 0, unchanged: 9, rejected: 1 });
+  });
+
+  it("keeps two batches in flight and still checkpoints in file order; rows stored after the last checkpoint count as unchanged on resumption", async () => {
+    const checkpointDir = path.join(dir, "cp3");
+    const target = memoryTarget([2]);
+    const base = { kind: "users" as const, file, mapping: {}, batchSize: 3, concurrency: 2, checkpointDir, progress: "silent" as const };
+    const failed = await runImport({ ...base, sender: target }).catch((err: unknown) => err);
+    expect((failed as Error).message).toMatch(/continue after line 4$/);
+    // Batch 3 (lines 9 to 11) was in flight and stored when batch 2 failed.
+    expect(target.stored.size).toBe(6);
+    const resumed = await runImport({ ...base, sender: target });
+    expect(resumed.counts).toEqual({ read: 10, created: 6, updated: 0, unchanged: 3, rejected: 1 });
+    expect(resumed.errors).toEqual([{ line: 7, message: "has 1 fields, the header has 2" }]);
+    expect(target.stored.size).toBe(9);
   });
 
   it("stops after --max-batches with the checkpoint kept, and starts over with resume off", async () => {

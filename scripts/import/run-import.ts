@@ -5,8 +5,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createProgressReporter, type ProgressMode, type ProgressReporter } from "../import-progress.js";
 import { FieldError, mapRow, type FieldMapping, type ImportKind, type MappedRow } from "./field-mapping.js";
 import { checkpointPath, readCheckpoint, removeCheckpoint, writeCheckpoint, type ImportCounts, type RowError } from "./import-checkpoint.js";
-import { MAX_BATCH_SIZE, type BatchSender } from "./import-target.js";
+import { MAX_BATCH_SIZE, type BatchSender, type RowOutcome } from "./import-target.js";
 import { countLines, formatOf, readRecords, type SourceFormat } from "./record-source.js";
+
+/** Most batches one import keeps in flight. */
+export const MAX_CONCURRENCY = 8;
 
 /** Options of {@link runImport}. */
 export interface RunImportOptions {
@@ -22,6 +25,11 @@ export interface RunImportOptions {
   readonly sender: BatchSender;
   /** Rows per batch RPC, 1 to 1000 (default 500). */
   readonly batchSize?: number;
+  /**
+   * Batches in flight at once, 1 to {@link MAX_CONCURRENCY} (default 2): the next batch is sent while
+   * the previous one is stored. Answers are applied and checkpointed in file order.
+   */
+  readonly concurrency?: number;
   /** Continue an interrupted import of the same file from its checkpoint (default true). */
   readonly resume?: boolean;
   /** Folder of the checkpoints (default `.run/import` under the working directory). */
@@ -78,11 +86,13 @@ export class ImportUnavailableError extends Error {
 /**
  * Imports one JSON Lines or CSV file through the kind's public batch RPC:
  * each row is read (streaming), mapped ({@link mapRow}; a row that cannot be mapped is rejected
- * with its line and field and not sent), gathered into batches of `batchSize`, and sent; each
+ * with its line and field and not sent), gathered into batches of `batchSize`, and sent with
+ * `concurrency` batches in flight; each
  * answer's per-row results are counted (created, updated, unchanged, rejected with the service's
  * message and field). After each acknowledged batch, a checkpoint records the last line done and
  * the counts, so an interrupted import (killed, target down, `maxBatches`) continues after that line
- * when run again; a finished import removes its checkpoint, so running the same file again sends
+ * when run again (rows of later batches stored before the interruption are then answered
+ * unchanged); a finished import removes its checkpoint, so running the same file again sends
  * every row again and the services answer unchanged / duplicate: nothing changes.
  *
  * @param options - kind, file, mapping, sender and limits.
@@ -96,6 +106,10 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   const batchSize = options.batchSize ?? 500;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
     throw new Error(`--batch-size must be 1 to ${MAX_BATCH_SIZE}, got ${batchSize}`);
+  }
+  const concurrency = options.concurrency ?? 2;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new Error(`--concurrency must be 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
   }
   const maxErrors = options.maxErrors ?? 10;
   const format = options.format ?? formatOf(options.file);
@@ -131,19 +145,41 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
       errors,
     });
 
-  let batch: { line: number; row: MappedRow }[] = [];
+  // A batch holds the rows read since the previous one: those to send and those rejected while
+  // reading. Its counts are applied only when it is acknowledged, in file order, so the checkpoint
+  // always covers exactly the rows up to its line, however many batches are in flight.
+  interface Batch {
+    readonly rows: { line: number; row: MappedRow }[];
+    readonly localRejects: RowError[];
+    read: number;
+    lastLine: number;
+    answer?: Promise<{ ok: RowOutcome[] } | { err: unknown }>;
+  }
+  const newBatch = (): Batch => ({ rows: [], localRejects: [], read: 0, lastLine: acknowledged });
+  const inFlight: Batch[] = [];
+  let current = newBatch();
   let batches = 0;
-  let lastLine = acknowledged;
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    let outcomes;
-    try {
-      outcomes = await options.sender.send(batch.map((b) => b.row));
-    } catch (err) {
-      const e = ConnectError.from(err);
+
+  const dispatch = (batch: Batch): void => {
+    // Settled into a value at once, so a failure of a later batch is never an unhandled rejection.
+    batch.answer =
+      batch.rows.length === 0
+        ? Promise.resolve({ ok: [] })
+        : options.sender.send(batch.rows.map((r) => r.row)).then(
+            (ok) => ({ ok }),
+            (err: unknown) => ({ err }),
+          );
+    if (batch.rows.length > 0) batches++;
+    inFlight.push(batch);
+  };
+  const acknowledgeOldest = async (): Promise<void> => {
+    const batch = inFlight.shift()!;
+    const answer = await batch.answer!;
+    if ("err" in answer) {
+      await Promise.all(inFlight.map((b) => b.answer));
+      const e = ConnectError.from(answer.err);
       if (e.code === Code.Unavailable || e.code === Code.DeadlineExceeded) {
-        // The checkpoint on disk is the one of the last acknowledged batch: the counts now also hold
-        // rows read since, which the next run reads again.
+        // The checkpoint on disk stays the one of the last acknowledged batch.
         const resume = acknowledged > 0 ? `; run the same command again to continue after line ${acknowledged}` : "";
         throw new ImportUnavailableError(
           `${options.kind}: ${target} is ${e.code === Code.Unavailable ? "unavailable" : "not answering (deadline exceeded)"}: ${e.rawMessage}${resume}`,
@@ -152,13 +188,18 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
       }
       throw e;
     }
-    outcomes.forEach((outcome, i) => {
-      if (outcome.kind === "rejected") reject(batch[i]!.line, outcome.message, outcome.field);
-      else counts[outcome.kind]++;
+    const rejections: RowError[] = [...batch.localRejects];
+    answer.ok.forEach((outcome, i) => {
+      if (outcome.kind !== "rejected") counts[outcome.kind]++;
+      else {
+        const line = batch.rows[i]!.line;
+        rejections.push(outcome.field === undefined ? { line, message: outcome.message } : { line, field: outcome.field, message: outcome.message });
+      }
     });
-    batches++;
-    acknowledged = lastLine;
-    batch = [];
+    rejections.sort((a, b) => a.line - b.line);
+    for (const r of rejections) reject(r.line, r.message, r.field);
+    counts.read += batch.read;
+    acknowledged = batch.lastLine;
     save();
     stage.update(acknowledged);
   };
@@ -166,30 +207,30 @@ export async function runImport(options: RunImportOptions): Promise<ImportSummar
   let stopped = false;
   try {
     for await (const source of readRecords(options.file, format, resumedAfterLine)) {
-      counts.read++;
-      lastLine = source.line;
-      if (source.error !== undefined) reject(source.line, source.error);
+      current.read++;
+      current.lastLine = source.line;
+      if (source.error !== undefined) current.localRejects.push({ line: source.line, message: source.error });
       else {
         try {
-          batch.push({ line: source.line, row: mapRow(options.kind, options.mapping, source.record) });
+          current.rows.push({ line: source.line, row: mapRow(options.kind, options.mapping, source.record) });
         } catch (err) {
           if (!(err instanceof FieldError)) throw err;
-          reject(source.line, err.problem, err.field);
+          current.localRejects.push({ line: source.line, field: err.field, message: err.problem });
         }
       }
-      if (batch.length >= batchSize) {
-        await flush();
+      if (current.rows.length >= batchSize) {
+        dispatch(current);
+        current = newBatch();
+        while (inFlight.length >= concurrency) await acknowledgeOldest();
         if (options.maxBatches !== undefined && batches >= options.maxBatches) {
           stopped = true;
           break;
         }
       }
     }
-    if (!stopped) {
-      await flush();
-      acknowledged = lastLine;
-      removeCheckpoint(cpFile);
-    }
+    if (!stopped && current.read > 0) dispatch(current);
+    while (inFlight.length > 0) await acknowledgeOldest();
+    if (!stopped) removeCheckpoint(cpFile);
     stage.finish(`${counts.read} rows: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged, ${counts.rejected} rejected`, performance.now() - started);
   } finally {
     reporter.stop();
