@@ -154,6 +154,7 @@ export const FAULT_MESH_PORTS = {
   consumerScaleOut: { infra: infraPorts(8), services: servicePorts(21_381) },
   userDeletion: { infra: infraPorts(14), services: servicePorts(21_391) },
   retraining: { infra: infraPorts(15), services: servicePorts(21_401) },
+  importer: { infra: infraPorts(16), services: servicePorts(21_411) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */

@@ -23,7 +23,7 @@ import { usePrivateMesh } from "../support/private-mesh-suite.js";
 //     the contracts (page_size 1 to 100, a rating 0.5 to 5, an existing user_id, a username's
 //     characters) are in the protos' comments, not in machine-readable annotations, so the
 //     generated schema admits values the services rightly refuse with 400 or 404.
-//   - negative_data_rejection on RecordEvents and BatchUpsertProducts only (schemathesis.toml): a
+//   - negative_data_rejection on RecordEvents, BatchUpsertProducts and BatchImportUsers only (schemathesis.toml): a
 //     batch is answered 200 with each invalid item rejected in its result, by design.
 
 /** The checks left out and the per-operation exceptions, each with its reason. */

@@ -3,6 +3,11 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
+  BatchImportUsersResponseSchema,
+  ImportUserOutcome,
+  ImportUserResultSchema,
+  type BatchImportUsersRequest,
+  type BatchImportUsersResponse,
   CreateSessionResponseSchema,
   CreateUserResponseSchema,
   DeleteUserResponseSchema,
@@ -29,13 +34,13 @@ import {
   type UserService,
 } from "../../../gen/recsys/user/v1/user_service_pb.js";
 import { AccessControl } from "../../shared/src/access-control.js";
-import { invalidArgument, notFound } from "../../shared/src/errors.js";
+import { invalidArgument, notFound, toConnectError } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
 import { UnavailableError } from "../../shared/src/domain-errors.js";
 import type { UserEventsEraser } from "./peers/user-events-eraser.js";
 import { PEER_ADDRESS } from "../../shared/src/grpc-server.js";
 import { currentRequest } from "../../shared/src/request-context.js";
-import type { UserRecord, UserRepository } from "./data/user-repository.js";
+import type { ImportedUser, ImportOutcome, UserRecord, UserRepository } from "./data/user-repository.js";
 import { clientAddress } from "./client-address.js";
 import { LoginThrottle } from "./login-throttle.js";
 import { DEFAULT_ARGON2_PARAMS, hashPassword, needsRehash, verifyDummyPassword, verifyPassword, type Argon2Params } from "./passwords.js";
@@ -53,6 +58,9 @@ export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 128;
 /** A deliberately simple address check: something@something.tld, no spaces, one '@'. */
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@.]+$/;
+
+/** Most users one BatchImportUsers request may carry. */
+export const MAX_IMPORT_USERS = 1000;
 
 /** The one message of every failed sign-in, whatever the reason. */
 export const INVALID_CREDENTIALS = "invalid username or password";
@@ -296,6 +304,61 @@ export class UserServiceImpl implements ServiceImpl<typeof UserService> {
     return create(DeleteUserResponseSchema, { deletedEventCount: BigInt(deletedEvents) });
   }
 
+  /**
+   * Imports 1 to 1000 accounts with caller-chosen ids and no password, each accepted or rejected on
+   * its own: INVALID_ARGUMENT naming the field (`users[3].username: is required`, a repeated
+   * user_id), ALREADY_EXISTS when the id is stored with another username or email or the username
+   * is another account's. Usernames follow CreateUser's rule, except that the imported prefix
+   * `movielens_` is allowed; an empty email is allowed. An identical stored account is UNCHANGED.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT naming `users` for 0 or more than 1000 users; UNAVAILABLE when the database
+   *   cannot store them.
+   */
+  async batchImportUsers(request: BatchImportUsersRequest, context: HandlerContext): Promise<BatchImportUsersResponse> {
+    await this.access.requireService(context.requestHeader);
+    const count = request.users.length;
+    if (count === 0 || count > MAX_IMPORT_USERS) throw invalidArgument("users", `must hold 1 to ${MAX_IMPORT_USERS} users, got ${count}`);
+    const seen = new Map<string, number>();
+    const accepted: { readonly index: number; readonly user: ImportedUser }[] = [];
+    const results = request.users.map((user, index) => {
+      try {
+        const field = `users[${index}]`;
+        const userId = requireId(`${field}.user_id`, user.userId);
+        const first = seen.get(userId);
+        if (first !== undefined) throw invalidArgument(`${field}.user_id`, `repeats users[${first}].user_id`);
+        const username = validateUsername(user.username, `${field}.username`, true);
+        const email = user.email === "" ? "" : validateEmail(user.email, `${field}.email`);
+        seen.set(userId, index);
+        accepted.push({ index, user: { userId, username, email } });
+        return create(ImportUserResultSchema, { userId: user.userId, status: { code: 0, message: "" } });
+      } catch (err) {
+        const e = ConnectError.from(err);
+        return create(ImportUserResultSchema, { userId: user.userId, status: { code: e.code, message: e.rawMessage } });
+      }
+    });
+    let outcomes: ImportOutcome[];
+    try {
+      outcomes = await this.deps.repository.batchImport(accepted.map((a) => a.user));
+    } catch (err) {
+      throw toConnectError(err, "the users database");
+    }
+    accepted.forEach((a, i) => {
+      const result = results[a.index]!;
+      const outcome = outcomes[i]!;
+      if (outcome === "created") result.outcome = ImportUserOutcome.CREATED;
+      else if (outcome === "unchanged") result.outcome = ImportUserOutcome.UNCHANGED;
+      else {
+        const message =
+          outcome === "id-conflict"
+            ? `users[${a.index}].user_id: ${JSON.stringify(a.user.userId)} is stored with another username or email`
+            : `users[${a.index}].username: ${JSON.stringify(a.user.username)} is already taken`;
+        result.status = { $typeName: "google.rpc.Status", code: Code.AlreadyExists, message, details: [] };
+      }
+    });
+    return create(BatchImportUsersResponseSchema, { results });
+  }
+
   /** This service's revocation check: the token's version against the account's, from the database. */
   private async isRevoked(claims: AccessTokenClaims): Promise<boolean> {
     const current = await this.deps.repository.tokenVersion(claims.userId);
@@ -367,23 +430,23 @@ function clientOf(context: HandlerContext | undefined): string {
   return context ? clientAddress(context.requestHeader, context.values.get(PEER_ADDRESS)) : clientAddress(new Headers());
 }
 
-function validateUsername(username: string): string {
-  if (username === "") throw invalidArgument("username", "is required");
+function validateUsername(username: string, field = "username", imported = false): string {
+  if (username === "") throw invalidArgument(field, "is required");
   if (!USERNAME_PATTERN.test(username)) {
-    throw invalidArgument("username", "must be 3 to 32 characters of letters, digits, '.', '_' or '-'");
+    throw invalidArgument(field, "must be 3 to 32 characters of letters, digits, '.', '_' or '-'");
   }
-  if (username.toLowerCase().startsWith(IMPORTED_USERNAME_PREFIX)) {
-    throw invalidArgument("username", `must not start with ${IMPORTED_USERNAME_PREFIX} (reserved for imported users)`);
+  if (!imported && username.toLowerCase().startsWith(IMPORTED_USERNAME_PREFIX)) {
+    throw invalidArgument(field, `must not start with ${IMPORTED_USERNAME_PREFIX} (reserved for imported users)`);
   }
   return username;
 }
 
-function validateEmail(email: string): string {
-  if (email === "") throw invalidArgument("email", "is required");
+function validateEmail(email: string, field = "email"): string {
+  if (email === "") throw invalidArgument(field, "is required");
   if (email.length > MAX_EMAIL_LENGTH) {
-    throw invalidArgument("email", `must be at most ${MAX_EMAIL_LENGTH} characters, got ${email.length}`);
+    throw invalidArgument(field, `must be at most ${MAX_EMAIL_LENGTH} characters, got ${email.length}`);
   }
-  if (!EMAIL_PATTERN.test(email)) throw invalidArgument("email", "must be an address like name@example.com");
+  if (!EMAIL_PATTERN.test(email)) throw invalidArgument(field, "must be an address like name@example.com");
   return email;
 }
 

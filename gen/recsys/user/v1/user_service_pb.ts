@@ -2,18 +2,20 @@
 // @generated from file recsys/user/v1/user_service.proto (package recsys.user.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../../google/rpc/status_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file recsys/user/v1/user_service.proto.
  */
 export const file_recsys_user_v1_user_service: GenFile = /*@__PURE__*/
-  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciKaAQoRVXBkYXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgVlbWFpbBgCIAEoCUgAiAEBEhUKCHBhc3N3b3JkGAMgASgJSAGIAQESHQoQY3VycmVudF9wYXNzd29yZBgEIAEoCUgCiAEBQggKBl9lbWFpbEILCglfcGFzc3dvcmRCEwoRX2N1cnJlbnRfcGFzc3dvcmQiOAoSVXBkYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNQoPR2V0VXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIicKFEdldFRva2VuU3RhdGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLgoVR2V0VG9rZW5TdGF0ZVJlc3BvbnNlEhUKDXRva2VuX3ZlcnNpb24YASABKA0iOQoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChFMaXN0VXNlcnNSZXNwb25zZRIjCgV1c2VycxgBIAMoCzIULnJlY3N5cy51c2VyLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEURlbGV0ZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMQoSRGVsZXRlVXNlclJlc3BvbnNlEhsKE2RlbGV0ZWRfZXZlbnRfY291bnQYASABKAMyggYKC1VzZXJTZXJ2aWNlEmkKCkNyZWF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5DcmVhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXNwb25zZSIUgtPkkwIOOgEqIgkvdjEvdXNlcnMSdQoNQ3JlYXRlU2Vzc2lvbhIkLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVNlc3Npb25SZXF1ZXN0GiUucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlc3BvbnNlIheC0+STAhE6ASoiDC92MS9zZXNzaW9ucxJzCgpVcGRhdGVVc2VyEiEucmVjc3lzLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVzcG9uc2UiHoLT5JMCGDoBKjITL3YxL3VzZXJzL3t1c2VyX2lkfRJnCgdHZXRVc2VyEh4ucmVjc3lzLnVzZXIudjEuR2V0VXNlclJlcXVlc3QaHy5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVzcG9uc2UiG4LT5JMCFRITL3YxL3VzZXJzL3t1c2VyX2lkfRJcCg1HZXRUb2tlblN0YXRlEiQucmVjc3lzLnVzZXIudjEuR2V0VG9rZW5TdGF0ZVJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5HZXRUb2tlblN0YXRlUmVzcG9uc2USYwoJTGlzdFVzZXJzEiAucmVjc3lzLnVzZXIudjEuTGlzdFVzZXJzUmVxdWVzdBohLnJlY3N5cy51c2VyLnYxLkxpc3RVc2Vyc1Jlc3BvbnNlIhGC0+STAgsSCS92MS91c2VycxJwCgpEZWxldGVVc2VyEiEucmVjc3lzLnVzZXIudjEuRGVsZXRlVXNlclJlcXVlc3QaIi5yZWNzeXMudXNlci52MS5EZWxldGVVc2VyUmVzcG9uc2UiG4LT5JMCFSoTL3YxL3VzZXJzL3t1c2VyX2lkfWIGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("CiFyZWNzeXMvdXNlci92MS91c2VyX3NlcnZpY2UucHJvdG8SDnJlY3N5cy51c2VyLnYxImkKBFVzZXISDwoHdXNlcl9pZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRIvCgtjcmVhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRgoRQ3JlYXRlVXNlclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkSDQoFZW1haWwYAiABKAkSEAoIcGFzc3dvcmQYAyABKAkiOAoSQ3JlYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIjoKFENyZWF0ZVNlc3Npb25SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIoIBChVDcmVhdGVTZXNzaW9uUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEi8KC2V4cGlyZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIiCgR1c2VyGAMgASgLMhQucmVjc3lzLnVzZXIudjEuVXNlciKaAQoRVXBkYXRlVXNlclJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgVlbWFpbBgCIAEoCUgAiAEBEhUKCHBhc3N3b3JkGAMgASgJSAGIAQESHQoQY3VycmVudF9wYXNzd29yZBgEIAEoCUgCiAEBQggKBl9lbWFpbEILCglfcGFzc3dvcmRCEwoRX2N1cnJlbnRfcGFzc3dvcmQiOAoSVXBkYXRlVXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIiEKDkdldFVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNQoPR2V0VXNlclJlc3BvbnNlEiIKBHVzZXIYASABKAsyFC5yZWNzeXMudXNlci52MS5Vc2VyIicKFEdldFRva2VuU3RhdGVSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLgoVR2V0VG9rZW5TdGF0ZVJlc3BvbnNlEhUKDXRva2VuX3ZlcnNpb24YASABKA0iOQoQTGlzdFVzZXJzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJRChFMaXN0VXNlcnNSZXNwb25zZRIjCgV1c2VycxgBIAMoCzIULnJlY3N5cy51c2VyLnYxLlVzZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiQKEURlbGV0ZVVzZXJSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiMQoSRGVsZXRlVXNlclJlc3BvbnNlEhsKE2RlbGV0ZWRfZXZlbnRfY291bnQYASABKAMiPgoKSW1wb3J0VXNlchIPCgd1c2VyX2lkGAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEg0KBWVtYWlsGAMgASgJIkQKF0JhdGNoSW1wb3J0VXNlcnNSZXF1ZXN0EikKBXVzZXJzGAEgAygLMhoucmVjc3lzLnVzZXIudjEuSW1wb3J0VXNlciJ7ChBJbXBvcnRVc2VyUmVzdWx0Eg8KB3VzZXJfaWQYASABKAkSIgoGc3RhdHVzGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXMSMgoHb3V0Y29tZRgDIAEoDjIhLnJlY3N5cy51c2VyLnYxLkltcG9ydFVzZXJPdXRjb21lIk0KGEJhdGNoSW1wb3J0VXNlcnNSZXNwb25zZRIxCgdyZXN1bHRzGAEgAygLMiAucmVjc3lzLnVzZXIudjEuSW1wb3J0VXNlclJlc3VsdCp8ChFJbXBvcnRVc2VyT3V0Y29tZRIjCh9JTVBPUlRfVVNFUl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHwobSU1QT1JUX1VTRVJfT1VUQ09NRV9DUkVBVEVEEAESIQodSU1QT1JUX1VTRVJfT1VUQ09NRV9VTkNIQU5HRUQQAjKMBwoLVXNlclNlcnZpY2USaQoKQ3JlYXRlVXNlchIhLnJlY3N5cy51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GiIucmVjc3lzLnVzZXIudjEuQ3JlYXRlVXNlclJlc3BvbnNlIhSC0+STAg46ASoiCS92MS91c2VycxJ1Cg1DcmVhdGVTZXNzaW9uEiQucmVjc3lzLnVzZXIudjEuQ3JlYXRlU2Vzc2lvblJlcXVlc3QaJS5yZWNzeXMudXNlci52MS5DcmVhdGVTZXNzaW9uUmVzcG9uc2UiF4LT5JMCEToBKiIML3YxL3Nlc3Npb25zEnMKClVwZGF0ZVVzZXISIS5yZWNzeXMudXNlci52MS5VcGRhdGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLlVwZGF0ZVVzZXJSZXNwb25zZSIegtPkkwIYOgEqMhMvdjEvdXNlcnMve3VzZXJfaWR9EmcKB0dldFVzZXISHi5yZWNzeXMudXNlci52MS5HZXRVc2VyUmVxdWVzdBofLnJlY3N5cy51c2VyLnYxLkdldFVzZXJSZXNwb25zZSIbgtPkkwIVEhMvdjEvdXNlcnMve3VzZXJfaWR9ElwKDUdldFRva2VuU3RhdGUSJC5yZWNzeXMudXNlci52MS5HZXRUb2tlblN0YXRlUmVxdWVzdBolLnJlY3N5cy51c2VyLnYxLkdldFRva2VuU3RhdGVSZXNwb25zZRJjCglMaXN0VXNlcnMSIC5yZWNzeXMudXNlci52MS5MaXN0VXNlcnNSZXF1ZXN0GiEucmVjc3lzLnVzZXIudjEuTGlzdFVzZXJzUmVzcG9uc2UiEYLT5JMCCxIJL3YxL3VzZXJzEnAKCkRlbGV0ZVVzZXISIS5yZWNzeXMudXNlci52MS5EZWxldGVVc2VyUmVxdWVzdBoiLnJlY3N5cy51c2VyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZSIbgtPkkwIVKhMvdjEvdXNlcnMve3VzZXJfaWR9EocBChBCYXRjaEltcG9ydFVzZXJzEicucmVjc3lzLnVzZXIudjEuQmF0Y2hJbXBvcnRVc2Vyc1JlcXVlc3QaKC5yZWNzeXMudXNlci52MS5CYXRjaEltcG9ydFVzZXJzUmVzcG9uc2UiIILT5JMCGjoBKiIVL3YxL3VzZXJzOmJhdGNoSW1wb3J0YgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status]);
 
 /**
  * User is one account as other services and clients see it.
@@ -425,6 +427,156 @@ export const DeleteUserResponseSchema: GenMessage<DeleteUserResponse> = /*@__PUR
   messageDesc(file_recsys_user_v1_user_service, 14);
 
 /**
+ * ImportUser is one account to import.
+ *
+ * @generated from message recsys.user.v1.ImportUser
+ */
+export type ImportUser = Message<"recsys.user.v1.ImportUser"> & {
+  /**
+   * user_id is the caller's identifier of the user: 1 to 64 characters of ASCII letters, digits,
+   * '.', '_', ':' and '-'.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * username is 3 to 32 characters of letters, digits, '.', '_' or '-', unique case-insensitively.
+   *
+   * @generated from field: string username = 2;
+   */
+  username: string;
+
+  /**
+   * email is the contact address, at most 254 characters, or empty when unknown.
+   *
+   * @generated from field: string email = 3;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message recsys.user.v1.ImportUser.
+ * Use `create(ImportUserSchema)` to create a new message.
+ */
+export const ImportUserSchema: GenMessage<ImportUser> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 15);
+
+/**
+ * BatchImportUsersRequest carries the accounts to import.
+ *
+ * @generated from message recsys.user.v1.BatchImportUsersRequest
+ */
+export type BatchImportUsersRequest = Message<"recsys.user.v1.BatchImportUsersRequest"> & {
+  /**
+   * users are 1 to 1000 accounts with distinct user_id values.
+   *
+   * @generated from field: repeated recsys.user.v1.ImportUser users = 1;
+   */
+  users: ImportUser[];
+};
+
+/**
+ * Describes the message recsys.user.v1.BatchImportUsersRequest.
+ * Use `create(BatchImportUsersRequestSchema)` to create a new message.
+ */
+export const BatchImportUsersRequestSchema: GenMessage<BatchImportUsersRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 16);
+
+/**
+ * ImportUserResult is the outcome for one user of a BatchImportUsers request.
+ *
+ * @generated from message recsys.user.v1.ImportUserResult
+ */
+export type ImportUserResult = Message<"recsys.user.v1.ImportUserResult"> & {
+  /**
+   * user_id is the user's identifier, as sent.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * status is OK when the account was created (or was already stored identically), else the
+   * rejection: INVALID_ARGUMENT naming the field ("users[3].username: is required"), or
+   * ALREADY_EXISTS when the user_id is stored with another username or email, or the username is
+   * another account's.
+   *
+   * @generated from field: google.rpc.Status status = 2;
+   */
+  status?: Status | undefined;
+
+  /**
+   * outcome says what importing the user did; IMPORT_USER_OUTCOME_UNSPECIFIED when it was rejected.
+   *
+   * @generated from field: recsys.user.v1.ImportUserOutcome outcome = 3;
+   */
+  outcome: ImportUserOutcome;
+};
+
+/**
+ * Describes the message recsys.user.v1.ImportUserResult.
+ * Use `create(ImportUserResultSchema)` to create a new message.
+ */
+export const ImportUserResultSchema: GenMessage<ImportUserResult> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 17);
+
+/**
+ * BatchImportUsersResponse carries one result per user of the request.
+ *
+ * @generated from message recsys.user.v1.BatchImportUsersResponse
+ */
+export type BatchImportUsersResponse = Message<"recsys.user.v1.BatchImportUsersResponse"> & {
+  /**
+   * results are the outcomes, in request order.
+   *
+   * @generated from field: repeated recsys.user.v1.ImportUserResult results = 1;
+   */
+  results: ImportUserResult[];
+};
+
+/**
+ * Describes the message recsys.user.v1.BatchImportUsersResponse.
+ * Use `create(BatchImportUsersResponseSchema)` to create a new message.
+ */
+export const BatchImportUsersResponseSchema: GenMessage<BatchImportUsersResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_user_v1_user_service, 18);
+
+/**
+ * ImportUserOutcome is what a BatchImportUsers did to one accepted user.
+ *
+ * @generated from enum recsys.user.v1.ImportUserOutcome
+ */
+export enum ImportUserOutcome {
+  /**
+   * IMPORT_USER_OUTCOME_UNSPECIFIED means the user was rejected.
+   *
+   * @generated from enum value: IMPORT_USER_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * IMPORT_USER_OUTCOME_CREATED means the account was created.
+   *
+   * @generated from enum value: IMPORT_USER_OUTCOME_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * IMPORT_USER_OUTCOME_UNCHANGED means an identical account was already stored.
+   *
+   * @generated from enum value: IMPORT_USER_OUTCOME_UNCHANGED = 2;
+   */
+  UNCHANGED = 2,
+}
+
+/**
+ * Describes the enum recsys.user.v1.ImportUserOutcome.
+ */
+export const ImportUserOutcomeSchema: GenEnum<ImportUserOutcome> = /*@__PURE__*/
+  enumDesc(file_recsys_user_v1_user_service, 0);
+
+/**
  * UserService owns the accounts: registration, password sign-in that issues access tokens, and
  * profile look-ups. It owns the users database; password hashes never leave it.
  *
@@ -512,6 +664,20 @@ export const UserService: GenService<{
     methodKind: "unary";
     input: typeof DeleteUserRequestSchema;
     output: typeof DeleteUserResponseSchema;
+  },
+  /**
+   * BatchImportUsers creates 1 to 1000 accounts with the ids the caller chose (an importer's
+   * external user ids), each accepted or rejected on its own: one result per user, in request
+   * order. Imported accounts have no password (they cannot sign in). A user identical to the stored
+   * one (same user_id, username and email) changes nothing, so sending a file twice is idempotent.
+   * It needs the service token.
+   *
+   * @generated from rpc recsys.user.v1.UserService.BatchImportUsers
+   */
+  batchImportUsers: {
+    methodKind: "unary";
+    input: typeof BatchImportUsersRequestSchema;
+    output: typeof BatchImportUsersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_user_v1_user_service, 0);

@@ -22,6 +22,23 @@ export interface UserCredentials {
   readonly tokenVersion: number;
 }
 
+/** An account to import: the caller's id, a validated username and email (possibly ""), no password. */
+export interface ImportedUser {
+  /** The caller's id of the user. */
+  readonly userId: string;
+  /** The validated username. */
+  readonly username: string;
+  /** The validated email, or "". */
+  readonly email: string;
+}
+
+/**
+ * What {@link UserRepository.batchImport} did to one user: `created`, `unchanged` (an identical
+ * account was stored), `id-conflict` (the id is stored with another username or email) or
+ * `username-taken` (another account has the username, case-insensitively).
+ */
+export type ImportOutcome = "created" | "unchanged" | "id-conflict" | "username-taken";
+
 /** Why {@link UserRepository.changePassword} wrote nothing. */
 export type PasswordChangeRefusal = "not-found" | "hash-changed";
 
@@ -69,6 +86,46 @@ export class UserRepository {
       [user.userId, user.username, user.email, user.passwordHash],
     );
     return rows[0] ? toRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * Imports accounts without password in one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING`
+   * (either unique key, user_id or lower(username)), then reads the stored accounts of the ids that
+   * were not inserted to say why (an id not stored was refused for its username): so a second import of the same users changes
+   * nothing and concurrent imports of one user cannot both create it.
+   *
+   * @param users - validated accounts with distinct ids.
+   * @returns one outcome per user, in the given order.
+   * @throws Error from PostgreSQL (nothing is stored then).
+   */
+  async batchImport(users: readonly ImportedUser[]): Promise<ImportOutcome[]> {
+    if (users.length === 0) return [];
+    const ids = users.map((u) => u.userId);
+    const { rows: inserted } = await this.pool.query<{ user_id: string }>(
+      `INSERT INTO users (user_id, username, email, password_hash)
+       SELECT t.user_id, t.username, t.email, NULL
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(user_id, username, email, ord)
+       ORDER BY t.ord
+       ON CONFLICT DO NOTHING
+       RETURNING user_id`,
+      [ids, users.map((u) => u.username), users.map((u) => u.email)],
+    );
+    const created = new Set(inserted.map((r) => r.user_id));
+    const rest = users.filter((u) => !created.has(u.userId));
+    const byId = new Map<string, UserRow>();
+    if (rest.length > 0) {
+      const { rows } = await this.pool.query<UserRow>(
+        `SELECT ${PUBLIC_COLUMNS} FROM users WHERE user_id = ANY($1::text[])`,
+        [rest.map((u) => u.userId)],
+      );
+      for (const row of rows) byId.set(row.user_id, row);
+    }
+    return users.map((u) => {
+      if (created.has(u.userId)) return "created";
+      const stored = byId.get(u.userId);
+      if (stored) return stored.username === u.username && stored.email === u.email ? "unchanged" : "id-conflict";
+      return "username-taken";
+    });
   }
 
   /**
