@@ -1,12 +1,17 @@
 /**
- * `npm run eval`: offline evaluation of the recommendation models on MovieLens with the
- * leave-one-out protocol of He et al., "Neural Collaborative Filtering", WWW 2017
- * (https://arxiv.org/abs/1708.05031): each user's latest interaction is held out and ranked among
- * 99 sampled items the user never interacted with; HR@10 and NDCG@10 are averaged over users
- * (ties count against the held-out item). Prints one aligned table; no server is needed.
+ * `npm run eval`: offline evaluation of the recommendation models on MovieLens. By default the
+ * leave-one-out split of He et al., "Neural Collaborative Filtering", WWW 2017
+ * (https://arxiv.org/abs/1708.05031) — each user's latest interaction held out — ranked in full:
+ * against every item the user did not train on (Krichene and Rendle, KDD 2020); HR@10, NDCG@10,
+ * Recall@20 and coverage@10, each mean ± its standard error over users (ties count against the
+ * held-out item). `--ranking sampled` ranks among 99 sampled negatives as in the NCF paper;
+ * `--split validation` reports the validation split (each user's second-latest interaction) on
+ * which defaults are chosen; `--protocol time` cuts globally by timestamp. Prints one aligned
+ * table; no server is needed.
  *
  * Usage: npm run eval -- [--models a,b,c] [--seed N] [--epochs N] [--users N] [--out FILE]
- *                        [--trace-epochs] [--skip-coverage] [--markdown]
+ *                        [--ranking full|sampled] [--split test|validation] [--protocol loo|time]
+ *                        [--cut-quantile Q] [--trace-epochs] [--skip-coverage] [--markdown]
  * Data: MOVIELENS_DIR, else ../shared/data/ml-latest-small beside the checkout.
  * Exit status: 0 on success, 2 on a bad argument, 1 on any other failure.
  */
@@ -26,6 +31,13 @@ const USAGE = `usage: npm run eval -- [options]
   --epochs N         training epochs of iterative models (default: the model's own)
   --users N          evaluate a seeded sample of N users (models still train on all users)
   --out FILE         also write the results as JSON
+  --ranking MODE     full (default: against every item the user did not train on) or sampled
+                     (the held-out item among 99 sampled negatives, as in the NCF paper)
+  --split SPLIT      test (default) or validation (each user's second-latest interaction held
+                     out, the test interactions removed: where defaults are chosen)
+  --protocol P       loo (default: each user's latest interaction held out) or time (a global
+                     cut by timestamp; every later item of a user with training data is held out)
+  --cut-quantile Q   the time protocol's cut, a quantile of the timestamps in (0, 1) (default 0.8)
   --trace-epochs     log NeuMF's test HR@10/NDCG@10 after every epoch (monitoring only, slower)
   --skip-coverage    skip the full-catalog ranking behind coverage@10 (faster)
   --markdown         print the table as Markdown
@@ -42,6 +54,11 @@ function positiveInt(name: string, value: string | undefined, allowZero = false)
   return n;
 }
 
+function oneOf<const T extends readonly string[]>(name: string, value: string | undefined, allowed: T): T[number] {
+  if (value === undefined || !allowed.includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+  return value as T[number];
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -52,6 +69,10 @@ async function main(): Promise<void> {
         epochs: { type: "string" },
         users: { type: "string" },
         out: { type: "string" },
+        ranking: { type: "string", default: "full" },
+        split: { type: "string", default: "test" },
+        protocol: { type: "string", default: "loo" },
+        "cut-quantile": { type: "string" },
         "skip-coverage": { type: "boolean", default: false },
         "trace-epochs": { type: "boolean", default: false },
         markdown: { type: "boolean", default: false },
@@ -73,6 +94,15 @@ async function main(): Promise<void> {
   const seed = positiveInt("seed", args.seed, true)!;
   const epochs = positiveInt("epochs", args.epochs);
   const users = positiveInt("users", args.users);
+  const ranking = oneOf("ranking", args.ranking, ["full", "sampled"] as const);
+  const split = oneOf("split", args.split, ["test", "validation"] as const);
+  const protocol = oneOf("protocol", args.protocol, ["loo", "time"] as const) === "loo" ? "leave-one-out" : "time";
+  let cutQuantile: number | undefined;
+  if (args["cut-quantile"] !== undefined) {
+    cutQuantile = Number(args["cut-quantile"]);
+    if (!(cutQuantile > 0 && cutQuantile < 1)) throw new UsageError(`--cut-quantile must be a number in (0, 1), got "${args["cut-quantile"]}"`);
+    if (protocol !== "time") throw new UsageError("--cut-quantile applies to --protocol time only");
+  }
   const dir = defaultMovieLensDir();
   const missing = dir ? ["ratings.csv", "movies.csv", "tags.csv"].filter((f) => !existsSync(path.join(dir, f))) : [];
   if (!dir || missing.length > 0) {
@@ -83,7 +113,19 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`[eval +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-  const report = await runEvaluation(dir, { seed, models, users, epochs, coverage: !args["skip-coverage"], traceEpochs: args["trace-epochs"], log });
+  const report = await runEvaluation(dir, {
+    seed,
+    models,
+    users,
+    epochs,
+    ranking,
+    split,
+    protocol,
+    ...(cutQuantile !== undefined ? { cutQuantile } : {}),
+    coverage: !args["skip-coverage"],
+    traceEpochs: args["trace-epochs"],
+    log,
+  });
   console.log(formatProtocol(report));
   console.log();
   console.log(formatResultsTable(report, args.markdown));

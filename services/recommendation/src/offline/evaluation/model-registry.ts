@@ -1,7 +1,7 @@
 import { loadRecommendationConfig, recommenderSettings } from "../../config.js";
 import { blendModel } from "./baselines/blend.js";
 import { contentModel } from "./baselines/content.js";
-import { itemKnnModel } from "./baselines/item-knn.js";
+import { itemKnn, itemKnnModel } from "./baselines/item-knn.js";
 import { neumfModel } from "./baselines/neumf.js";
 import { bayesianPopularityModel, popularityModel } from "./baselines/popularity.js";
 import type { ModelSpec } from "./evaluated-model.js";
@@ -45,6 +45,7 @@ export function allModels(): ModelSpec[] {
       }),
     ),
     blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }),
+    ...[0.7, 0.8, 0.9, 0.95, 0.98].map((d) => ({ ...itemKnn(d), onlyOnRequest: true })),
     { ...blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }), onlyOnRequest: true },
   ];
 }
