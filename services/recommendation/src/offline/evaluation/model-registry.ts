@@ -5,6 +5,7 @@ import { itemKnn, itemKnnModel } from "./baselines/item-knn.js";
 import { neumfModel } from "./baselines/neumf.js";
 import { bayesianPopularityModel, popularityModel } from "./baselines/popularity.js";
 import type { ModelSpec } from "./evaluated-model.js";
+import { servedModel } from "./baselines/served.js";
 
 /**
  * The models `npm run eval` knows, by `--models` name:
@@ -16,6 +17,8 @@ import type { ModelSpec } from "./evaluated-model.js";
  * - `blend`: 0.6 × NeuMF + 0.4 × content, max-normalised over the candidates (DESIGN.md's relevance
  *   term with the service's default weights, no trending);
  * - `blend-w0.7`, `blend-w0.8`, `blend-w0.9`: the same with w × NeuMF + (1 − w) × content;
+ * - `served`: the service's own `Recommender` over the run's NeuMF and a model build of the
+ *   training data (see `servedModel`), with the configured default weights;
  * - `blend-rank`, `blend-minmax` (only on request): 0.6/0.4 with rank or min–max normalisation.
  */
 export function allModels(): ModelSpec[] {
@@ -44,8 +47,9 @@ export function allModels(): ModelSpec[] {
         normalization: "max",
       }),
     ),
+    servedModel(settings),
     blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }),
-    ...[0.7, 0.8, 0.9, 0.95, 0.98].map((d) => ({ ...itemKnn(d), onlyOnRequest: true })),
+    ...[0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98].map((d) => ({ ...itemKnn(d), onlyOnRequest: true })),
     { ...blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }), onlyOnRequest: true },
   ];
 }

@@ -57,6 +57,7 @@ export const neumfModel: ModelSpec = {
       scorer,
       trainingMs: trained.trainingMs,
       epochs: trained.epochs.length,
+      neumf: trained.scorer,
       notes: `${options}, backend ${trained.backend}`,
     };
   },
