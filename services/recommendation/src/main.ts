@@ -89,6 +89,7 @@ runMain(logger, async () => {
           logger,
           options: {
             neighborCount: config.MODEL_NEIGHBORS,
+            itemNeighborCount: config.MODEL_ITEM_NEIGHBORS,
             maxDocumentFrequency: config.MODEL_MAX_DOCUMENT_FREQUENCY > 0 ? config.MODEL_MAX_DOCUMENT_FREQUENCY : undefined,
           },
         },
