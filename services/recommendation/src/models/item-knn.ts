@@ -23,8 +23,9 @@ export interface ItemNeighborOptions {
  * for each product its top-k by similarity (ties: smaller id first). A product is never its own
  * neighbour; products with no common user are not neighbours.
  *
- * Computed product at a time over a user → products index, so the cost is Σ_u |I_u|² (about 30
- * million steps and under a second for MovieLens ml-latest-small) and memory is one dense
+ * Computed product at a time over a user → products index, so the cost is Σ_u |I_u|² (61
+ * million steps for MovieLens ml-latest-small, 3.2 s on a loaded 2-core machine) plus a quickselect
+ * of the top k per product, and memory is one dense
  * accumulator over the products.
  *
  * @param interactions - the interactions; repeated (user, product) pairs count once.
@@ -74,16 +75,54 @@ export function computeItemNeighbors(interactions: Iterable<ItemKnnInteraction>,
       }
     }
     if (touched.length === 0) continue;
-    const scored = touched.map((j) => ({ j, score: common[j]! / Math.sqrt(counts[i]! * counts[j]!) }));
+    const norm = counts[i]!;
+    const score = (j: number) => common[j]! / Math.sqrt(norm * counts[j]!);
+    // Only the top k are sorted: the k-th best score is found by selection first.
+    let kept = touched;
+    if (touched.length > k) {
+      const threshold = kthLargest(Float64Array.from(touched, score), k);
+      kept = touched.filter((j) => score(j) >= threshold);
+    }
+    const scored = kept.map((j) => ({ j, score: score(j) }));
     scored.sort((a, b) => b.score - a.score || rank[a.j]! - rank[b.j]!);
     out.set(
       ids[i]!,
-      scored.slice(0, k).map((s) => ({ productId: ids[s.j]!, score: s.score })),
+      scored.slice(0, k).map((x) => ({ productId: ids[x.j]!, score: x.score })),
     );
     for (const j of touched) common[j] = 0;
     touched.length = 0;
   }
   return out;
+}
+
+/**
+ * The k-th largest value (1-based) by quickselect (Hoare, "Algorithm 65: FIND", CACM 4(7), 1961),
+ * average O(n); reorders `values`.
+ */
+function kthLargest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1]!;
+    let a = lo;
+    let b = hi;
+    while (a <= b) {
+      while (values[a]! > pivot) a++;
+      while (values[b]! < pivot) b--;
+      if (a <= b) {
+        const t = values[a]!;
+        values[a] = values[b]!;
+        values[b] = t;
+        a++;
+        b--;
+      }
+    }
+    if (target <= b) hi = b;
+    else if (target >= a) lo = a;
+    else return values[target]!;
+  }
+  return values[target]!;
 }
 
 /** The item-KNN signal of a user's candidates (see {@link itemKnnScores}). */

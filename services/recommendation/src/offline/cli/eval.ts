@@ -12,16 +12,23 @@
  * Usage: npm run eval -- [--models a,b,c] [--seed N] [--epochs N] [--users N] [--out FILE]
  *                        [--ranking full|sampled] [--split test|validation] [--protocol loo|time]
  *                        [--cut-quantile Q] [--trace-epochs] [--skip-coverage] [--markdown]
+ *        npm run eval -- --readme [--seed N] [--out FILE]   (the README's table, see below)
+ *
+ * `--readme` runs the validation split, the test split and the time-based protocol (full ranking,
+ * every default model), writes them to docs/evaluation/ml-latest-small.json (or `--out`) and
+ * rewrites the README's evaluation table from that file.
  * Data: MOVIELENS_DIR, else ../shared/data/ml-latest-small beside the checkout.
  * Exit status: 0 on success, 2 on a bad argument, 1 on any other failure.
  */
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { allModels } from "../evaluation/model-registry.js";
 import { formatProtocol, formatResultsTable } from "../evaluation/report.js";
 import { runEvaluation } from "../evaluation/run-evaluation.js";
+import { formatReadmeTable, replaceReadmeTable, type ReadmeEvaluation } from "../evaluation/readme-table.js";
 import { defaultMovieLensDir } from "../../../../shared/src/movielens.js";
 
 const USAGE = `usage: npm run eval -- [options]
@@ -41,9 +48,14 @@ const USAGE = `usage: npm run eval -- [options]
   --trace-epochs     log NeuMF's test HR@10/NDCG@10 after every epoch (monitoring only, slower)
   --skip-coverage    skip the full-catalog ranking behind coverage@10 (faster)
   --markdown         print the table as Markdown
+  --readme           run validation, test and time-based, write docs/evaluation/ml-latest-small.json
+                     (or --out) and rewrite README.md's evaluation table from it
   MOVIELENS_DIR      data directory (default ../shared/data/ml-latest-small beside the checkout)`;
 
 class UsageError extends Error {}
+
+/** The checkout's root (services/recommendation/src/offline/cli → five levels up). */
+const REPO_ROOT = path.resolve(import.meta.dirname, "../../../../..");
 
 function positiveInt(name: string, value: string | undefined, allowZero = false): number | undefined {
   if (value === undefined) return undefined;
@@ -76,6 +88,7 @@ async function main(): Promise<void> {
         "skip-coverage": { type: "boolean", default: false },
         "trace-epochs": { type: "boolean", default: false },
         markdown: { type: "boolean", default: false },
+        readme: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -113,6 +126,34 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`[eval +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+  if (args.readme) {
+    if (models || users !== undefined || ranking !== "full" || args.split !== "test" || args.protocol !== "loo" || cutQuantile !== undefined) {
+      throw new UsageError("--readme runs every default model on all users, full ranking, all three splits: leave out --models, --users, --ranking, --split, --protocol and --cut-quantile");
+    }
+    const common = { seed, epochs, coverage: true, log };
+    log("validation split…");
+    const validation = await runEvaluation(dir, { ...common, split: "validation" });
+    log("test split…");
+    const test = await runEvaluation(dir, { ...common, split: "test" });
+    log("time-based protocol…");
+    const time = await runEvaluation(dir, { ...common, protocol: "time" });
+    const evaluation: ReadmeEvaluation = {
+      command: `npm run eval -- --readme --seed ${seed}${epochs !== undefined ? ` --epochs ${epochs}` : ""}`,
+      machine: { cpu: cpus()[0]?.model.trim() ?? "unknown", cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+      seed,
+      validation,
+      test,
+      time,
+    };
+    const out = args.out ?? path.join(REPO_ROOT, "docs", "evaluation", "ml-latest-small.json");
+    await writeFile(out, `${JSON.stringify(evaluation, null, 2)}\n`);
+    const readme = path.join(REPO_ROOT, "README.md");
+    const table = formatReadmeTable(evaluation);
+    await writeFile(readme, replaceReadmeTable(await readFile(readme, "utf8"), table));
+    console.log(table);
+    console.log(`wrote ${out} and the table in ${readme}`);
+    return;
+  }
   const report = await runEvaluation(dir, {
     seed,
     models,

@@ -100,14 +100,22 @@ export function servedModel(settings: RecommenderSettings): ModelSpec {
           return Float64Array.from(items, (i) => place.get(i) ?? Number.NaN);
         },
       };
-      const w = settings.weights;
-      return {
-        scorer,
-        trainingMs: neumf.trainingMs + buildMs,
-        notes:
-          `Recommender.recommend, first ${SERVED_LIST_LENGTH} items; weights relevance ${w.relevance} (collaborative ${w.collaborative}, ` +
-          `content ${w.content}), trending ${w.trending} (empty offline); NeuMF of the run`,
-      };
+      return { scorer, trainingMs: neumf.trainingMs + buildMs, notes: servedNotes(settings) };
     },
   };
+}
+
+/**
+ * The served row's notes: the list length and every default that shapes its ranking, so a report
+ * says which defaults it measured.
+ *
+ * @param settings - the recommender settings.
+ */
+export function servedNotes(settings: RecommenderSettings): string {
+  const w = settings.weights;
+  return (
+    `Recommender.recommend, first ${SERVED_LIST_LENGTH} items; relevance ${w.relevance} × (collaborative ${w.collaborative} × ` +
+    `(NeuMF ${settings.neumfShare ?? 1} + item-KNN ${Number((1 - (settings.neumfShare ?? 1)).toFixed(6))}, decay ${settings.itemKnnDecay ?? 0.5}) + content ${w.content}) ` +
+    `+ trending ${w.trending} (empty offline); NeuMF of the run`
+  );
 }
