@@ -12,6 +12,8 @@ import { openServiceDatabase } from "../../shared/src/pg.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
+import { readEngagementStatus } from "./data/engagement-status-repository.js";
+import { ImpressionRepository } from "./data/impression-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
@@ -73,6 +75,8 @@ runMain(logger, async () => {
   const server = build({
     logger,
     events: new EventRepository(pool),
+    impressions: new ImpressionRepository(pool),
+    status: () => readEngagementStatus(pool),
     catalog: new GrpcCatalogLookup(
       createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
       cache,

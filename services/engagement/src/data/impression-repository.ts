@@ -1,0 +1,113 @@
+import type pg from "pg";
+import type { ListType } from "../../../../gen/recsys/engagement/v1/impression_pb.js";
+
+/** One recommendation list as shown, validated (see `validateImpressions`). */
+export interface NewImpression {
+  /** The list's id (a UUID in lower case), the table's key. */
+  readonly recommendationId: string;
+  /** FOR_YOU, SIMILAR or TRENDING. */
+  readonly listType: ListType;
+  /** The user the list was made for, or undefined when unknown. */
+  readonly userId?: string;
+  /** The products shown, in list order (distinct, at most 100). */
+  readonly productIds: readonly string[];
+  /** When the list was answered. */
+  readonly shownAt: Date;
+}
+
+/** Click-through of one list type over a window (see {@link ImpressionRepository.clickThrough}). */
+export interface ListTypeCounts {
+  /** The list type. */
+  readonly listType: ListType;
+  /** Lists of this type shown within the window. */
+  readonly listsShown: number;
+  /** Items those lists showed (the sum of their lengths). */
+  readonly itemsShown: number;
+  /** Distinct (recommendation_id, product_id) CLICKs on a product that list showed. */
+  readonly attributedClicks: number;
+}
+
+/** The CLICK event type's number in the `events.type` column (EventType.CLICK). */
+const CLICK_TYPE = 1;
+
+/**
+ * PostgreSQL access to the `impressions` table (migration 004) and the click-through counts that
+ * join it with `events.recommendation_id`.
+ */
+export class ImpressionRepository {
+  /** @param pool - the engagement database pool. */
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Stores impressions with one statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT
+   * (recommendation_id) DO NOTHING`, so a retried batch (the recommendation service retries a
+   * failed flush) stores nothing twice. The user id of a user in `user_deletions` is stored as NULL
+   * (an impression flushed after its user's deletion keeps no trace of them).
+   *
+   * @param impressions - impressions with distinct recommendation ids.
+   * @returns the number stored now (the rest were stored before).
+   * @throws the database's error (nothing is stored then).
+   */
+  async insertMany(impressions: readonly NewImpression[]): Promise<number> {
+    if (impressions.length === 0) return 0;
+    // Arrays of arrays cannot be unnest()ed row by row, so product ids travel as one JSON array per row.
+    const res = await this.pool.query(
+      `INSERT INTO impressions (recommendation_id, list_type, user_id, product_ids, shown_at)
+       SELECT i.recommendation_id, i.list_type,
+              CASE WHEN d.user_id IS NULL THEN i.user_id END,
+              ARRAY(SELECT jsonb_array_elements_text(i.product_ids)), i.shown_at
+         FROM unnest($1::text[], $2::smallint[], $3::text[], $4::jsonb[], $5::timestamptz[])
+              AS i(recommendation_id, list_type, user_id, product_ids, shown_at)
+         LEFT JOIN user_deletions d ON d.user_id = i.user_id
+        ORDER BY i.recommendation_id
+       ON CONFLICT (recommendation_id) DO NOTHING`,
+      [
+        impressions.map((i) => i.recommendationId),
+        impressions.map((i) => i.listType),
+        impressions.map((i) => i.userId ?? null),
+        impressions.map((i) => JSON.stringify(i.productIds)),
+        impressions.map((i) => i.shownAt),
+      ],
+    );
+    return res.rowCount ?? 0;
+  }
+
+  /**
+   * Counts, per list type, the lists shown in `[from, to)`, the items they showed, and the clicks
+   * attributed to them: distinct (recommendation_id, product_id) pairs of CLICK events (accepted at
+   * any time up to now) whose recommendation_id is one of those lists and whose product the list
+   * showed. A click repeated under other event ids, or replayed, is one pair, so it counts once; a
+   * click naming a list that did not show the product, or an unknown list, counts nothing. One
+   * query: the window's impressions (index `impressions_shown_at_idx`), joined with the events
+   * naming them (partial index `events_recommendation_idx`).
+   *
+   * @param from - start of the window (inclusive).
+   * @param to - end of the window (exclusive).
+   * @returns the list types that had impressions in the window (others are absent).
+   * @throws the database's error.
+   */
+  async clickThrough(from: Date, to: Date): Promise<ListTypeCounts[]> {
+    const { rows } = await this.pool.query<{ list_type: number; lists: string; items: string; clicks: string }>(
+      `WITH shown AS (
+         SELECT recommendation_id, list_type, product_ids FROM impressions WHERE shown_at >= $1 AND shown_at < $2
+       ),
+       clicked AS (
+         SELECT DISTINCT s.list_type, e.recommendation_id, e.product_id
+           FROM shown s JOIN events e ON e.recommendation_id = s.recommendation_id
+          WHERE e.type = $3 AND e.product_id = ANY (s.product_ids)
+       )
+       SELECT s.list_type,
+              count(*)::text AS lists,
+              coalesce(sum(cardinality(s.product_ids)), 0)::text AS items,
+              (SELECT count(*) FROM clicked c WHERE c.list_type = s.list_type)::text AS clicks
+         FROM shown s GROUP BY s.list_type ORDER BY s.list_type`,
+      [from, to, CLICK_TYPE],
+    );
+    return rows.map((r) => ({
+      listType: r.list_type as ListType,
+      listsShown: Number(r.lists),
+      itemsShown: Number(r.items),
+      attributedClicks: Number(r.clicks),
+    }));
+  }
+}
