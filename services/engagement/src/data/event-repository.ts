@@ -406,7 +406,7 @@ export class EventRepository {
  * @param userIds - the users (repeats allowed).
  * @returns the ids found in `user_deletions`.
  */
-async function lockUsersShared(client: pg.ClientBase, userIds: readonly string[]): Promise<Set<string>> {
+export async function lockUsersShared(client: pg.ClientBase, userIds: readonly string[]): Promise<Set<string>> {
   const ids = [...new Set(userIds)].sort();
   await client.query(
     "SELECT pg_advisory_xact_lock_shared($1, hashtext(u)) FROM (SELECT unnest($2::text[]) AS u ORDER BY 1) AS ids",

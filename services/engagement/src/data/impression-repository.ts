@@ -1,5 +1,7 @@
 import type pg from "pg";
 import type { ListType } from "../../../../gen/recsys/engagement/v1/impression_pb.js";
+import { withTransaction } from "../../../shared/src/pg.js";
+import { lockUsersShared } from "./event-repository.js";
 
 /** One recommendation list as shown, validated (see `validateImpressions`). */
 export interface NewImpression {
@@ -39,10 +41,12 @@ export class ImpressionRepository {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Stores impressions with one statement: `INSERT … SELECT FROM unnest(…) ON CONFLICT
+   * Stores impressions in one transaction, with one `INSERT … SELECT FROM unnest(…) ON CONFLICT
    * (recommendation_id) DO NOTHING`, so a retried batch (the recommendation service retries a
    * failed flush) stores nothing twice. The user id of a user in `user_deletions` is stored as NULL
-   * (an impression flushed after its user's deletion keeps no trace of them).
+   * (an impression flushed after its user's deletion keeps no trace of them); the users' advisory
+   * locks are taken shared first, in the same transaction, so an impression racing
+   * `EventRepository.deleteUserWithOutbox` is either cleared by it or sees its record.
    *
    * @param impressions - impressions with distinct recommendation ids.
    * @returns the number stored now (the rest were stored before).
@@ -50,26 +54,32 @@ export class ImpressionRepository {
    */
   async insertMany(impressions: readonly NewImpression[]): Promise<number> {
     if (impressions.length === 0) return 0;
-    // Arrays of arrays cannot be unnest()ed row by row, so product ids travel as one JSON array per row.
-    const res = await this.pool.query(
-      `INSERT INTO impressions (recommendation_id, list_type, user_id, product_ids, shown_at)
-       SELECT i.recommendation_id, i.list_type,
-              CASE WHEN d.user_id IS NULL THEN i.user_id END,
-              ARRAY(SELECT jsonb_array_elements_text(i.product_ids)), i.shown_at
-         FROM unnest($1::text[], $2::smallint[], $3::text[], $4::jsonb[], $5::timestamptz[])
-              AS i(recommendation_id, list_type, user_id, product_ids, shown_at)
-         LEFT JOIN user_deletions d ON d.user_id = i.user_id
-        ORDER BY i.recommendation_id
-       ON CONFLICT (recommendation_id) DO NOTHING`,
-      [
-        impressions.map((i) => i.recommendationId),
-        impressions.map((i) => i.listType),
-        impressions.map((i) => i.userId ?? null),
-        impressions.map((i) => JSON.stringify(i.productIds)),
-        impressions.map((i) => i.shownAt),
-      ],
-    );
-    return res.rowCount ?? 0;
+    const userIds = impressions.flatMap((i) => (i.userId ? [i.userId] : []));
+    return withTransaction(this.pool, async (client) => {
+      // The users' advisory locks, shared, as event inserts take them: a concurrent DeleteUserEvents
+      // either commits first (its record is seen below) or waits and then clears these rows.
+      if (userIds.length > 0) await lockUsersShared(client, userIds);
+      // Arrays of arrays cannot be unnest()ed row by row, so product ids travel as one JSON array per row.
+      const res = await client.query(
+        `INSERT INTO impressions (recommendation_id, list_type, user_id, product_ids, shown_at)
+         SELECT i.recommendation_id, i.list_type,
+                CASE WHEN d.user_id IS NULL THEN i.user_id END,
+                ARRAY(SELECT jsonb_array_elements_text(i.product_ids)), i.shown_at
+           FROM unnest($1::text[], $2::smallint[], $3::text[], $4::jsonb[], $5::timestamptz[])
+                AS i(recommendation_id, list_type, user_id, product_ids, shown_at)
+           LEFT JOIN user_deletions d ON d.user_id = i.user_id
+          ORDER BY i.recommendation_id
+         ON CONFLICT (recommendation_id) DO NOTHING`,
+        [
+          impressions.map((i) => i.recommendationId),
+          impressions.map((i) => i.listType),
+          impressions.map((i) => i.userId ?? null),
+          impressions.map((i) => JSON.stringify(i.productIds)),
+          impressions.map((i) => i.shownAt),
+        ],
+      );
+      return res.rowCount ?? 0;
+    });
   }
 
   /**
