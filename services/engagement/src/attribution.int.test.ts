@@ -248,6 +248,22 @@ describe("EngagementService impressions and click-through (real PostgreSQL)", ()
     });
   });
 
+  describe("retention", () => {
+    it("deletes impressions shown before the cutoff, batch by batch, and keeps the rest", async () => {
+      const old = Array.from({ length: 3 }, (_, i) => impression(ListType.SIMILAR, ["1"], EARLIER - 30 * 24 * HOUR + i));
+      const kept = impression(ListType.SIMILAR, ["1"], EARLIER - 29 * 24 * HOUR);
+      await client.recordImpressions({ impressions: [...old, kept] });
+      const repo = new ImpressionRepository(pool);
+      const cutoff = new Date(EARLIER - 29 * 24 * HOUR);
+      expect(await repo.pruneShownBefore(cutoff, 2)).toBe(2);
+      expect(await repo.pruneShownBefore(cutoff, 2)).toBe(1);
+      expect(await repo.pruneShownBefore(cutoff, 2)).toBe(0);
+      const ids = [...old, kept].map((i) => i.recommendationId);
+      const { rows } = await pool.query<{ recommendation_id: string }>("SELECT recommendation_id FROM impressions WHERE recommendation_id = ANY($1)", [ids]);
+      expect(rows.map((r) => r.recommendation_id)).toEqual([kept.recommendationId]);
+    });
+  });
+
   describe("access", () => {
     const calls: [string, (c: Client<typeof EngagementService>) => Promise<unknown>][] = [
       ["RecordImpressions", (c) => c.recordImpressions({ impressions: [impression(ListType.FOR_YOU, ["1"], NOW)] })],

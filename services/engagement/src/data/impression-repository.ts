@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { Logger } from "pino";
 import type { ListType } from "../../../../gen/recsys/engagement/v1/impression_pb.js";
 import { withTransaction } from "../../../shared/src/pg.js";
 import { lockUsersShared } from "./event-repository.js";
@@ -120,4 +121,69 @@ export class ImpressionRepository {
       attributedClicks: Number(r.clicks),
     }));
   }
+
+  /**
+   * Deletes up to `limit` impressions shown before `cutoff` (index `impressions_shown_at_idx`), so
+   * one call holds its locks briefly; call again while it returns `limit`.
+   *
+   * @param cutoff - impressions shown before it go.
+   * @param limit - the most rows deleted by this call.
+   * @returns the number deleted.
+   * @throws the database's error.
+   */
+  async pruneShownBefore(cutoff: Date, limit: number): Promise<number> {
+    const res = await this.pool.query(
+      `DELETE FROM impressions WHERE recommendation_id IN (
+         SELECT recommendation_id FROM impressions WHERE shown_at < $1 ORDER BY shown_at LIMIT $2
+       )`,
+      [cutoff, limit],
+    );
+    return res.rowCount ?? 0;
+  }
+}
+
+/** Rows one {@link ImpressionRepository.pruneShownBefore} call deletes at most. */
+const PRUNE_BATCH = 10_000;
+
+/**
+ * Deletes impressions older than the retention every `intervalMs` (the first time at once), batch
+ * by batch; a failure (the database down) is logged and tried again at the next interval. The
+ * timer is unref'd.
+ *
+ * @param repository - the impressions.
+ * @param options - retention in ms, interval in ms, logger and clock.
+ * @returns a function that stops the timer and waits for a prune in progress.
+ */
+export function startImpressionPruning(
+  repository: ImpressionRepository,
+  options: { readonly retentionMs: number; readonly intervalMs: number; readonly logger: Logger; readonly now?: () => number },
+): () => Promise<void> {
+  const now = options.now ?? Date.now;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  const prune = async (): Promise<void> => {
+    const cutoff = new Date(now() - options.retentionMs);
+    let total = 0;
+    try {
+      for (;;) {
+        const n = await repository.pruneShownBefore(cutoff, PRUNE_BATCH);
+        total += n;
+        if (n < PRUNE_BATCH || stopped) break;
+      }
+      if (total > 0) options.logger.info({ deleted: total, cutoff: cutoff.toISOString() }, "old impressions deleted");
+    } catch (err) {
+      options.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "deleting old impressions failed; trying again at the next interval");
+    }
+  };
+  const tick = (): void => {
+    if (!running && !stopped) running = prune().finally(() => (running = undefined));
+  };
+  const timer = setInterval(tick, options.intervalMs);
+  timer.unref();
+  tick();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
 }
