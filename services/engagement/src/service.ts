@@ -395,7 +395,7 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
    *
    * @throws ConnectError UNAUTHENTICATED without credentials; PERMISSION_DENIED "this RPC is for
    *   internal callers (service token)" for a user's token; INVALID_ARGUMENT naming
-   *   `window_seconds`; UNAVAILABLE when the engagement database is down.
+   *   `window_seconds`; UNAVAILABLE when the engagement database is down or the query runs past 10 s.
    */
   async getClickThroughRates(req: GetClickThroughRatesRequest, context: HandlerContext): Promise<GetClickThroughRatesResponse> {
     await this.deps.access.requireService(context.requestHeader);
