@@ -11,7 +11,9 @@ import { usePrivateMesh } from "../support/private-mesh-suite.js";
 // list's impression to the engagement service in the background; a click naming the list is
 // recorded three times (a retry with the same eventId, another eventId, RecordEvents) and counts
 // once in GetClickThroughRates for FOR_YOU; the operator routes refuse anonymous callers and user
-// tokens; GetServingStatus answers the parts the mesh has.
+// tokens; GetServingStatus answers the parts the mesh has; with the engagement service killed,
+// recommendations still answer, the status notes the failed impression write, and the kept
+// impression is counted once the service is back.
 
 interface ClickThrough {
   listType: string;
@@ -124,5 +126,33 @@ describe("attribution: GetRecommendations â†’ click with its recommendation_id â
     expect(status.unavailableSignals).toEqual(["collaborative"]);
     expect(status.eventsPerSecond).toBeGreaterThan(0);
     expect(Date.parse(status.statusTime)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("answers recommendations while the engagement service is down, and records their impressions once it is back", async () => {
+    const { users } = readCatalog(suite.mesh.imported.dir);
+    const before = await forYou();
+    const engagement = suite.mesh.processes.get("engagement")!;
+    process.kill(engagement.pid, "SIGKILL");
+    await engagement.exited;
+    try {
+      const recs = await rest<{ items: unknown[]; recommendationId: string }>("GET", `/v1/users/${users[1]}/recommendations?limit=4`);
+      expect(recs.status).toBe(200);
+      expect(recs.body.items.length).toBe(4);
+      // The write failed (connection refused) and is kept for a retry; the status says so and
+      // leaves out what only the engagement service knows.
+      const status = await eventually("the failed impression write in the status", async () => {
+        const res = await rest<{ eventsPerSecond?: number; recentErrors?: { source: string; message: string }[] }>("GET", "/v1/operator/status");
+        return res.status === 200 && res.body.recentErrors?.some((e) => e.source === "impressions" && /kept, retried/.test(e.message)) ? res.body : undefined;
+      }, 15_000);
+      expect(status.eventsPerSecond).toBeUndefined();
+      expect(status.recentErrors?.some((e) => e.source === "engagement-status")).toBe(true);
+    } finally {
+      await suite.mesh.restart("engagement");
+    }
+    const after = await eventually("the kept impression in GetClickThroughRates", async () => {
+      const now = await forYou();
+      return now.lists === before.lists + 1 ? now : undefined;
+    }, 30_000);
+    expect(after.items).toBe(before.items + 4);
   });
 });
