@@ -3,7 +3,9 @@
  * recommendation database, loads the latest model snapshot with the live catalog (building and
  * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), loads
  * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC
- * and Prometheus metrics (METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes connections.
+ * and Prometheus metrics (METRICS_PORT), writes the impressions of answered lists to
+ * EngagementService in the background (IMPRESSION_*), and on SIGTERM/SIGINT drains calls, writes
+ * the impressions still queued (one attempt), then closes connections.
  */
 import { Kafka } from "kafkajs";
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
