@@ -14,7 +14,7 @@ import { configDefaults, defineConfig } from "vitest/config";
  * - `e2e` (test/e2e), `fuzz` (test/fuzz) — REST through Envoy and gRPC against the whole test mesh
  *   (test/global-setup.ts); `faults` (test/faults, test/tracing, whose mesh exports spans, and
  *   test/fuzz-openapi, Schemathesis against the OpenAPI document; test/import, the file importer
- *   end to end) —
+ *   end to end; test/attribution, impressions to click-through over REST) —
  *   each file starts its own private mesh (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
  *
  * `npm test` (`vitest run`) runs every tier; integration and e2e/fuzz then share one mesh. A suite
@@ -58,7 +58,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts", "test/fuzz-openapi/**/*.test.ts", "test/import/**/*.test.ts"] },
+        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts", "test/fuzz-openapi/**/*.test.ts", "test/import/**/*.test.ts", "test/attribution/**/*.test.ts"] },
       },
     ],
   },

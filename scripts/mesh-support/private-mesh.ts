@@ -155,6 +155,7 @@ export const FAULT_MESH_PORTS = {
   userDeletion: { infra: infraPorts(14), services: servicePorts(21_391) },
   retraining: { infra: infraPorts(15), services: servicePorts(21_401) },
   importer: { infra: infraPorts(16), services: servicePorts(21_411) },
+  attribution: { infra: infraPorts(18), services: servicePorts(21_431) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */
