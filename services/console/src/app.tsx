@@ -80,7 +80,9 @@ export function App() {
       <main id="main" ref={main} tabIndex={-1}>
         <Page route={route} />
       </main>
-      <StatusRegion />
+      <footer class="foot">
+        <StatusRegion />
+      </footer>
     </>
   );
 
