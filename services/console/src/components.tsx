@@ -11,13 +11,25 @@ export function announce(message: string): void {
   for (const listener of announcers) listener(message);
 }
 
+/** How long a status message stays, in ms. */
+const STATUS_MS = 6_000;
+
 /** The live region {@link announce} writes to: one per page, in the layout. */
 export function StatusRegion() {
   const [message, setMessage] = useState("");
   useEffect(() => {
-    const listener: Listener = (m) => setMessage(m);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const listener: Listener = (m) => {
+      setMessage(m);
+      // The message stays long enough to read, then the toast goes.
+      clearTimeout(timer);
+      timer = setTimeout(() => setMessage(""), STATUS_MS);
+    };
     announcers.add(listener);
-    return () => void announcers.delete(listener);
+    return () => {
+      clearTimeout(timer);
+      announcers.delete(listener);
+    };
   }, []);
   return (
     <p id="status" class="status" role="status" aria-live="polite">
