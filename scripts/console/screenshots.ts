@@ -45,8 +45,10 @@ try {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
-    const shot = async (name: string): Promise<void> => {
+    const shot = async (name: string, options: { toast?: boolean } = {}): Promise<void> => {
       await settle(page);
+      // Only the storefront shows the feedback toast; the other pictures wait for it to go.
+      if (options.toast !== true) await page.waitForFunction("document.getElementById('status')?.textContent === ''", { timeout: 15_000 });
       const file = path.join(SCREENSHOT_DIR, `${name}.png`);
       await page.screenshot({ path: file as `${string}.png`, fullPage: false });
       console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
@@ -67,7 +69,7 @@ try {
     await page.click("#refresh-for-you");
     await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
     await page.evaluate("window.scrollTo(0, 0)");
-    await shot("storefront");
+    await shot("storefront", { toast: true });
     const first = await page.$eval("#for-you [data-product-id]", (el) => el.getAttribute("data-product-id") ?? "");
     await page.goto(new URL(`#/product/${first}`, base).href);
     await page.waitForSelector("#similar [data-product-id]");
