@@ -172,9 +172,23 @@ describe("web console in Chromium", () => {
     const liked = ids.find((id) => id !== clicked)!;
     await page.click(`#for-you [data-product-id="${liked}"] button[data-action=like]`);
     await page.waitForFunction(() => /Recorded like/.test((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? ""));
-    await page.click("#refresh-for-you");
-    await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
-    expect(await idsIn(page, "#for-you")).not.toContain(liked);
+    // The refresh's answer, then the list drawn from it.
+    const [response] = await Promise.all([
+      page.waitForResponse((res) => res.url().includes("/recommendations?") && res.ok(), { timeout: 10_000 }),
+      page.click("#refresh-for-you"),
+    ]);
+    const answered = ((await response.json()) as { items: { productId: string }[] }).items.map((item) => item.productId);
+    expect(answered).not.toContain(liked);
+    const shown = await eventually(
+      "the refreshed list on the page",
+      async () => {
+        const ids = await idsIn(page, "#for-you");
+        return ids.join() === answered.join() ? ids : undefined;
+      },
+      5_000,
+      20,
+    );
+    expect(shown).not.toContain(liked);
     // A reload (same tab) keeps it out too.
     await page.reload({ waitUntil: "load" });
     await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
