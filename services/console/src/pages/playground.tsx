@@ -2,17 +2,10 @@ import { useEffect, useState } from "preact/hooks";
 import { DEFAULT_WEIGHTS, getRecommendations, type BlendWeights, type Recommendations, type Session } from "../api.js";
 import { ErrorNote, SignalBars } from "../components.js";
 import { href } from "../router.js";
+import { moveWeight } from "../weights.js";
 
 /** How long the sliders must rest before the list is asked again, in ms (one request per pause, not per pixel). */
 const DEBOUNCE_MS = 120;
-
-/** A weight's slider and its partner: the service wants relevance + trending = 1 and collaborative + content = 1. */
-const PAIRS: Readonly<Record<keyof BlendWeights, keyof BlendWeights>> = {
-  relevance: "trending",
-  trending: "relevance",
-  collaborative: "content",
-  content: "collaborative",
-};
 
 /** Slider labels and what each weight does. */
 const SLIDERS: readonly (readonly [keyof BlendWeights, string, string])[] = [
@@ -21,18 +14,6 @@ const SLIDERS: readonly (readonly [keyof BlendWeights, string, string])[] = [
   ["collaborative", "Collaborative", "part of relevance from the NeuMF model"],
   ["content", "Content", "part of relevance from TF-IDF similarity"],
 ];
-
-/**
- * Moves one weight and its partner so each pair keeps summing to 1 (rounded to 0.05).
- *
- * @param weights - the current weights.
- * @param key - the weight moved.
- * @param value - its new value in [0, 1].
- */
-export function moveWeight(weights: BlendWeights, key: keyof BlendWeights, value: number): BlendWeights {
-  const v = Math.round(Math.min(1, Math.max(0, value)) * 20) / 20;
-  return { ...weights, [key]: v, [PAIRS[key]]: Math.round((1 - v) * 100) / 100 };
-}
 
 /**
  * The blend playground: four sliders for GetRecommendations' per-request BlendWeights and the
