@@ -45,6 +45,20 @@ describe("createConsoleServer", () => {
     expect(await (await fetch(`${base}/healthz`)).text()).toBe("ok");
   });
 
+  it("serves a new build without a restart, and 503 while index.html is missing", async () => {
+    const { renameSync, utimesSync } = await import("node:fs");
+    writeFileSync(path.join(dir, "assets", "index-def.js"), "console.log(2)");
+    writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>new</title>");
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(path.join(dir, "index.html"), later, later);
+    expect(await (await fetch(`${base}/`)).text()).toContain("<title>new</title>");
+    expect((await fetch(`${base}/assets/index-def.js`)).status).toBe(200);
+    renameSync(path.join(dir, "index.html"), path.join(dir, "index.html.off"));
+    expect((await fetch(`${base}/`)).status).toBe(503);
+    renameSync(path.join(dir, "index.html.off"), path.join(dir, "index.html"));
+    expect((await fetch(`${base}/`)).status).toBe(200);
+  });
+
   it("refuses to start without a build", () => {
     expect(() => createConsoleServer(path.join(dir, "missing"))).toThrow(/no built console/);
   });
