@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { runCommand } from "../infra/managed-process.js";
 import { REPO_ROOT } from "../infra/paths.js";
 
@@ -26,7 +27,10 @@ function newestMtime(target: string): number {
 /**
  * Builds the console with Vite (`npm run build:console`: services/console → services/console/dist)
  * unless `dist/index.html` is newer than every source (index.html, vite.config.ts, tsconfig.json,
- * src/, public/). Takes about a second when it builds.
+ * src/, public/). Takes about a second when it builds. The build goes to a folder of its own
+ * (`dist.build-<pid>`) that then replaces `dist`, so two builds at once (two meshes starting) never
+ * empty each other's output, and a running file server sees `dist` only whole (or, for the instant
+ * of the swap, missing: it answers 503 then).
  *
  * @param options - `force`: build even when the output is fresh.
  * @returns whether it built, and the output folder.
@@ -37,6 +41,23 @@ export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Pro
   const newestSource = Math.max(...SOURCES.map((s) => newestMtime(path.join(CONSOLE_DIR, s))));
   if (options.force !== true && existsSync(index) && statSync(index).mtimeMs >= newestSource) return { built: false, distDir: CONSOLE_DIST };
   const vite = path.join(REPO_ROOT, "node_modules", ".bin", "vite");
-  await runCommand([vite, "build", "--config", path.join(CONSOLE_DIR, "vite.config.ts")]);
+  const out = `${CONSOLE_DIST}.build-${process.pid}`;
+  try {
+    await runCommand([vite, "build", "--config", path.join(CONSOLE_DIR, "vite.config.ts"), "--outDir", out, "--emptyOutDir"]);
+    rmSync(CONSOLE_DIST, { recursive: true, force: true });
+    try {
+      renameSync(out, CONSOLE_DIST);
+    } catch (err) {
+      // Another build swapped its output in between: it is built from the same sources.
+      if (!existsSync(path.join(CONSOLE_DIST, "index.html"))) throw err;
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
   return { built: true, distDir: CONSOLE_DIST };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await ensureConsoleBuilt({ force: true });
+  console.log(`built the console into ${path.relative(process.cwd(), CONSOLE_DIST)}`);
 }

@@ -9,8 +9,8 @@ const ROOT = path.dirname(fileURLToPath(import.meta.url));
  * Vite build of the web console (services/console): `index.html` and `src/` → `dist/`, content-hashed
  * files under `dist/assets/`. JSX is compiled for Preact (automatic runtime, `preact/jsx-runtime`),
  * as services/console/tsconfig.json declares for the type checker. No inline script or style is
- * emitted (Envoy's Content-Security-Policy allows none). `npm run build:console` runs it;
- * `npm start` runs it when the sources are newer than the build (scripts/console-build.ts).
+ * emitted (Envoy's Content-Security-Policy allows none). `npm run build:console` runs it (scripts/console/build.ts, into a folder of its own that then replaces dist/);
+ * `npm start` runs it when the sources are newer than the build (scripts/console/build.ts).
  */
 export default defineConfig({
   root: ROOT,
