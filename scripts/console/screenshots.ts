@@ -64,10 +64,18 @@ try {
     // A little history: a few clicks and two likes, so trending has entries and the list is personal.
     const ids = await page.$$eval("#for-you [data-product-id]", (els) => els.map((el) => el.getAttribute("data-product-id") ?? ""));
     for (const id of ids.slice(3, 6)) for (let i = 0; i < 3; i++) await page.click(`#for-you [data-product-id="${id}"] button[data-action=click]`);
-    for (const id of ids.slice(0, 2)) await page.click(`#for-you [data-product-id="${id}"] button[data-action=like]`);
+    for (const id of ids.slice(0, 2)) {
+      await page.click(`#for-you [data-product-id="${id}"] button[data-action=like]`);
+      await page.waitForFunction("/Recorded like/.test(document.getElementById('status')?.textContent ?? '')", { timeout: 10_000 });
+    }
     await page.waitForSelector("#trending [data-product-id]");
-    await page.click("#refresh-for-you");
-    await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
+    // Refresh until the likes have reached the user's state through the stream (personalised, no banner).
+    for (let i = 0; i < 20; i++) {
+      await page.click("#refresh-for-you");
+      await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
+      if ((await page.$("#cold-start-banner")) === null) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     await page.evaluate("window.scrollTo(0, 0)");
     await shot("storefront", { toast: true });
     const first = await page.$eval("#for-you [data-product-id]", (el) => el.getAttribute("data-product-id") ?? "");

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, recordEvent, type EventType, type RecommendedItem, type Session, type SignalScores } from "./api.js";
 import { href } from "./router.js";
-import { hideProduct } from "./session.js";
+import { hideProduct, unhideProduct } from "./session.js";
 
 type Listener = (message: string) => void;
 const announcers = new Set<Listener>();
@@ -81,7 +81,8 @@ const EVENT_NAMES: Readonly<Record<EventType, string>> = {
 /**
  * The click, like, dislike and rate buttons of one product: each records an event with the
  * user's token and says so in the live region. A like, dislike or rating also hides the product
- * from "for you" (see `hideProduct`). Without a session they are not shown.
+ * from "for you" (see `hideProduct`), at once rather than on the answer, and shows it again if the
+ * event is refused. Without a session they are not shown.
  *
  * @param onRecorded - called after an event was accepted.
  */
@@ -91,13 +92,18 @@ export function EventButtons({ session, productId, title, onRecorded }: { sessio
   if (!session) return null;
   const send = (type: EventType, value?: number): void => {
     setBusy((n) => n + 1);
+    // Hidden at once, so a Refresh pressed before the answer already leaves it out; put back if refused.
+    const hides = type !== "EVENT_TYPE_CLICK" && type !== "EVENT_TYPE_VIEW";
+    if (hides) hideProduct(session.user.userId, productId);
     recordEvent(session, productId, type, value)
       .then(() => {
-        if (type !== "EVENT_TYPE_CLICK" && type !== "EVENT_TYPE_VIEW") hideProduct(session.user.userId, productId);
         announce(`Recorded ${EVENT_NAMES[type]}${value !== undefined ? ` of ${value}` : ""} on ${title}.`);
         onRecorded?.(type);
       })
-      .catch((err: unknown) => announce(`Could not record the ${EVENT_NAMES[type]}: ${err instanceof ApiError ? err.message : String(err)}`))
+      .catch((err: unknown) => {
+        if (hides) unhideProduct(session.user.userId, productId);
+        announce(`Could not record the ${EVENT_NAMES[type]}: ${err instanceof ApiError ? err.message : String(err)}`);
+      })
       .finally(() => setBusy((n) => n - 1));
   };
   const selectId = `rate-${productId}`;

@@ -61,6 +61,11 @@ export function hiddenProducts(userId: string): readonly string[] {
   }
 }
 
+/** Takes a product off {@link hiddenProducts} again (its event was refused). */
+export function unhideProduct(userId: string, productId: string): void {
+  sessionStorage.setItem(HIDDEN_KEY + userId, JSON.stringify(hiddenProducts(userId).filter((id) => id !== productId)));
+}
+
 /** Adds a product to {@link hiddenProducts} (at most the 100 most recent are kept: the API's limit). */
 export function hideProduct(userId: string, productId: string): void {
   const ids = [productId, ...hiddenProducts(userId).filter((id) => id !== productId)].slice(0, 100);

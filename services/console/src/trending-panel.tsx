@@ -53,8 +53,11 @@ export function TrendingPanel({ limit = 10 }: { limit?: number }) {
         <p>Nothing is trending yet: click or like something.</p>
       ) : (
         <ol class="trending-list">
-          {items.map((item) => (
+          {items.map((item, i) => (
             <li key={item.productId} data-product-id={item.productId}>
+              <span class="rank" aria-hidden="true">
+                {i + 1}
+              </span>
               <ProductLink productId={item.productId} title={item.title} />
               <span class="num" aria-label={`score ${item.score.toFixed(2)}`}>
                 {item.score.toFixed(2)}
