@@ -167,11 +167,16 @@ describe("web console in Chromium", () => {
     expectNoProblems();
   });
 
-  it("drops a liked item from \"for you\" on the next refresh", async () => {
+  it("drops a liked and a rated item from \"for you\" on the next refresh", async () => {
     const ids = await idsIn(page, "#for-you");
-    const liked = ids.find((id) => id !== clicked)!;
-    await page.click(`#for-you [data-product-id="${liked}"] button[data-action=like]`);
-    await page.waitForFunction(() => /Recorded like/.test((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? ""));
+    const [liked, rated] = ids.filter((id) => id !== clicked);
+    const status = (text: string) =>
+      page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? "").includes(t), {}, text);
+    await page.click(`#for-you [data-product-id="${liked!}"] button[data-action=like]`);
+    await status("Recorded like");
+    await page.select(`#rate-${rated!}`, "4.5");
+    await page.click(`#for-you [data-product-id="${rated!}"] button[data-action=rate]`);
+    await status("Recorded rating of 4.5");
     // The refresh's answer, then the list drawn from it.
     const [response] = await Promise.all([
       page.waitForResponse((res) => res.url().includes("/recommendations?") && res.ok(), { timeout: 10_000 }),
@@ -179,6 +184,7 @@ describe("web console in Chromium", () => {
     ]);
     const answered = ((await response.json()) as { items: { productId: string }[] }).items.map((item) => item.productId);
     expect(answered).not.toContain(liked);
+    expect(answered).not.toContain(rated);
     const shown = await eventually(
       "the refreshed list on the page",
       async () => {
@@ -189,10 +195,12 @@ describe("web console in Chromium", () => {
       20,
     );
     expect(shown).not.toContain(liked);
-    // A reload (same tab) keeps it out too.
+    expect(shown).not.toContain(rated);
+    // A reload (same tab) keeps them out too.
     await page.reload({ waitUntil: "load" });
     await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
     expect(await idsIn(page, "#for-you")).not.toContain(liked);
+    expect(await idsIn(page, "#for-you")).not.toContain(rated);
     expectNoProblems();
   });
 
