@@ -99,6 +99,8 @@ export interface MeshOptions {
    * synthetic catalog of 1,000,000 items.
    */
   readonly recommendationReadyTimeoutMs?: number;
+  /** Also build and serve the web console (see {@link MeshConsoleOptions}). Default: no console. */
+  readonly console?: MeshConsoleOptions;
   /**
    * Supervise the service and consumer processes and Envoy once the mesh is up: one that exits unexpectedly
    * (a crash, `kill -9`) is started again with back-off, and `onCrashLoop` is called when one exits
@@ -106,8 +108,6 @@ export interface MeshOptions {
    * process that exits stays down, as the fault tests that restart one themselves expect).
    * `npm start` supervises.
    */
-  /** Also build and serve the web console (see {@link MeshConsoleOptions}). Default: no console. */
-  readonly console?: MeshConsoleOptions;
   readonly supervise?: {
     /** Back-off and crash-loop limits (default {@link DEFAULT_RESTART_POLICY}). */
     readonly policy?: RestartPolicy;
