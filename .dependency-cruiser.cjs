@@ -123,7 +123,7 @@ module.exports = {
       exportsFields: ["exports"],
       conditionNames: ["import", "require", "node", "default", "types"],
       mainFields: ["module", "main", "types", "typings"],
-      extensions: [".ts", ".d.ts", ".js", ".mjs", ".cjs", ".json"],
+      extensions: [".ts", ".tsx", ".d.ts", ".js", ".mjs", ".cjs", ".json"],
     },
     reporterOptions: {
       text: { highlightFocused: true },

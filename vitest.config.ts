@@ -16,6 +16,8 @@ import { configDefaults, defineConfig } from "vitest/config";
  *   test/fuzz-openapi, Schemathesis against the OpenAPI document; test/import, the file importer
  *   end to end; test/attribution, impressions to click-through over REST) —
  *   each file starts its own private mesh (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
+ * - `browser` (test/browser) — the web console in headless Chromium (Debian's package, driven by
+ *   puppeteer-core), against a private mesh of its own that serves the console through Envoy.
  *
  * `npm test` (`vitest run`) runs every tier; integration and e2e/fuzz then share one mesh. A suite
  * that needs a server fails, never skips, when the run has none. The summary reporter prints its
@@ -55,6 +57,12 @@ export default defineConfig({
       {
         extends: true,
         test: { name: "fuzz", include: ["test/fuzz/**/*.test.ts"], globalSetup: ["test/global-setup.ts"], setupFiles: SETUP_ENV },
+      },
+      {
+        // The web console in Debian's Chromium (puppeteer-core) against a private mesh serving it
+        // through Envoy: each test drives the real UI, waiting for conditions, hence the timeout.
+        extends: true,
+        test: { name: "browser", include: ["test/browser/**/*.test.ts"], testTimeout: 120_000 },
       },
       {
         extends: true,

@@ -6,6 +6,10 @@ import {
   buildEnvoyConfig,
   CORS_ALLOWED_HEADERS,
   CORS_ALLOWED_METHODS,
+  CONSOLE_CLUSTER,
+  CONSOLE_CSP,
+  CONSOLE_PATHS,
+  CONSOLE_SECURITY_HEADERS,
   edgeOptionsFromEnv,
   type ConfigValue,
   type EnvoyConfigOptions,
@@ -199,5 +203,39 @@ describe("buildEnvoyConfig tracing", () => {
     expect(traced.static_resources.clusters.find((c) => c.name === "otel_collector")).toMatchObject({
       load_assignment: { endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "collector", port_value: 4318 } } } }] }] },
     });
+  });
+});
+
+describe("the web console", () => {
+  type Route = { match: { path?: string; prefix?: string; headers?: unknown[] }; route?: { cluster: string }; response_headers_to_add?: { header: { key: string; value: string } }[] };
+  const routesOf = (config: ConfigValue) => ((manager(config).route_config as { virtual_hosts: { routes: Route[] }[] }).virtual_hosts[0]!.routes);
+  const clustersOf = (config: ConfigValue) => (config as { static_resources: { clusters: { name: string }[] } }).static_resources.clusters.map((c) => c.name);
+
+  it("is not routed without a console upstream", () => {
+    const config = buildEnvoyConfig(base);
+    expect(routesOf(config).some((r) => r.route?.cluster === CONSOLE_CLUSTER)).toBe(false);
+    expect(clustersOf(config)).not.toContain(CONSOLE_CLUSTER);
+  });
+
+  it("serves GET/HEAD of /, the icon and /assets/ from the console cluster with the security headers, after the RPC routes", () => {
+    const config = buildEnvoyConfig({ ...base, upstreams: { ...base.upstreams, console: { host: "127.0.0.1", port: 2 } } });
+    const routes = routesOf(config);
+    const consoleRoutes = routes.filter((r) => r.route?.cluster === CONSOLE_CLUSTER);
+    expect(consoleRoutes.map((r) => r.match.path ?? `${r.match.prefix}*`)).toEqual([...CONSOLE_PATHS.exact, `${CONSOLE_PATHS.prefix}*`]);
+    for (const r of consoleRoutes) {
+      expect(JSON.stringify(r.match.headers)).toContain("^(GET|HEAD)$");
+      const headers = Object.fromEntries(r.response_headers_to_add!.map((h) => [h.header.key, h.header.value]));
+      expect(headers).toEqual(CONSOLE_SECURITY_HEADERS);
+    }
+    const firstConsole = routes.findIndex((r) => r.route?.cluster === CONSOLE_CLUSTER);
+    const lastRpc = routes.findLastIndex((r) => r.match.path?.startsWith("/recsys.") === true);
+    expect(firstConsole).toBeGreaterThan(lastRpc);
+    expect(clustersOf(config)).toContain(CONSOLE_CLUSTER);
+  });
+
+  it("has a CSP without inline scripts or eval", () => {
+    expect(CONSOLE_CSP).toContain("script-src 'self'");
+    expect(CONSOLE_CSP).not.toMatch(/unsafe-inline|unsafe-eval/);
+    expect(CONSOLE_CSP).toContain("frame-ancestors 'none'");
   });
 });

@@ -25,6 +25,11 @@ export interface Upstreams {
   readonly product: Upstream | readonly Upstream[];
   readonly user: Upstream | readonly Upstream[];
   readonly engagement: Upstream | readonly Upstream[];
+  /**
+   * The web console's file server (services/console/server, plain HTTP/1.1); when given, the
+   * listener also serves the console on the API's origin (see {@link CONSOLE_PATHS}). Default none.
+   */
+  readonly console?: Upstream;
 }
 
 /**
@@ -152,8 +157,11 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = { requestsPerSecond: 1_000, 
 /** Message of the 429 answer (body `{"code": 8, "message": …}`, gRPC RESOURCE_EXHAUSTED). */
 export const RATE_LIMITED_MESSAGE = "rate limit exceeded: too many requests from this client address, retry later";
 
+/** The clusters of the four gRPC services (every key of {@link Upstreams} but the console). */
+export type ServiceCluster = Exclude<keyof Upstreams, "console">;
+
 /** Fully qualified names of the transcoded services, by cluster name. */
-export const TRANSCODED_SERVICES: Readonly<Record<keyof Upstreams, string>> = {
+export const TRANSCODED_SERVICES: Readonly<Record<ServiceCluster, string>> = {
   recommendation: PUBLIC_SERVICES.recommendation.typeName,
   product: PUBLIC_SERVICES.product.typeName,
   user: PUBLIC_SERVICES.user.typeName,
@@ -225,6 +233,74 @@ function methodNotAllowedRoutes(): ConfigValue[] {
   });
 }
 
+/** The Envoy cluster of {@link Upstreams.console}. */
+export const CONSOLE_CLUSTER = "console";
+
+/**
+ * The paths of the web console, `GET` and `HEAD` only: its page at `/` (the console routes itself in
+ * the fragment, `/#/product/1`), its content-hashed files under `/assets/` and its icon. Every
+ * other path stays the API's (or 404), so no REST route is shadowed.
+ */
+export const CONSOLE_PATHS = { exact: ["/", "/index.html", "/favicon.svg"], prefix: "/assets/" } as const;
+
+/**
+ * Content-Security-Policy of the console's answers: scripts, styles and API calls from the same
+ * origin only (no inline script or style, no eval), images also from https: (product posters),
+ * no plugins, no framing, no `<base>` rewriting, forms posting only to the origin.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Headers Envoy adds to every answer of the console's routes: {@link CONSOLE_CSP}, no MIME sniffing,
+ * no referrer beyond the origin, no framing (for browsers without `frame-ancestors`), and no
+ * access to sensors the console never uses.
+ */
+export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONSOLE_CSP,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "strict-origin-when-cross-origin",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+  "permissions-policy": "camera=(), microphone=(), geolocation=()",
+};
+
+/**
+ * The routes of the web console ({@link CONSOLE_PATHS}, GET and HEAD), to the console cluster, with
+ * {@link CONSOLE_SECURITY_HEADERS}. Another method on these paths matches none of them (404).
+ */
+function consoleRoutes(): ConfigValue[] {
+  const methods = { name: ":method", string_match: { safe_regex: { regex: "^(GET|HEAD)$" } } };
+  const response_headers_to_add = Object.entries(CONSOLE_SECURITY_HEADERS).map(([key, value]) => ({ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key, value } }));
+  const route = { cluster: CONSOLE_CLUSTER, timeout: "15s", retry_policy: SAFE_RETRY_POLICY };
+  return [
+    ...CONSOLE_PATHS.exact.map((path) => ({ match: { path, headers: [methods] }, route, response_headers_to_add })),
+    { match: { prefix: CONSOLE_PATHS.prefix, headers: [methods] }, route, response_headers_to_add },
+  ];
+}
+
+/** The console's cluster: its file server over plain HTTP/1.1. */
+function consoleCluster(upstream: Upstream): ConfigValue {
+  return {
+    name: CONSOLE_CLUSTER,
+    type: "STRICT_DNS",
+    dns_lookup_family: "V4_PREFERRED",
+    connect_timeout: "1s",
+    lb_policy: "ROUND_ROBIN",
+    load_assignment: { cluster_name: CONSOLE_CLUSTER, endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(upstream.host, upstream.port) } }] }] },
+  };
+}
+
 /** A JSON-compatible value, as the configuration tree is made of. */
 export type ConfigValue = string | number | boolean | null | readonly ConfigValue[] | { readonly [key: string]: ConfigValue };
 
@@ -281,6 +357,9 @@ function socketAddress(address: string, port: number): ConfigValue {
  *   anything else (internal RPCs such as ScanEvents, unknown paths) matches no route and is answered
  *   404; route timeout 15 s; retries only where safe ({@link SAFE_RETRY_POLICY}). A REST path
  *   with a method it does not declare is answered 405 with `allow` (see methodNotAllowedRoutes).
+ * - The web console, when `upstreams.console` is given: `GET`/`HEAD` of {@link CONSOLE_PATHS} to the
+ *   console's file server (HTTP/1.1), with {@link CONSOLE_SECURITY_HEADERS} (a CSP without inline
+ *   scripts, nosniff); every other path is routed as without it.
  * - `GET /openapi.json`, when `openApiDocumentPath` is given: the OpenAPI document, answered by
  *   Envoy from the file (see {@link OPENAPI_PATH}), with the same CORS headers as the API's answers.
  * - One STRICT_DNS cluster per service, HTTP/2 (h2c) upstream, connect timeout 1 s, one endpoint per
@@ -316,7 +395,7 @@ function socketAddress(address: string, port: number): ConfigValue {
  */
 export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: string]: ConfigValue } {
   const address = options.listenAddress ?? "127.0.0.1";
-  const clusterNames = Object.keys(TRANSCODED_SERVICES) as (keyof Upstreams)[];
+  const clusterNames = Object.keys(TRANSCODED_SERVICES) as ServiceCluster[];
   const maxRequestBytes = checkMaxRequestBytes(options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, "maxRequestBytes");
   const origins = checkOrigins(options.corsAllowedOrigins ?? [], "corsAllowedOrigins");
   const cors = origins.length > 0;
@@ -325,6 +404,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
     route: { cluster, timeout: "15s", retry_policy: SAFE_RETRY_POLICY },
   }));
   const openApi = options.openApiDocumentPath === undefined ? [] : openApiRoutes(options.openApiDocumentPath, origins);
+  const consoleUpstream = options.upstreams.console;
   return {
     admin: { address: socketAddress(address, options.adminPort) },
     static_resources: {
@@ -367,7 +447,13 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
                         {
                           name: "recsys",
                           domains: ["*"],
-                          routes: [...openApi, ...rpcRoutes, ...(cors ? [CORS_PREFLIGHT_ROUTE] : []), ...methodNotAllowedRoutes()],
+                          routes: [
+                            ...openApi,
+                            ...rpcRoutes,
+                            ...(consoleUpstream === undefined ? [] : consoleRoutes()),
+                            ...(cors ? [CORS_PREFLIGHT_ROUTE] : []),
+                            ...methodNotAllowedRoutes(),
+                          ],
                           ...(cors ? { typed_per_filter_config: { [CORS_FILTER]: corsPolicy(origins) } } : {}),
                         },
                       ],
@@ -436,6 +522,7 @@ export function buildEnvoyConfig(options: EnvoyConfigOptions): { readonly [key: 
           ],
         },
       })),
+      ...(consoleUpstream === undefined ? [] : [consoleCluster(consoleUpstream)]),
       ...(options.tracing === undefined ? [] : [collectorCluster(options.tracing)]),
       ],
     },

@@ -24,6 +24,7 @@ import { loggingConfigSchema } from "../services/shared/src/logger.js";
 import { runtimeModeConfigSchema } from "../services/shared/src/secret-policy.js";
 import { tracingConfigSchema } from "../services/shared/src/trace-context.js";
 import { userConfigSchema } from "../services/user/src/config.js";
+import { consoleServerConfigSchema } from "../services/console/server/config.js";
 
 /** The repository root (this file lives in scripts/). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -56,6 +57,7 @@ export const CONFIG_DOC_SECTIONS: readonly ConfigDocSection[] = [
   },
   { title: "Trending consumer (`services/recommendation/src/stream/main.ts`)", schemas: [consumerConfigSchema] },
   { title: "Retrainer (`services/recommendation/src/offline/cli/retrain.ts`)", schemas: [retrainConfigSchema] },
+  { title: "Web console file server (`services/console/server/main.ts`)", schemas: [consoleServerConfigSchema] },
 ];
 
 /** One environment variable as the README lists it (Markdown cell text, unescaped). */

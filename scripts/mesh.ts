@@ -13,6 +13,7 @@ import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from "./infra/
 import { DEV_SERVICE_TOKEN } from "../services/shared/src/access-control.js";
 import { DEV_JWT_SECRET } from "../services/shared/src/access-token.js";
 import { defaultMovieLensDir } from "../services/shared/src/movielens.js";
+import { ensureConsoleBuilt } from "./console/build.js";
 
 
 /** The four services of the mesh. */
@@ -26,6 +27,9 @@ export const DEFAULT_SERVICE_PORTS: ServicePorts = { recommendation: 50051, prod
 
 /** Service ports of the test mesh, below the ephemeral port range, so tests can run beside `npm start`. */
 export const TEST_SERVICE_PORTS: ServicePorts = { recommendation: 21051, product: 21052, user: 21053, engagement: 21054 };
+
+/** The web console's file server listens on the recommendation port + this (52251 for `npm start`). */
+export const CONSOLE_PORT_OFFSET = 2200;
 
 /** The module every service and consumer process loads with `--import` before its entry point (tracing, when configured). */
 export const TRACING_REGISTER = "./services/shared/src/tracing-register.ts";
@@ -95,6 +99,8 @@ export interface MeshOptions {
    * synthetic catalog of 1,000,000 items.
    */
   readonly recommendationReadyTimeoutMs?: number;
+  /** Also build and serve the web console (see {@link MeshConsoleOptions}). Default: no console. */
+  readonly console?: MeshConsoleOptions;
   /**
    * Supervise the service and consumer processes and Envoy once the mesh is up: one that exits unexpectedly
    * (a crash, `kill -9`) is started again with back-off, and `onCrashLoop` is called when one exits
@@ -110,6 +116,16 @@ export interface MeshOptions {
   };
 }
 
+/**
+ * The web console (services/console): built with Vite when its sources are newer than the build
+ * (scripts/console/build.ts), served by process `console` (services/console/server/main.ts) on
+ * `port` (loopback, plain HTTP), and routed by Envoy on the REST port at `/` and `/assets/*`.
+ */
+export interface MeshConsoleOptions {
+  /** The file server's port; `npm start` uses the recommendation port + 2200 (52251). */
+  readonly port: number;
+}
+
 /** A running mesh: infrastructure, the four services, the trending consumer and Envoy. */
 export interface Mesh {
   /** PostgreSQL, Redis, Kafka and Envoy. */
@@ -118,6 +134,8 @@ export interface Mesh {
   readonly addresses: Readonly<Record<ServiceName, string>>;
   /** Envoy's REST base URL, `http://127.0.0.1:<port>`. */
   readonly restUrl: string;
+  /** The web console's URL on Envoy (`<restUrl>/`), when `MeshOptions.console` asked for one. */
+  readonly consoleUrl: string | undefined;
   /** What the MovieLens import did. */
   readonly imported: ImportMovieLensResult;
   /** The service and consumer processes, by name. */
@@ -217,6 +235,8 @@ interface ProcessSpec {
   readonly env: NodeJS.ProcessEnv;
   /** How long start-up may take, in ms (the recommendation service builds its models). */
   readonly readyTimeoutMs: number;
+  /** An HTTP URL that answers 200 once the process is ready, for processes without gRPC health (the console). */
+  readonly readyUrl?: string;
 }
 
 /**
@@ -249,6 +269,10 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
   } as const;
 
   const descriptorPath = await timed("descriptor", ensureDescriptorSet);
+  if (options.console) {
+    const { built } = await timed("console build", () => ensureConsoleBuilt());
+    if (built) step("built the web console (vite build → services/console/dist)");
+  }
   step(`starting PostgreSQL :${options.preset.ports.postgres}, Redis :${options.preset.ports.redis}, Kafka :${options.preset.ports.kafka}, Envoy :${options.preset.ports.envoy}`);
   const infra = await timed("infrastructure", () =>
     startInfra({
@@ -261,6 +285,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           product: replicaUpstreams(ports.product, options.extraReplicas?.product),
           user: replicaUpstreams(ports.user, options.extraReplicas?.user),
           engagement: replicaUpstreams(ports.engagement, options.extraReplicas?.engagement),
+          ...(options.console ? { console: { host: "127.0.0.1", port: options.console.port } } : {}),
         },
         ...(options.envoyRateLimit !== undefined ? { rateLimit: options.envoyRateLimit } : {}),
         // ENVOY_MAX_REQUEST_BYTES, CORS_ALLOWED_ORIGINS, ENVOY_TLS_CERT_FILE/ENVOY_TLS_KEY_FILE, OTEL_* (tracing),
@@ -339,6 +364,14 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
           timeoutMs: spec.readyTimeoutMs,
           intervalMs: 200,
         });
+      } else if (spec.readyUrl !== undefined) {
+        const url = spec.readyUrl;
+        const answers = (): Promise<boolean> =>
+          fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+            (res) => res.ok,
+            () => false,
+          );
+        await waitUntilReady(proc, answers, { timeoutMs: spec.readyTimeoutMs, intervalMs: 100 });
       }
       return proc;
     };
@@ -351,6 +384,21 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
         start(serviceSpec("engagement", "recsys.engagement.v1.EngagementService")),
       ]),
     );
+    if (options.console) {
+      const port = options.console.port;
+      step(`starting the web console's file server :${port} (served by Envoy at /)`);
+      await timed("console", () =>
+        start({
+          name: "console",
+          entry: "services/console/server/main.ts",
+          port,
+          healthService: undefined,
+          readyUrl: `http://127.0.0.1:${port}/healthz`,
+          readyTimeoutMs: 30_000,
+          env: { ...common, HOST: "127.0.0.1", PORT: String(port), METRICS_PORT: "off" },
+        }),
+      );
+    }
     for (const [name, extraPorts] of Object.entries(options.extraReplicas ?? {}) as [ServiceName, readonly number[]][]) {
       const primary = serviceSpec(name, `recsys.${name}.v1.${name[0]!.toUpperCase()}${name.slice(1)}Service`);
       step(`starting ${extraPorts.length} more replica(s) of ${name} on ${extraPorts.join(", ")}`);
@@ -422,6 +470,7 @@ export async function startMesh(options: MeshOptions): Promise<Mesh> {
       infra,
       addresses,
       restUrl: infra.envoy?.url ?? `http://127.0.0.1:${options.preset.ports.envoy}`,
+      consoleUrl: options.console ? `${infra.envoy?.url ?? `http://127.0.0.1:${options.preset.ports.envoy}`}/` : undefined,
       imported,
       processes,
       timings,

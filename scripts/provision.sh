@@ -12,6 +12,8 @@
 #   - the checks of the deployment files: a compose CLI (Debian's docker-compose, unless the Docker
 #     CLI has its compose plugin) and kubernetes-validate (PyPI, with the Kubernetes JSON schemas
 #     it ships) in $RECSYS_HOME/k8s-venv, linked as $RECSYS_HOME/bin/kubernetes-validate;
+#   - Chromium from Debian's packages (apt-get install chromium), for the web console's browser
+#     tests (test/browser, puppeteer-core with /usr/bin/chromium);
 #   - the repository's node_modules (npm ci) when missing.
 #
 # Usage: npm run provision   (or: bash scripts/provision.sh)
@@ -117,6 +119,10 @@ command -v python3 >/dev/null 2>&1 || apt_missing+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 command -v setpriv >/dev/null 2>&1 || apt_missing+=(util-linux)
 { docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1; } || apt_missing+=(docker-compose)
+# The web console's browser tests (test/browser) drive Debian's Chromium (puppeteer's own browser
+# download cannot be used here); a font, so that pages render text (and screenshots show it).
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_missing+=(fonts-dejavu-core)
 
 apt_installed=()
 if [ ${#apt_missing[@]} -gt 0 ]; then
@@ -158,6 +164,11 @@ if dir=$(pg_bin_dir); then
   report postgres "$(status_of postgresql)" "$("$dir/postgres" --version) ($dir)"
 else
   fail postgres "no PostgreSQL server binaries under /usr/lib/postgresql/*/bin"
+fi
+if [ -x /usr/bin/chromium ]; then
+  report chromium "$(status_of chromium)" "$(/usr/bin/chromium --version 2>/dev/null | head -1) (/usr/bin/chromium)"
+else
+  fail chromium "/usr/bin/chromium not found (apt-get install chromium)"
 fi
 if command -v redis-server >/dev/null 2>&1; then
   report redis "$(status_of redis-server)" "$(redis-server --version | sed -E 's/.*v=([^ ]+).*/redis-server \1/')"

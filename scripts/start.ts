@@ -3,8 +3,9 @@
  *
  * `npm start` first runs scripts/provision.sh (installs what is missing, a no-op otherwise), then
  * this file: PostgreSQL, Redis, Kafka (KRaft) and Envoy on loopback, the MovieLens import, the four
- * services and the trending consumer; then it prints
- * `ready: REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
+ * services, the trending consumer and the web console (built with Vite when its sources changed,
+ * its file server on :52251 behind Envoy); then it prints
+ * `ready: console http://127.0.0.1:8080/, REST http://127.0.0.1:8080, gRPC 127.0.0.1:50051-50054`. Ctrl-C (or SIGTERM) stops
  * everything it started. A service or consumer process that exits unexpectedly is restarted with
  * back-off (scripts/infra/supervisor.ts, DEFAULT_RESTART_POLICY); one that keeps crashing (a sixth
  * exit within a minute) stops the mesh with status 1 and names its log. Data is kept in `.run/dev`, so a second start reuses it.
@@ -26,7 +27,7 @@ import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { loadOrCreateDevSecrets } from "./dev-secrets.js";
 import { REPO_ROOT } from "./infra/paths.js";
-import { DEFAULT_SERVICE_PORTS, startMesh } from "./mesh.js";
+import { CONSOLE_PORT_OFFSET, DEFAULT_SERVICE_PORTS, startMesh } from "./mesh.js";
 import { devPorts } from "./infra/stack.js";
 
 const { values } = parseArgs({
@@ -60,6 +61,8 @@ try {
     // NeuMF trains in the background: ready at once with content, popularity and trending.
     retrainer: {},
     servicePorts: DEFAULT_SERVICE_PORTS,
+    // The web console, built when its sources changed, served by Envoy on the REST port at /.
+    console: { port: DEFAULT_SERVICE_PORTS.recommendation + CONSOLE_PORT_OFFSET },
     onStep: log,
     // A process that exits unexpectedly is restarted with back-off; only a crash loop stops the mesh.
     supervise: { onCrashLoop: (_name, detail) => crashLoop(detail) },
@@ -81,7 +84,7 @@ try {
       ? "GET /v1/users/{id}/recommendations is open for the demo (PUBLIC_RECOMMENDATION_READS=true); events and accounts need a token"
       : "reads of a user's data need that user's token or the service token",
   );
-  console.log(`ready: REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
+  console.log(`ready: console ${mesh.consoleUrl ?? "(none)"}, REST ${mesh.restUrl}, gRPC 127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}`);
   announceModelSwaps(mesh.metricsUrls.recommendation, performance.now());
 
   shutdown = (reason: string, exitCode = 0): void => {

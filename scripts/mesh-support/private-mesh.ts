@@ -42,6 +42,8 @@ export interface OwnMeshOptions {
   readonly supervise?: MeshOptions["supervise"];
   /** More trending consumers in the group (see `MeshOptions.extraConsumers`; default 0). */
   readonly extraConsumers?: number;
+  /** Build and serve the web console (see `MeshOptions.console`; default none). */
+  readonly console?: MeshOptions["console"];
 }
 
 /**
@@ -118,6 +120,7 @@ export async function startOwnMesh(options: OwnMeshOptions): Promise<Mesh> {
       ...(options.serviceNodeArgs ? { serviceNodeArgs: options.serviceNodeArgs } : {}),
       ...(options.supervise ? { supervise: options.supervise } : {}),
       ...(options.extraConsumers ? { extraConsumers: options.extraConsumers } : {}),
+      ...(options.console ? { console: options.console } : {}),
       ...(options.recommendationReadyTimeoutMs !== undefined ? { recommendationReadyTimeoutMs: options.recommendationReadyTimeoutMs } : {}),
       movieLensDir,
       importProgress: "silent",
@@ -155,6 +158,8 @@ export const FAULT_MESH_PORTS = {
   userDeletion: { infra: infraPorts(14), services: servicePorts(21_391) },
   retraining: { infra: infraPorts(15), services: servicePorts(21_401) },
   importer: { infra: infraPorts(16), services: servicePorts(21_411) },
+  // The web console's browser tests (test/browser); its file server on services.recommendation + 2200.
+  console: { infra: infraPorts(17), services: servicePorts(21_421) },
   attribution: { infra: infraPorts(18), services: servicePorts(21_431) },
 } as const;
 

@@ -1,0 +1,271 @@
+import type { Browser, Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONSOLE_CSP } from "../../envoy/render-config.js";
+import { CONSOLE_DIST } from "../../scripts/console/build.js";
+import { FIRST_LOAD_JS_BUDGET_BYTES, measureFirstLoadJs } from "../../scripts/console/bundle-size.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { CONSOLE_PORT_OFFSET } from "../../scripts/mesh.js";
+import { formatViolations, launchChromium, runAxe, watchPage, type PageProblems } from "../support/browser.js";
+import { eventually } from "../support/eventually.js";
+import { usePrivateMesh } from "../support/private-mesh-suite.js";
+
+// The web console in a real browser (Debian's Chromium through puppeteer-core) against a private
+// mesh that serves it through Envoy: sign-up and sign-in, the trending panel following clicks, a
+// liked item leaving "for you", the blend sliders re-ranking, keyboard use with visible focus,
+// axe-core on every main page, no console error anywhere. The tests share one browser tab and
+// user and run in order (a later one builds on the events of an earlier one).
+
+const ports = FAULT_MESH_PORTS.console;
+const PASSWORD = "correct horse battery";
+
+/** The ids of a list's items in order (elements with `data-product-id` under `selector`). */
+function idsIn(page: Page, selector: string): Promise<string[]> {
+  return page.$$eval(`${selector} [data-product-id]`, (els) => els.map((el) => el.getAttribute("data-product-id") ?? ""));
+}
+
+/** Whether the focused element shows a focus ring (a solid outline at least 2 px wide). */
+async function focusVisible(page: Page): Promise<{ tag: string; text: string; visible: boolean }> {
+  return (await page.evaluate(`(() => {
+    const el = document.activeElement;
+    const style = el ? getComputedStyle(el) : undefined;
+    return {
+      tag: el ? el.tagName.toLowerCase() : "",
+      text: el ? (el.getAttribute("aria-label") || el.textContent || el.id || "").trim().slice(0, 40) : "",
+      visible: !!style && style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+    };
+  })()`)) as { tag: string; text: string; visible: boolean };
+}
+
+/** Presses Tab until `match` holds for the focused element (checking the focus ring at every stop). */
+async function tabTo(page: Page, match: (focused: { tag: string; text: string }) => boolean, maxTabs = 60): Promise<void> {
+  for (let i = 0; i < maxTabs; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await focusVisible(page);
+    expect(focused.visible, `focus ring on <${focused.tag}> ${focused.text}`).toBe(true);
+    if (match(focused)) return;
+  }
+  throw new Error(`no such element within ${maxTabs} tabs`);
+}
+
+/**
+ * Presses End on the focused slider and waits for the recommendations request it causes (its URL
+ * matching `request`) and for the list on the page to show that answer.
+ *
+ * @returns the product ids of the answer, in order.
+ */
+async function moveSliderToEnd(page: Page, request: RegExp): Promise<string[]> {
+  const [response] = await Promise.all([page.waitForResponse((res) => request.test(res.url()) && res.ok(), { timeout: 10_000 }), page.keyboard.press("End")]);
+  const expected = ((await response.json()) as { items: { productId: string }[] }).items.map((item) => item.productId);
+  return eventually(
+    "the list re-ranked on the page",
+    async () => {
+      const shown = await idsIn(page, "#playground-list");
+      return shown.join() === expected.join() ? shown : undefined;
+    },
+    5_000,
+    20,
+  );
+}
+
+describe("web console in Chromium", () => {
+  const suite = usePrivateMesh({
+    name: "browser-console",
+    ports: ports.infra,
+    servicePorts: ports.services,
+    console: { port: ports.services.recommendation + CONSOLE_PORT_OFFSET },
+    // Recommendations open to the user's own token only, as in production.
+    serviceEnv: { PUBLIC_RECOMMENDATION_READS: "false" },
+  });
+  let browser: Browser;
+  let page: Page;
+  let problems: PageProblems;
+  const username = `ada${Date.now() % 1_000_000}`;
+  let clicked = "";
+
+  const url = (fragment: string): string => `${suite.mesh.consoleUrl!}${fragment}`;
+  const expectNoProblems = (): void => expect(problems.lines, problems.lines.join("\n")).toEqual([]);
+  const expectNoAxeViolations = async (): Promise<void> => {
+    const violations = await runAxe(page);
+    expect(violations, formatViolations(violations)).toEqual([]);
+  };
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await browser.newPage();
+    problems = watchPage(page);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("is served by Envoy on the API's origin with a strict CSP, and the REST routes still answer", async () => {
+    const res = await fetch(suite.mesh.consoleUrl!);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toBe(CONSOLE_CSP);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    const html = await res.text();
+    const script = /<script type="module" crossorigin src="([^"]+)"/.exec(html)?.[1];
+    expect(script).toMatch(/^\/assets\/.+\.js$/);
+    const js = await fetch(`${suite.mesh.restUrl}${script!}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get("content-type")).toMatch(/javascript/);
+    expect(js.headers.get("cache-control")).toContain("immutable");
+    expect((await fetch(`${suite.mesh.restUrl}/v1/categories`)).status).toBe(200);
+    expect((await fetch(`${suite.mesh.restUrl}/no-such-path`)).status).toBe(404);
+    expect((await fetch(suite.mesh.consoleUrl!, { method: "POST", body: "{}" })).status).toBe(404);
+  });
+
+  it("loads under the 300 KB gzipped JavaScript budget", () => {
+    const measured = measureFirstLoadJs(CONSOLE_DIST);
+    console.log(`console first-load JavaScript: ${(measured.gzipBytes / 1024).toFixed(1)} KB gzipped`);
+    expect(measured.gzipBytes).toBeLessThan(FIRST_LOAD_JS_BUDGET_BYTES);
+  });
+
+  it("registers, signs out and signs in again; a new user gets popular and trending picks with a banner", async () => {
+    await page.goto(url("#/login"), { waitUntil: "load" });
+    await page.waitForSelector("#username");
+    await expectNoAxeViolations();
+    await page.type("#username", username);
+    await page.type("#password", PASSWORD);
+    await page.type("#email", `${username}@example.com`);
+    await page.click("#register");
+    await page.waitForSelector("#signed-in-as");
+    await page.click("header .account button");
+    await page.waitForSelector("header .account a.btn");
+    await page.goto(url("#/login"));
+    await page.waitForSelector("#username");
+    await page.type("#username", username);
+    await page.type("#password", PASSWORD);
+    await page.click("button[value=login]");
+    await page.waitForSelector("#signed-in-as");
+    expect(await page.$eval("#signed-in-as", (el) => el.textContent)).toContain(username);
+
+    await page.waitForSelector("#for-you [data-product-id]");
+    expect(await page.$("#cold-start-banner")).not.toBeNull();
+    const first = await page.$("#for-you [data-product-id]");
+    expect(await first!.$$eval("meter", (els) => els.length)).toBe(4);
+    expect((await first!.$eval(".reason", (el) => el.textContent ?? "")).length).toBeGreaterThan(5);
+    await expectNoAxeViolations();
+    expectNoProblems();
+  });
+
+  it("puts a product clicked 20 times at the top of the trending panel within 2 s", async () => {
+    const ids = await idsIn(page, "#for-you");
+    clicked = ids[2] ?? ids[0]!;
+    const card = `#for-you [data-product-id="${clicked}"]`;
+    let accepted = 0;
+    const onResponse = (res: { url: () => string; request: () => { method: () => string }; ok: () => boolean }): void => {
+      if (res.url().endsWith("/v1/events") && res.request().method() === "POST" && res.ok()) accepted++;
+    };
+    page.on("response", onResponse);
+    for (let i = 0; i < 20; i++) await page.click(`${card} button[data-action=click]`);
+    await eventually("20 accepted clicks", () => (accepted >= 20 ? true : undefined), 10_000, 20);
+    page.off("response", onResponse);
+    const since = Date.now();
+    await page.waitForFunction((id) => (globalThis as unknown as { document: { querySelector: (s: string) => { getAttribute: (a: string) => string | null } | null } }).document.querySelector("#trending [data-product-id]")?.getAttribute("data-product-id") === id, { timeout: 2_000, polling: 50 }, clicked);
+    console.log(`trending panel showed the clicked product on top ${Date.now() - since} ms after the 20th click was accepted`);
+    expectNoProblems();
+  });
+
+  it("drops a liked and a rated item from \"for you\" on the next refresh", async () => {
+    const ids = await idsIn(page, "#for-you");
+    const [liked, rated] = ids.filter((id) => id !== clicked);
+    const status = (text: string) =>
+      page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? "").includes(t), {}, text);
+    await page.click(`#for-you [data-product-id="${liked!}"] button[data-action=like]`);
+    await status("Recorded like");
+    await page.select(`#rate-${rated!}`, "4.5");
+    await page.click(`#for-you [data-product-id="${rated!}"] button[data-action=rate]`);
+    await status("Recorded rating of 4.5");
+    // The refresh's answer, then the list drawn from it.
+    const [response] = await Promise.all([
+      page.waitForResponse((res) => res.url().includes("/recommendations?") && res.ok(), { timeout: 10_000 }),
+      page.click("#refresh-for-you"),
+    ]);
+    const answered = ((await response.json()) as { items: { productId: string }[] }).items.map((item) => item.productId);
+    expect(answered).not.toContain(liked);
+    expect(answered).not.toContain(rated);
+    const shown = await eventually(
+      "the refreshed list on the page",
+      async () => {
+        const ids = await idsIn(page, "#for-you");
+        return ids.join() === answered.join() ? ids : undefined;
+      },
+      5_000,
+      20,
+    );
+    expect(shown).not.toContain(liked);
+    expect(shown).not.toContain(rated);
+    // A reload (same tab) keeps them out too.
+    await page.reload({ waitUntil: "load" });
+    await page.waitForSelector("#for-you[aria-busy=false] [data-product-id]");
+    expect(await idsIn(page, "#for-you")).not.toContain(liked);
+    expect(await idsIn(page, "#for-you")).not.toContain(rated);
+    expectNoProblems();
+  });
+
+  it("re-ranks the playground's list live when a slider moves", async () => {
+    await page.goto(url("#/playground"));
+    await page.waitForSelector("#playground-list [data-product-id]");
+    await expectNoAxeViolations();
+    // Relevance all the way up: ranked by relevance alone.
+    await page.focus("#w-relevance");
+    const before = await moveSliderToEnd(page, /weights\.relevance=1(&|$)/);
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const last = before[before.length - 1]!;
+    // Four other users click the last item: it becomes the most trending product.
+    for (const userId of ["1", "2", "3", "4"]) {
+      const res = await fetch(`${suite.mesh.restUrl}/v1/events`, {
+        method: "POST",
+        headers: { ...OWN_MESH_AUTH_HEADERS, "content-type": "application/json" },
+        body: JSON.stringify({ userId, productId: last, type: "EVENT_TYPE_CLICK" }),
+      });
+      expect(res.status).toBe(200);
+    }
+    await eventually(
+      "the clicked item on top of trending",
+      async () => ((await (await fetch(`${suite.mesh.restUrl}/v1/trending?limit=1`)).json()) as { items: { productId: string }[] }).items[0]?.productId === last || undefined,
+      10_000,
+    );
+    // Trending all the way up: the item moves from last to first.
+    await page.focus("#w-trending");
+    const after = await moveSliderToEnd(page, /weights\.trending=1(&|$)/);
+    expect(after[0]).toBe(last);
+    expect(after).not.toEqual(before);
+    expectNoProblems();
+  });
+
+  it("works from the keyboard with a visible focus ring: skip link, navigation, search, feedback", async () => {
+    // A fresh load, so that sequential focus starts at the top of the document.
+    await page.goto(url("#/"));
+    await page.reload({ waitUntil: "load" });
+    await page.waitForSelector("#for-you [data-product-id]");
+    await page.keyboard.press("Tab");
+    expect((await focusVisible(page)).text).toBe("Skip to content");
+    await tabTo(page, (f) => f.tag === "a" && f.text === "Catalog");
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#search");
+    expect(await page.evaluate("location.hash")).toBe("#/catalog");
+    // A word of a catalog title, so that the search finds something.
+    const { products } = (await (await fetch(`${suite.mesh.restUrl}/v1/products?pageSize=1`)).json()) as { products: { title: string }[] };
+    const word = products[0]!.title.split(/[^A-Za-z]+/).find((w) => w.length >= 4) ?? products[0]!.title;
+    await tabTo(page, (f) => f.tag === "input");
+    await page.keyboard.type(word);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((w) => (globalThis as unknown as { location: { hash: string } }).location.hash === `#/catalog?q=${encodeURIComponent(w).replace(/%20/g, "+")}`, {}, word);
+    await page.waitForSelector(".catalog [data-product-id]");
+    await expectNoAxeViolations();
+    await tabTo(page, (f) => f.tag === "button" && f.text.startsWith("Like "));
+    const liked = (await focusVisible(page)).text.slice("Like ".length);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((title) => ((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? "").includes(`Recorded like on ${title}`), {}, liked);
+    // The product page, by keyboard: focus moves to the page's content on navigation.
+    await tabTo(page, (f) => f.tag === "a" && f.text.length > 0 && !["Catalog", "For you", "Blend playground", "Sign out"].includes(f.text));
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#product-title");
+    await page.waitForSelector("#similar [data-product-id]");
+    expect((await focusVisible(page)).tag).toBe("main");
+    await expectNoAxeViolations();
+    expectNoProblems();
+  });
+});
