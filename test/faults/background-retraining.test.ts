@@ -23,8 +23,14 @@ describe("background retraining: the retrainer's artifacts are swapped into a ru
   const ports = FAULT_MESH_PORTS.retraining;
   // The mesh's reset starts the servers afresh but keeps <dataDir>/models; this test starts without a model.
   beforeAll(() => rmSync(path.join(REPO_ROOT, ".run", "faults-retraining", "models"), { recursive: true, force: true }));
-  // A short artifact poll, so each swap follows its training within a second.
-  const suite = usePrivateMesh({ name: "faults-retraining", ports: ports.infra, servicePorts: ports.services, serviceEnv: { NCF_POLL_INTERVAL_MS: "300" } });
+  // A short artifact poll, so each swap follows its training within a second. The collaborative
+  // signal is NeuMF's alone here (RECOMMEND_NEUMF_SHARE=1: no item-KNN half), so it says which model is served.
+  const suite = usePrivateMesh({
+    name: "faults-retraining",
+    ports: ports.infra,
+    servicePorts: ports.services,
+    serviceEnv: { NCF_POLL_INTERVAL_MS: "300", RECOMMEND_NEUMF_SHARE: "1" },
+  });
   let retrainer: EntryProcess | undefined;
   afterAll(async () => {
     await retrainer?.stop();

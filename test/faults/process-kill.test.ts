@@ -99,7 +99,11 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
           `${probes} ${probe} reads meanwhile, failed: ${probeFailures.length}`,
       );
       // Failures are clean (UNAVAILABLE from Envoy or from a peer that is down), never a hang or INTERNAL.
-      expect(Object.keys(first.byCode).filter((code) => code !== "OK" && code !== "UNAVAILABLE")).toEqual([]);
+      // A call in flight on the connection to Envoy when Envoy is killed sees the connection reset,
+      // which connect-node reports as ABORTED (ECONNRESET, its node-error.js); a call after the kill
+      // is refused (ECONNREFUSED, UNAVAILABLE). Both are retried below and counted once.
+      const clean = name === "envoy" ? ["OK", "UNAVAILABLE", "ABORTED"] : ["OK", "UNAVAILABLE"];
+      expect(Object.keys(first.byCode).filter((code) => !clean.includes(code))).toEqual([]);
       expect(probeFailures).toEqual([]);
 
       // The killed service answers again, and the client's retries get every event accepted.
