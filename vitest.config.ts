@@ -14,7 +14,7 @@ import { configDefaults, defineConfig } from "vitest/config";
  * - `e2e` (test/e2e), `fuzz` (test/fuzz) — REST through Envoy and gRPC against the whole test mesh
  *   (test/global-setup.ts); `faults` (test/faults, test/tracing, whose mesh exports spans, and
  *   test/fuzz-openapi, Schemathesis against the OpenAPI document; test/import, the file importer
- *   end to end) —
+ *   end to end; test/attribution, impressions to click-through over REST) —
  *   each file starts its own private mesh (scripts/mesh-support/private-mesh.ts), so no global setup. `npm run test:e2e` runs all three.
  * - `browser` (test/browser) — the web console in headless Chromium (Debian's package, driven by
  *   puppeteer-core), against a private mesh of its own that serves the console through Envoy.
@@ -66,7 +66,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts", "test/fuzz-openapi/**/*.test.ts", "test/import/**/*.test.ts"] },
+        test: { name: "faults", include: ["test/faults/**/*.test.ts", "test/tracing/**/*.test.ts", "test/fuzz-openapi/**/*.test.ts", "test/import/**/*.test.ts", "test/attribution/**/*.test.ts"] },
       },
     ],
   },

@@ -160,6 +160,7 @@ export const FAULT_MESH_PORTS = {
   importer: { infra: infraPorts(16), services: servicePorts(21_411) },
   // The web console's browser tests (test/browser); its file server on services.recommendation + 2200.
   console: { infra: infraPorts(17), services: servicePorts(21_421) },
+  attribution: { infra: infraPorts(18), services: servicePorts(21_431) },
 } as const;
 
 /** Port sets of the benchmarks' meshes. */

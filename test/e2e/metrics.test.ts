@@ -101,6 +101,19 @@ describe("Prometheus metrics", () => {
     expect(sample(text, "recsys_redis_up")).toBe(1);
   });
 
+  it("the recommendation service counts the impressions it writes to the engagement service", async () => {
+    const recorded = (t: string) => sample(t, "recsys_impressions_recorded_total") ?? 0;
+    const before = await scrape("recommendation");
+    const res = await rest("GET", "/v1/products/1/similar?limit=3");
+    expect(res.status).toBe(200);
+    const after = await eventually("recommendation", (t) => recorded(t) > recorded(before));
+    expect(recorded(after)).toBeGreaterThan(recorded(before));
+    expect(sample(after, "recsys_impressions_dropped_total", { reason: "buffer_full" })).toBe(0);
+    expect(sample(after, "recsys_impressions_dropped_total", { reason: "rejected" })).toBe(0);
+    expect(sample(after, "recsys_impression_write_failures_total")).toBeGreaterThanOrEqual(0);
+    expect(sample(after, "recsys_impressions_buffered")).toBeGreaterThanOrEqual(0);
+  });
+
   it("the Grafana dashboard in docs/grafana reads only metrics that some process serves", async () => {
     const dashboard = JSON.parse(await readFile(new URL("../../docs/grafana/recsys-dashboard.json", import.meta.url), "utf8")) as {
       panels: { targets: { expr: string }[] }[];

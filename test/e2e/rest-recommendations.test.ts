@@ -39,7 +39,7 @@ describe("recommendations over REST", () => {
     expect(res.body.items.some((i) => i.signals.collaborative > 0)).toBe(true);
     expect(Math.max(...res.body.items.map((i) => i.signals.collaborative))).toBeLessThanOrEqual(1);
     for (const { score, signals } of res.body.items) {
-      expect(score).toBeCloseTo(0.8 * (0.6 * signals.collaborative + 0.4 * signals.content) + 0.2 * signals.trending, 6);
+      expect(score).toBeCloseTo(0.8 * (0.8 * signals.collaborative + 0.2 * signals.content) + 0.2 * signals.trending, 6);
     }
   });
 

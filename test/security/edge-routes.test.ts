@@ -37,6 +37,10 @@ describe("the public listener", () => {
       ["ScanEvents", () => engagement.scanEvents({ pageSize: 10 }, { headers: bearer() })],
       ["GetUserHistory", () => engagement.getUserHistory({ userId: "1", maxEvents: 10 }, { headers: bearer() })],
       ["BatchGetProducts", () => products.batchGetProducts({ productIds: ["1"] }, { headers: bearer() })],
+      // Impressions come from the recommendation service only: a client could otherwise inflate or
+      // fake the lists that click-through rates divide by.
+      ["RecordImpressions", () => engagement.recordImpressions({ impressions: [] }, { headers: bearer() })],
+      ["GetEngagementStatus", () => engagement.getEngagementStatus({}, { headers: bearer() })],
     ];
     for (const [name, call] of calls) {
       const outcome = await call().then(

@@ -3,7 +3,10 @@ import { create, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { hasHttpRule, PUBLIC_SERVICES } from "../../envoy/public-routes.js";
+import { ListType } from "../../gen/recsys/engagement/v1/impression_pb.js";
+import { newRecommendationId } from "../../services/shared/src/recommendation-id.js";
 import { bearer, signUp, testMesh } from "../support/mesh.js";
 
 // Internal RPCs (those without a google.api.http rule) answer on the services' gRPC ports only to
@@ -28,7 +31,14 @@ async function call(cluster: keyof typeof PUBLIC_SERVICES, service: DescService,
   // user of its own: with the service token it would delete MovieLens user 1's events, which other
   // suites of the shared mesh read.
   const userId = DESTRUCTIVE.has(method.name) ? `internal-rpc-check-${randomUUID()}` : "1";
-  const request = create(method.input, { userId, productIds: ["1"], pageSize: 1, maxEvents: 1 } as never);
+  const request = create(method.input, {
+    userId,
+    productIds: ["1"],
+    pageSize: 1,
+    maxEvents: 1,
+    // RecordImpressions: one anonymous SIMILAR list of its own (a fresh id), which no suite counts.
+    impressions: [{ recommendationId: newRecommendationId(), listType: ListType.SIMILAR, productIds: ["1"], shownTime: timestampNow() }],
+  } as never);
   return client[method.localName]!(request, { headers }).then(
     () => "OK",
     (err: unknown) => Code[ConnectError.from(err).code],

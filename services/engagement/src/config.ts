@@ -32,6 +32,9 @@ import { DEFAULT_TOPIC_RETENTION_MS } from "../../shared/src/outbox/ensure-topic
  *   batch is one transaction and one Kafka send; 2000 keeps the relay ahead of ~10,000 events/s on
  *   2 cores (500 fell behind, bench/throughput.ts), and a partition's record batch well under
  *   Kafka's 1 MiB `message.max.bytes` (2000 × ~150 bytes even on a one-partition topic).
+ * - `IMPRESSION_RETENTION_HOURS` (48, at least 25: longer than GetClickThroughRates' 24-hour
+ *   window): impressions shown longer ago are deleted (every `IMPRESSION_PRUNE_INTERVAL_MS`,
+ *   600000), so the table holds about two days of lists whatever the traffic.
  * - `JWT_SECRET`, `SERVICE_TOKEN`, `AUTH_REQUIRED_FOR_READS`: access control (see
  *   `accessControlConfigShape` in services/shared/src/access-control.ts; JWT_SECRET must equal the
  *   UserService's).
@@ -57,6 +60,8 @@ export const engagementConfigSchema = z.object({
   LOOKUP_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000).describe("How long a cached look-up is kept, in ms."),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(2_000).describe("Outbox rows per relay batch (one transaction and one Kafka send); 2000 keeps the relay ahead of about 10,000 events/s on 2 cores."),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500).describe("How often the outbox relay polls when no notification arrives, in ms."),
+  IMPRESSION_RETENTION_HOURS: z.coerce.number().int().min(25).max(87_600).default(48).describe("Impressions (recommendation lists shown) older than this are deleted, in hours; at least 25, since GetClickThroughRates looks back up to 24 hours."),
+  IMPRESSION_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000).describe("How often impressions past IMPRESSION_RETENTION_HOURS are deleted, in ms."),
   ...accessControlConfigShape,
 });
 

@@ -15,6 +15,8 @@ import { createServiceClient } from "../../shared/src/clients.js";
 import type { GrpcServer } from "../../shared/src/grpc-server.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
+import { ImpressionRepository } from "./data/impression-repository.js";
+import { readEngagementStatus } from "./data/engagement-status-repository.js";
 import { EventRepository } from "./data/event-repository.js";
 import { USER_DELETION_HEADER } from "./event-message.js";
 import { ENGAGEMENT_MIGRATIONS_DIR } from "./migrations-dir.js";
@@ -45,6 +47,8 @@ describe("EngagementService.DeleteUserEvents (real PostgreSQL)", () => {
     server = build({
       logger,
       events: new EventRepository(pool),
+      impressions: new ImpressionRepository(pool),
+      status: () => readEngagementStatus(pool),
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, directory.productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, directory.userAddress, { timeoutMs: 2_000 })),
       topic: "engagement-events",

@@ -34,6 +34,7 @@ export function toEventMessage(e: StoredEvent): Event {
     value: e.value,
     occurTime: timestampFromDate(e.occurredAt),
     acceptTime: timestampFromDate(e.acceptedAt),
+    recommendationId: e.recommendationId ?? "",
   });
 }
 

@@ -12,6 +12,8 @@ import { openServiceDatabase } from "../../shared/src/pg.js";
 import { enforceSecretPolicy } from "../../shared/src/secret-policy.js";
 import { loadConfig } from "./config.js";
 import { EventRepository } from "./data/event-repository.js";
+import { readEngagementStatus } from "./data/engagement-status-repository.js";
+import { ImpressionRepository, startImpressionPruning } from "./data/impression-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
 import { GrpcTokenRevocation } from "../../shared/src/peers/token-revocation.js";
@@ -66,6 +68,13 @@ runMain(logger, async () => {
   registerOutboxMetrics(relay, pool);
   const metrics = await startConfiguredMetrics(config, config.PORT, logger);
 
+  const impressions = new ImpressionRepository(pool);
+  // Impressions older than any click-through window are deleted, so the table stays bounded.
+  const stopPruning = startImpressionPruning(impressions, {
+    retentionMs: config.IMPRESSION_RETENTION_HOURS * 3_600_000,
+    intervalMs: config.IMPRESSION_PRUNE_INTERVAL_MS,
+    logger,
+  });
   const cache = { cacheSize: config.LOOKUP_CACHE_SIZE, cacheTtlMs: config.LOOKUP_CACHE_TTL_MS };
   // One UserService client, with the service token, for user look-ups and for the revocation check
   // of user tokens (GetTokenState, internal).
@@ -73,6 +82,8 @@ runMain(logger, async () => {
   const server = build({
     logger,
     events: new EventRepository(pool),
+    impressions,
+    status: () => readEngagementStatus(pool),
     catalog: new GrpcCatalogLookup(
       createServiceClient(ProductService, config.PRODUCT_SERVICE_ADDR, { timeoutMs: config.LOOKUP_TIMEOUT_MS, interceptors: asService }),
       cache,
@@ -109,6 +120,7 @@ runMain(logger, async () => {
 
   return async () => {
     await server.shutdown();
+    await stopPruning();
     await health.stop();
     topic.stop();
     await relay.stop();

@@ -12,6 +12,8 @@ import { createServiceClient } from "../../shared/src/clients.js";
 import type { GrpcServer } from "../../shared/src/grpc-server.js";
 import { createLogger } from "../../shared/src/logger.js";
 import { issueAccessToken } from "../../shared/src/access-token.js";
+import { ImpressionRepository } from "./data/impression-repository.js";
+import { readEngagementStatus } from "./data/engagement-status-repository.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
@@ -49,6 +51,8 @@ describe("EngagementService RecordEvents and access control (real PostgreSQL, in
     const server = build({
       logger,
       events: new EventRepository(pool),
+      impressions: new ImpressionRepository(pool),
+      status: () => readEngagementStatus(pool),
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, userAddress, { timeoutMs: 2_000 })),
       topic: TOPIC,

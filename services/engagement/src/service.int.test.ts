@@ -12,6 +12,8 @@ import { AccessControl, serviceTokenInterceptor } from "../../shared/src/access-
 import { createServiceClient } from "../../shared/src/clients.js";
 import type { GrpcServer } from "../../shared/src/grpc-server.js";
 import { createLogger } from "../../shared/src/logger.js";
+import { ImpressionRepository } from "./data/impression-repository.js";
+import { readEngagementStatus } from "./data/engagement-status-repository.js";
 import { EventRepository } from "./data/event-repository.js";
 import { GrpcCatalogLookup } from "./peers/catalog-lookup.js";
 import { GrpcUserDirectory } from "../../shared/src/peers/user-directory.js";
@@ -53,6 +55,8 @@ describe("EngagementService over gRPC (real PostgreSQL, in-process product/user 
     const server = build({
       logger,
       events: new EventRepository(eventsPool),
+      impressions: new ImpressionRepository(eventsPool),
+      status: () => readEngagementStatus(eventsPool),
       catalog: new GrpcCatalogLookup(createServiceClient(ProductService, productAddress, { timeoutMs: 2_000 })),
       users: new GrpcUserDirectory(createServiceClient(UserService, userAddress, { timeoutMs: 2_000 })),
       topic: TOPIC,

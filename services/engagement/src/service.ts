@@ -13,6 +13,16 @@ import {
   DeleteUserEventsResponseSchema,
   ListUserDeletionsResponseSchema,
   UserDeletionRecordSchema,
+  GetClickThroughRatesResponseSchema,
+  GetEngagementStatusResponseSchema,
+  ListTypeClickThroughSchema,
+  RecordImpressionsResponseSchema,
+  type GetClickThroughRatesRequest,
+  type GetClickThroughRatesResponse,
+  type GetEngagementStatusRequest,
+  type GetEngagementStatusResponse,
+  type RecordImpressionsRequest,
+  type RecordImpressionsResponse,
   type ListUserDeletionsRequest,
   type ListUserDeletionsResponse,
   type DeleteUserEventsRequest,
@@ -30,6 +40,10 @@ import {
   type ScanEventsResponse,
 } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { EventType } from "../../../gen/recsys/engagement/v1/event_pb.js";
+import { ListType } from "../../../gen/recsys/engagement/v1/impression_pb.js";
+import type { EngagementStatus } from "./data/engagement-status-repository.js";
+import type { ImpressionRepository, NewImpression } from "./data/impression-repository.js";
+import { resolveCtrWindowSeconds, validateImpressions } from "./validation/impression-validation.js";
 import type { AccessControl } from "../../shared/src/access-control.js";
 import { invalidArgument, notFound } from "../../shared/src/errors.js";
 import { decodePageToken, encodePageToken, requireId, resolveSize } from "../../shared/src/validation.js";
@@ -44,6 +58,10 @@ import { requireEventType, validateRecordEvent, type ValidatedEvent } from "./va
 export interface EngagementServiceDeps {
   /** The events table (and outbox). */
   readonly events: EventRepository;
+  /** The impressions table and the click-through counts (RecordImpressions, GetClickThroughRates). */
+  readonly impressions: ImpressionRepository;
+  /** Reads events per second and the outbox backlog (GetEngagementStatus; `readEngagementStatus`). */
+  readonly status: () => Promise<EngagementStatus>;
   /** Product existence and categories. */
   readonly catalog: CatalogLookup;
   /** User existence. */
@@ -350,6 +368,76 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
    * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
    *   INVALID_ARGUMENT naming `page_size` or `page_token`; UNAVAILABLE when the database is down.
    */
+  /**
+   * Stores impressions (recommendation lists as shown), keyed by recommendation_id: a repeated id
+   * (stored before, or earlier in the same call) changes nothing and counts as a duplicate, so the
+   * recommendation service may retry a batch. Internal: service token only.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   INVALID_ARGUMENT "impressions: …" or "impressions[i].<field>: …" (nothing is stored);
+   *   UNAVAILABLE when the engagement database is down.
+   */
+  async recordImpressions(req: RecordImpressionsRequest, context: HandlerContext): Promise<RecordImpressionsResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const impressions = validateImpressions(req.impressions, this.now());
+    const distinct = new Map<string, NewImpression>();
+    for (const imp of impressions) if (!distinct.has(imp.recommendationId)) distinct.set(imp.recommendationId, imp);
+    const recorded = await this.deps.impressions.insertMany([...distinct.values()]);
+    return create(RecordImpressionsResponseSchema, { recordedCount: recorded, duplicateCount: impressions.length - recorded });
+  }
+
+  /**
+   * Click-through per list type over the window ending now (`window_seconds`, default 3600, at
+   * most 86400): lists shown in the window, items shown, distinct attributed (recommendation_id,
+   * product_id) clicks, and their ratio; one entry per type (FOR_YOU, SIMILAR, TRENDING), zeros for
+   * a type without impressions (see `ImpressionRepository.clickThrough`). Operators only: service
+   * token.
+   *
+   * @throws ConnectError UNAUTHENTICATED without credentials; PERMISSION_DENIED "this RPC is for
+   *   internal callers (service token)" for a user's token; INVALID_ARGUMENT naming
+   *   `window_seconds`; UNAVAILABLE when the engagement database is down or the query runs past 10 s.
+   */
+  async getClickThroughRates(req: GetClickThroughRatesRequest, context: HandlerContext): Promise<GetClickThroughRatesResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const windowSeconds = resolveCtrWindowSeconds(req.windowSeconds);
+    const end = new Date(this.now());
+    const start = new Date(end.getTime() - windowSeconds * 1000);
+    const counts = new Map((await this.deps.impressions.clickThrough(start, end)).map((c) => [c.listType, c] as const));
+    return create(GetClickThroughRatesResponseSchema, {
+      rates: CTR_LIST_TYPES.map((listType) => {
+        const c = counts.get(listType);
+        const items = c?.itemsShown ?? 0;
+        const clicks = c?.attributedClicks ?? 0;
+        return create(ListTypeClickThroughSchema, {
+          listType,
+          listsShown: BigInt(c?.listsShown ?? 0),
+          itemsShown: BigInt(items),
+          attributedClicks: BigInt(clicks),
+          clickThroughRate: items > 0 ? clicks / items : 0,
+        });
+      }),
+      windowStart: timestampFromDate(start),
+      windowEnd: timestampFromDate(end),
+    });
+  }
+
+  /**
+   * Events accepted per second over the last minute and the outbox backlog, from the engagement
+   * database (`readEngagementStatus`). Internal: service token only.
+   *
+   * @throws ConnectError UNAUTHENTICATED / PERMISSION_DENIED without the service token;
+   *   UNAVAILABLE when the engagement database is down.
+   */
+  async getEngagementStatus(_req: GetEngagementStatusRequest, context: HandlerContext): Promise<GetEngagementStatusResponse> {
+    await this.deps.access.requireService(context.requestHeader);
+    const status = await this.deps.status();
+    return create(GetEngagementStatusResponseSchema, {
+      eventsPerSecond: status.eventsPerSecond,
+      outboxPendingRows: BigInt(status.outboxPendingRows),
+      outboxOldestRowAgeSeconds: status.outboxOldestRowAgeSeconds,
+    });
+  }
+
   async listUserDeletions(req: ListUserDeletionsRequest, context: HandlerContext): Promise<ListUserDeletionsResponse> {
     await this.deps.access.requireService(context.requestHeader);
     const pageSize = resolveSize("page_size", req.pageSize, BULK_DEFAULT, BULK_MAX);
@@ -363,6 +451,9 @@ export class EngagementServiceImpl implements ServiceImpl<typeof EngagementServi
     });
   }
 }
+
+/** The list types GetClickThroughRates answers for, in answer order. */
+const CTR_LIST_TYPES: readonly ListType[] = [ListType.FOR_YOU, ListType.SIMILAR, ListType.TRENDING];
 
 /** The result of a rejected batch event: its index and the error RecordEvent would have answered. */
 function rejected(index: number, err: unknown): RecordEventResult {

@@ -15,7 +15,9 @@ describe("recommendation config", () => {
       MODEL_BUILD_ON_START: "if-missing",
     });
     const settings = recommenderSettings(config);
-    expect(settings.weights).toEqual({ relevance: 0.8, trending: 0.2, collaborative: 0.6, content: 0.4 });
+    // The weights chosen on the validation split (README, "Models and offline evaluation").
+    expect(settings.weights).toEqual({ relevance: 0.8, trending: 0.2, collaborative: 0.8, content: 0.2 });
+    expect(settings).toMatchObject({ neumfShare: 0.5, itemKnnDecay: 0.5, itemKnnCandidates: 200 });
     expect(settings.positiveRating).toBe(3.5);
     expect([...settings.seenKinds]).toEqual(["rate", "like", "dislike"]);
   });

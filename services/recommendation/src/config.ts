@@ -30,8 +30,11 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * - `DEPENDENCY_TIMEOUT_MS` (5000): deadline of each call to another service, in ms.
  * - `RECOMMEND_RELEVANCE_WEIGHT` (0.8) and `RECOMMEND_TRENDING_WEIGHT` (0.2): the outer blend,
  *   each in [0, 1], summing to 1 (±1e-6); also the cosine/trending split of GetSimilarProducts.
- * - `RECOMMEND_CF_WEIGHT` (0.6) and `RECOMMEND_CONTENT_WEIGHT` (0.4): the split of relevance
- *   between the collaborative and content signals, each in [0, 1], summing to 1.
+ * - `RECOMMEND_CF_WEIGHT` (0.8) and `RECOMMEND_CONTENT_WEIGHT` (0.2): the split of relevance
+ *   between the collaborative and content signals, each in [0, 1], summing to 1 (chosen on the
+ *   validation split of `npm run eval`, README "Models and offline evaluation").
+ * - `RECOMMEND_NEUMF_SHARE` (0.5, in [0, 1]): NeuMF's share of the collaborative signal; the rest
+ *   is the session-aware item-KNN (`RECOMMEND_ITEM_KNN_DECAY`, 0.5; `RECOMMEND_ITEM_KNN_CANDIDATES`, 200).
  * - `RECOMMEND_POSITIVE_RATING` (3.5), `RECOMMEND_SEEN_EVENT_TYPES` (rate,like,dislike),
  *   `USER_STATE_MAX_SEEN` (5000), `USER_STATE_MAX_POSITIVES` (200): what makes a positive and a
  *   seen product, and the per-user state's bounds; shared with the trending consumer, which keeps
@@ -52,6 +55,7 @@ const count = (defaultValue: number, max: number) => z.coerce.number().int().min
  * - `RECOMMEND_SIGNAL_TIMEOUT_MS` (300): how long a trending or collaborative call may take
  *   before the answer is served without that signal, in ms.
  * - `MODEL_NEIGHBORS` (50, 1 to 500): content neighbours precomputed per product.
+ * - `MODEL_ITEM_NEIGHBORS` (100, 1 to 1000): item-KNN neighbours precomputed per product.
  * - `MODEL_MAX_DOCUMENT_FREQUENCY` (0 = no cap): skip terms in more products than this when
  *   computing neighbours (see `NeighborOptions.maxDocumentFrequency`).
  * - `MODEL_BUILD_ON_START` (if-missing): `if-missing` builds a snapshot at start only when none is
@@ -100,8 +104,11 @@ export const configSchema = z
     DEPENDENCY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000).describe("Deadline of each call to another service, in ms."),
     RECOMMEND_RELEVANCE_WEIGHT: weight(0.8).describe("Weight of personal relevance in the outer blend (also cosine's in GetSimilarProducts); with RECOMMEND_TRENDING_WEIGHT it sums to 1 (±1e-6)."),
     RECOMMEND_TRENDING_WEIGHT: weight(0.2).describe("Weight of trending in the outer blend; with RECOMMEND_RELEVANCE_WEIGHT it sums to 1."),
-    RECOMMEND_CF_WEIGHT: weight(0.6).describe("Share of relevance from the collaborative (NeuMF) signal; with RECOMMEND_CONTENT_WEIGHT it sums to 1."),
-    RECOMMEND_CONTENT_WEIGHT: weight(0.4).describe("Share of relevance from the content (TF-IDF) signal; with RECOMMEND_CF_WEIGHT it sums to 1."),
+    RECOMMEND_CF_WEIGHT: weight(0.8).describe("Share of relevance from the collaborative signal (NeuMF and item-KNN); with RECOMMEND_CONTENT_WEIGHT it sums to 1."),
+    RECOMMEND_CONTENT_WEIGHT: weight(0.2).describe("Share of relevance from the content (TF-IDF) signal; with RECOMMEND_CF_WEIGHT it sums to 1."),
+    RECOMMEND_NEUMF_SHARE: weight(0.5).describe("NeuMF's share of the collaborative signal; the rest is the session-aware item-KNN (1 = NeuMF only)."),
+    RECOMMEND_ITEM_KNN_DECAY: z.coerce.number().gt(0).max(1).default(0.5).describe("Weight ratio between consecutive positives in the item-KNN score (1 = all equal)."),
+    RECOMMEND_ITEM_KNN_CANDIDATES: count(200, 1_000).describe("Item-KNN candidates per request."),
     ...userStateConfigShape,
     RECOMMEND_RECENT_POSITIVES: count(20, 200).describe("Recent positives a request uses for content candidates, a count."),
     RECOMMEND_RECENCY_DECAY: z.coerce.number().gt(0).max(1).default(0.9).describe("Weight ratio between consecutive positives (1 = all equal)."),
@@ -112,6 +119,7 @@ export const configSchema = z
     RECOMMEND_SIMILAR_TRENDING_CANDIDATES: count(100, 1_000).describe("Trending candidates of GetSimilarProducts."),
     RECOMMEND_SIGNAL_TIMEOUT_MS: z.coerce.number().int().min(10).max(10_000).default(300).describe("How long a trending or collaborative signal may take before the answer is served without it, in ms."),
     MODEL_NEIGHBORS: count(50, 500).describe("Content neighbours precomputed per product."),
+    MODEL_ITEM_NEIGHBORS: count(100, 1_000).describe("Item-KNN neighbours precomputed per product (cosine over who engaged with what)."),
     MODEL_MAX_DOCUMENT_FREQUENCY: z.coerce.number().int().min(0).default(0).describe("Skip terms found in more products than this when computing neighbours (0 = no cap)."),
     MODEL_BUILD_ON_START: z.enum(["if-missing", "always"]).default("if-missing").describe("`if-missing` builds a content/popularity snapshot at start only when none is stored; `always` rebuilds at every start."),
     MODEL_DIR: z.string().min(1).default(DEFAULT_MODEL_DIR).describe("Where `npm run train` writes NeuMF artifacts (`<MODEL_DIR>/ncf/<version>/`); the newest valid one is served."),
@@ -129,6 +137,11 @@ export const configSchema = z
     USER_CACHE_TTL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000).describe("How long a known user is remembered, in ms."),
     KAFKA_BROKERS: kafkaConfigShape.KAFKA_BROKERS,
     KAFKA_CATALOG_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default(DEFAULT_CATALOG_TOPIC).describe("The topic ProductService announces catalog writes on; every replica follows it with a consumer group of its own and applies the changes to its in-memory catalog."),
+    KAFKA_TOPIC: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name").default("engagement-events").describe("The engagement events topic: GetServingStatus reports the trending consumer group's lag on it."),
+    KAFKA_TRENDING_GROUP_ID: z.string().min(1).max(255).default("recsys-trending").describe("The trending consumer group (the consumer's KAFKA_GROUP_ID) whose lag GetServingStatus reports."),
+    IMPRESSION_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(200).describe("How often the impressions of answered lists are written to EngagementService.RecordImpressions in the background, in ms (answers never wait for it)."),
+    IMPRESSION_BATCH_SIZE: z.coerce.number().int().min(1).max(1_000).default(500).describe("Most impressions per RecordImpressions call."),
+    IMPRESSION_BUFFER_SIZE: z.coerce.number().int().min(1).max(10_000_000).default(20_000).describe("Most impressions waiting in memory (while EngagementService is slow or down); beyond it new ones are dropped and counted in `recsys_impressions_dropped_total`."),
     CATALOG_MAX_WAIT_MS: z.coerce.number().int().min(1).max(10_000).default(100).describe("Longest wait of one fetch of catalog changes, in ms (bounds how late a product write is served)."),
     CATALOG_REBUILD_AFTER_CHANGES: z.coerce.number().int().min(1).max(100_000_000).default(500).describe("Catalog changes applied incrementally (idf of known terms held fixed) before the content model is vectorised again from scratch (fresh idf)."),
     STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(60_000).describe("How long start-up retries an unavailable product or engagement service before giving up, in ms."),
@@ -190,6 +203,9 @@ export function recommenderSettings(config: RecommendationConfig): RecommenderSe
     trendingCandidates: config.RECOMMEND_TRENDING_CANDIDATES,
     collaborativeCandidates: config.RECOMMEND_COLLABORATIVE_CANDIDATES,
     popularCandidates: config.RECOMMEND_POPULAR_CANDIDATES,
+    neumfShare: config.RECOMMEND_NEUMF_SHARE,
+    itemKnnDecay: config.RECOMMEND_ITEM_KNN_DECAY,
+    itemKnnCandidates: config.RECOMMEND_ITEM_KNN_CANDIDATES,
     similarTrendingCandidates: config.RECOMMEND_SIMILAR_TRENDING_CANDIDATES,
     signalTimeoutMs: config.RECOMMEND_SIGNAL_TIMEOUT_MS,
     personalCacheSize: config.USER_PROFILE_CACHE_SIZE,

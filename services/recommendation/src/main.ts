@@ -3,7 +3,9 @@
  * recommendation database, loads the latest model snapshot with the live catalog (building and
  * storing a snapshot first when none exists, or always with MODEL_BUILD_ON_START=always), loads
  * the newest NeuMF artifact and watches for newer ones, connects the trending store, serves gRPC
- * and Prometheus metrics (METRICS_PORT), and on SIGTERM/SIGINT drains calls then closes connections.
+ * and Prometheus metrics (METRICS_PORT), writes the impressions of answered lists to
+ * EngagementService in the background (IMPRESSION_*), and on SIGTERM/SIGINT drains calls, writes
+ * the impressions still queued (one attempt), then closes connections.
  */
 import { Kafka } from "kafkajs";
 import { EngagementService } from "../../../gen/recsys/engagement/v1/engagement_service_pb.js";
@@ -32,7 +34,11 @@ import { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js"
 import { ncfArtifactRoot, type LoadedNcfArtifact } from "./storage/ncf-artifacts/artifact.js";
 import { retryUntilAvailable } from "../../shared/src/retry-until-available.js";
 import { build } from "./serving/server.js";
-import { registerCatalogMetrics, registerRecommendationMetrics } from "./process-metrics.js";
+import { registerCatalogMetrics, registerImpressionMetrics, registerRecommendationMetrics } from "./process-metrics.js";
+import { ImpressionBuffer } from "./serving/impressions/impression-buffer.js";
+import { GrpcImpressionSink } from "./serving/peers/grpc-impression-sink.js";
+import { RecentErrors } from "./serving/serving-status.js";
+import { totalGroupLag } from "../../shared/src/kafka-group-lag.js";
 import { kafkaLogCreator } from "../../shared/src/kafka-log.js";
 import { CatalogChangeConsumer } from "./stream/catalog-change-consumer.js";
 import { LiveCatalog } from "./serving/live-catalog.js";
@@ -89,6 +95,7 @@ runMain(logger, async () => {
           logger,
           options: {
             neighborCount: config.MODEL_NEIGHBORS,
+            itemNeighborCount: config.MODEL_ITEM_NEIGHBORS,
             maxDocumentFrequency: config.MODEL_MAX_DOCUMENT_FREQUENCY > 0 ? config.MODEL_MAX_DOCUMENT_FREQUENCY : undefined,
           },
         },
@@ -130,7 +137,22 @@ runMain(logger, async () => {
   // One UserService client for user look-ups and the revocation check of user tokens (GetTokenState).
   const userClient = createServiceClient(UserService, config.USER_SERVICE_ADDR, { timeoutMs, interceptors: asService });
   const settings = recommenderSettings(config);
-  const history = new GrpcHistorySource(createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService }));
+  const engagementClient = createServiceClient(EngagementService, config.ENGAGEMENT_SERVICE_ADDR, { timeoutMs, interceptors: asService });
+  const history = new GrpcHistorySource(engagementClient);
+  // Impressions of answered lists, written in the background (RecordImpressions, internal); the
+  // operator's recent errors note failed writes.
+  const recentErrors = new RecentErrors();
+  const impressions = new ImpressionBuffer({
+    sink: new GrpcImpressionSink(engagementClient),
+    maxBuffered: config.IMPRESSION_BUFFER_SIZE,
+    batchSize: config.IMPRESSION_BATCH_SIZE,
+    flushIntervalMs: config.IMPRESSION_FLUSH_INTERVAL_MS,
+    logger,
+    onFailure: (message) => recentErrors.record("impressions", message),
+  });
+  impressions.start();
+  registerImpressionMetrics(impressions);
+  const consumerLag = totalGroupLag(kafka.admin(), config.KAFKA_TRENDING_GROUP_ID, config.KAFKA_TOPIC);
   // Profiles from the per-user state the trending consumer keeps in Redis (one round trip), or
   // from EngagementService's history while that state is not ready.
   const profiles = new StoredProfileSource(
@@ -168,6 +190,28 @@ runMain(logger, async () => {
     trending: new CachedTrendingSource(trending.store, { ttlMs: config.TRENDING_TOP_CACHE_MS }),
     settings,
     logger,
+    impressions,
+    status: {
+      model: () => {
+        const current = ncf.current;
+        if (!current) return undefined;
+        const { metrics } = current;
+        return {
+          version: current.version,
+          ...(metrics.validationHr10 !== undefined ? { hr10: metrics.validationHr10 } : {}),
+          ...(metrics.validationNdcg10 !== undefined ? { ndcg10: metrics.validationNdcg10 } : {}),
+          validationUsers: metrics.validationUsers,
+          createdAtMs: Date.parse(current.manifest.createdAt),
+        };
+      },
+      trendingStoreUp: () => trending.redis.status === "ready",
+      engagementLoad: async () => {
+        const s = await engagementClient.getEngagementStatus({});
+        return { eventsPerSecond: s.eventsPerSecond, outboxPendingRows: Number(s.outboxPendingRows), outboxOldestRowAgeSeconds: s.outboxOldestRowAgeSeconds };
+      },
+      consumerLag: consumerLag.lag,
+      recentErrors,
+    },
   });
   // Readiness follows none of this process's servers: once started, GetRecommendations and
   // GetSimilarProducts answer from memory (models, snapshot) and degrade without Redis (no trending
@@ -182,6 +226,8 @@ runMain(logger, async () => {
   logger.info({ host: config.HOST, port, products: models.catalog.size, buildId: models.build?.id }, "RecommendationService listening");
   return async () => {
     await server.shutdown(10_000);
+    await impressions.close();
+    await consumerLag.close();
     await catalogFollower.stop();
     await health.stop();
     ncf.stop();

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import { Counter, Gauge, Histogram } from "prom-client";
-import { gaugeFrom, metricsRegistry } from "../../shared/src/metrics.js";
+import { counterFrom, gaugeFrom, metricsRegistry } from "../../shared/src/metrics.js";
+import type { ImpressionBuffer } from "./serving/impressions/impression-buffer.js";
 import type { ModelBuildInfo } from "./models/snapshot.js";
 import type { LiveCatalogOptions } from "./serving/live-catalog.js";
 import type { NcfArtifactWatcher } from "./storage/ncf-artifacts/artifact-watcher.js";
@@ -66,4 +67,32 @@ export function registerCatalogMetrics(): NonNullable<LiveCatalogOptions["onAppl
     if (removals > 0) applied.inc({ kind: "archive" }, removals);
     for (const ms of lagMs) lag.observe(Math.max(0, ms) / 1000);
   };
+}
+
+/**
+ * Registers the impression recorder's metrics, read at each scrape:
+ * - `recsys_impressions_recorded_total`: impressions written to EngagementService.RecordImpressions;
+ * - `recsys_impressions_dropped_total{reason="buffer_full"|"rejected"}`: impressions given up
+ *   (the buffer was full during an outage; the engagement service refused the batch);
+ * - `recsys_impression_write_failures_total`: failed writes (retryable ones are tried again);
+ * - `recsys_impressions_buffered`: impressions waiting now.
+ *
+ * @param buffer - the process's impression buffer.
+ */
+export function registerImpressionMetrics(buffer: ImpressionBuffer): void {
+  counterFrom("recsys_impressions_recorded_total", "Impressions (answered lists) written to EngagementService.", () => buffer.counters().recorded);
+  new Counter({
+    name: "recsys_impressions_dropped_total",
+    help: "Impressions given up: buffer_full (the in-memory buffer was full), rejected (the engagement service refused the batch).",
+    labelNames: ["reason"] as const,
+    registers: [metricsRegistry],
+    collect() {
+      const { dropped } = buffer.counters();
+      this.reset();
+      this.inc({ reason: "buffer_full" }, dropped.bufferFull);
+      this.inc({ reason: "rejected" }, dropped.rejected);
+    },
+  });
+  counterFrom("recsys_impression_write_failures_total", "Failed RecordImpressions writes (retryable batches are sent again).", () => buffer.counters().failures);
+  gaugeFrom("recsys_impressions_buffered", "Impressions waiting in memory to be written.", () => buffer.counters().buffered);
 }

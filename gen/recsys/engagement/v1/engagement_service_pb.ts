@@ -11,13 +11,15 @@ import type { Status } from "../../../google/rpc/status_pb.js";
 import { file_google_rpc_status } from "../../../google/rpc/status_pb.js";
 import type { Event, EventType } from "./event_pb.js";
 import { file_recsys_engagement_v1_event } from "./event_pb.js";
+import type { Impression, ListType } from "./impression_pb.js";
+import { file_recsys_engagement_v1_impression } from "./impression_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file recsys/engagement/v1/engagement_service.proto.
  */
 export const file_recsys_engagement_v1_engagement_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxIrkBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXRGVsZXRlVXNlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJoChhEZWxldGVVc2VyRXZlbnRzUmVzcG9uc2USGwoTZGVsZXRlZF9ldmVudF9jb3VudBgBIAEoAxIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibAoYTGlzdFVzZXJEZWxldGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJWChJVc2VyRGVsZXRpb25SZWNvcmQSDwoHdXNlcl9pZBgBIAEoCRIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicQoZTGlzdFVzZXJEZWxldGlvbnNSZXNwb25zZRI7CglkZWxldGlvbnMYASADKAsyKC5yZWNzeXMuZW5nYWdlbWVudC52MS5Vc2VyRGVsZXRpb25SZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMtwGChFFbmdhZ2VtZW50U2VydmljZRJ5CgtSZWNvcmRFdmVudBIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdBopLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzcG9uc2UiFYLT5JMCDzoBKiIKL3YxL2V2ZW50cxKCAQoMUmVjb3JkRXZlbnRzEikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVxdWVzdBoqLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50c1Jlc3BvbnNlIhuC0+STAhU6ASoiEC92MS9ldmVudHM6YmF0Y2gSjwEKDkxpc3RVc2VyRXZlbnRzEisucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXNwb25zZSIigtPkkwIcEhovdjEvdXNlcnMve3VzZXJfaWR9L2V2ZW50cxJrCg5HZXRVc2VySGlzdG9yeRIrLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVxdWVzdBosLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVzcG9uc2USXwoKU2NhbkV2ZW50cxInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlNjYW5FdmVudHNSZXF1ZXN0GigucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1Jlc3BvbnNlEnEKEERlbGV0ZVVzZXJFdmVudHMSLS5yZWNzeXMuZW5nYWdlbWVudC52MS5EZWxldGVVc2VyRXZlbnRzUmVxdWVzdBouLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkRlbGV0ZVVzZXJFdmVudHNSZXNwb25zZRJ0ChFMaXN0VXNlckRlbGV0aW9ucxIuLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVxdWVzdBovLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVzcG9uc2ViBnByb3RvMw", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event]);
+  fileDesc("Ci1yZWNzeXMvZW5nYWdlbWVudC92MS9lbmdhZ2VtZW50X3NlcnZpY2UucHJvdG8SFHJlY3N5cy5lbmdhZ2VtZW50LnYxItQBChJSZWNvcmRFdmVudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpwcm9kdWN0X2lkGAIgASgJEi0KBHR5cGUYAyABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFdmFsdWUYBCABKAESEAoIZXZlbnRfaWQYBSABKAkSLgoKb2NjdXJfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRcmVjb21tZW5kYXRpb25faWQYByABKAkiVAoTUmVjb3JkRXZlbnRSZXNwb25zZRIqCgVldmVudBgBIAEoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50EhEKCWR1cGxpY2F0ZRgCIAEoCCJPChNSZWNvcmRFdmVudHNSZXF1ZXN0EjgKBmV2ZW50cxgBIAMoCzIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdCKEAQoRUmVjb3JkRXZlbnRSZXN1bHQSDQoFaW5kZXgYASABKAUSKgoFZXZlbnQYAiABKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIRCglkdXBsaWNhdGUYAyABKAgSIQoFZXJyb3IYBCABKAsyEi5nb29nbGUucnBjLlN0YXR1cyKAAQoUUmVjb3JkRXZlbnRzUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzdWx0EhYKDmFjY2VwdGVkX2NvdW50GAIgASgFEhYKDnJlamVjdGVkX2NvdW50GAMgASgFIn4KFUxpc3RVc2VyRXZlbnRzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEi0KBHR5cGUYAiABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoWTGlzdFVzZXJFdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiPAoVR2V0VXNlckhpc3RvcnlSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEgoKbWF4X2V2ZW50cxgCIAEoBSJFChZHZXRVc2VySGlzdG9yeVJlc3BvbnNlEisKBmV2ZW50cxgBIAMoCzIbLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkV2ZW50IjoKEVNjYW5FdmVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIloKElNjYW5FdmVudHNSZXNwb25zZRIrCgZldmVudHMYASADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXRGVsZXRlVXNlckV2ZW50c1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJoChhEZWxldGVVc2VyRXZlbnRzUmVzcG9uc2USGwoTZGVsZXRlZF9ldmVudF9jb3VudBgBIAEoAxIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibAoYTGlzdFVzZXJEZWxldGlvbnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEikKBXNpbmNlGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJWChJVc2VyRGVsZXRpb25SZWNvcmQSDwoHdXNlcl9pZBgBIAEoCRIvCgtkZWxldGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicQoZTGlzdFVzZXJEZWxldGlvbnNSZXNwb25zZRI7CglkZWxldGlvbnMYASADKAsyKC5yZWNzeXMuZW5nYWdlbWVudC52MS5Vc2VyRGVsZXRpb25SZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlEKGFJlY29yZEltcHJlc3Npb25zUmVxdWVzdBI1CgtpbXByZXNzaW9ucxgBIAMoCzIgLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkltcHJlc3Npb24iTAoZUmVjb3JkSW1wcmVzc2lvbnNSZXNwb25zZRIWCg5yZWNvcmRlZF9jb3VudBgBIAEoBRIXCg9kdXBsaWNhdGVfY291bnQYAiABKAUiNQobR2V0Q2xpY2tUaHJvdWdoUmF0ZXNSZXF1ZXN0EhYKDndpbmRvd19zZWNvbmRzGAEgASgFIqoBChRMaXN0VHlwZUNsaWNrVGhyb3VnaBIxCglsaXN0X3R5cGUYASABKA4yHi5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VHlwZRITCgtsaXN0c19zaG93bhgCIAEoAxITCgtpdGVtc19zaG93bhgDIAEoAxIZChFhdHRyaWJ1dGVkX2NsaWNrcxgEIAEoAxIaChJjbGlja190aHJvdWdoX3JhdGUYBSABKAEiuwEKHEdldENsaWNrVGhyb3VnaFJhdGVzUmVzcG9uc2USOQoFcmF0ZXMYASADKAsyKi5yZWNzeXMuZW5nYWdlbWVudC52MS5MaXN0VHlwZUNsaWNrVGhyb3VnaBIwCgx3aW5kb3dfc3RhcnQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCndpbmRvd19lbmQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhwKGkdldEVuZ2FnZW1lbnRTdGF0dXNSZXF1ZXN0InwKG0dldEVuZ2FnZW1lbnRTdGF0dXNSZXNwb25zZRIZChFldmVudHNfcGVyX3NlY29uZBgBIAEoARIbChNvdXRib3hfcGVuZGluZ19yb3dzGAIgASgDEiUKHW91dGJveF9vbGRlc3Rfcm93X2FnZV9zZWNvbmRzGAMgASgBMvgJChFFbmdhZ2VtZW50U2VydmljZRJ5CgtSZWNvcmRFdmVudBIoLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVxdWVzdBopLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50UmVzcG9uc2UiFYLT5JMCDzoBKiIKL3YxL2V2ZW50cxKCAQoMUmVjb3JkRXZlbnRzEikucmVjc3lzLmVuZ2FnZW1lbnQudjEuUmVjb3JkRXZlbnRzUmVxdWVzdBoqLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlJlY29yZEV2ZW50c1Jlc3BvbnNlIhuC0+STAhU6ASoiEC92MS9ldmVudHM6YmF0Y2gSjwEKDkxpc3RVc2VyRXZlbnRzEisucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXF1ZXN0GiwucmVjc3lzLmVuZ2FnZW1lbnQudjEuTGlzdFVzZXJFdmVudHNSZXNwb25zZSIigtPkkwIcEhovdjEvdXNlcnMve3VzZXJfaWR9L2V2ZW50cxJrCg5HZXRVc2VySGlzdG9yeRIrLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVxdWVzdBosLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldFVzZXJIaXN0b3J5UmVzcG9uc2USXwoKU2NhbkV2ZW50cxInLnJlY3N5cy5lbmdhZ2VtZW50LnYxLlNjYW5FdmVudHNSZXF1ZXN0GigucmVjc3lzLmVuZ2FnZW1lbnQudjEuU2NhbkV2ZW50c1Jlc3BvbnNlEnEKEERlbGV0ZVVzZXJFdmVudHMSLS5yZWNzeXMuZW5nYWdlbWVudC52MS5EZWxldGVVc2VyRXZlbnRzUmVxdWVzdBouLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkRlbGV0ZVVzZXJFdmVudHNSZXNwb25zZRJ0ChFMaXN0VXNlckRlbGV0aW9ucxIuLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVxdWVzdBovLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkxpc3RVc2VyRGVsZXRpb25zUmVzcG9uc2USdAoRUmVjb3JkSW1wcmVzc2lvbnMSLi5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRJbXByZXNzaW9uc1JlcXVlc3QaLy5yZWNzeXMuZW5nYWdlbWVudC52MS5SZWNvcmRJbXByZXNzaW9uc1Jlc3BvbnNlEqcBChRHZXRDbGlja1Rocm91Z2hSYXRlcxIxLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldENsaWNrVGhyb3VnaFJhdGVzUmVxdWVzdBoyLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldENsaWNrVGhyb3VnaFJhdGVzUmVzcG9uc2UiKILT5JMCIhIgL3YxL29wZXJhdG9yL2NsaWNrLXRocm91Z2gtcmF0ZXMSegoTR2V0RW5nYWdlbWVudFN0YXR1cxIwLnJlY3N5cy5lbmdhZ2VtZW50LnYxLkdldEVuZ2FnZW1lbnRTdGF0dXNSZXF1ZXN0GjEucmVjc3lzLmVuZ2FnZW1lbnQudjEuR2V0RW5nYWdlbWVudFN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_api_annotations, file_google_protobuf_timestamp, file_google_rpc_status, file_recsys_engagement_v1_event, file_recsys_engagement_v1_impression]);
 
 /**
  * RecordEventRequest describes one engagement to record.
@@ -68,6 +70,17 @@ export type RecordEventRequest = Message<"recsys.engagement.v1.RecordEventReques
    * @generated from field: google.protobuf.Timestamp occur_time = 6;
    */
   occurTime?: Timestamp | undefined;
+
+  /**
+   * recommendation_id optionally names the recommendation list the engagement came from: the
+   * recommendation_id of the GetRecommendations, GetSimilarProducts or GetTrending answer that
+   * showed the product (a UUID, 36 characters). Empty means none. It is stored with the event and
+   * carried on its Kafka message; a CLICK with it counts towards that list's click-through rate
+   * (GetClickThroughRates) when the list showed the product.
+   *
+   * @generated from field: string recommendation_id = 7;
+   */
+  recommendationId: string;
 };
 
 /**
@@ -523,6 +536,216 @@ export const ListUserDeletionsResponseSchema: GenMessage<ListUserDeletionsRespon
   messageDesc(file_recsys_engagement_v1_engagement_service, 15);
 
 /**
+ * RecordImpressionsRequest carries recommendation lists that were shown.
+ *
+ * @generated from message recsys.engagement.v1.RecordImpressionsRequest
+ */
+export type RecordImpressionsRequest = Message<"recsys.engagement.v1.RecordImpressionsRequest"> & {
+  /**
+   * impressions are the lists, 1 to 1000.
+   *
+   * @generated from field: repeated recsys.engagement.v1.Impression impressions = 1;
+   */
+  impressions: Impression[];
+};
+
+/**
+ * Describes the message recsys.engagement.v1.RecordImpressionsRequest.
+ * Use `create(RecordImpressionsRequestSchema)` to create a new message.
+ */
+export const RecordImpressionsRequestSchema: GenMessage<RecordImpressionsRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 16);
+
+/**
+ * RecordImpressionsResponse says how many impressions were new.
+ *
+ * @generated from message recsys.engagement.v1.RecordImpressionsResponse
+ */
+export type RecordImpressionsResponse = Message<"recsys.engagement.v1.RecordImpressionsResponse"> & {
+  /**
+   * recorded_count is the number of impressions stored by this call.
+   *
+   * @generated from field: int32 recorded_count = 1;
+   */
+  recordedCount: number;
+
+  /**
+   * duplicate_count is the number of impressions whose recommendation_id was stored before (or
+   * earlier in the same request); nothing changed for them.
+   *
+   * @generated from field: int32 duplicate_count = 2;
+   */
+  duplicateCount: number;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.RecordImpressionsResponse.
+ * Use `create(RecordImpressionsResponseSchema)` to create a new message.
+ */
+export const RecordImpressionsResponseSchema: GenMessage<RecordImpressionsResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 17);
+
+/**
+ * GetClickThroughRatesRequest selects the window of the click-through rates.
+ *
+ * @generated from message recsys.engagement.v1.GetClickThroughRatesRequest
+ */
+export type GetClickThroughRatesRequest = Message<"recsys.engagement.v1.GetClickThroughRatesRequest"> & {
+  /**
+   * window_seconds is the length of the window ending now, in seconds, 1 to 86400 (24 hours);
+   * 0 means 3600 (one hour). Lists shown within it count, with every click attributed to them
+   * up to now.
+   *
+   * @generated from field: int32 window_seconds = 1;
+   */
+  windowSeconds: number;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.GetClickThroughRatesRequest.
+ * Use `create(GetClickThroughRatesRequestSchema)` to create a new message.
+ */
+export const GetClickThroughRatesRequestSchema: GenMessage<GetClickThroughRatesRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 18);
+
+/**
+ * ListTypeClickThrough is the click-through of one list type over the window.
+ *
+ * @generated from message recsys.engagement.v1.ListTypeClickThrough
+ */
+export type ListTypeClickThrough = Message<"recsys.engagement.v1.ListTypeClickThrough"> & {
+  /**
+   * list_type is the kind of list.
+   *
+   * @generated from field: recsys.engagement.v1.ListType list_type = 1;
+   */
+  listType: ListType;
+
+  /**
+   * lists_shown is the number of lists of this type shown within the window (impressions).
+   *
+   * @generated from field: int64 lists_shown = 2;
+   */
+  listsShown: bigint;
+
+  /**
+   * items_shown is the number of items those lists showed (the sum of their lengths).
+   *
+   * @generated from field: int64 items_shown = 3;
+   */
+  itemsShown: bigint;
+
+  /**
+   * attributed_clicks is the number of distinct (recommendation_id, product_id) pairs of CLICK
+   * events whose recommendation_id names one of those lists and whose product it showed.
+   *
+   * @generated from field: int64 attributed_clicks = 4;
+   */
+  attributedClicks: bigint;
+
+  /**
+   * click_through_rate is attributed_clicks / items_shown, 0 when no item was shown.
+   *
+   * @generated from field: double click_through_rate = 5;
+   */
+  clickThroughRate: number;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.ListTypeClickThrough.
+ * Use `create(ListTypeClickThroughSchema)` to create a new message.
+ */
+export const ListTypeClickThroughSchema: GenMessage<ListTypeClickThrough> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 19);
+
+/**
+ * GetClickThroughRatesResponse carries the click-through per list type.
+ *
+ * @generated from message recsys.engagement.v1.GetClickThroughRatesResponse
+ */
+export type GetClickThroughRatesResponse = Message<"recsys.engagement.v1.GetClickThroughRatesResponse"> & {
+  /**
+   * rates are one entry per list type: FOR_YOU, SIMILAR, TRENDING, in that order.
+   *
+   * @generated from field: repeated recsys.engagement.v1.ListTypeClickThrough rates = 1;
+   */
+  rates: ListTypeClickThrough[];
+
+  /**
+   * window_start is the start of the window (inclusive).
+   *
+   * @generated from field: google.protobuf.Timestamp window_start = 2;
+   */
+  windowStart?: Timestamp | undefined;
+
+  /**
+   * window_end is the end of the window (exclusive): when the rates were computed.
+   *
+   * @generated from field: google.protobuf.Timestamp window_end = 3;
+   */
+  windowEnd?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.GetClickThroughRatesResponse.
+ * Use `create(GetClickThroughRatesResponseSchema)` to create a new message.
+ */
+export const GetClickThroughRatesResponseSchema: GenMessage<GetClickThroughRatesResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 20);
+
+/**
+ * GetEngagementStatusRequest asks for the engagement service's status.
+ *
+ * @generated from message recsys.engagement.v1.GetEngagementStatusRequest
+ */
+export type GetEngagementStatusRequest = Message<"recsys.engagement.v1.GetEngagementStatusRequest"> & {
+};
+
+/**
+ * Describes the message recsys.engagement.v1.GetEngagementStatusRequest.
+ * Use `create(GetEngagementStatusRequestSchema)` to create a new message.
+ */
+export const GetEngagementStatusRequestSchema: GenMessage<GetEngagementStatusRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 21);
+
+/**
+ * GetEngagementStatusResponse is the engagement service's view of its own load.
+ *
+ * @generated from message recsys.engagement.v1.GetEngagementStatusResponse
+ */
+export type GetEngagementStatusResponse = Message<"recsys.engagement.v1.GetEngagementStatusResponse"> & {
+  /**
+   * events_per_second is the number of events accepted over the last minute divided by 60.
+   *
+   * @generated from field: double events_per_second = 1;
+   */
+  eventsPerSecond: number;
+
+  /**
+   * outbox_pending_rows is the number of outbox rows (events and deletions) not yet published to
+   * Kafka.
+   *
+   * @generated from field: int64 outbox_pending_rows = 2;
+   */
+  outboxPendingRows: bigint;
+
+  /**
+   * outbox_oldest_row_age_seconds is the age of the oldest unpublished outbox row, in seconds; 0
+   * when the outbox is empty.
+   *
+   * @generated from field: double outbox_oldest_row_age_seconds = 3;
+   */
+  outboxOldestRowAgeSeconds: number;
+};
+
+/**
+ * Describes the message recsys.engagement.v1.GetEngagementStatusResponse.
+ * Use `create(GetEngagementStatusResponseSchema)` to create a new message.
+ */
+export const GetEngagementStatusResponseSchema: GenMessage<GetEngagementStatusResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_engagement_v1_engagement_service, 22);
+
+/**
  * EngagementService records what users do with products (clicks, views, likes, dislikes,
  * ratings), stores it durably and publishes it to Kafka through a transactional outbox. It owns
  * the engagement database.
@@ -609,6 +832,46 @@ export const EngagementService: GenService<{
     methodKind: "unary";
     input: typeof ListUserDeletionsRequestSchema;
     output: typeof ListUserDeletionsResponseSchema;
+  },
+  /**
+   * RecordImpressions stores recommendation lists that were shown (impressions), keyed by their
+   * recommendation_id, so that clicks naming a list can be attributed to it. Recording an
+   * impression again changes nothing. It is internal (no HTTP rule) and needs the service token;
+   * the recommendation service calls it in the background for every list it answers.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.RecordImpressions
+   */
+  recordImpressions: {
+    methodKind: "unary";
+    input: typeof RecordImpressionsRequestSchema;
+    output: typeof RecordImpressionsResponseSchema;
+  },
+  /**
+   * GetClickThroughRates returns, per list type (for-you, similar, trending), the lists shown
+   * within a recent window, the items they showed, the clicks attributed to them and the
+   * click-through rate, computed from the stored impressions and events: each (recommendation_id,
+   * product_id) click counts once however often it is recorded. Operators only: it needs the
+   * service token.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.GetClickThroughRates
+   */
+  getClickThroughRates: {
+    methodKind: "unary";
+    input: typeof GetClickThroughRatesRequestSchema;
+    output: typeof GetClickThroughRatesResponseSchema;
+  },
+  /**
+   * GetEngagementStatus reports what the engagement service knows of its own load: events
+   * accepted per second recently and the outbox backlog (rows not yet published to Kafka). It is
+   * internal (no HTTP rule) and needs the service token; RecommendationService.GetServingStatus
+   * includes it in the operator's view.
+   *
+   * @generated from rpc recsys.engagement.v1.EngagementService.GetEngagementStatus
+   */
+  getEngagementStatus: {
+    methodKind: "unary";
+    input: typeof GetEngagementStatusRequestSchema;
+    output: typeof GetEngagementStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_engagement_v1_engagement_service, 0);

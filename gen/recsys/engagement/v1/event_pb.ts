@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/engagement/v1/event.proto.
  */
 export const file_recsys_engagement_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("CiByZWNzeXMvZW5nYWdlbWVudC92MS9ldmVudC5wcm90bxIUcmVjc3lzLmVuZ2FnZW1lbnQudjEi3QEKBUV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRItCgR0eXBlGAQgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEg0KBXZhbHVlGAUgASgBEi4KCm9jY3VyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKMAQoPRW5nYWdlbWVudEV2ZW50EioKBWV2ZW50GAEgASgLMhsucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnQSEgoKY2F0ZWdvcmllcxgCIAMoCRI5Cg11c2VyX2RlbGV0aW9uGAMgASgLMiIucmVjc3lzLmVuZ2FnZW1lbnQudjEuVXNlckRlbGV0aW9uIn0KDFVzZXJEZWxldGlvbhIPCgd1c2VyX2lkGAEgASgJEi8KC2RlbGV0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZldmVudHMYAyADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudCqUAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFVkVOVF9UWVBFX0NMSUNLEAESEwoPRVZFTlRfVFlQRV9WSUVXEAISEwoPRVZFTlRfVFlQRV9MSUtFEAMSFgoSRVZFTlRfVFlQRV9ESVNMSUtFEAQSEwoPRVZFTlRfVFlQRV9SQVRFEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiByZWNzeXMvZW5nYWdlbWVudC92MS9ldmVudC5wcm90bxIUcmVjc3lzLmVuZ2FnZW1lbnQudjEi+AEKBUV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEgoKcHJvZHVjdF9pZBgDIAEoCRItCgR0eXBlGAQgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEg0KBXZhbHVlGAUgASgBEi4KCm9jY3VyX3RpbWUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFyZWNvbW1lbmRhdGlvbl9pZBgIIAEoCSKMAQoPRW5nYWdlbWVudEV2ZW50EioKBWV2ZW50GAEgASgLMhsucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnQSEgoKY2F0ZWdvcmllcxgCIAMoCRI5Cg11c2VyX2RlbGV0aW9uGAMgASgLMiIucmVjc3lzLmVuZ2FnZW1lbnQudjEuVXNlckRlbGV0aW9uIn0KDFVzZXJEZWxldGlvbhIPCgd1c2VyX2lkGAEgASgJEi8KC2RlbGV0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgZldmVudHMYAyADKAsyGy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudCqUAQoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIUChBFVkVOVF9UWVBFX0NMSUNLEAESEwoPRVZFTlRfVFlQRV9WSUVXEAISEwoPRVZFTlRfVFlQRV9MSUtFEAMSFgoSRVZFTlRfVFlQRV9ESVNMSUtFEAQSEwoPRVZFTlRfVFlQRV9SQVRFEAViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Event is one accepted engagement of a user with a product.
@@ -69,6 +69,15 @@ export type Event = Message<"recsys.engagement.v1.Event"> & {
    * @generated from field: google.protobuf.Timestamp accept_time = 7;
    */
   acceptTime?: Timestamp | undefined;
+
+  /**
+   * recommendation_id is the recommendation_id of the list the engagement came from (a
+   * GetRecommendations, GetSimilarProducts or GetTrending answer), when the client named one;
+   * empty otherwise. A CLICK with it is attributed to that list when the list showed the product.
+   *
+   * @generated from field: string recommendation_id = 8;
+   */
+  recommendationId: string;
 };
 
 /**

@@ -5,6 +5,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../../google/api/annotations_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { EventType } from "../../engagement/v1/event_pb.js";
 import { file_recsys_engagement_v1_event } from "../../engagement/v1/event_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -13,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file recsys/recommendation/v1/recommendation_service.proto.
  */
 export const file_recsys_recommendation_v1_recommendation_service: GenFile = /*@__PURE__*/
-  fileDesc("CjVyZWNzeXMvcmVjb21tZW5kYXRpb24vdjEvcmVjb21tZW5kYXRpb25fc2VydmljZS5wcm90bxIYcmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxIqgBCgxCbGVuZFdlaWdodHMSFgoJcmVsZXZhbmNlGAEgASgBSACIAQESFQoIdHJlbmRpbmcYAiABKAFIAYgBARIaCg1jb2xsYWJvcmF0aXZlGAMgASgBSAKIAQESFAoHY29udGVudBgEIAEoAUgDiAEBQgwKCl9yZWxldmFuY2VCCwoJX3RyZW5kaW5nQhAKDl9jb2xsYWJvcmF0aXZlQgoKCF9jb250ZW50IlwKDFNpZ25hbFNjb3JlcxIVCg1jb2xsYWJvcmF0aXZlGAEgASgBEg8KB2NvbnRlbnQYAiABKAESEAoIdHJlbmRpbmcYAyABKAESEgoKcG9wdWxhcml0eRgEIAEoASKgAQoPUmVjb21tZW5kZWRJdGVtEhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAESNwoHc2lnbmFscxgEIAEoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5TaWduYWxTY29yZXMSDgoGcmVhc29uGAUgASgJEhIKCmNhdGVnb3JpZXMYBiADKAkiowEKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBRIQCghjYXRlZ29yeRgDIAEoCRIbChNleGNsdWRlX3Byb2R1Y3RfaWRzGAQgAygJEjcKB3dlaWdodHMYBSABKAsyJi5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuQmxlbmRXZWlnaHRzIoUBChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRI4CgVpdGVtcxgBIAMoCzIpLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5SZWNvbW1lbmRlZEl0ZW0SEAoIc3RyYXRlZ3kYAiABKAkSGwoTdW5hdmFpbGFibGVfc2lnbmFscxgDIAMoCSI+ChlHZXRTaW1pbGFyUHJvZHVjdHNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFbGltaXQYAiABKAUicwoaR2V0U2ltaWxhclByb2R1Y3RzUmVzcG9uc2USOAoFaXRlbXMYASADKAsyKS5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuUmVjb21tZW5kZWRJdGVtEhsKE3VuYXZhaWxhYmxlX3NpZ25hbHMYAiADKAkiNQoSR2V0VHJlbmRpbmdSZXF1ZXN0EhAKCGNhdGVnb3J5GAEgASgJEg0KBWxpbWl0GAIgASgFIlQKDFRyZW5kaW5nSXRlbRISCgpwcm9kdWN0X2lkGAEgASgJEg0KBXRpdGxlGAIgASgJEg0KBXNjb3JlGAMgASgBEhIKCmNhdGVnb3JpZXMYBCADKAkiTAoTR2V0VHJlbmRpbmdSZXNwb25zZRI1CgVpdGVtcxgBIAMoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5UcmVuZGluZ0l0ZW0iLAoWR2V0UHJvZHVjdFN0YXRzUmVxdWVzdBISCgpwcm9kdWN0X2lkGAEgASgJIk4KDkV2ZW50VHlwZUNvdW50Ei0KBHR5cGUYASABKA4yHy5yZWNzeXMuZW5nYWdlbWVudC52MS5FdmVudFR5cGUSDQoFY291bnQYAiABKAMi0wEKF0dldFByb2R1Y3RTdGF0c1Jlc3BvbnNlEhIKCnByb2R1Y3RfaWQYASABKAkSOgoIYWxsX3RpbWUYAiADKAsyKC5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuRXZlbnRUeXBlQ291bnQSOAoGd2luZG93GAMgAygLMigucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkV2ZW50VHlwZUNvdW50EhYKDndpbmRvd19zZWNvbmRzGAQgASgDEhYKDnRyZW5kaW5nX3Njb3JlGAUgASgBMpgFChVSZWNvbW1lbmRhdGlvblNlcnZpY2USrAEKEkdldFJlY29tbWVuZGF0aW9ucxIzLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjQucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlIiuC0+STAiUSIy92MS91c2Vycy97dXNlcl9pZH0vcmVjb21tZW5kYXRpb25zEqoBChJHZXRTaW1pbGFyUHJvZHVjdHMSMy5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuR2V0U2ltaWxhclByb2R1Y3RzUmVxdWVzdBo0LnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTaW1pbGFyUHJvZHVjdHNSZXNwb25zZSIpgtPkkwIjEiEvdjEvcHJvZHVjdHMve3Byb2R1Y3RfaWR9L3NpbWlsYXISnwEKD0dldFByb2R1Y3RTdGF0cxIwLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRQcm9kdWN0U3RhdHNSZXF1ZXN0GjEucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFByb2R1Y3RTdGF0c1Jlc3BvbnNlIieC0+STAiESHy92MS9wcm9kdWN0cy97cHJvZHVjdF9pZH0vc3RhdHMSgAEKC0dldFRyZW5kaW5nEiwucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFRyZW5kaW5nUmVxdWVzdBotLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRUcmVuZGluZ1Jlc3BvbnNlIhSC0+STAg4SDC92MS90cmVuZGluZ2IGcHJvdG8z", [file_google_api_annotations, file_recsys_engagement_v1_event]);
+  fileDesc("CjVyZWNzeXMvcmVjb21tZW5kYXRpb24vdjEvcmVjb21tZW5kYXRpb25fc2VydmljZS5wcm90bxIYcmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxIqgBCgxCbGVuZFdlaWdodHMSFgoJcmVsZXZhbmNlGAEgASgBSACIAQESFQoIdHJlbmRpbmcYAiABKAFIAYgBARIaCg1jb2xsYWJvcmF0aXZlGAMgASgBSAKIAQESFAoHY29udGVudBgEIAEoAUgDiAEBQgwKCl9yZWxldmFuY2VCCwoJX3RyZW5kaW5nQhAKDl9jb2xsYWJvcmF0aXZlQgoKCF9jb250ZW50IlwKDFNpZ25hbFNjb3JlcxIVCg1jb2xsYWJvcmF0aXZlGAEgASgBEg8KB2NvbnRlbnQYAiABKAESEAoIdHJlbmRpbmcYAyABKAESEgoKcG9wdWxhcml0eRgEIAEoASKgAQoPUmVjb21tZW5kZWRJdGVtEhIKCnByb2R1Y3RfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAESNwoHc2lnbmFscxgEIAEoCzImLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5TaWduYWxTY29yZXMSDgoGcmVhc29uGAUgASgJEhIKCmNhdGVnb3JpZXMYBiADKAkiowEKGUdldFJlY29tbWVuZGF0aW9uc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBRIQCghjYXRlZ29yeRgDIAEoCRIbChNleGNsdWRlX3Byb2R1Y3RfaWRzGAQgAygJEjcKB3dlaWdodHMYBSABKAsyJi5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuQmxlbmRXZWlnaHRzIqABChpHZXRSZWNvbW1lbmRhdGlvbnNSZXNwb25zZRI4CgVpdGVtcxgBIAMoCzIpLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5SZWNvbW1lbmRlZEl0ZW0SEAoIc3RyYXRlZ3kYAiABKAkSGwoTdW5hdmFpbGFibGVfc2lnbmFscxgDIAMoCRIZChFyZWNvbW1lbmRhdGlvbl9pZBgEIAEoCSI+ChlHZXRTaW1pbGFyUHJvZHVjdHNSZXF1ZXN0EhIKCnByb2R1Y3RfaWQYASABKAkSDQoFbGltaXQYAiABKAUijgEKGkdldFNpbWlsYXJQcm9kdWN0c1Jlc3BvbnNlEjgKBWl0ZW1zGAEgAygLMikucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLlJlY29tbWVuZGVkSXRlbRIbChN1bmF2YWlsYWJsZV9zaWduYWxzGAIgAygJEhkKEXJlY29tbWVuZGF0aW9uX2lkGAMgASgJIjUKEkdldFRyZW5kaW5nUmVxdWVzdBIQCghjYXRlZ29yeRgBIAEoCRINCgVsaW1pdBgCIAEoBSJUCgxUcmVuZGluZ0l0ZW0SEgoKcHJvZHVjdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRINCgVzY29yZRgDIAEoARISCgpjYXRlZ29yaWVzGAQgAygJImcKE0dldFRyZW5kaW5nUmVzcG9uc2USNQoFaXRlbXMYASADKAsyJi5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuVHJlbmRpbmdJdGVtEhkKEXJlY29tbWVuZGF0aW9uX2lkGAIgASgJIiwKFkdldFByb2R1Y3RTdGF0c1JlcXVlc3QSEgoKcHJvZHVjdF9pZBgBIAEoCSJOCg5FdmVudFR5cGVDb3VudBItCgR0eXBlGAEgASgOMh8ucmVjc3lzLmVuZ2FnZW1lbnQudjEuRXZlbnRUeXBlEg0KBWNvdW50GAIgASgDItMBChdHZXRQcm9kdWN0U3RhdHNSZXNwb25zZRISCgpwcm9kdWN0X2lkGAEgASgJEjoKCGFsbF90aW1lGAIgAygLMigucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkV2ZW50VHlwZUNvdW50EjgKBndpbmRvdxgDIAMoCzIoLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5FdmVudFR5cGVDb3VudBIWCg53aW5kb3dfc2Vjb25kcxgEIAEoAxIWCg50cmVuZGluZ19zY29yZRgFIAEoASIZChdHZXRTZXJ2aW5nU3RhdHVzUmVxdWVzdCLKAQoLU2VydmVkTW9kZWwSDwoHdmVyc2lvbhgBIAEoCRIVCghocl9hdF8xMBgCIAEoAUgAiAEBEhcKCm5kY2dfYXRfMTAYAyABKAFIAYgBARIYChB2YWxpZGF0aW9uX3VzZXJzGAQgASgDEhMKC2FnZV9zZWNvbmRzGAUgASgBEi8KC2NyZWF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEILCglfaHJfYXRfMTBCDQoLX25kY2dfYXRfMTAiZwoLUmVjZW50RXJyb3ISKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGc291cmNlGAIgASgJEg8KB21lc3NhZ2UYAyABKAkSDQoFY291bnQYBCABKAMi2AMKGEdldFNlcnZpbmdTdGF0dXNSZXNwb25zZRI0CgVtb2RlbBgBIAEoCzIlLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5TZXJ2ZWRNb2RlbBIbChN1bmF2YWlsYWJsZV9zaWduYWxzGAIgAygJEh4KEWV2ZW50c19wZXJfc2Vjb25kGAMgASgBSACIAQESIAoTb3V0Ym94X3BlbmRpbmdfcm93cxgEIAEoA0gBiAEBEioKHW91dGJveF9vbGRlc3Rfcm93X2FnZV9zZWNvbmRzGAUgASgBSAKIAQESIgoVY29uc3VtZXJfbGFnX21lc3NhZ2VzGAYgASgDSAOIAQESPAoNcmVjZW50X2Vycm9ycxgHIAMoCzIlLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5SZWNlbnRFcnJvchIvCgtzdGF0dXNfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCFAoSX2V2ZW50c19wZXJfc2Vjb25kQhYKFF9vdXRib3hfcGVuZGluZ19yb3dzQiAKHl9vdXRib3hfb2xkZXN0X3Jvd19hZ2Vfc2Vjb25kc0IYChZfY29uc3VtZXJfbGFnX21lc3NhZ2VzMrEGChVSZWNvbW1lbmRhdGlvblNlcnZpY2USrAEKEkdldFJlY29tbWVuZGF0aW9ucxIzLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRSZWNvbW1lbmRhdGlvbnNSZXF1ZXN0GjQucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFJlY29tbWVuZGF0aW9uc1Jlc3BvbnNlIiuC0+STAiUSIy92MS91c2Vycy97dXNlcl9pZH0vcmVjb21tZW5kYXRpb25zEqoBChJHZXRTaW1pbGFyUHJvZHVjdHMSMy5yZWNzeXMucmVjb21tZW5kYXRpb24udjEuR2V0U2ltaWxhclByb2R1Y3RzUmVxdWVzdBo0LnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTaW1pbGFyUHJvZHVjdHNSZXNwb25zZSIpgtPkkwIjEiEvdjEvcHJvZHVjdHMve3Byb2R1Y3RfaWR9L3NpbWlsYXISnwEKD0dldFByb2R1Y3RTdGF0cxIwLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRQcm9kdWN0U3RhdHNSZXF1ZXN0GjEucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFByb2R1Y3RTdGF0c1Jlc3BvbnNlIieC0+STAiESHy92MS9wcm9kdWN0cy97cHJvZHVjdF9pZH0vc3RhdHMSgAEKC0dldFRyZW5kaW5nEiwucmVjc3lzLnJlY29tbWVuZGF0aW9uLnYxLkdldFRyZW5kaW5nUmVxdWVzdBotLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRUcmVuZGluZ1Jlc3BvbnNlIhSC0+STAg4SDC92MS90cmVuZGluZxKWAQoQR2V0U2VydmluZ1N0YXR1cxIxLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTZXJ2aW5nU3RhdHVzUmVxdWVzdBoyLnJlY3N5cy5yZWNvbW1lbmRhdGlvbi52MS5HZXRTZXJ2aW5nU3RhdHVzUmVzcG9uc2UiG4LT5JMCFRITL3YxL29wZXJhdG9yL3N0YXR1c2IGcHJvdG8z", [file_google_api_annotations, file_google_protobuf_timestamp, file_recsys_engagement_v1_event]);
 
 /**
  * BlendWeights overrides the configured blend for one request. Every weight is in [0, 1];
@@ -233,6 +235,14 @@ export type GetRecommendationsResponse = Message<"recsys.recommendation.v1.GetRe
    * @generated from field: repeated string unavailable_signals = 3;
    */
   unavailableSignals: string[];
+
+  /**
+   * recommendation_id is the server-generated id of this list (a UUID, 36 characters): send it
+   * as the recommendation_id of events on its items (RecordEvent) so clicks are attributed to it.
+   *
+   * @generated from field: string recommendation_id = 4;
+   */
+  recommendationId: string;
 };
 
 /**
@@ -289,6 +299,14 @@ export type GetSimilarProductsResponse = Message<"recsys.recommendation.v1.GetSi
    * @generated from field: repeated string unavailable_signals = 2;
    */
   unavailableSignals: string[];
+
+  /**
+   * recommendation_id is the server-generated id of this list (a UUID, 36 characters), for the
+   * recommendation_id of events on its items.
+   *
+   * @generated from field: string recommendation_id = 3;
+   */
+  recommendationId: string;
 };
 
 /**
@@ -381,6 +399,14 @@ export type GetTrendingResponse = Message<"recsys.recommendation.v1.GetTrendingR
    * @generated from field: repeated recsys.recommendation.v1.TrendingItem items = 1;
    */
   items: TrendingItem[];
+
+  /**
+   * recommendation_id is the server-generated id of this list (a UUID, 36 characters), for the
+   * recommendation_id of events on its items.
+   *
+   * @generated from field: string recommendation_id = 2;
+   */
+  recommendationId: string;
 };
 
 /**
@@ -489,6 +515,196 @@ export const GetProductStatsResponseSchema: GenMessage<GetProductStatsResponse> 
   messageDesc(file_recsys_recommendation_v1_recommendation_service, 12);
 
 /**
+ * GetServingStatusRequest asks for the serving side's status.
+ *
+ * @generated from message recsys.recommendation.v1.GetServingStatusRequest
+ */
+export type GetServingStatusRequest = Message<"recsys.recommendation.v1.GetServingStatusRequest"> & {
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.GetServingStatusRequest.
+ * Use `create(GetServingStatusRequestSchema)` to create a new message.
+ */
+export const GetServingStatusRequestSchema: GenMessage<GetServingStatusRequest> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 13);
+
+/**
+ * ServedModel describes the NeuMF model being served.
+ *
+ * @generated from message recsys.recommendation.v1.ServedModel
+ */
+export type ServedModel = Message<"recsys.recommendation.v1.ServedModel"> & {
+  /**
+   * version is the artifact's version (its directory name, `<UTC>-<hash>`).
+   *
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * hr_at_10 is the offline HR@10 of the artifact's last validation epoch; unset without one.
+   *
+   * @generated from field: optional double hr_at_10 = 2;
+   */
+  hrAt10?: number | undefined;
+
+  /**
+   * ndcg_at_10 is the offline NDCG@10 of the artifact's last validation epoch; unset without one.
+   *
+   * @generated from field: optional double ndcg_at_10 = 3;
+   */
+  ndcgAt10?: number | undefined;
+
+  /**
+   * validation_users is the number of users behind hr_at_10 and ndcg_at_10 (0 without validation).
+   *
+   * @generated from field: int64 validation_users = 4;
+   */
+  validationUsers: bigint;
+
+  /**
+   * age_seconds is the time since the artifact was written, in seconds.
+   *
+   * @generated from field: double age_seconds = 5;
+   */
+  ageSeconds: number;
+
+  /**
+   * create_time is when the artifact was written.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 6;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.ServedModel.
+ * Use `create(ServedModelSchema)` to create a new message.
+ */
+export const ServedModelSchema: GenMessage<ServedModel> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 14);
+
+/**
+ * RecentError is one problem the recommendation service noticed recently.
+ *
+ * @generated from message recsys.recommendation.v1.RecentError
+ */
+export type RecentError = Message<"recsys.recommendation.v1.RecentError"> & {
+  /**
+   * time is when it was noticed.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * source names the component, for example "impressions", "trending", "engagement-status".
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * message says what went wrong.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+
+  /**
+   * count is how many times in a row the same problem was noticed; time is the latest.
+   *
+   * @generated from field: int64 count = 4;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.RecentError.
+ * Use `create(RecentErrorSchema)` to create a new message.
+ */
+export const RecentErrorSchema: GenMessage<RecentError> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 15);
+
+/**
+ * GetServingStatusResponse is the operator's view of the serving side.
+ *
+ * @generated from message recsys.recommendation.v1.GetServingStatusResponse
+ */
+export type GetServingStatusResponse = Message<"recsys.recommendation.v1.GetServingStatusResponse"> & {
+  /**
+   * model is the NeuMF model being served; unset while none is (content, popularity and
+   * trending serve alone).
+   *
+   * @generated from field: recsys.recommendation.v1.ServedModel model = 1;
+   */
+  model?: ServedModel | undefined;
+
+  /**
+   * unavailable_signals names the signals that cannot be used now: "collaborative" without a
+   * NeuMF model, "trending" while the trending store (Redis) is unreachable.
+   *
+   * @generated from field: repeated string unavailable_signals = 2;
+   */
+  unavailableSignals: string[];
+
+  /**
+   * events_per_second is the number of events EngagementService accepted over the last minute,
+   * divided by 60; unset when EngagementService did not answer.
+   *
+   * @generated from field: optional double events_per_second = 3;
+   */
+  eventsPerSecond?: number | undefined;
+
+  /**
+   * outbox_pending_rows is EngagementService's outbox backlog (rows not yet in Kafka); unset when
+   * EngagementService did not answer.
+   *
+   * @generated from field: optional int64 outbox_pending_rows = 4;
+   */
+  outboxPendingRows?: bigint | undefined;
+
+  /**
+   * outbox_oldest_row_age_seconds is the age of the oldest unpublished outbox row, in seconds;
+   * unset when EngagementService did not answer.
+   *
+   * @generated from field: optional double outbox_oldest_row_age_seconds = 5;
+   */
+  outboxOldestRowAgeSeconds?: number | undefined;
+
+  /**
+   * consumer_lag_messages is the trending consumer group's lag on the engagement topic, summed over
+   * partitions (high watermark minus committed offset); unset when Kafka did not answer.
+   *
+   * @generated from field: optional int64 consumer_lag_messages = 6;
+   */
+  consumerLagMessages?: bigint | undefined;
+
+  /**
+   * recent_errors are the latest problems noticed (newest first, at most 20): failed impression
+   * writes, answers served without a signal, status sources that did not answer.
+   *
+   * @generated from field: repeated recsys.recommendation.v1.RecentError recent_errors = 7;
+   */
+  recentErrors: RecentError[];
+
+  /**
+   * status_time is when this status was taken.
+   *
+   * @generated from field: google.protobuf.Timestamp status_time = 8;
+   */
+  statusTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message recsys.recommendation.v1.GetServingStatusResponse.
+ * Use `create(GetServingStatusResponseSchema)` to create a new message.
+ */
+export const GetServingStatusResponseSchema: GenMessage<GetServingStatusResponse> = /*@__PURE__*/
+  messageDesc(file_recsys_recommendation_v1_recommendation_service, 16);
+
+/**
  * RecommendationService ranks products for users (personal relevance blended with trending),
  * finds similar products, and lists what is trending now.
  *
@@ -539,6 +755,19 @@ export const RecommendationService: GenService<{
     methodKind: "unary";
     input: typeof GetTrendingRequestSchema;
     output: typeof GetTrendingResponseSchema;
+  },
+  /**
+   * GetServingStatus returns the operator's view of the serving side: the served NeuMF model with
+   * its offline HR@10/NDCG@10 and age, the signals unavailable now, events per second and the
+   * outbox backlog (from EngagementService), the trending consumer's lag, and recent errors.
+   * Operators only: it needs the service token.
+   *
+   * @generated from rpc recsys.recommendation.v1.RecommendationService.GetServingStatus
+   */
+  getServingStatus: {
+    methodKind: "unary";
+    input: typeof GetServingStatusRequestSchema;
+    output: typeof GetServingStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_recsys_recommendation_v1_recommendation_service, 0);

@@ -12,6 +12,8 @@ export interface NewEvent {
   /** The rating for RATE, else 0. */
   readonly value: number;
   readonly occurredAt: Date;
+  /** The recommendation list the event came from (`recommendation_id`), or undefined for none. */
+  readonly recommendationId?: string;
 }
 
 /** A stored event. */
@@ -85,7 +87,7 @@ export function eventKey(userId: string, eventId: string): string {
 }
 
 // Note: ORDER BY clauses must qualify columns (`events.seq`): the output alias `seq` is text.
-const COLUMNS = `seq::text AS seq, event_id, user_id, product_id, type, value, occurred_at, accepted_at,
+const COLUMNS = `seq::text AS seq, event_id, user_id, product_id, type, value, occurred_at, accepted_at, recommendation_id,
   to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_key`;
 
 interface EventRow {
@@ -97,6 +99,7 @@ interface EventRow {
   value: number;
   occurred_at: Date;
   accepted_at: Date;
+  recommendation_id: string | null;
   occurred_key: string;
 }
 
@@ -111,6 +114,7 @@ function toEvent(r: EventRow): StoredEvent {
     occurredAt: r.occurred_at,
     acceptedAt: r.accepted_at,
     occurredAtKey: r.occurred_key,
+    ...(r.recommendation_id !== null ? { recommendationId: r.recommendation_id } : {}),
   };
 }
 
@@ -142,11 +146,11 @@ export class EventRepository {
       const deleted = await lockUsersShared(client, [event.userId]);
       if (deleted.size > 0) throw new DeletedUsersError(deleted);
       const res = await client.query<EventRow>(
-        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at, recommendation_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (user_id, event_id) DO NOTHING
          RETURNING ${COLUMNS}`,
-        [event.eventId, event.userId, event.productId, event.type, event.value, event.occurredAt],
+        [event.eventId, event.userId, event.productId, event.type, event.value, event.occurredAt, event.recommendationId ?? null],
       );
       const row = res.rows[0];
       if (!row) {
@@ -197,10 +201,10 @@ export class EventRepository {
       const deleted = await lockUsersShared(client, events.map((e) => e.userId));
       if (deleted.size > 0) throw new DeletedUsersError(deleted);
       const res = await client.query<EventRow>(
-        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at)
-         SELECT event_id, user_id, product_id, type, value, occurred_at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::float8[], $6::timestamptz[])
-                AS e(event_id, user_id, product_id, type, value, occurred_at)
+        `INSERT INTO events (event_id, user_id, product_id, type, value, occurred_at, recommendation_id)
+         SELECT event_id, user_id, product_id, type, value, occurred_at, recommendation_id
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::smallint[], $5::float8[], $6::timestamptz[], $7::text[])
+                AS e(event_id, user_id, product_id, type, value, occurred_at, recommendation_id)
           ORDER BY user_id, event_id
          ON CONFLICT (user_id, event_id) DO NOTHING
          RETURNING ${COLUMNS}`,
@@ -211,6 +215,7 @@ export class EventRepository {
           events.map((e) => e.type),
           events.map((e) => e.value),
           events.map((e) => e.occurredAt),
+          events.map((e) => e.recommendationId ?? null),
         ],
       );
       const inserted = new Map(res.rows.map((r) => [eventKey(r.user_id, r.event_id), toEvent(r)] as const));
@@ -247,7 +252,8 @@ export class EventRepository {
    * Deletes every event of a user and records the deletion, in one transaction: the user's advisory
    * lock exclusive (waiting for event inserts of the user in flight), `INSERT INTO user_deletions …
    * ON CONFLICT DO NOTHING`, `DELETE FROM events WHERE user_id = $1 RETURNING …`, and, only when the
-   * deletion is new, the outbox message built from the deleted events accepted since `since` (the
+   * deletion is new, the user id cleared from their impressions (kept, anonymous, for the
+   * click-through counts) and the outbox message built from the deleted events accepted since `since` (the
    * `maxAnnounced` newest, returned oldest first), so the deletion record, the emptied history and
    * the Kafka announcement are committed together or not at all. A repeat finds the record, deletes
    * whatever is left (nothing, since inserts check the record) and queues nothing.
@@ -290,6 +296,8 @@ export class EventRepository {
         return { deletedEvents, deletedAt: rows[0]!.deleted_at, first: false };
       }
       await client.query("UPDATE user_deletions SET deleted_events = $2 WHERE user_id = $1", [userId, deletedEvents]);
+      // The user's impressions stay for the anonymous click-through counts, without the user id.
+      await client.query("UPDATE impressions SET user_id = NULL WHERE user_id = $1", [userId]);
       const announced = res.rows.filter((r) => r.seq !== null).map(toEvent).reverse();
       await insertOutboxMessage(client, outboxMessage(first.deleted_at, announced));
       return { deletedEvents, deletedAt: first.deleted_at, first: true };
@@ -398,7 +406,7 @@ export class EventRepository {
  * @param userIds - the users (repeats allowed).
  * @returns the ids found in `user_deletions`.
  */
-async function lockUsersShared(client: pg.ClientBase, userIds: readonly string[]): Promise<Set<string>> {
+export async function lockUsersShared(client: pg.ClientBase, userIds: readonly string[]): Promise<Set<string>> {
   const ids = [...new Set(userIds)].sort();
   await client.query(
     "SELECT pg_advisory_xact_lock_shared($1, hashtext(u)) FROM (SELECT unnest($2::text[]) AS u ORDER BY 1) AS ids",

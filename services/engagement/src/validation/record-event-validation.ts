@@ -3,6 +3,7 @@ import { EventType } from "../../../../gen/recsys/engagement/v1/event_pb.js";
 import type { RecordEventRequest } from "../../../../gen/recsys/engagement/v1/engagement_service_pb.js";
 import { invalidArgument } from "../../../shared/src/errors.js";
 import { requireId, requireProductId } from "../../../shared/src/validation.js";
+import { requireRecommendationId } from "../../../shared/src/recommendation-id.js";
 
 /** How far in the future `occur_time` may be, in ms (clock skew allowance): 5 minutes. */
 export const MAX_FUTURE_SKEW_MS = 5 * 60 * 1000;
@@ -30,6 +31,8 @@ export interface ValidatedEvent {
   readonly value: number;
   /** When the engagement happened, to the millisecond (the request's occur_time, or now). */
   readonly occurredAt: Date;
+  /** The list the engagement came from (a UUID in lower case), or undefined when none was named. */
+  readonly recommendationId?: string;
 }
 
 /**
@@ -63,7 +66,11 @@ export function requireEventType(field: string, type: number, allowUnspecified =
  * - value: for RATE 0.5 to 5 in steps of 0.5, for the other types exactly 0;
  * - event_id: empty (a UUID is generated) or an identifier as above;
  * - occur_time: unset (now), else a valid Timestamp not before 1970-01-01T00:00:00Z and at most
- *   5 minutes after `nowMs`. Sub-millisecond precision is dropped.
+ *   5 minutes after `nowMs`. Sub-millisecond precision is dropped;
+ * - recommendation_id: empty (none) or a UUID in canonical form, at most 36 characters (see
+ *   `requireRecommendationId`), kept in lower case. It is not checked against the stored
+ *   impressions: the recommendation service records those in the background, so a click may
+ *   arrive first; attribution is decided when the rates are computed.
  *
  * @param req - the request.
  * @param nowMs - the current time, in ms since the epoch.
@@ -99,5 +106,6 @@ export function validateRecordEvent(req: RecordEventRequest, nowMs: number): Val
     }
     occurredAt = new Date(ms);
   }
-  return { eventId, userId, productId, type, value, occurredAt };
+  const recommendationId = req.recommendationId === "" ? undefined : requireRecommendationId("recommendation_id", req.recommendationId);
+  return { eventId, userId, productId, type, value, occurredAt, ...(recommendationId ? { recommendationId } : {}) };
 }

@@ -30,4 +30,10 @@ export interface ModelSnapshot {
   readonly neighbors: ReadonlyMap<string, readonly Neighbor[]>;
   /** Popularity of every product with explicit opinions, best first. */
   readonly popularity: readonly ItemPopularity[];
+  /**
+   * Product id → its top-k item-KNN neighbours (cosine over the binary user × product matrix of
+   * the engagement history, `computeItemNeighbors`), best first; absent in snapshots stored before
+   * the item-KNN signal existed (the signal then scores 0 until the next build).
+   */
+  readonly itemNeighbors?: ReadonlyMap<string, readonly Neighbor[]>;
 }

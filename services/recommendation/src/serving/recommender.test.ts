@@ -5,7 +5,8 @@ import { toConnectError } from "../../../shared/src/errors.js";
 import type { Engagement } from "../../../shared/src/event-kinds.js";
 import { Recommender, type RecommendInput } from "./recommender.js";
 import type { RankedItem } from "./ranking/rank.js";
-import { ServingStateHolder } from "./serving-state.js";
+import { ServingState, ServingStateHolder } from "./serving-state.js";
+import { computeItemNeighbors } from "../models/item-knn.js";
 import {
   defaultSettings,
   FakeTrendingSource,
@@ -327,6 +328,53 @@ describe("Recommender", () => {
       });
       const got = ids((await r.similar("11", 3)).items);
       expect(got.slice(0, 2).sort()).toEqual(["1", "2"]);
+    });
+  });
+
+  describe("the item-KNN half of the collaborative signal", () => {
+    // Users who rated Toy Story (1) also rated Finding Nemo (9); fewer of them Casino (6).
+    const coEngaged: Engagement[] = [
+      ...["a", "b", "c", "d"].flatMap((u) => [
+        { userId: u, productId: "1", kind: "rate" as const, value: 4 },
+        { userId: u, productId: "9", kind: "rate" as const, value: 4 },
+      ]),
+      { userId: "e", productId: "1", kind: "rate", value: 4 },
+      { userId: "e", productId: "6", kind: "rate", value: 4 },
+    ];
+    const withItemNeighbors = (): ServingStateHolder => {
+      const snapshot = servingStateFor(CATALOG, OPINIONS).current().snapshot;
+      return new ServingStateHolder(
+        ServingState.create({ catalog: CATALOG, snapshot: { ...snapshot, itemNeighbors: computeItemNeighbors(coEngaged) } }),
+      );
+    };
+    const make = (neumfShare: number) =>
+      new Recommender({
+        state: withItemNeighbors(),
+        users: new SetUserDirectory(new Set(["u1"])),
+        history,
+        trending,
+        settings: defaultSettings({ neumfShare, itemKnnDecay: 0.5 }),
+        logger: silentLogger(),
+      });
+
+    it("scores the co-engaged products of the user's positives when NeuMF does not know the user, keeping the collaborative weight", async () => {
+      for (const request of [input("u1"), input("u1", { category: "Comedy" })]) {
+        const result = await make(0.5).recommend(request);
+        const nemo = result.items.find((i) => i.productId === "9")!;
+        expect(nemo.signals.collaborative).toBe(1);
+        expect(result.items[0]!.productId).toBe("9");
+        for (const item of result.items) {
+          expect(item.score).toBeCloseTo(0.8 * (0.6 * item.signals.collaborative + 0.4 * item.signals.content) + 0.2 * item.signals.trending, 12);
+        }
+      }
+      const casino = (await make(0.5).recommend(input("u1"))).items.find((i) => i.productId === "6")!;
+      // cos(1, 6) = 1/√(5·1) against cos(1, 9) = 4/√(5·4): Casino scores half of Nemo.
+      expect(casino.signals.collaborative).toBeCloseTo(0.5, 12);
+    });
+
+    it("is off with neumfShare 1 (NeuMF only): no collaborative score without NeuMF", async () => {
+      const result = await make(1).recommend(input("u1"));
+      expect(result.items.every((i) => i.signals.collaborative === 0)).toBe(true);
     });
   });
 

@@ -17,12 +17,14 @@ import { contentScores } from "./signals/content-signal.js";
 import { OptionalSignal } from "./signals/optional-signal.js";
 import { TrendingSignal } from "./signals/trending-signal.js";
 import { HistoryProfileSource } from "./signals/history-profile-source.js";
+import { blendCollaborative } from "./signals/collaborative-blend.js";
+import { itemKnnScores, type ItemKnnScores } from "../models/item-knn.js";
 
 /** Extra trending entries read beyond the limit, to make up for products left out (archived, moved). */
 const TRENDING_SLACK = 20;
 /** Tunables of the recommender (from config.ts). */
 export interface RecommenderSettings {
-  /** Default blend weights (0.8 / 0.2, 0.6 / 0.4). */
+  /** Default blend weights (0.8 / 0.2, 0.8 / 0.2: RECOMMEND_* in config.ts). */
   readonly weights: BlendWeights;
   /** A rating at or above this many stars is a positive (3.5). */
   readonly positiveRating: number;
@@ -43,6 +45,15 @@ export interface RecommenderSettings {
   readonly collaborativeCandidates: number;
   /** Most popular products added as candidates (200). */
   readonly popularCandidates: number;
+  /**
+   * Share of the collaborative signal given to NeuMF when the item-KNN model also scores the user;
+   * the rest goes to item-KNN (see `blendCollaborative`; default 1: NeuMF only).
+   */
+  readonly neumfShare?: number;
+  /** Recency decay d of the user's positives in the item-KNN score (see `itemKnnScores`; default 0.6). */
+  readonly itemKnnDecay?: number;
+  /** Item-KNN products added as candidates (default 200). */
+  readonly itemKnnCandidates?: number;
   /** Trending products added to a seed's content neighbours in GetSimilarProducts (100). */
   readonly similarTrendingCandidates: number;
   /** How long a trending-store or collaborative-model call may take before it is skipped, in ms (300). */
@@ -67,6 +78,8 @@ interface PersonalBase {
   readonly ids: readonly string[];
   readonly index: ReadonlySet<string>;
   readonly collaborative: Float64Array;
+  readonly itemKnn: ItemKnnScores | undefined;
+  readonly itemKnnColumn: Float64Array | undefined;
   readonly content: Float64Array;
   readonly popularity: Float64Array;
   readonly because: (id: string) => string | undefined;
@@ -204,6 +217,7 @@ export class Recommender {
       return this.recommendFromBase(input, profile, positives, strategy, state, eligible, trending, collaborative, logger);
     }
     const trendingTop = await trending.top(category, settings.trendingCandidates);
+    const knn = this.itemKnn(state, positives, strategy);
     const ids = personalCandidates({
       state,
       userId: input.userId,
@@ -213,6 +227,8 @@ export class Recommender {
       eligible,
       collaborativeCandidates: settings.collaborativeCandidates,
       popularCandidates: settings.popularCandidates,
+      itemKnnRanked: knn?.ranked,
+      itemKnnCandidates: settings.itemKnnCandidates ?? 200,
     });
 
     const trendingRaw = await trending.scores(ids, trendingTop);
@@ -227,8 +243,14 @@ export class Recommender {
     }
     if (trending.unavailable) unavailable.unshift("trending");
 
-    const norm = normalizeSignals(ids, { collaborative: collaborativeRaw, content: content.raw, trending: trendingRaw, popularity: popularityRaw });
-    const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
+    const blended = blendCollaborative(
+      collaborative && !unavailable.includes("collaborative") ? Float64Array.from(ids, (id) => collaborativeRaw.get(id) ?? 0) : undefined,
+      knn ? Float64Array.from(ids, (id) => knn.raw.get(id) ?? 0) : undefined,
+      settings.neumfShare ?? 1,
+    );
+    const blendedRaw = new Map(blended ? ids.map((id, i) => [id, blended[i]!] as const) : []);
+    const norm = normalizeSignals(ids, { collaborative: blendedRaw, content: content.raw, trending: trendingRaw, popularity: popularityRaw });
+    const weights = effectiveWeights(input.weights, blended !== undefined);
     const items = rank(
       state,
       ids,
@@ -272,6 +294,7 @@ export class Recommender {
     const cf = new OptionalSignal("collaborative", settings.signalTimeoutMs, logger);
     let base = this.bases?.get(input.userId);
     if (!base || base.profile !== profile || base.state !== state || base.modelVersion !== collaborative?.version) {
+      const knn = this.itemKnn(state, positives, strategy);
       const ids = personalCandidates({
         state,
         userId: input.userId,
@@ -281,6 +304,8 @@ export class Recommender {
         eligible,
         collaborativeCandidates: settings.collaborativeCandidates,
         popularCandidates: settings.popularCandidates,
+        itemKnnRanked: knn?.ranked,
+        itemKnnCandidates: settings.itemKnnCandidates ?? 200,
       });
       const content = contentScores(state, ids, positives, settings.recencyDecay);
       const cfRaw = collaborative ? await cf.read(() => collaborative.scores(input.userId, ids), new Map<string, number>()) : new Map<string, number>();
@@ -291,6 +316,8 @@ export class Recommender {
         ids,
         index: new Set(ids),
         collaborative: Float64Array.from(ids, (id) => cfRaw.get(id) ?? 0),
+        itemKnn: knn,
+        itemKnnColumn: knn ? Float64Array.from(ids, (id) => knn.raw.get(id) ?? 0) : undefined,
         content: Float64Array.from(ids, (id) => content.raw.get(id) ?? 0),
         popularity: Float64Array.from(ids, (id) => state.popularity(id)),
         because: content.because,
@@ -316,14 +343,20 @@ export class Recommender {
       collaborative && extras.length > 0 ? await cf.read(() => collaborative.scores(input.userId, extras), new Map<string, number>()) : new Map<string, number>();
     if (collaborative && cf.unavailable) unavailable.push("collaborative");
     if (trending.unavailable) unavailable.unshift("trending");
-    const weights = effectiveWeights(input.weights, collaborative !== undefined && !unavailable.includes("collaborative"));
+    const knn = base.itemKnn;
+    const blended = blendCollaborative(
+      collaborative && !unavailable.includes("collaborative") ? column(base.collaborative, (id) => extraCf.get(id) ?? 0) : undefined,
+      knn && base.itemKnnColumn ? column(base.itemKnnColumn, (id) => knn.raw.get(id) ?? 0) : undefined,
+      settings.neumfShare ?? 1,
+    );
+    const weights = effectiveWeights(input.weights, blended !== undefined);
     const because = base.because;
     const { catalog } = state;
     const items = rankColumns(
       state,
       {
         ids,
-        collaborative: column(base.collaborative, (id) => extraCf.get(id) ?? 0),
+        collaborative: blended ?? new Float64Array(n),
         content: column(base.content, (id) => extraContent.get(id) ?? 0),
         popularity: column(base.popularity, (id) => state.popularity(id)),
         trending: Float64Array.from(ids, (id) => trendingRaw.get(id) ?? 0),
@@ -406,6 +439,17 @@ export class Recommender {
       items.push({ productId: t.productId, title: product.title, score: t.score, categories: product.categories });
     }
     return items;
+  }
+
+  /**
+   * The user's item-KNN scores (see `itemKnnScores`) over their positives, newest first; undefined
+   * for cold start or while the served snapshot has no item-KNN neighbours (stored before them) or
+   * NeuMF holds the whole collaborative weight (`neumfShare` 1).
+   */
+  private itemKnn(state: ServingState, positives: readonly string[], strategy: "personalized" | "cold_start"): ItemKnnScores | undefined {
+    const share = this.deps.settings.neumfShare ?? 1;
+    if (strategy !== "personalized" || share >= 1 || !state.snapshot.itemNeighbors) return undefined;
+    return itemKnnScores((id) => state.itemNeighbors(id), positives, this.deps.settings.itemKnnDecay ?? 0.6);
   }
 
   /** The trending signal of one request, guarded by the signal timeout; warnings go to `logger`. */

@@ -10,6 +10,11 @@ import {
   RecommendedItemSchema,
   SignalScoresSchema,
   TrendingItemSchema,
+  GetServingStatusResponseSchema,
+  RecentErrorSchema,
+  ServedModelSchema,
+  type GetServingStatusRequest,
+  type GetServingStatusResponse,
   type EventTypeCount,
   type GetProductStatsRequest,
   type GetProductStatsResponse,
@@ -32,6 +37,10 @@ import type { RankedItem } from "./ranking/rank.js";
 import { Recommender, type RecommenderDeps } from "./recommender.js";
 import type { ProductDirectory } from "./domain/product-directory.js";
 import { ENGAGEMENT_KINDS, eventTypeOf, type EngagementCounts } from "../../../shared/src/event-kinds.js";
+import { newRecommendationId } from "../../../shared/src/recommendation-id.js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ImpressionRecord, ListKind } from "./impressions/impression-buffer.js";
+import { readServingStatus, type RecentErrors, type ServingStatusSources } from "./serving-status.js";
 
 /** Largest number of `exclude_product_ids`. */
 export const MAX_EXCLUDED_IDS = 1000;
@@ -51,6 +60,15 @@ export interface RecommendationServiceDeps extends RecommenderDeps {
    * `PUBLIC_RECOMMENDATION_READS=true`). Without it (in-process tests) reads are open.
    */
   readonly access?: AccessControl;
+  /**
+   * Where each answered list's impression goes (an `ImpressionBuffer`: `record` returns at once and
+   * never throws). Without it, answers still carry a recommendation_id and nothing is recorded.
+   */
+  readonly impressions?: { record(impression: ImpressionRecord): void };
+  /** Where GetServingStatus reads its parts; without it GetServingStatus answers UNAVAILABLE. */
+  readonly status?: ServingStatusSources;
+  /** Longest wait of GetServingStatus for each remote part (engagement service, Kafka), in ms (default 2000). */
+  readonly statusTimeoutMs?: number;
 }
 
 /**
@@ -96,10 +114,12 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
       exclude: new Set(request.excludeProductIds),
       weights,
     }, this.requestLogger());
+    const recommendationId = this.shown("for_you", result.items, userId, "GetRecommendations", result.unavailableSignals);
     return create(GetRecommendationsResponseSchema, {
       items: result.items.map(toRecommendedItem),
       strategy: result.strategy,
       unavailableSignals: result.unavailableSignals,
+      recommendationId,
     });
   }
 
@@ -113,9 +133,11 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
     const productId = requireProductId("product_id", request.productId);
     const limit = resolveLimit(request.limit);
     const result = await this.recommender.similar(productId, limit, this.requestLogger());
+    const recommendationId = this.shown("similar", result.items, undefined, "GetSimilarProducts", result.unavailableSignals);
     return create(GetSimilarProductsResponseSchema, {
       items: result.items.map(toRecommendedItem),
       unavailableSignals: result.unavailableSignals,
+      recommendationId,
     });
   }
 
@@ -158,9 +180,76 @@ export class RecommendationServiceImpl implements ServiceImpl<typeof Recommendat
     const category = optionalCategory(request.category);
     const limit = resolveLimit(request.limit);
     const items = await this.recommender.trendingList(category, limit, this.requestLogger());
+    const recommendationId = this.shown("trending", items, undefined, "GetTrending", []);
     return create(GetTrendingResponseSchema, {
       items: items.map((t) => create(TrendingItemSchema, { ...t, categories: [...t.categories] })),
+      recommendationId,
     });
+  }
+
+  /**
+   * The operator's view of the serving side (see `readServingStatus`): the served NeuMF model with
+   * its offline HR@10/NDCG@10 and age, the signals unavailable now, the engagement service's events
+   * per second and outbox backlog, the trending consumer's lag and the recent problems. A part that
+   * does not answer within `statusTimeoutMs` is left unset and listed in `recent_errors`.
+   * Operators only.
+   *
+   * @throws ConnectError UNAUTHENTICATED without credentials; PERMISSION_DENIED for a user's
+   *   token (service token only); UNAVAILABLE when the process was built without status sources.
+   */
+  async getServingStatus(_request: GetServingStatusRequest, context: HandlerContext): Promise<GetServingStatusResponse> {
+    await this.deps.access?.requireService(context.requestHeader);
+    if (!this.deps.status) throw new UnavailableError("serving status");
+    const status = await readServingStatus(this.deps.status, this.deps.statusTimeoutMs ?? 2_000);
+    const model = status.model;
+    return create(GetServingStatusResponseSchema, {
+      ...(model
+        ? {
+            model: create(ServedModelSchema, {
+              version: model.version,
+              ...(model.hr10 !== undefined ? { hrAt10: model.hr10 } : {}),
+              ...(model.ndcg10 !== undefined ? { ndcgAt10: model.ndcg10 } : {}),
+              validationUsers: BigInt(model.validationUsers),
+              ageSeconds: Math.max(0, (status.atMs - model.createdAtMs) / 1000),
+              createTime: timestampFromMs(model.createdAtMs),
+            }),
+          }
+        : {}),
+      unavailableSignals: [...status.unavailableSignals],
+      ...(status.engagement
+        ? {
+            eventsPerSecond: status.engagement.eventsPerSecond,
+            outboxPendingRows: BigInt(status.engagement.outboxPendingRows),
+            outboxOldestRowAgeSeconds: status.engagement.outboxOldestRowAgeSeconds,
+          }
+        : {}),
+      ...(status.consumerLag !== undefined ? { consumerLagMessages: BigInt(status.consumerLag) } : {}),
+      recentErrors: status.recentErrors.map((e) =>
+        create(RecentErrorSchema, { time: timestampFromMs(e.atMs), source: e.source, message: e.message, count: BigInt(e.count) }),
+      ),
+      statusTime: timestampFromMs(status.atMs),
+    });
+  }
+
+  /**
+   * Gives an answered list its recommendation id and queues its impression (when the list is not
+   * empty; an empty list showed nothing). Notes an answer served without some signal in the recent
+   * errors. Returns at once: the impression is written in the background.
+   *
+   * @returns the new recommendation id.
+   */
+  private shown(listKind: ListKind, items: readonly { readonly productId: string }[], userId: string | undefined, rpc: string, unavailable: readonly string[]): string {
+    const now = Date.now();
+    const recommendationId = newRecommendationId(now);
+    if (items.length > 0) {
+      this.deps.impressions?.record({ recommendationId, listKind, ...(userId ? { userId } : {}), productIds: items.map((i) => i.productId), shownAtMs: now });
+    }
+    if (unavailable.length > 0) this.recentErrors()?.record("signals", `${rpc} answered without ${unavailable.join(", ")}`);
+    return recommendationId;
+  }
+
+  private recentErrors(): RecentErrors | undefined {
+    return this.deps.status?.recentErrors;
   }
 
   /** The logger of the RPC being handled (its lines carry `requestId` and `rpc`), else the process logger. */

@@ -73,6 +73,16 @@ export class ServingState {
     );
   }
 
+  /**
+   * A product's item-KNN neighbours from the snapshot (see `computeItemNeighbors`), best first.
+   *
+   * @param productId - the product.
+   * @returns its list, or undefined when the snapshot has none for it.
+   */
+  itemNeighbors(productId: string): readonly Neighbor[] | undefined {
+    return this.snapshot.itemNeighbors?.get(productId);
+  }
+
   /** Number of neighbour lists patched by catalog changes since the snapshot (a count). */
   get patchedNeighborLists(): number {
     return this.neighborOverrides.size;

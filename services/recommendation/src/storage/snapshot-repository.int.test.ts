@@ -18,6 +18,10 @@ const FIRST: ModelSnapshot = {
     { productId: "2", score: 0.7454545454545455, ratingCount: 2, meanRating: 4 },
     { productId: "weird\tid\\x", score: 0.1, ratingCount: 1, meanRating: 0.5 },
   ],
+  itemNeighbors: new Map([
+    ["2", [{ productId: "weird\tid\\x", score: 0.7071067811865475 }, { productId: "1", score: 0.5 }]],
+    ["1", [{ productId: "2", score: 0.5 }]],
+  ]),
 };
 
 const SECOND: ModelSnapshot = {
@@ -54,6 +58,7 @@ describe("SnapshotRepository (PostgreSQL)", () => {
     // Products without neighbours store no rows.
     expect(loaded!.neighbors).toEqual(new Map([...FIRST.neighbors].filter(([, list]) => list.length > 0)));
     expect(loaded!.popularity).toEqual(FIRST.popularity);
+    expect(loaded!.itemNeighbors).toEqual(FIRST.itemNeighbors);
     const ranks = await pool.query("SELECT neighbor_id, rank FROM content_neighbors WHERE product_id = '1' ORDER BY rank");
     expect(ranks.rows).toEqual([
       { neighbor_id: "2", rank: 1 },
@@ -68,6 +73,8 @@ describe("SnapshotRepository (PostgreSQL)", () => {
     const loaded = await repository.loadLatest();
     expect(loaded!.neighbors).toEqual(SECOND.neighbors);
     expect(loaded!.popularity).toEqual(SECOND.popularity);
+    // A snapshot without item-KNN neighbours leaves none of the previous ones behind.
+    expect(loaded!.itemNeighbors).toEqual(new Map());
     const builds = await pool.query("SELECT count(*)::int AS n FROM model_builds");
     expect(builds.rows[0].n).toBe(2);
   });

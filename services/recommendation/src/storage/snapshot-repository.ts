@@ -20,15 +20,16 @@ const COPY_CHUNK_ROWS = 2_000;
 
 /**
  * Stores and loads the model snapshot in the recommendation database (tables `content_neighbors`,
- * `item_popularity`, `model_builds`; see migrations/001_model_snapshot.sql).
+ * `item_neighbors`, `item_popularity`, `model_builds`; see migrations/001_model_snapshot.sql and
+ * 002_item_neighbors.sql).
  */
 export class SnapshotRepository {
   /** @param pool - a pool on the recommendation database (migrated). */
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Replaces the stored snapshot atomically: in one transaction, empties `content_neighbors` and
-   * `item_popularity`, bulk-loads the new rows with `COPY … FROM STDIN` (text format), and
+   * Replaces the stored snapshot atomically: in one transaction, empties `content_neighbors`,
+   * `item_neighbors` and `item_popularity`, bulk-loads the new rows with `COPY … FROM STDIN` (text format), and
    * appends a `model_builds` row. Readers see either the old snapshot or the new one; a failure
    * leaves the old one in place.
    *
@@ -42,8 +43,9 @@ export class SnapshotRepository {
       await client.query("SET LOCAL statement_timeout = '300s'");
       // TRUNCATE takes an ACCESS EXCLUSIVE lock until commit, so concurrent loads wait for the
       // new snapshot instead of reading a half-written one.
-      await client.query("TRUNCATE content_neighbors, item_popularity");
+      await client.query("TRUNCATE content_neighbors, item_neighbors, item_popularity");
       await copyRows(client, "COPY content_neighbors (product_id, neighbor_id, score, rank) FROM STDIN", neighborRows(snapshot.neighbors));
+      await copyRows(client, "COPY item_neighbors (product_id, neighbor_id, score, rank) FROM STDIN", neighborRows(snapshot.itemNeighbors ?? new Map()));
       await copyRows(client, "COPY item_popularity (product_id, score, rating_count, mean_rating) FROM STDIN", popularityRows(snapshot.popularity));
       const res = await client.query<{ id: string; built_at: Date }>(
         "INSERT INTO model_builds (product_count, event_count, duration_ms) VALUES ($1, $2, $3) RETURNING id, built_at",
@@ -71,7 +73,8 @@ export class SnapshotRepository {
       );
       const b = builds.rows[0];
       if (!b) return undefined;
-      const neighbors = await loadNeighbors(client);
+      const neighbors = await loadNeighbors(client, "content_neighbors");
+      const itemNeighbors = await loadNeighbors(client, "item_neighbors");
       const popularityRes = await client.query<[string, number, number, number]>({
         text: "SELECT product_id, score, rating_count, mean_rating FROM item_popularity",
         rowMode: "array",
@@ -91,17 +94,17 @@ export class SnapshotRepository {
         eventCount: Number(b.event_count),
         durationMs: b.duration_ms,
       };
-      return { build, stats: build, neighbors, popularity };
+      return { build, stats: build, neighbors, popularity, itemNeighbors };
     }, { begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" });
   }
 }
 
 /**
- * Streams `content_neighbors` out of the database in (product, rank) order with COPY's text format
- * and groups it into lists, best first. Equal ids share one string (a neighbour id repeats in
- * about MODEL_NEIGHBORS lists).
+ * Streams a neighbour table (`content_neighbors` or `item_neighbors`) out of the database in
+ * (product, rank) order with COPY's text format and groups it into lists, best first. Equal ids
+ * share one string (a neighbour id repeats in about k lists).
  */
-async function loadNeighbors(client: pg.PoolClient): Promise<Map<string, Neighbor[]>> {
+async function loadNeighbors(client: pg.PoolClient, table: "content_neighbors" | "item_neighbors"): Promise<Map<string, Neighbor[]>> {
   const neighbors = new Map<string, Neighbor[]>();
   const interned = new Map<string, string>();
   const intern = (raw: string): string => {
@@ -116,7 +119,7 @@ async function loadNeighbors(client: pg.PoolClient): Promise<Map<string, Neighbo
     if (line.length === 0) return;
     const tab1 = line.indexOf("\t");
     const tab2 = line.indexOf("\t", tab1 + 1);
-    if (tab1 < 0 || tab2 < 0) throw new Error(`content_neighbors: malformed COPY line ${JSON.stringify(line.slice(0, 80))}`);
+    if (tab1 < 0 || tab2 < 0) throw new Error(`${table}: malformed COPY line ${JSON.stringify(line.slice(0, 80))}`);
     const productId = line.slice(0, tab1);
     if (productId !== current) {
       current = productId;
@@ -127,7 +130,7 @@ async function loadNeighbors(client: pg.PoolClient): Promise<Map<string, Neighbo
   };
   const decoder = new StringDecoder("utf8");
   let rest = "";
-  const stream = client.query(copyTo("COPY (SELECT product_id, neighbor_id, score FROM content_neighbors ORDER BY product_id, rank) TO STDOUT"));
+  const stream = client.query(copyTo(`COPY (SELECT product_id, neighbor_id, score FROM ${table} ORDER BY product_id, rank) TO STDOUT`));
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = rest + decoder.write(chunk);
     let start = 0;

@@ -1,6 +1,7 @@
 import type { Kafka } from "kafkajs";
 import { Gauge } from "prom-client";
 import { counterFrom, gaugeFrom, metricsRegistry } from "../../../shared/src/metrics.js";
+import { consumerGroupLag } from "../../../shared/src/kafka-group-lag.js";
 import type { TrendingConsumer, TrendingConsumerMetrics } from "./trending-consumer.js";
 
 /** Longest the scrape's two Kafka admin requests may take together, in ms. */
@@ -41,19 +42,7 @@ export function registerConsumerMetrics(sources: ConsumerMetricsSources): () => 
       throw err;
     });
     await connected;
-    const [ends, committed] = await Promise.all([
-      admin.fetchTopicOffsets(sources.topic),
-      admin.fetchOffsets({ groupId: sources.groupId, topics: [sources.topic] }),
-    ]);
-    const byPartition = new Map<number, number>();
-    for (const p of committed.find((t) => t.topic === sources.topic)?.partitions ?? []) byPartition.set(p.partition, Number(p.offset));
-    const out = new Map<number, number>();
-    for (const end of ends) {
-      const at = byPartition.get(end.partition) ?? -1;
-      const from = at >= 0 ? at : Number(end.low);
-      out.set(end.partition, Math.max(0, Number(end.high) - from));
-    }
-    return out;
+    return consumerGroupLag(admin, sources.groupId, sources.topic);
   };
   new Gauge({
     name: "recsys_consumer_lag_messages",

@@ -27,6 +27,7 @@ try {
     serviceToken: config.SERVICE_TOKEN,
     build: {
       neighborCount: config.MODEL_NEIGHBORS,
+      itemNeighborCount: config.MODEL_ITEM_NEIGHBORS,
       maxDocumentFrequency: config.MODEL_MAX_DOCUMENT_FREQUENCY > 0 ? config.MODEL_MAX_DOCUMENT_FREQUENCY : undefined,
     },
     logger,

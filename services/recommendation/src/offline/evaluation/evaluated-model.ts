@@ -1,4 +1,5 @@
 import type { ProductText } from "../../models/content/product-text.js";
+import type { NeuMFScorer } from "../../models/ncf/neumf-scorer.js";
 import type { EvaluationData } from "./protocol.js";
 
 /** Scores items for a user; higher is better. */
@@ -21,6 +22,8 @@ export interface TrainedModel {
   readonly epochs?: number;
   /** One line on how it was built (parameters), for the report. */
   readonly notes?: string;
+  /** The trained NeuMF itself (NeuMF only), which the served row serves as its collaborative model. */
+  readonly neumf?: NeuMFScorer;
 }
 
 /** What a model gets to train. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { catalogCoverage, heldOutRank, hitRatioAt, ndcgAt, topK } from "./metrics.js";
+import { catalogCoverage, heldOutRank, hitRatioAt, meanWithError, ndcgAt, rankingMetrics, relevantRanks, topK } from "./metrics.js";
 
 describe("heldOutRank", () => {
   it("counts the negatives scoring strictly higher", () => {
@@ -71,5 +71,41 @@ describe("catalogCoverage", () => {
     expect(catalogCoverage([[1, 2], [1, 2], [2, 1]], 100)).toBeCloseTo(0.02, 12);
     expect(catalogCoverage([], 10)).toBe(0);
     expect(catalogCoverage([[1]], 0)).toBe(0);
+  });
+});
+
+describe("relevantRanks", () => {
+  it("ranks one held-out item like heldOutRank over every other candidate, ties against it", () => {
+    const scores = [0.5, 0.9, 0.5, 0.1, Number.NaN];
+    expect([...relevantRanks(scores, [0])]).toEqual([heldOutRank(0.5, [0.9, 0.5, 0.1, Number.NaN])]);
+    expect([...relevantRanks(scores, [0])]).toEqual([2]);
+    expect([...relevantRanks(scores, [4])]).toEqual([4]); // NaN: behind everything
+  });
+
+  it("places several held-out items by score among themselves, ascending", () => {
+    // sorted: 0.9 (rel) 0.8 0.7 (rel) 0.7 0.1 (rel): ties against held-out items.
+    const scores = [0.7, 0.9, 0.8, 0.7, 0.1];
+    expect([...relevantRanks(scores, [0, 1, 4])]).toEqual([0, 3, 4]);
+  });
+});
+
+describe("rankingMetrics", () => {
+  it("computes HR@k, NDCG@k against the ideal DCG of min(|R|, k) items, and recall over |R|", () => {
+    expect(rankingMetrics([0], 10, 20)).toEqual({ hit: 1, ndcg: 1, recall: 1 });
+    expect(rankingMetrics([12], 10, 20)).toEqual({ hit: 0, ndcg: 0, recall: 1 });
+    const m = rankingMetrics([1, 30], 10, 20);
+    expect(m.hit).toBe(1);
+    expect(m.ndcg).toBeCloseTo(1 / Math.log2(3) / (1 + 1 / Math.log2(3)), 12);
+    expect(m.recall).toBe(0.5);
+  });
+});
+
+describe("meanWithError", () => {
+  it("gives the mean and s/√n", () => {
+    const r = meanWithError([1, 0, 0, 1]);
+    expect(r.mean).toBe(0.5);
+    expect(r.standardError).toBeCloseTo(Math.sqrt(1 / 3 / 4), 12);
+    expect(meanWithError([])).toEqual({ mean: 0, standardError: 0 });
+    expect(meanWithError([0.3])).toEqual({ mean: 0.3, standardError: 0 });
   });
 });

@@ -1,22 +1,30 @@
 import { loadRecommendationConfig, recommenderSettings } from "../../config.js";
 import { blendModel } from "./baselines/blend.js";
 import { contentModel } from "./baselines/content.js";
-import { itemKnnModel } from "./baselines/item-knn.js";
+import { itemKnn, itemKnnModel } from "./baselines/item-knn.js";
 import { neumfModel } from "./baselines/neumf.js";
 import { bayesianPopularityModel, popularityModel } from "./baselines/popularity.js";
 import type { ModelSpec } from "./evaluated-model.js";
+import { servedModel } from "./baselines/served.js";
 
 /**
- * The models `npm run eval` knows, by `--models` name:
+ * The models `npm run eval` knows, by `--models` name (default: those not marked "on request"):
  * - `popularity`, `popularity-bayes`: interaction count; the service's Bayesian popularity;
- * - `itemknn`: item-KNN, cosine over the binary matrix;
+ * - `itemknn`: item-KNN, cosine over the binary matrix, every training item of the user alike;
+ * - `itemknn-d<d>`: the same with the user's items weighted d^r by recency (r = 0 newest); the
+ *   default list runs d = RECOMMEND_ITEM_KNN_DECAY (the served item-KNN's decay), the others
+ *   (0.5 … 0.98) on request;
  * - `content`: the service's TF-IDF content score with the service's default profile settings
  *   (RECOMMEND_RECENT_POSITIVES, RECOMMEND_RECENCY_DECAY);
  * - `neumf`: NeuMF of ncf/train.ts (default options, the run's seed, `--epochs`);
- * - `blend`: 0.6 × NeuMF + 0.4 × content, max-normalised over the candidates (DESIGN.md's relevance
- *   term with the service's default weights, no trending);
- * - `blend-w0.7`, `blend-w0.8`, `blend-w0.9`: the same with w × NeuMF + (1 − w) × content;
- * - `blend-rank`, `blend-minmax` (only on request): 0.6/0.4 with rank or min–max normalisation.
+ * - `blend`: cf × NeuMF + content × content with the service's default relevance weights,
+ *   max-normalised over the candidates (no item-KNN, no trending: the relevance term before the
+ *   item-KNN signal);
+ * - `served`: the service's own `Recommender` over the run's NeuMF and a model build of the
+ *   training data (see `servedModel`), with the configured defaults — the row the defaults are
+ *   chosen by;
+ * - on request: `blend-w0.7`, `blend-w0.8`, `blend-w0.9` (w × NeuMF + (1 − w) × content),
+ *   `blend-rank`, `blend-minmax` (the default blend with rank or min–max normalisation).
  */
 export function allModels(): ModelSpec[] {
   const settings = recommenderSettings(loadRecommendationConfig({}));
@@ -26,15 +34,19 @@ export function allModels(): ModelSpec[] {
     { model: "neumf", weight: cf },
     { model: "content", weight: content },
   ];
+  const servedDecay = settings.itemKnnDecay ?? 0.5;
+  const decays = [...new Set([servedDecay, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98])];
   return [
     popularityModel,
     bayesianPopularityModel,
     itemKnnModel,
+    ...decays.map((d) => (d === servedDecay ? itemKnn(d) : { ...itemKnn(d), onlyOnRequest: true })),
     contentModel({ maxPositives: settings.maxPositives, recencyDecay: settings.recencyDecay }),
     neumfModel,
     blendModel({ name: "blend", label: `blend ${cf} NeuMF + ${content} content`, parts, normalization: "max" }),
-    ...[0.7, 0.8, 0.9].map((w) =>
-      blendModel({
+    servedModel(settings),
+    ...[0.7, 0.8, 0.9].map((w) => ({
+      ...blendModel({
         name: `blend-w${w}`,
         label: `blend ${w} NeuMF + ${Number((1 - w).toFixed(2))} content`,
         parts: [
@@ -43,9 +55,9 @@ export function allModels(): ModelSpec[] {
         ],
         normalization: "max",
       }),
-    ),
-    blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }),
+      onlyOnRequest: true,
+    })),
+    { ...blendModel({ name: "blend-rank", label: `blend ${cf}/${content}, rank norm`, parts, normalization: "rank" }), onlyOnRequest: true },
     { ...blendModel({ name: "blend-minmax", label: `blend ${cf}/${content}, min-max norm`, parts, normalization: "minmax" }), onlyOnRequest: true },
   ];
 }
-

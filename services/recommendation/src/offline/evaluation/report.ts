@@ -31,16 +31,26 @@ export interface EvaluationReport {
   };
   /** The protocol's parameters. */
   readonly protocol: {
-    /** "leave-one-out (He et al., WWW 2017)". */
+    /** "leave-one-out (He et al., WWW 2017)" or "time-based, global cut at the 0.8 quantile of timestamps". */
     readonly name: string;
+    /** The split reported: "test" or "validation". */
+    readonly split: string;
+    /** "full" ranking or "sampled". */
+    readonly ranking: string;
     /** The seed of the negative sampling (and user sample). */
     readonly seed: number;
-    /** Negatives per user. */
+    /** Negatives per user (0 under full ranking). */
     readonly negatives: number;
-    /** Cut-off k. */
+    /** Cut-off k of HR and NDCG. */
     readonly k: number;
+    /** Cut-off of Recall. */
+    readonly recallK: number;
     /** Users evaluated. */
     readonly evaluatedUsers: number;
+    /** Held-out items over all evaluated users (one per user under leave-one-out). */
+    readonly heldOutItems: number;
+    /** The time-based protocol's cut (ISO 8601), absent under leave-one-out. */
+    readonly cut?: string;
     /** How ties are ranked. */
     readonly ties: string;
   };
@@ -93,24 +103,26 @@ export function alignTable(header: readonly string[], rows: readonly (readonly s
 }
 
 /**
- * The results side by side: HR@k, NDCG@k, training time, catalog coverage of the top k (share and
- * item count) and evaluation time (test candidates plus full-catalog ranking).
+ * The results side by side: HR@k, NDCG@k and Recall (full ranking) each ± its standard error,
+ * catalog coverage of the top k (share and item count), training time and evaluation time.
  *
  * @param report - the run's report.
  * @param markdown - emit a Markdown table.
  */
 export function formatResultsTable(report: EvaluationReport, markdown = false): string {
-  const { k } = report.protocol;
-  const header = ["model", `HR@${k}`, `NDCG@${k}`, "training", `coverage@${k}`, "eval time"];
+  const { k, recallK } = report.protocol;
+  const withError = (mean: number, se: number) => `${mean.toFixed(3)} ± ${se.toFixed(3)}`;
+  const header = ["model", `HR@${k}`, `NDCG@${k}`, `Recall@${recallK}`, `coverage@${k}`, "training", "eval time"];
   const rows = report.results.map((r) => [
     r.label,
-    r.hitRatio.toFixed(3),
-    r.ndcg.toFixed(3),
-    formatDuration(r.trainingMs) + (r.epochs !== undefined ? ` (${r.epochs} ep)` : ""),
+    withError(r.hitRatio, r.hitRatioSe),
+    withError(r.ndcg, r.ndcgSe),
+    r.recall === undefined ? "–" : withError(r.recall, r.recallSe ?? 0),
     r.coverage === undefined ? "–" : `${(r.coverage * 100).toFixed(1)}% (${Math.round(r.coverage * report.dataset.items)})`,
+    formatDuration(r.trainingMs) + (r.epochs !== undefined ? ` (${r.epochs} ep)` : ""),
     formatDuration(r.scoringMs + r.coverageMs),
   ]);
-  return alignTable(header, rows, [false, true, true, true, true, true], markdown);
+  return alignTable(header, rows, [false, true, true, true, true, true, true], markdown);
 }
 
 /**
@@ -120,8 +132,13 @@ export function formatResultsTable(report: EvaluationReport, markdown = false): 
  */
 export function formatProtocol(report: EvaluationReport): string {
   const { dataset: d, protocol: p } = report;
+  const ranked =
+    p.ranking === "sampled"
+      ? `held-out item ranked among ${p.negatives} sampled negatives (seed ${p.seed})`
+      : "held-out items ranked against every item the user did not train on (full ranking)";
   return (
-    `${p.name}: ${d.interactions} interactions, ${d.users} users, ${d.items} items (${d.dir}); ` +
-    `${p.evaluatedUsers} users evaluated, held-out item ranked among ${p.negatives} sampled negatives (seed ${p.seed}), ${p.ties}`
+    `${p.name}${p.cut ? ` (${p.cut})` : ""}, ${p.split} split: ${d.interactions} interactions, ${d.users} users, ${d.items} items (${d.dir}); ` +
+    `${d.trainInteractions} training interactions; ${p.evaluatedUsers} users evaluated on ${p.heldOutItems} held-out items, ${ranked}, ${p.ties}; ` +
+    `each figure ± its standard error over users`
   );
 }

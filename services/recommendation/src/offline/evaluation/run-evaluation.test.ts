@@ -57,11 +57,11 @@ const specs: ModelSpec[] = [
 describe("evaluateDataset on a synthetic data set", () => {
   const { catalog, interactions } = syntheticData();
 
-  it("reports every model, a constant scorer at HR@10 = 0, and personalised models above popularity", async () => {
-    const report = await evaluateDataset("synthetic", catalog, interactions, { seed: 1 }, specs);
+  it("reports every model under the sampled ranking, a constant scorer at HR@10 = 0, and personalised models above popularity", async () => {
+    const report = await evaluateDataset("synthetic", catalog, interactions, { seed: 1, ranking: "sampled" }, specs);
     const by = new Map(report.results.map((r) => [r.model, r]));
     expect(report.results.map((r) => r.model)).toEqual(["constant", "popularity", "itemknn", "content", "blend"]);
-    expect(report.protocol).toMatchObject({ seed: 1, negatives: 99, k: 10, evaluatedUsers: 60 });
+    expect(report.protocol).toMatchObject({ seed: 1, negatives: 99, k: 10, evaluatedUsers: 60, ranking: "sampled", split: "test" });
     expect(report.dataset).toMatchObject({ users: 60, items: 400, interactions: 1500, trainInteractions: 1440 });
 
     expect(by.get("constant")!.hitRatio).toBe(0);
@@ -81,13 +81,42 @@ describe("evaluateDataset on a synthetic data set", () => {
 
     const table = formatResultsTable(report).split("\n");
     expect(table).toHaveLength(2 + 5);
-    expect(table[0]).toMatch(/^model\s+HR@10\s+NDCG@10\s+training\s+coverage@10\s+eval time$/);
+    expect(table[0]).toMatch(/^model\s+HR@10\s+NDCG@10\s+Recall@20\s+coverage@10\s+training\s+eval time$/);
     const hrColumnEnd = table[0]!.indexOf("HR@10") + "HR@10".length;
-    for (const line of table.slice(2)) expect(line.slice(hrColumnEnd - 5, hrColumnEnd)).toMatch(/^[01]\.\d{3}$/);
-    expect(table[2]).toMatch(/^constant\s+0\.000\s+0\.000\s/);
+    for (const line of table.slice(2)) expect(line.slice(hrColumnEnd - 13, hrColumnEnd)).toMatch(/^[01]\.\d{3} ± [01]\.\d{3}$/);
+    expect(table[2]).toMatch(/^constant\s+0\.000 ± 0\.000\s+0\.000 ± 0\.000\s+–\s/);
 
     const json = JSON.parse(JSON.stringify(report)) as typeof report;
     expect(json.results[2]).toMatchObject({ model: "itemknn", label: "item-KNN (cosine)" });
+  });
+
+  it("ranks in full by default: against every item the user did not train on, with recall and standard errors", async () => {
+    const full = await evaluateDataset("synthetic", catalog, interactions, { seed: 1 }, specs);
+    const sampled = await evaluateDataset("synthetic", catalog, interactions, { seed: 1, ranking: "sampled" }, specs);
+    expect(full.protocol).toMatchObject({ ranking: "full", negatives: 0, recallK: 20, heldOutItems: 60 });
+    const f = new Map(full.results.map((r) => [r.model, r]));
+    const s = new Map(sampled.results.map((r) => [r.model, r]));
+    expect(f.get("constant")!.hitRatio).toBe(0);
+    for (const name of ["popularity", "itemknn", "content"]) {
+      // 390 competitors instead of 99: never easier.
+      expect(f.get(name)!.hitRatio).toBeLessThanOrEqual(s.get(name)!.hitRatio);
+      const r = f.get(name)!;
+      expect(r.recall).toBeGreaterThanOrEqual(r.hitRatio); // one held-out item: Recall@20 = HR@20 ≥ HR@10
+      expect(r.hitRatioSe).toBeCloseTo(Math.sqrt((r.hitRatio * (1 - r.hitRatio) * 60) / 59 / 60), 9);
+    }
+    expect(f.get("itemknn")!.hitRatio).toBeGreaterThan(f.get("popularity")!.hitRatio);
+  });
+
+  it("evaluates the validation split without the test interactions, and the time-based protocol", async () => {
+    const test = await evaluateDataset("synthetic", catalog, interactions, { seed: 1, models: ["itemknn"] }, specs);
+    const validation = await evaluateDataset("synthetic", catalog, interactions, { seed: 1, models: ["itemknn"], split: "validation" }, specs);
+    expect(validation.protocol.split).toBe("validation");
+    expect(validation.dataset.trainInteractions).toBe(test.dataset.trainInteractions - 60);
+    const time = await evaluateDataset("synthetic", catalog, interactions, { seed: 1, models: ["itemknn"], protocol: "time", cutQuantile: 0.9 }, specs);
+    expect(time.protocol.name).toMatch(/^time-based/);
+    expect(time.protocol.cut).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(time.dataset.trainInteractions).toBe(1320); // the cut is the 23rd timestamp: 22 earlier ratings per user
+    expect(time.protocol.heldOutItems).toBeGreaterThanOrEqual(time.protocol.evaluatedUsers);
   });
 
   it("gives the same numbers for the same seed and evaluates a user sample", async () => {

@@ -5,7 +5,8 @@ import { evaluateModel } from "./evaluate.js";
 import { readMovieLensInteractions, type RatedInteraction } from "./interactions.js";
 import type { ModelContext, ModelSpec, TrainedModel } from "./evaluated-model.js";
 import { allModels } from "./model-registry.js";
-import { prepareEvaluation, type EvaluationData } from "./protocol.js";
+import { prepareEvaluation, type EvaluationData, type EvaluationSplit, type SplitProtocol } from "./protocol.js";
+import type { RankingMode } from "./evaluate.js";
 import type { EvaluationReport, ModelResult } from "./report.js";
 
 /** Options of {@link runEvaluation} and {@link evaluateModels}. */
@@ -18,10 +19,20 @@ export interface EvaluationOptions {
   readonly users?: number | undefined;
   /** Epochs for iterative models (their default when undefined). */
   readonly epochs?: number | undefined;
-  /** Negatives per user (default 99). */
+  /** Negatives per user for the sampled ranking (default 99; none are drawn under full ranking). */
   readonly negatives?: number;
-  /** Cut-off k (default 10). */
+  /** Cut-off k of HR and NDCG (default 10). */
   readonly k?: number;
+  /** Cut-off of Recall (default 20). */
+  readonly recallK?: number;
+  /** Full ranking (default) or the NCF paper's sampled ranking. */
+  readonly ranking?: RankingMode;
+  /** The split protocol (default "leave-one-out"). */
+  readonly protocol?: SplitProtocol;
+  /** The split evaluated (default "test"). */
+  readonly split?: EvaluationSplit;
+  /** The time-based protocol's cut quantile (default 0.8). */
+  readonly cutQuantile?: number;
   /** Measure catalog coverage (default true). */
   readonly coverage?: boolean;
   /** Log per-epoch test quality of iterative models (monitoring only; default false). */
@@ -77,7 +88,12 @@ export async function evaluateModels(
     const spec = byName.get(name)!;
     const trained = await context.trained(name);
     log(`evaluating ${spec.label}…`);
-    const metrics = await evaluateModel(trained, data, { k: options.k ?? 10, coverage: options.coverage ?? true });
+    const metrics = await evaluateModel(trained, data, {
+      k: options.k ?? 10,
+      recallK: options.recallK ?? 20,
+      ranking: options.ranking ?? "full",
+      coverage: options.coverage ?? true,
+    });
     const result = { model: name, label: spec.label, trainingMs: trained.trainingMs, epochs: trained.epochs, notes: trained.notes, ...metrics };
     log(`${spec.label}: HR ${result.hitRatio.toFixed(3)}, NDCG ${result.ndcg.toFixed(3)}`);
     results.push(result);
@@ -121,23 +137,39 @@ export async function evaluateDataset(
   started = performance.now(),
 ): Promise<EvaluationReport> {
   const seed = options.seed ?? 1;
-  const negatives = options.negatives ?? 99;
+  const ranking = options.ranking ?? "full";
+  const negatives = ranking === "sampled" ? (options.negatives ?? 99) : 0;
   const k = options.k ?? 10;
+  const recallK = options.recallK ?? 20;
+  const protocol = options.protocol ?? "leave-one-out";
+  const split = options.split ?? "test";
   const data = prepareEvaluation(
     catalog.map((p) => p.productId),
     interactions,
-    { seed, negatives, ...(options.users !== undefined ? { users: options.users } : {}) },
+    {
+      seed,
+      negatives,
+      protocol,
+      split,
+      ...(options.cutQuantile !== undefined ? { cutQuantile: options.cutQuantile } : {}),
+      ...(options.users !== undefined ? { users: options.users } : {}),
+    },
   );
   options.log?.(`${data.cases.length} users evaluated, ${data.train.length} training interactions, ${data.itemIds.length} items`);
-  const results = await evaluateModels(data, catalog, { ...options, k }, specs);
+  const results = await evaluateModels(data, catalog, { ...options, k, recallK, ranking }, specs);
   return {
     dataset: { dir: label, users: data.userIds.length, items: data.itemIds.length, interactions: interactions.length, trainInteractions: data.train.length },
     protocol: {
-      name: "leave-one-out (He et al., WWW 2017)",
+      name: protocol === "leave-one-out" ? "leave-one-out (He et al., WWW 2017)" : `time-based, global cut at the ${options.cutQuantile ?? 0.8} quantile of timestamps`,
+      split,
+      ranking,
       seed,
       negatives,
       k,
+      recallK,
       evaluatedUsers: data.cases.length,
+      heldOutItems: data.cases.reduce((n, c) => n + c.relevant.length, 0),
+      ...(data.cutMs !== undefined ? { cut: new Date(data.cutMs).toISOString() } : {}),
       ties: "ties count against the held-out item",
     },
     results,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RatedInteraction } from "./interactions.js";
-import { leaveOneOutSplit } from "./split.js";
+import { leaveOneOutSplit, timeSplit } from "./split.js";
 
 const e = (userId: string, productId: string, t: number, rating = 4): RatedInteraction => ({ userId, productId, timestampMs: t, rating });
 
@@ -41,5 +41,16 @@ describe("leaveOneOutSplit", () => {
   it("orders held-out interactions by numeric user id", () => {
     const data = [e("10", "1", 1), e("10", "2", 2), e("9", "1", 1), e("9", "2", 2)];
     expect(leaveOneOutSplit(data).heldOut.map((h) => h.userId)).toEqual(["9", "10"]);
+  });
+});
+
+describe("timeSplit", () => {
+  it("cuts every user at the same timestamp quantile: training strictly before it", () => {
+    const rows = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((t) => ({ userId: String(t % 3), productId: String(t), timestampMs: t * 1000, rating: 4 }));
+    const { train, heldOut, cutMs } = timeSplit(rows, 0.8);
+    expect(cutMs).toBe(9000);
+    expect(train.map((e) => e.timestampMs)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((t) => t * 1000));
+    expect(heldOut.map((e) => e.productId)).toEqual(["9", "10"]);
+    expect(() => timeSplit([], 0.5)).toThrow(RangeError);
   });
 });

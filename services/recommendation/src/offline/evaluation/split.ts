@@ -54,3 +54,35 @@ export function leaveOneOutSplit(interactions: readonly RatedInteraction[]): Lea
   const train = interactions.filter((e) => latestByPair.get(`${e.userId}\u0000${e.productId}`) === e && !held.has(e));
   return { train, heldOut };
 }
+
+/** The time-based split of {@link timeSplit}. */
+export interface TimeSplit {
+  /** The interactions before the cut, in input order. */
+  readonly train: readonly RatedInteraction[];
+  /** The interactions at or after the cut, in input order. */
+  readonly heldOut: readonly RatedInteraction[];
+  /** The cut, in ms since the epoch. */
+  readonly cutMs: number;
+}
+
+/**
+ * A global temporal split (the "time-based" protocol of Meng, McCreadie, Macdonald and Ounis,
+ * "Exploring Data Splitting Strategies for the Evaluation of Recommendation Models", RecSys 2020,
+ * https://arxiv.org/abs/2007.13237): one cut time for every user, so no interaction after the cut
+ * informs training. The cut is the timestamp at the `quantile` of all interaction times (nearest
+ * rank); interactions at or after it are held out.
+ *
+ * @param interactions - all interactions, any order.
+ * @param quantile - in (0, 1), for example 0.8 to hold out the latest 20%.
+ * @returns the training interactions, the held-out ones and the cut.
+ * @throws RangeError when there are no interactions.
+ */
+export function timeSplit(interactions: readonly RatedInteraction[], quantile: number): TimeSplit {
+  if (interactions.length === 0) throw new RangeError("timeSplit: no interactions to split");
+  const times = Float64Array.from(interactions, (e) => e.timestampMs).sort();
+  const cutMs = times[Math.min(times.length - 1, Math.floor(quantile * times.length))]!;
+  const train: RatedInteraction[] = [];
+  const heldOut: RatedInteraction[] = [];
+  for (const e of interactions) (e.timestampMs < cutMs ? train : heldOut).push(e);
+  return { train, heldOut, cutMs };
+}

@@ -4,6 +4,7 @@ import { ContentModel } from "../../models/content/content-model.js";
 import { compareIds } from "../../../../shared/src/ids.js";
 import type { CatalogProduct } from "../../models/catalog.js";
 import { computePopularity, OpinionAccumulator } from "../../models/popularity.js";
+import { computeItemNeighbors, type ItemKnnInteraction } from "../../models/item-knn.js";
 import type { ModelSnapshot } from "../../models/snapshot.js";
 import { readCatalog, type CatalogSource, type InteractionSource } from "./sources.js";
 
@@ -16,6 +17,8 @@ export interface BuildModelsOptions {
    * (default: none skipped; see `NeighborOptions.maxDocumentFrequency`).
    */
   readonly maxDocumentFrequency?: number;
+  /** Item-KNN neighbours kept per product (default 100). */
+  readonly itemNeighborCount?: number;
   /** Prior weight C of the Bayesian average (default: the mean number of opinions per product). */
   readonly popularityPriorWeight?: number;
   /** Receives one info line per phase with its duration. */
@@ -34,6 +37,8 @@ export interface BuildTimings {
   readonly neighborsMs: number;
   /** Computing popularity. */
   readonly popularityMs: number;
+  /** Computing the item-KNN neighbours. */
+  readonly itemNeighborsMs: number;
   /** The whole build. */
   readonly totalMs: number;
 }
@@ -53,7 +58,8 @@ export interface BuiltModels {
 /**
  * Builds the recommendation models from the catalog and the full engagement history:
  * TF-IDF vectors and the top-k content neighbours of every product (see {@link ContentModel}),
- * and each product's cold-start popularity (see `computePopularity`). The catalog and events are
+ * each product's cold-start popularity (see `computePopularity`) and its item-KNN neighbours over
+ * the engagement history (see `computeItemNeighbors`). The catalog and events are
  * read concurrently.
  *
  * @param catalogSource - pages of the catalog (ProductService.ListProducts in production).
@@ -76,10 +82,15 @@ export async function buildModels(
     products.sort((a, b) => compareIds(a.productId, b.productId));
     return { products, ms: since(t) };
   };
+  // Item-KNN pairs: every event but a dislike says the user engaged with the product.
+  const pairs: ItemKnnInteraction[] = [];
   const readOpinions = async (): Promise<{ opinions: OpinionAccumulator; ms: number }> => {
     const t = performance.now();
     const opinions = new OpinionAccumulator();
-    for await (const page of interactionSource.pages()) opinions.add(page);
+    for await (const page of interactionSource.pages()) {
+      opinions.add(page);
+      for (const e of page) if (e.kind !== "dislike") pairs.push({ userId: e.userId, productId: e.productId });
+    }
     return { opinions, ms: since(t) };
   };
   const [{ products, ms: catalogMs }, { opinions, ms: eventsMs }] = await Promise.all([readProducts(), readOpinions()]);
@@ -96,6 +107,10 @@ export async function buildModels(
   t = performance.now();
   const popularity = computePopularity(opinions.values(), { priorWeight: options.popularityPriorWeight });
   const popularityMs = since(t);
+  t = performance.now();
+  const itemNeighbors = computeItemNeighbors(pairs, { k: options.itemNeighborCount ?? 100 });
+  const itemNeighborsMs = since(t);
+  options.logger?.info({ products: itemNeighbors.size, itemNeighborsMs }, "model build: item-KNN neighbours computed");
 
   const totalMs = since(started);
   options.logger?.info({ popularProducts: popularity.length, popularityMs, totalMs }, "model build: done");
@@ -104,9 +119,10 @@ export async function buildModels(
       stats: { productCount: products.length, eventCount: opinions.events, durationMs: totalMs },
       neighbors,
       popularity,
+      itemNeighbors,
     },
     catalog: products,
     content,
-    timings: { catalogMs, eventsMs, vectorizeMs, neighborsMs, popularityMs, totalMs },
+    timings: { catalogMs, eventsMs, vectorizeMs, neighborsMs, popularityMs, itemNeighborsMs, totalMs },
   };
 }

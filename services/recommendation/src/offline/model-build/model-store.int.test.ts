@@ -134,11 +134,20 @@ describe("model store (PostgreSQL)", () => {
     expect(loaded.neighbors("1")).toEqual(built.neighbors("1"));
     expect(loaded.popular()).toEqual(built.popular());
     expect(loaded.content.similarity("1", "4")).toBeCloseTo(built.content.similarity("1", "4"), 12);
+    expect(loaded.itemNeighbors("1")).toEqual(built.itemNeighbors("1"));
+    expect(built.itemNeighbors("1")!.length).toBeGreaterThan(0);
+
+    // A snapshot stored before the item-KNN neighbours existed is rebuilt at start.
+    await pool.query("DELETE FROM item_neighbors");
+    const older = fakeClients();
+    const upgraded = await loadOrBuildModels({ ...older, repository, logger: silentLogger() });
+    expect(older.calls.scanEvents.length).toBeGreaterThan(0);
+    expect(upgraded.itemNeighbors("1")).toEqual(built.itemNeighbors("1"));
 
     const third = fakeClients();
     const rebuilt = await loadOrBuildModels({ ...third, repository, logger: silentLogger() }, true);
     expect(third.calls.scanEvents.length).toBeGreaterThan(0);
-    expect(rebuilt.build!.id).toBeGreaterThan(built.build!.id);
+    expect(rebuilt.build!.id).toBeGreaterThan(upgraded.build!.id);
   });
 
   it("stores and reloads the MovieLens models", async () => {

@@ -65,7 +65,13 @@ export async function buildAndStoreModels(deps: ModelStoreDeps): Promise<StoredB
  */
 export async function loadOrBuildModels(deps: ModelStoreDeps, rebuild = false): Promise<ServingState> {
   const started = performance.now();
-  const stored = rebuild ? undefined : await deps.repository.loadLatest();
+  let stored = rebuild ? undefined : await deps.repository.loadLatest();
+  if (stored && stored.stats.eventCount > 0 && (stored.itemNeighbors?.size ?? 0) === 0) {
+    // Stored before the item-KNN neighbours existed (migration 002): the collaborative signal would
+    // lack its item-KNN half until someone rebuilt, so rebuild now.
+    deps.logger.info({ buildId: stored.build.id }, "the stored model snapshot has no item-KNN neighbours, rebuilding it");
+    stored = undefined;
+  }
   if (!stored) {
     deps.logger.info({ rebuild }, rebuild ? "rebuilding the model snapshot" : "no model snapshot stored, building one");
     return (await buildAndStoreModels(deps)).models;

@@ -41,12 +41,17 @@ export interface PersonalCandidateSources {
   readonly collaborativeCandidates: number;
   /** Most popular eligible products added, at most (a count, default 200). */
   readonly popularCandidates: number;
+  /** The user's item-KNN products, best first (see `itemKnnScores`); the first `itemKnnCandidates` eligible ones join. */
+  readonly itemKnnRanked?: readonly string[] | undefined;
+  /** How many item-KNN products join the candidates (a count, default 0). */
+  readonly itemKnnCandidates?: number;
 }
 
 /**
  * Candidate generation for a user, in this order, each source's eligible products only: the
  * content neighbours of the user's positives, the collaborative model's top
- * `collaborativeCandidates` for the user, the trending top list, and the `popularCandidates` most
+ * `collaborativeCandidates` for the user, the first `itemKnnCandidates` of the user's item-KNN
+ * products, the trending top list, and the `popularCandidates` most
  * popular products (the two-stage retrieval-then-ranking pattern of Covington et al., "Deep Neural
  * Networks for YouTube Recommendations", RecSys 2016).
  *
@@ -58,6 +63,11 @@ export function personalCandidates(sources: PersonalCandidateSources): string[] 
   for (const p of sources.positives) for (const n of state.neighbors(p)) if (eligible(n.productId)) candidates.add(n.productId);
   if (sources.collaborative) {
     for (const id of sources.collaborative.topCandidates(sources.userId, sources.collaborativeCandidates, eligible)) candidates.add(id);
+  }
+  let knnAdded = 0;
+  for (const id of sources.itemKnnRanked ?? []) {
+    if (knnAdded >= (sources.itemKnnCandidates ?? 0)) break;
+    if (eligible(id)) candidates.add(id), knnAdded++;
   }
   for (const t of sources.trendingTop) if (eligible(t.productId)) candidates.add(t.productId);
   let popularAdded = 0;

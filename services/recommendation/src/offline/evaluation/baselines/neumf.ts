@@ -9,8 +9,9 @@ import type { ItemScorer, ModelSpec } from "../evaluated-model.js";
  * saw in training score NaN, ranked behind every other item; so does every item of a user it does
  * not know (none in this protocol: every evaluated user has training interactions).
  *
- * With `traceEpochs`, the test cases are passed as the trainer's validation cases so that each
- * epoch logs its HR@10/NDCG@10: monitoring only (the trainer keeps the last epoch's weights, so
+ * With `traceEpochs`, the evaluated cases (their first held-out item, against the sampled
+ * negatives or, under full ranking, every item the user did not train on) are passed as the
+ * trainer's validation cases so that each epoch logs its HR@10/NDCG@10: monitoring only (the trainer keeps the last epoch's weights, so
  * the test set does not select the model), at the cost of one evaluation per epoch.
  */
 export const neumfModel: ModelSpec = {
@@ -23,7 +24,11 @@ export const neumfModel: ModelSpec = {
       ? data.cases.map((c) => ({
           userId: data.userIds[c.user]!,
           heldOut: data.itemIds[c.heldOut]!,
-          candidates: [...c.negatives].map((i) => data.itemIds[i]!),
+          // Full ranking (no sampled negatives): every item the user did not train on.
+          candidates:
+            c.negatives.length > 0
+              ? [...c.negatives].map((i) => data.itemIds[i]!)
+              : data.itemIds.filter((_, i) => i !== c.heldOut && !data.trainItems[c.user]!.includes(i)),
         }))
       : undefined;
     const trained = await trainNeuMF(
@@ -52,6 +57,7 @@ export const neumfModel: ModelSpec = {
       scorer,
       trainingMs: trained.trainingMs,
       epochs: trained.epochs.length,
+      neumf: trained.scorer,
       notes: `${options}, backend ${trained.backend}`,
     };
   },
