@@ -83,6 +83,14 @@ describe("web console in Chromium", () => {
   let clicked = "";
 
   const url = (fragment: string): string => `${suite.mesh.consoleUrl!}${fragment}`;
+  /** FOR_YOU's attributed clicks and click-through over the last hour, read over REST with the service token. */
+  const forYouClickThrough = async (): Promise<{ clicks: number; rate: number }> => {
+    const res = await fetch(`${suite.mesh.restUrl}/v1/operator/click-through-rates?windowSeconds=3600`, { headers: OWN_MESH_AUTH_HEADERS });
+    expect(res.status).toBe(200);
+    const { rates } = (await res.json()) as { rates: { listType: string; attributedClicks?: string; clickThroughRate?: number }[] };
+    const forYou = rates.find((r) => r.listType === "LIST_TYPE_FOR_YOU");
+    return { clicks: Number(forYou?.attributedClicks ?? 0), rate: forYou?.clickThroughRate ?? 0 };
+  };
   const expectNoProblems = (): void => expect(problems.lines, problems.lines.join("\n")).toEqual([]);
   const expectNoAxeViolations = async (): Promise<void> => {
     const violations = await runAxe(page);
@@ -149,7 +157,8 @@ describe("web console in Chromium", () => {
     expectNoProblems();
   });
 
-  it("puts a product clicked 20 times at the top of the trending panel within 2 s", async () => {
+  it("puts a product clicked 20 times at the top of the trending panel within 2 s, and its clicks raise FOR_YOU click-through from 0", async () => {
+    expect(await forYouClickThrough()).toEqual({ clicks: 0, rate: 0 });
     const ids = await idsIn(page, "#for-you");
     clicked = ids[2] ?? ids[0]!;
     const card = `#for-you [data-product-id="${clicked}"]`;
@@ -164,6 +173,14 @@ describe("web console in Chromium", () => {
     const since = Date.now();
     await page.waitForFunction((id) => (globalThis as unknown as { document: { querySelector: (s: string) => { getAttribute: (a: string) => string | null } | null } }).document.querySelector("#trending [data-product-id]")?.getAttribute("data-product-id") === id, { timeout: 2_000, polling: 50 }, clicked);
     console.log(`trending panel showed the clicked product on top ${Date.now() - since} ms after the 20th click was accepted`);
+    // The clicks carried the list's recommendationId: one (list, product) pair, counted once the
+    // list's impression has been written (in the background, within a fraction of a second).
+    const ctr = await eventually("FOR_YOU click-through above 0", async () => {
+      const now = await forYouClickThrough();
+      return now.clicks > 0 ? now : undefined;
+    }, 10_000);
+    expect(ctr.clicks).toBe(1);
+    expect(ctr.rate).toBeGreaterThan(0);
     expectNoProblems();
   });
 

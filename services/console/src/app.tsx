@@ -93,7 +93,7 @@ export function App() {
       case "catalog":
         return <CatalogPage session={session} category={route.category} query={route.query} />;
       case "product":
-        return <ProductPage session={session} productId={route.productId} />;
+        return <ProductPage session={session} productId={route.productId} recommendationId={route.recommendationId} />;
       case "playground":
         return <PlaygroundPage session={session} />;
       case "login":
