@@ -278,3 +278,25 @@ export function eventBody(userId: string, productId: string, type: EventType, op
 export async function recordEvent(session: Session, productId: string, type: EventType, options: { value?: number | undefined; recommendationId?: string | undefined } = {}): Promise<void> {
   await call("/v1/events", { method: "POST", token: session.accessToken, body: eventBody(session.user.userId, productId, type, options) });
 }
+
+/**
+ * The serving side's status, raw JSON (`GET /v1/operator/status`, the service token only); read
+ * it with `parseServingStatus` of operator.ts.
+ *
+ * @throws ApiError 401 without a valid token, 403 with a user's token.
+ */
+export function getServingStatusJson(serviceToken: string, signal?: AbortSignal): Promise<unknown> {
+  return call("/v1/operator/status", { token: serviceToken, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Click-through per list type over the last `windowSeconds`, raw JSON
+ * (`GET /v1/operator/click-through-rates`, the service token only); read it with
+ * `parseClickThroughRates` of operator.ts.
+ *
+ * @param windowSeconds - 1 to 86,400.
+ * @throws ApiError 401 without a valid token, 403 with a user's token, 503 when the query ran too long.
+ */
+export function getClickThroughRatesJson(serviceToken: string, windowSeconds: number, signal?: AbortSignal): Promise<unknown> {
+  return call(`/v1/operator/click-through-rates${query({ windowSeconds })}`, { token: serviceToken, ...(signal ? { signal } : {}) });
+}

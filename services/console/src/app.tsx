@@ -3,19 +3,18 @@ import { StatusRegion, announce } from "./components.js";
 import { CatalogPage } from "./pages/catalog.js";
 import { HomePage } from "./pages/home.js";
 import { LoginPage } from "./pages/login.js";
+import { OperatorPage } from "./pages/operator.js";
 import { PlaygroundPage } from "./pages/playground.js";
 import { ProductPage } from "./pages/product.js";
 import { href, useRoute, type Route } from "./router.js";
 import { setSession, useSession } from "./session.js";
 
-/**
- * The main navigation, in order. The operator view (issue 12, part 3) goes here as
- * `{ label: "Operator", route: { page: "operator" }, page: "operator" }` once router.ts has the route.
- */
+/** The main navigation, in order. */
 const NAV_ITEMS: readonly { readonly label: string; readonly route: Route }[] = [
   { label: "For you", route: { page: "home" } },
   { label: "Catalog", route: { page: "catalog", category: "", query: "" } },
   { label: "Blend playground", route: { page: "playground" } },
+  { label: "Operator", route: { page: "operator" } },
 ];
 
 /** The console: header with navigation and account, the routed page, and the live status region. */
@@ -96,6 +95,8 @@ export function App() {
         return <ProductPage session={session} productId={route.productId} recommendationId={route.recommendationId} />;
       case "playground":
         return <PlaygroundPage session={session} />;
+      case "operator":
+        return <OperatorPage />;
       case "login":
         return <LoginPage />;
       case "not-found":
