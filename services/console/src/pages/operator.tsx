@@ -277,7 +277,7 @@ function ClickThroughPanel({ polled, now }: { polled: Polled<readonly ListClickT
       {rates === undefined ? (
         polled.error === undefined ? <p>Loading…</p> : null
       ) : (
-        <table class="table">
+        <table class="table numeric">
           <caption>Per list type, lists shown over the last hour; a click counts once per list and item.</caption>
           <thead>
             <tr>
