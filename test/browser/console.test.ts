@@ -84,13 +84,13 @@ describe("web console in Chromium", () => {
   let clicked = "";
 
   const url = (fragment: string): string => `${suite.mesh.consoleUrl!}${fragment}`;
-  /** FOR_YOU's attributed clicks and click-through over the last hour, read over REST with the service token. */
-  const forYouClickThrough = async (): Promise<{ clicks: number; rate: number }> => {
+  /** One list type's attributed clicks and click-through over the last hour, read over REST with the service token. */
+  const clickThrough = async (listType = "LIST_TYPE_FOR_YOU"): Promise<{ clicks: number; rate: number }> => {
     const res = await fetch(`${suite.mesh.restUrl}/v1/operator/click-through-rates?windowSeconds=3600`, { headers: OWN_MESH_AUTH_HEADERS });
     expect(res.status).toBe(200);
     const { rates } = (await res.json()) as { rates: { listType: string; attributedClicks?: string; clickThroughRate?: number }[] };
-    const forYou = rates.find((r) => r.listType === "LIST_TYPE_FOR_YOU");
-    return { clicks: Number(forYou?.attributedClicks ?? 0), rate: forYou?.clickThroughRate ?? 0 };
+    const row = rates.find((r) => r.listType === listType);
+    return { clicks: Number(row?.attributedClicks ?? 0), rate: row?.clickThroughRate ?? 0 };
   };
   const expectNoProblems = (): void => expect(problems.lines, problems.lines.join("\n")).toEqual([]);
   const expectNoAxeViolations = async (): Promise<void> => {
@@ -159,7 +159,7 @@ describe("web console in Chromium", () => {
   });
 
   it("puts a product clicked 20 times at the top of the trending panel within 2 s, and its clicks raise FOR_YOU click-through from 0", async () => {
-    expect(await forYouClickThrough()).toEqual({ clicks: 0, rate: 0 });
+    expect(await clickThrough()).toEqual({ clicks: 0, rate: 0 });
     const ids = await idsIn(page, "#for-you");
     clicked = ids[2] ?? ids[0]!;
     const card = `#for-you [data-product-id="${clicked}"]`;
@@ -177,7 +177,7 @@ describe("web console in Chromium", () => {
     // The clicks carried the list's recommendationId: one (list, product) pair, counted once the
     // list's impression has been written (in the background, within a fraction of a second).
     const ctr = await eventually("FOR_YOU click-through above 0", async () => {
-      const now = await forYouClickThrough();
+      const now = await clickThrough();
       return now.clicks > 0 ? now : undefined;
     }, 10_000);
     expect(ctr.clicks).toBe(1);
@@ -286,6 +286,22 @@ describe("web console in Chromium", () => {
     await expectNoAxeViolations();
     expectNoProblems();
   });
+  it("attributes a click on a product followed from the trending panel to trending, and one on a similar item to similar", async () => {
+    expect((await clickThrough("LIST_TYPE_TRENDING")).clicks).toBe(0);
+    expect((await clickThrough("LIST_TYPE_SIMILAR")).clicks).toBe(0);
+    await page.goto(url("#/"));
+    await page.waitForSelector("#trending a.product-link");
+    await page.click("#trending a.product-link");
+    await page.waitForSelector("#product-title");
+    expect(await page.evaluate("location.hash")).toMatch(/^#\/product\/[^?]+\?rec=[0-9a-f-]{36}$/);
+    await page.click("article button[data-action=click]");
+    await eventually("TRENDING click-through above 0", async () => ((await clickThrough("LIST_TYPE_TRENDING")).clicks > 0 ? true : undefined), 10_000);
+    await page.waitForSelector("#similar [data-product-id]");
+    await page.click("#similar [data-product-id] button[data-action=click]");
+    await eventually("SIMILAR click-through above 0", async () => ((await clickThrough("LIST_TYPE_SIMILAR")).clicks > 0 ? true : undefined), 10_000);
+    expectNoProblems();
+  });
+
   /** Waits until the text of `selector` matches `pattern` (a regular expression's source). */
   const textMatches = (selector: string, pattern: string, timeout = 15_000) =>
     page.waitForFunction(

@@ -28,9 +28,10 @@ interface Polled<T> {
 /**
  * Polls one operator route every {@link OPERATOR_POLL_MS} ms while the tab is visible (one request
  * in flight at a time), keeping the last answer when a poll fails. A 401 or 403 stops the polling:
- * asking again with the same token cannot help.
+ * asking again with the same token cannot help (a new `attempt`, the same token pasted again,
+ * starts over).
  */
-function usePoll<T>(token: string, what: string, route: string, fetcher: (token: string, signal: AbortSignal) => Promise<unknown>, parse: (json: unknown) => T): Polled<T> {
+function usePoll<T>(token: string, attempt: number, what: string, route: string, fetcher: (token: string, signal: AbortSignal) => Promise<unknown>, parse: (json: unknown) => T): Polled<T> {
   const [state, setState] = useState<Polled<T>>({ data: undefined, error: undefined, updatedAt: undefined });
   useEffect(() => {
     setState({ data: undefined, error: undefined, updatedAt: undefined });
@@ -61,7 +62,7 @@ function usePoll<T>(token: string, what: string, route: string, fetcher: (token:
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [token]);
+  }, [token, attempt]);
   return state;
 }
 
@@ -88,14 +89,17 @@ const CTR_ROUTE = "GET /v1/operator/click-through-rates";
  */
 export function OperatorPage() {
   const [token, setToken] = useState(getServiceToken);
+  // Bumped on every "Use token", so the same token pasted again (after a 503 or a fixed mesh) is asked again.
+  const [attempt, setAttempt] = useState(0);
   const [draft, setDraft] = useState("");
   const input = useRef<HTMLInputElement>(null);
-  const status = usePoll<ServingStatus>(token, "Serving status", STATUS_ROUTE, (t, s) => getServingStatusJson(t, s), parseServingStatus);
-  const ctr = usePoll<readonly ListClickThrough[]>(token, "Click-through rates", CTR_ROUTE, (t, s) => getClickThroughRatesJson(t, CTR_WINDOW_SECONDS, s), parseClickThroughRates);
+  const status = usePoll<ServingStatus>(token, attempt, "Serving status", STATUS_ROUTE, (t, s) => getServingStatusJson(t, s), parseServingStatus);
+  const ctr = usePoll<readonly ListClickThrough[]>(token, attempt, "Click-through rates", CTR_ROUTE, (t, s) => getClickThroughRatesJson(t, CTR_WINDOW_SECONDS, s), parseClickThroughRates);
   const now = useNow();
   const use = (value: string): void => {
     setServiceToken(value);
     setToken(value);
+    setAttempt((n) => n + 1);
     setDraft("");
   };
   return (
