@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { StatusRegion, announce } from "./components.js";
 import { CatalogPage } from "./pages/catalog.js";
 import { HomePage } from "./pages/home.js";
@@ -22,9 +22,11 @@ export function App() {
   const route = useRoute();
   const session = useSession();
   const main = useRef<HTMLElement>(null);
-  // After a navigation, focus moves to the page's content (keyboard and screen-reader users start there).
+  // After a navigation, focus moves to the page's content (keyboard and screen-reader users start
+  // there). A layout effect, run before the browser paints: a plain effect runs after paint and
+  // could pull focus back to <main> from a field the user already tabbed to and typed in.
   const first = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;
