@@ -43,7 +43,9 @@ export async function ensureConsoleBuilt(options: { force?: boolean } = {}): Pro
   const vite = path.join(REPO_ROOT, "node_modules", ".bin", "vite");
   const out = `${CONSOLE_DIST}.build-${process.pid}`;
   try {
-    await runCommand([vite, "build", "--config", path.join(CONSOLE_DIR, "vite.config.ts"), "--outDir", out, "--emptyOutDir"]);
+    // NODE_ENV=production whoever builds: under vitest NODE_ENV is "test", and Vite then builds the
+    // development JSX runtime (source locations in every element), a bigger bundle than npm start serves.
+    await runCommand([vite, "build", "--config", path.join(CONSOLE_DIR, "vite.config.ts"), "--outDir", out, "--emptyOutDir"], { ...process.env, NODE_ENV: "production" });
     rmSync(CONSOLE_DIST, { recursive: true, force: true });
     try {
       renameSync(out, CONSOLE_DIST);

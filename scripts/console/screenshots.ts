@@ -4,16 +4,19 @@
  * Debian's Chromium through a short session — register, click and like a few items — and writes
  * 1280-pixel-wide PNGs to docs/screenshots/: `storefront.png` ("for you" with its signal bars
  * beside the trending panel), `product.png` (a product and its similar items), `playground.png`
- * (the blend sliders with trending turned up) and `catalog.png`. Then it stops the mesh.
+ * (the blend sliders with trending turned up), `catalog.png` and `operator.png` (the operator view:
+ * serving status and click-through, with the mesh's service token pasted). Then it stops the mesh.
  *
- * `-- --url http://127.0.0.1:8080/` uses a running console instead (for example `npm start`'s).
+ * `-- --url http://127.0.0.1:8080/` uses a running console instead (for example `npm start`'s);
+ * the operator picture then needs that mesh's token, `SERVICE_TOKEN` in the environment (as in
+ * `.run/secrets.env`), and is skipped without it.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Page } from "puppeteer-core";
 import { REPO_ROOT } from "../infra/paths.js";
-import { FAULT_MESH_PORTS, startOwnMesh } from "../mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_SERVICE_TOKEN, startOwnMesh } from "../mesh-support/private-mesh.js";
 import { CONSOLE_PORT_OFFSET, type Mesh } from "../mesh.js";
 import { launchChromium } from "./chromium.js";
 
@@ -30,7 +33,9 @@ async function settle(page: Page): Promise<void> {
 let mesh: Mesh | undefined;
 try {
   let base = values.url;
+  let serviceToken = process.env.SERVICE_TOKEN ?? "";
   if (base === undefined) {
+    serviceToken = OWN_MESH_SERVICE_TOKEN;
     const ports = FAULT_MESH_PORTS.console;
     console.log("starting a private mesh with the console…");
     mesh = await startOwnMesh({
@@ -82,6 +87,9 @@ try {
     await page.goto(new URL(`#/product/${first}`, base).href);
     await page.waitForSelector("#similar [data-product-id]");
     await shot("product");
+    // A click on a similar item, so the operator view has click-through on two list types.
+    await page.click("#similar [data-product-id] button[data-action=click]");
+    await page.waitForFunction("/Recorded click/.test(document.getElementById('status')?.textContent ?? '')", { timeout: 10_000 });
     await page.goto(new URL("#/playground", base).href);
     await page.waitForSelector("#playground-list [data-product-id]");
     await page.focus("#w-trending");
@@ -91,6 +99,17 @@ try {
     await page.goto(new URL("#/catalog?category=Comedy", base).href);
     await page.waitForSelector(".catalog [data-product-id]");
     await shot("catalog");
+    if (serviceToken === "") console.log("skipped operator.png: set SERVICE_TOKEN to the running mesh's service token");
+    else {
+      await page.goto(new URL("#/operator", base).href);
+      await page.waitForSelector("#service-token");
+      await page.type("#service-token", serviceToken);
+      await page.click("#use-token");
+      await page.waitForSelector('#operator-ctr [data-list-type="for-you"]');
+      await page.waitForFunction("/^\\d/.test(document.querySelector('[data-figure=events-per-second]')?.textContent ?? '')", { timeout: 15_000 });
+      await page.evaluate("document.activeElement.blur()");
+      await shot("operator");
+    }
   } finally {
     await browser.close();
   }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_CSP } from "../../envoy/render-config.js";
 import { CONSOLE_DIST } from "../../scripts/console/build.js";
 import { FIRST_LOAD_JS_BUDGET_BYTES, measureFirstLoadJs } from "../../scripts/console/bundle-size.js";
-import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS } from "../../scripts/mesh-support/private-mesh.js";
+import { FAULT_MESH_PORTS, OWN_MESH_AUTH_HEADERS, OWN_MESH_SERVICE_TOKEN } from "../../scripts/mesh-support/private-mesh.js";
 import { CONSOLE_PORT_OFFSET } from "../../scripts/mesh.js";
 import { formatViolations, launchChromium, runAxe, watchPage, type PageProblems } from "../support/browser.js";
 import { eventually } from "../support/eventually.js";
@@ -12,7 +12,8 @@ import { usePrivateMesh } from "../support/private-mesh-suite.js";
 // The web console in a real browser (Debian's Chromium through puppeteer-core) against a private
 // mesh that serves it through Envoy: sign-up and sign-in, the trending panel following clicks, a
 // liked item leaving "for you", the blend sliders re-ranking, keyboard use with visible focus,
-// axe-core on every main page, no console error anywhere. The tests share one browser tab and
+// axe-core on every main page, no console error anywhere; clicks attributed to their list, and the
+// operator view with the service token (status, click-through, refresh, 401/403 messages). The tests share one browser tab and
 // user and run in order (a later one builds on the events of an earlier one).
 
 const ports = FAULT_MESH_PORTS.console;
@@ -83,6 +84,14 @@ describe("web console in Chromium", () => {
   let clicked = "";
 
   const url = (fragment: string): string => `${suite.mesh.consoleUrl!}${fragment}`;
+  /** One list type's attributed clicks and click-through over the last hour, read over REST with the service token. */
+  const clickThrough = async (listType = "LIST_TYPE_FOR_YOU"): Promise<{ clicks: number; rate: number }> => {
+    const res = await fetch(`${suite.mesh.restUrl}/v1/operator/click-through-rates?windowSeconds=3600`, { headers: OWN_MESH_AUTH_HEADERS });
+    expect(res.status).toBe(200);
+    const { rates } = (await res.json()) as { rates: { listType: string; attributedClicks?: string; clickThroughRate?: number }[] };
+    const row = rates.find((r) => r.listType === listType);
+    return { clicks: Number(row?.attributedClicks ?? 0), rate: row?.clickThroughRate ?? 0 };
+  };
   const expectNoProblems = (): void => expect(problems.lines, problems.lines.join("\n")).toEqual([]);
   const expectNoAxeViolations = async (): Promise<void> => {
     const violations = await runAxe(page);
@@ -149,7 +158,8 @@ describe("web console in Chromium", () => {
     expectNoProblems();
   });
 
-  it("puts a product clicked 20 times at the top of the trending panel within 2 s", async () => {
+  it("puts a product clicked 20 times at the top of the trending panel within 2 s, and its clicks raise FOR_YOU click-through from 0", async () => {
+    expect(await clickThrough()).toEqual({ clicks: 0, rate: 0 });
     const ids = await idsIn(page, "#for-you");
     clicked = ids[2] ?? ids[0]!;
     const card = `#for-you [data-product-id="${clicked}"]`;
@@ -164,6 +174,14 @@ describe("web console in Chromium", () => {
     const since = Date.now();
     await page.waitForFunction((id) => (globalThis as unknown as { document: { querySelector: (s: string) => { getAttribute: (a: string) => string | null } | null } }).document.querySelector("#trending [data-product-id]")?.getAttribute("data-product-id") === id, { timeout: 2_000, polling: 50 }, clicked);
     console.log(`trending panel showed the clicked product on top ${Date.now() - since} ms after the 20th click was accepted`);
+    // The clicks carried the list's recommendationId: one (list, product) pair, counted once the
+    // list's impression has been written (in the background, within a fraction of a second).
+    const ctr = await eventually("FOR_YOU click-through above 0", async () => {
+      const now = await clickThrough();
+      return now.clicks > 0 ? now : undefined;
+    }, 10_000);
+    expect(ctr.clicks).toBe(1);
+    expect(ctr.rate).toBeGreaterThan(0);
     expectNoProblems();
   });
 
@@ -260,12 +278,108 @@ describe("web console in Chromium", () => {
     await page.keyboard.press("Enter");
     await page.waitForFunction((title) => ((globalThis as unknown as { document: { getElementById: (s: string) => { textContent: string | null } | null } }).document.getElementById("status")?.textContent ?? "").includes(`Recorded like on ${title}`), {}, liked);
     // The product page, by keyboard: focus moves to the page's content on navigation.
-    await tabTo(page, (f) => f.tag === "a" && f.text.length > 0 && !["Catalog", "For you", "Blend playground", "Sign out"].includes(f.text));
+    await tabTo(page, (f) => f.tag === "a" && f.text.length > 0 && !["Catalog", "For you", "Blend playground", "Operator", "Sign out"].includes(f.text));
     await page.keyboard.press("Enter");
     await page.waitForSelector("#product-title");
     await page.waitForSelector("#similar [data-product-id]");
     expect((await focusVisible(page)).tag).toBe("main");
     await expectNoAxeViolations();
+    expectNoProblems();
+  });
+  it("attributes a click on a product followed from the trending panel to trending, and one on a similar item to similar", async () => {
+    expect((await clickThrough("LIST_TYPE_TRENDING")).clicks).toBe(0);
+    expect((await clickThrough("LIST_TYPE_SIMILAR")).clicks).toBe(0);
+    await page.goto(url("#/"));
+    await page.waitForSelector("#trending a.product-link");
+    await page.click("#trending a.product-link");
+    await page.waitForSelector("#product-title");
+    expect(await page.evaluate("location.hash")).toMatch(/^#\/product\/[^?]+\?rec=[0-9a-f-]{36}$/);
+    await page.click("article button[data-action=click]");
+    await eventually("TRENDING click-through above 0", async () => ((await clickThrough("LIST_TYPE_TRENDING")).clicks > 0 ? true : undefined), 10_000);
+    await page.waitForSelector("#similar [data-product-id]");
+    await page.click("#similar [data-product-id] button[data-action=click]");
+    await eventually("SIMILAR click-through above 0", async () => ((await clickThrough("LIST_TYPE_SIMILAR")).clicks > 0 ? true : undefined), 10_000);
+    expectNoProblems();
+  });
+
+  /** Waits until the text of `selector` matches `pattern` (a regular expression's source). */
+  const textMatches = (selector: string, pattern: string, timeout = 15_000) =>
+    page.waitForFunction(
+      (sel, re) => new RegExp(re).test((globalThis as unknown as { document: { querySelector: (s: string) => { textContent: string | null } | null } }).document.querySelector(sel)?.textContent ?? ""),
+      { timeout, polling: 50 },
+      selector,
+      pattern,
+    );
+  /** What this tab keeps: the session storage's service token, whether local storage or the URL hold it. */
+  const stored = async (): Promise<{ session: string | null; inLocal: boolean; inUrl: boolean }> =>
+    (await page.evaluate(`(() => {
+      const token = sessionStorage.getItem("recsys.serviceToken");
+      const local = Object.keys(localStorage).map((k) => localStorage.getItem(k) ?? "").join(" ");
+      return { session: token, inLocal: token !== null && local.includes(token), inUrl: token !== null && location.href.includes(token) };
+    })()`)) as { session: string | null; inLocal: boolean; inUrl: boolean };
+
+  it("shows the serving status and click-through per list type for a pasted service token, refreshing on its own", async () => {
+    await page.goto(url("#/"));
+    await page.click('header nav a[href="#/operator"]');
+    await page.waitForSelector("#service-token");
+    expect(await page.$eval('header nav a[href="#/operator"]', (el) => el.getAttribute("aria-current"))).toBe("page");
+    expect(await page.$("#operator-status")).toBeNull();
+    await expectNoAxeViolations();
+    // From the keyboard: the labelled password field, then Enter.
+    expect(await page.$eval("#service-token", (el) => el.getAttribute("type"))).toBe("password");
+    await page.focus("#service-token");
+    await page.keyboard.type(OWN_MESH_SERVICE_TOKEN);
+    await page.keyboard.press("Enter");
+    await page.waitForSelector('#operator-ctr [data-list-type="for-you"]');
+    await page.waitForSelector('#operator-status [data-figure="events-per-second"]');
+    expect(await stored()).toEqual({ session: OWN_MESH_SERVICE_TOKEN, inLocal: false, inUrl: false });
+    // The 20 clicks on a for-you card earlier: one attributed click, a click-through above 0.
+    await textMatches('#operator-ctr [data-list-type="for-you"] [data-cell=clicks]', "^[1-9]");
+    expect(await page.$eval('#operator-ctr [data-list-type="for-you"] [data-cell=rate]', (el) => el.textContent)).not.toBe("0.00 %");
+    expect(await page.$$eval("#operator-ctr [data-list-type]", (els) => els.map((el) => el.getAttribute("data-list-type")))).toEqual(["for-you", "similar", "trending"]);
+    // Events per second, outbox and lag come from the engagement service and Kafka (each left out
+    // for a poll where its source did not answer within 2 s, hence waiting for a poll with them).
+    await textMatches('#operator-status [data-figure="events-per-second"]', "^\\d+\\.\\d\\d$");
+    await textMatches('#operator-status [data-figure="consumer-lag"]', "^\\d[\\d,]* messages$");
+    await textMatches('#operator-status [data-figure="outbox-backlog"]', "^\\d[\\d,]* rows");
+    expect(await page.$eval('#operator-status [data-figure="model"]', (el) => el.textContent)).toBeTruthy();
+    expect(await page.$eval('#operator-status [data-figure="unavailable-signals"]', (el) => el.textContent)).toBeTruthy();
+    expect(await page.$("#recent-errors, #recent-errors-none")).not.toBeNull();
+    await textMatches("#operator-status-updated", "^updated \\d+ s ago$");
+    // It asks again by itself: two more answers of each route without any input.
+    for (let i = 0; i < 2; i++) {
+      await Promise.all([
+        page.waitForResponse((res) => res.url().includes("/v1/operator/status") && res.ok(), { timeout: 15_000 }),
+        page.waitForResponse((res) => res.url().includes("/v1/operator/click-through-rates?windowSeconds=3600") && res.ok(), { timeout: 15_000 }),
+      ]);
+    }
+    await expectNoAxeViolations();
+    expectNoProblems();
+  });
+
+  it("names the route that refused a wrong token (401) or a user's token (403), and forgets the token", async () => {
+    await page.click("#forget-token");
+    await page.waitForFunction(() => (globalThis as unknown as { document: { getElementById: (s: string) => unknown } }).document.getElementById("operator-status") === null);
+    expect((await stored()).session).toBeNull();
+    expect(await page.evaluate("document.activeElement?.id")).toBe("service-token");
+    const before = problems.lines.length;
+    await page.type("#service-token", "not-the-service-token");
+    await page.click("#use-token");
+    await textMatches("#operator-status-error", "^Serving status \\(GET /v1/operator/status\\) refused the token: 401");
+    await textMatches("#operator-ctr-error", "^Click-through rates \\(GET /v1/operator/click-through-rates\\) refused the token: 401");
+    await expectNoAxeViolations();
+    // A signed-in user's own token: 403.
+    const userToken = (JSON.parse((await page.evaluate('sessionStorage.getItem("recsys.session")')) as string) as { accessToken: string }).accessToken;
+    await page.type("#service-token", userToken);
+    await page.click("#use-token");
+    await textMatches("#operator-status-error", "refused the token: 403 permission denied\\. It is a user's token");
+    await textMatches("#operator-ctr-error", "refused the token: 403");
+    expect(await stored()).toEqual({ session: userToken, inLocal: false, inUrl: false });
+    await page.click("#forget-token");
+    expect((await stored()).session).toBeNull();
+    // Chromium logs each refused request as "Failed to load resource"; those (and only those) are expected here.
+    const refused = problems.lines.splice(before);
+    expect(refused.filter((line) => !/status of 40[13].*\/v1\/operator\//.test(line)), refused.join("\n")).toEqual([]);
     expectNoProblems();
   });
 });

@@ -76,6 +76,18 @@ export interface Recommendations {
   readonly strategy: string;
   /** Signals that could not be used for this answer (their scores are 0). */
   readonly unavailableSignals: readonly string[];
+  /** The answer's list id (a UUID; "" from a server that has none): events on its items send it back. */
+  readonly recommendationId: string;
+}
+
+/**
+ * One list answer of GetSimilarProducts or GetTrending: its items in order and its
+ * `recommendationId` (a UUID, new for each answer; "" when the server sent none), which events on
+ * those items send back so that their clicks are attributed to the list (click-through).
+ */
+export interface RankedList<T> {
+  readonly items: readonly T[];
+  readonly recommendationId: string;
 }
 
 /** One trending product: its decayed weighted event count. */
@@ -193,9 +205,10 @@ export async function getProduct(productId: string): Promise<Product> {
   return (await call<{ product: Product }>(`/v1/products/${encodeURIComponent(productId)}`)).product;
 }
 
-/** The products most similar to one (`GET /v1/products/{id}/similar`), most similar first. */
-export async function getSimilar(productId: string, limit = 8): Promise<readonly RecommendedItem[]> {
-  return (await call<{ items?: RecommendedItem[] }>(`/v1/products/${encodeURIComponent(productId)}/similar${query({ limit })}`)).items ?? [];
+/** The products most similar to one (`GET /v1/products/{id}/similar`), most similar first, with the list's id. */
+export async function getSimilar(productId: string, limit = 8): Promise<RankedList<RecommendedItem>> {
+  const res = await call<{ items?: RecommendedItem[]; recommendationId?: string }>(`/v1/products/${encodeURIComponent(productId)}/similar${query({ limit })}`);
+  return { items: res.items ?? [], recommendationId: res.recommendationId ?? "" };
 }
 
 /**
@@ -218,24 +231,72 @@ export async function getRecommendations(
     token: session.accessToken,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { items: res.items ?? [], strategy: res.strategy ?? "", unavailableSignals: res.unavailableSignals ?? [] };
+  return { items: res.items ?? [], strategy: res.strategy ?? "", unavailableSignals: res.unavailableSignals ?? [], recommendationId: res.recommendationId ?? "" };
 }
 
-/** The trending products (`GET /v1/trending`), highest score first. */
-export async function getTrending(limit = 10, signal?: AbortSignal): Promise<readonly TrendingItem[]> {
-  return (await call<{ items?: TrendingItem[] }>(`/v1/trending${query({ limit })}`, signal ? { signal } : {})).items ?? [];
+/** The trending products (`GET /v1/trending`), highest score first, with the list's id. */
+export async function getTrending(limit = 10, signal?: AbortSignal): Promise<RankedList<TrendingItem>> {
+  const res = await call<{ items?: TrendingItem[]; recommendationId?: string }>(`/v1/trending${query({ limit })}`, signal ? { signal } : {});
+  return { items: res.items ?? [], recommendationId: res.recommendationId ?? "" };
+}
+
+/** The JSON body of `POST /v1/events` (RecordEventRequest in proto3 JSON). */
+export interface RecordEventBody {
+  readonly userId: string;
+  readonly productId: string;
+  readonly type: EventType;
+  /** The rating, for `EVENT_TYPE_RATE` only. */
+  readonly value?: number;
+  /** The id of the list the item was shown in, when the event came from one (attribution). */
+  readonly recommendationId?: string;
+}
+
+/**
+ * The body of one event: `value` only when given, `recommendationId` only when it is a non-empty
+ * id (an event from outside a list, or from a list the server gave no id, carries none).
+ *
+ * @param options - the rating and the list's `recommendationId`.
+ */
+export function eventBody(userId: string, productId: string, type: EventType, options: { value?: number | undefined; recommendationId?: string | undefined } = {}): RecordEventBody {
+  return {
+    userId,
+    productId,
+    type,
+    ...(options.value !== undefined ? { value: options.value } : {}),
+    ...(options.recommendationId ? { recommendationId: options.recommendationId } : {}),
+  };
 }
 
 /**
  * Records one engagement event for the signed-in user (`POST /v1/events`, the user's token).
  *
- * @param value - the rating, 0.5 to 5, for `EVENT_TYPE_RATE` only.
+ * @param options - `value`: the rating, 0.5 to 5, for `EVENT_TYPE_RATE` only; `recommendationId`:
+ *   the id of the list the item was shown in (see {@link eventBody}), so its click counts for that
+ *   list's click-through.
  * @throws ApiError 400 naming the field, 401 when the token has expired.
  */
-export async function recordEvent(session: Session, productId: string, type: EventType, value?: number): Promise<void> {
-  await call("/v1/events", {
-    method: "POST",
-    token: session.accessToken,
-    body: { userId: session.user.userId, productId, type, ...(value !== undefined ? { value } : {}) },
-  });
+export async function recordEvent(session: Session, productId: string, type: EventType, options: { value?: number | undefined; recommendationId?: string | undefined } = {}): Promise<void> {
+  await call("/v1/events", { method: "POST", token: session.accessToken, body: eventBody(session.user.userId, productId, type, options) });
+}
+
+/**
+ * The serving side's status, raw JSON (`GET /v1/operator/status`, the service token only); read
+ * it with `parseServingStatus` of operator.ts.
+ *
+ * @throws ApiError 401 without a valid token, 403 with a user's token.
+ */
+export function getServingStatusJson(serviceToken: string, signal?: AbortSignal): Promise<unknown> {
+  return call("/v1/operator/status", { token: serviceToken, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Click-through per list type over the last `windowSeconds`, raw JSON
+ * (`GET /v1/operator/click-through-rates`, the service token only); read it with
+ * `parseClickThroughRates` of operator.ts.
+ *
+ * @param windowSeconds - 1 to 86,400.
+ * @throws ApiError 401 without a valid token, 403 with a user's token, 503 when the query ran too long.
+ */
+export function getClickThroughRatesJson(serviceToken: string, windowSeconds: number, signal?: AbortSignal): Promise<unknown> {
+  return call(`/v1/operator/click-through-rates${query({ windowSeconds })}`, { token: serviceToken, ...(signal ? { signal } : {}) });
 }

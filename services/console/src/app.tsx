@@ -1,21 +1,20 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { StatusRegion, announce } from "./components.js";
 import { CatalogPage } from "./pages/catalog.js";
 import { HomePage } from "./pages/home.js";
 import { LoginPage } from "./pages/login.js";
+import { OperatorPage } from "./pages/operator.js";
 import { PlaygroundPage } from "./pages/playground.js";
 import { ProductPage } from "./pages/product.js";
 import { href, useRoute, type Route } from "./router.js";
 import { setSession, useSession } from "./session.js";
 
-/**
- * The main navigation, in order. The operator view (issue 12, part 3) goes here as
- * `{ label: "Operator", route: { page: "operator" }, page: "operator" }` once router.ts has the route.
- */
+/** The main navigation, in order. */
 const NAV_ITEMS: readonly { readonly label: string; readonly route: Route }[] = [
   { label: "For you", route: { page: "home" } },
   { label: "Catalog", route: { page: "catalog", category: "", query: "" } },
   { label: "Blend playground", route: { page: "playground" } },
+  { label: "Operator", route: { page: "operator" } },
 ];
 
 /** The console: header with navigation and account, the routed page, and the live status region. */
@@ -23,9 +22,11 @@ export function App() {
   const route = useRoute();
   const session = useSession();
   const main = useRef<HTMLElement>(null);
-  // After a navigation, focus moves to the page's content (keyboard and screen-reader users start there).
+  // After a navigation, focus moves to the page's content (keyboard and screen-reader users start
+  // there). A layout effect, run before the browser paints: a plain effect runs after paint and
+  // could pull focus back to <main> from a field the user already tabbed to and typed in.
   const first = useRef(true);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (first.current) {
       first.current = false;
       return;
@@ -93,9 +94,11 @@ export function App() {
       case "catalog":
         return <CatalogPage session={session} category={route.category} query={route.query} />;
       case "product":
-        return <ProductPage session={session} productId={route.productId} />;
+        return <ProductPage session={session} productId={route.productId} recommendationId={route.recommendationId} />;
       case "playground":
         return <PlaygroundPage session={session} />;
+      case "operator":
+        return <OperatorPage />;
       case "login":
         return <LoginPage />;
       case "not-found":

@@ -84,9 +84,23 @@ const EVENT_NAMES: Readonly<Record<EventType, string>> = {
  * from "for you" (see `hideProduct`), at once rather than on the answer, and shows it again if the
  * event is refused. Without a session they are not shown.
  *
+ * @param recommendationId - the id of the list the product is shown in (or was followed from),
+ *   sent with every event so its clicks count for that list's click-through; "" or absent for none.
  * @param onRecorded - called after an event was accepted.
  */
-export function EventButtons({ session, productId, title, onRecorded }: { session: Session | undefined; productId: string; title: string; onRecorded?: (type: EventType) => void }) {
+export function EventButtons({
+  session,
+  productId,
+  title,
+  recommendationId,
+  onRecorded,
+}: {
+  session: Session | undefined;
+  productId: string;
+  title: string;
+  recommendationId?: string;
+  onRecorded?: (type: EventType) => void;
+}) {
   const [rating, setRating] = useState("4");
   const [busy, setBusy] = useState(0);
   if (!session) return null;
@@ -95,7 +109,7 @@ export function EventButtons({ session, productId, title, onRecorded }: { sessio
     // Hidden at once, so a Refresh pressed before the answer already leaves it out; put back if refused.
     const hides = type !== "EVENT_TYPE_CLICK" && type !== "EVENT_TYPE_VIEW";
     if (hides) hideProduct(session.user.userId, productId);
-    recordEvent(session, productId, type, value)
+    recordEvent(session, productId, type, { value, recommendationId })
       .then(() => {
         announce(`Recorded ${EVENT_NAMES[type]}${value !== undefined ? ` of ${value}` : ""} on ${title}.`);
         onRecorded?.(type);
@@ -137,10 +151,15 @@ export function EventButtons({ session, productId, title, onRecorded }: { sessio
   );
 }
 
-/** A link to a product's page. */
-export function ProductLink({ productId, title }: { productId: string; title: string }) {
+/**
+ * A link to a product's page.
+ *
+ * @param recommendationId - the id of the list the link is shown in: the product page sends it
+ *   with its events (see `Route`), so following a list's link and clicking there counts for it.
+ */
+export function ProductLink({ productId, title, recommendationId = "" }: { productId: string; title: string; recommendationId?: string }) {
   return (
-    <a class="product-link" href={href({ page: "product", productId })}>
+    <a class="product-link" href={href({ page: "product", productId, recommendationId })}>
       {title}
     </a>
   );
@@ -148,8 +167,22 @@ export function ProductLink({ productId, title }: { productId: string; title: st
 
 /**
  * One recommended item: title (a link), categories, reason, signal bars and the event buttons.
+ *
+ * @param recommendationId - the id of the answer the item came in, carried by its events and link.
  */
-export function RecommendedCard({ item, rank, session, onRecorded }: { item: RecommendedItem; rank: number; session: Session | undefined; onRecorded?: (type: EventType) => void }) {
+export function RecommendedCard({
+  item,
+  rank,
+  session,
+  recommendationId,
+  onRecorded,
+}: {
+  item: RecommendedItem;
+  rank: number;
+  session: Session | undefined;
+  recommendationId: string;
+  onRecorded?: (type: EventType) => void;
+}) {
   return (
     <li class="card" data-product-id={item.productId}>
       <div class="card-head">
@@ -157,7 +190,7 @@ export function RecommendedCard({ item, rank, session, onRecorded }: { item: Rec
           {rank}
         </span>
         <h3>
-          <ProductLink productId={item.productId} title={item.title} />
+          <ProductLink productId={item.productId} title={item.title} recommendationId={recommendationId} />
         </h3>
       </div>
       <p class="meta">{item.categories.join(" · ")}</p>
@@ -166,7 +199,7 @@ export function RecommendedCard({ item, rank, session, onRecorded }: { item: Rec
         {item.reason}
       </p>
       <SignalBars signals={item.signals} score={item.score} />
-      <EventButtons session={session} productId={item.productId} title={item.title} {...(onRecorded ? { onRecorded } : {})} />
+      <EventButtons session={session} productId={item.productId} title={item.title} recommendationId={recommendationId} {...(onRecorded ? { onRecorded } : {})} />
     </li>
   );
 }

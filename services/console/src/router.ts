@@ -6,18 +6,19 @@ import { useEffect, useState } from "preact/hooks";
  *
  * - `home` `#/` — "for you" and the trending panel;
  * - `catalog` `#/catalog?category=Comedy&q=heat` — search and browse by category;
- * - `product` `#/product/<id>` — one product and its similar items;
+ * - `product` `#/product/<id>?rec=<recommendation id>` — one product and its similar items;
+ *   `rec` is the id of the list the product was followed from (a trending, "for you" or similar
+ *   list), so that the events recorded on the product page are attributed to that list;
  * - `playground` `#/playground` — the blend sliders;
+ * - `operator` `#/operator` — serving status and click-through (needs the service token);
  * - `login` `#/login` — register or sign in.
- *
- * The operator view (issue 12, part 3) is to be added here as `{ page: "operator" }`
- * (`#/operator`), with its link in `NAV_ITEMS` of app.tsx.
  */
 export type Route =
   | { readonly page: "home" }
   | { readonly page: "catalog"; readonly category: string; readonly query: string }
-  | { readonly page: "product"; readonly productId: string }
+  | { readonly page: "product"; readonly productId: string; readonly recommendationId: string }
   | { readonly page: "playground" }
+  | { readonly page: "operator" }
   | { readonly page: "login" }
   | { readonly page: "not-found"; readonly path: string };
 
@@ -32,8 +33,9 @@ export function parseRoute(hash: string): Route {
   const parts = path.split("/").filter((p) => p !== "");
   if (parts.length === 0) return { page: "home" };
   if (parts[0] === "catalog" && parts.length === 1) return { page: "catalog", category: params.get("category") ?? "", query: params.get("q") ?? "" };
-  if (parts[0] === "product" && parts.length === 2) return { page: "product", productId: decodeURIComponent(parts[1]!) };
+  if (parts[0] === "product" && parts.length === 2) return { page: "product", productId: decodeURIComponent(parts[1]!), recommendationId: params.get("rec") ?? "" };
   if (parts[0] === "playground" && parts.length === 1) return { page: "playground" };
+  if (parts[0] === "operator" && parts.length === 1) return { page: "operator" };
   if (parts[0] === "login" && parts.length === 1) return { page: "login" };
   return { page: "not-found", path };
 }
@@ -51,9 +53,11 @@ export function href(route: Route): string {
       return `#/catalog${s ? `?${s}` : ""}`;
     }
     case "product":
-      return `#/product/${encodeURIComponent(route.productId)}`;
+      return `#/product/${encodeURIComponent(route.productId)}${route.recommendationId ? `?rec=${encodeURIComponent(route.recommendationId)}` : ""}`;
     case "playground":
       return "#/playground";
+    case "operator":
+      return "#/operator";
     case "login":
       return "#/login";
     case "not-found":

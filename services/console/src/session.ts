@@ -71,3 +71,24 @@ export function hideProduct(userId: string, productId: string): void {
   const ids = [productId, ...hiddenProducts(userId).filter((id) => id !== productId)].slice(0, 100);
   sessionStorage.setItem(HIDDEN_KEY + userId, JSON.stringify(ids));
 }
+
+/**
+ * sessionStorage key of the operator's service token: the tab's storage only (gone when the tab
+ * closes), never localStorage or the URL.
+ */
+const SERVICE_TOKEN_KEY = "recsys.serviceToken";
+
+/** The service token the operator pasted in this tab, or "" for none. */
+export function getServiceToken(): string {
+  try {
+    return sessionStorage.getItem(SERVICE_TOKEN_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Keeps (a non-empty token) or forgets ("") the operator's service token in this tab's sessionStorage. */
+export function setServiceToken(token: string): void {
+  if (token === "") sessionStorage.removeItem(SERVICE_TOKEN_KEY);
+  else sessionStorage.setItem(SERVICE_TOKEN_KEY, token);
+}

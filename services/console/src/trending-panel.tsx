@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { getTrending, type TrendingItem } from "./api.js";
+import { getTrending, type RankedList, type TrendingItem } from "./api.js";
 import { ProductLink } from "./components.js";
 
 /**
@@ -12,10 +12,12 @@ export const TRENDING_POLL_MS = 500;
 
 /**
  * The trending panel: the top products by decayed weighted events, refreshed every
- * {@link TRENDING_POLL_MS} ms while the tab is visible (one request in flight at a time).
+ * {@link TRENDING_POLL_MS} ms while the tab is visible (one request in flight at a time). Each
+ * link carries the `recommendationId` of the answer it was drawn from, so events recorded on the
+ * product page it opens are attributed to the trending list.
  */
 export function TrendingPanel({ limit = 10 }: { limit?: number }) {
-  const [items, setItems] = useState<readonly TrendingItem[] | undefined>(undefined);
+  const [items, setItems] = useState<RankedList<TrendingItem> | undefined>(undefined);
   const [failing, setFailing] = useState(false);
   useEffect(() => {
     let stopped = false;
@@ -49,16 +51,16 @@ export function TrendingPanel({ limit = 10 }: { limit?: number }) {
       {failing ? <p class="error">Trending is unavailable right now; retrying.</p> : null}
       {items === undefined ? (
         <p>Loading…</p>
-      ) : items.length === 0 ? (
+      ) : items.items.length === 0 ? (
         <p>Nothing is trending yet: click or like something.</p>
       ) : (
         <ol class="trending-list">
-          {items.map((item, i) => (
+          {items.items.map((item, i) => (
             <li key={item.productId} data-product-id={item.productId}>
               <span class="rank" aria-hidden="true">
                 {i + 1}
               </span>
-              <ProductLink productId={item.productId} title={item.title} />
+              <ProductLink productId={item.productId} title={item.title} recommendationId={items.recommendationId} />
               <span class="num" aria-label={`score ${item.score.toFixed(2)}`}>
                 {item.score.toFixed(2)}
               </span>

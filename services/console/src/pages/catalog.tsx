@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { listCategories, listProducts, type Category, type Product, type Session } from "../api.js";
 import { ErrorNote, EventButtons, ProductLink } from "../components.js";
 import { navigate } from "../router.js";
@@ -17,11 +17,17 @@ export function CatalogPage({ session, category, query }: { session: Session | u
   const [total, setTotal] = useState<number | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [text, setText] = useState(query);
+  // The query the search box was last set from: the box follows a new query in the URL, but the
+  // first effect (which runs after paint) must not clear what was typed before it ran.
+  const boxQuery = useRef(query);
   useEffect(() => {
     listCategories().then(setCategories, setError);
   }, []);
   useEffect(() => {
-    setText(query);
+    if (boxQuery.current !== query) {
+      boxQuery.current = query;
+      setText(query);
+    }
     setTotal(undefined);
     listProducts({ category, query, pageSize: PAGE_SIZE }).then((page) => {
       setProducts(page.products);

@@ -11,7 +11,8 @@ const FOR_YOU_LIMIT = 12;
 /**
  * The storefront's home: "for you" (the signed-in user's recommendations, each with its reason,
  * signal bars, score and feedback buttons; a banner for cold start) beside the trending panel.
- * "Refresh" asks again, leaving out what was liked, disliked or rated in this tab.
+ * "Refresh" asks again, leaving out what was liked, disliked or rated in this tab. Events on a
+ * card carry the `recommendationId` of the answer that showed it (click-through attribution).
  */
 export function HomePage({ session }: { session: Session | undefined }) {
   return (
@@ -66,7 +67,7 @@ function ForYou({ session }: { session: Session }) {
       {recs ? (
         <ol class="cards" aria-label="Recommendations for you">
           {recs.items.map((item, i) => (
-            <RecommendedCard key={item.productId} item={item} rank={i + 1} session={session} />
+            <RecommendedCard key={item.productId} item={item} rank={i + 1} session={session} recommendationId={recs.recommendationId} />
           ))}
         </ol>
       ) : null}
