@@ -205,6 +205,7 @@ runMain(logger, async () => {
         };
       },
       trendingStoreUp: () => trending.redis.status === "ready",
+      itemKnnServed: () => config.RECOMMEND_NEUMF_SHARE < 1 && (state.current().snapshot.itemNeighbors?.size ?? 0) > 0,
       engagementLoad: async () => {
         const s = await engagementClient.getEngagementStatus({});
         return { eventsPerSecond: s.eventsPerSecond, outboxPendingRows: Number(s.outboxPendingRows), outboxOldestRowAgeSeconds: s.outboxOldestRowAgeSeconds };

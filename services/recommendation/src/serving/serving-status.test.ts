@@ -29,6 +29,10 @@ describe("readServingStatus", () => {
     const status = await readServingStatus(sources({ model: () => undefined, trendingStoreUp: () => false }), 1_000);
     expect(status.model).toBeUndefined();
     expect(status.unavailableSignals).toEqual(["collaborative", "trending"]);
+    // Without NeuMF the item-KNN half still makes a collaborative signal.
+    const knn = await readServingStatus(sources({ model: () => undefined, itemKnnServed: () => true }), 1_000);
+    expect(knn.model).toBeUndefined();
+    expect(knn.unavailableSignals).toEqual([]);
   });
 
   it("leaves out a part that fails or does not answer in time, and notes it", async () => {

@@ -78,6 +78,11 @@ export interface ServingStatusSources {
   /** Whether the trending store (Redis) connection is ready now. */
   trendingStoreUp(): boolean;
   /**
+   * Whether the item-KNN half of the collaborative signal is served (its neighbours are loaded and
+   * RECOMMEND_NEUMF_SHARE < 1), so the signal stands without a NeuMF model (default: no).
+   */
+  itemKnnServed?(): boolean;
+  /**
    * The engagement service's load.
    *
    * @throws when the engagement service does not answer.
@@ -97,7 +102,7 @@ export interface ServingStatusSources {
 export interface ServingStatus {
   /** The served model, or undefined. */
   readonly model?: ServedModelInfo;
-  /** `collaborative` without a model, `trending` while Redis is unreachable. */
+  /** `collaborative` without a NeuMF model and without item-KNN, `trending` while Redis is unreachable. */
   readonly unavailableSignals: readonly string[];
   /** The engagement service's load, or undefined when it did not answer in time. */
   readonly engagement?: EngagementLoad;
@@ -140,7 +145,7 @@ export async function readServingStatus(sources: ServingStatusSources, timeoutMs
   ]);
   const model = sources.model();
   const unavailableSignals: string[] = [];
-  if (!model) unavailableSignals.push("collaborative");
+  if (!model && !(sources.itemKnnServed?.() ?? false)) unavailableSignals.push("collaborative");
   if (!sources.trendingStoreUp()) unavailableSignals.push("trending");
   return {
     ...(model ? { model } : {}),
