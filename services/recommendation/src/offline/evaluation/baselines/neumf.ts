@@ -21,15 +21,18 @@ export const neumfModel: ModelSpec = {
     const { data, log } = context;
     const interactions: NcfInteraction[] = data.train.map((e) => ({ userId: e.userId, productId: e.productId, timestampMs: e.timestampMs }));
     const validation: ValidationCase[] | undefined = context.traceEpochs
-      ? data.cases.map((c) => ({
-          userId: data.userIds[c.user]!,
-          heldOut: data.itemIds[c.heldOut]!,
-          // Full ranking (no sampled negatives): every item the user did not train on.
-          candidates:
-            c.negatives.length > 0
-              ? [...c.negatives].map((i) => data.itemIds[i]!)
-              : data.itemIds.filter((_, i) => i !== c.heldOut && !data.trainItems[c.user]!.includes(i)),
-        }))
+      ? data.cases.map((c) => {
+          const seen = new Set(data.trainItems[c.user]);
+          return {
+            userId: data.userIds[c.user]!,
+            heldOut: data.itemIds[c.heldOut]!,
+            // Full ranking (no sampled negatives): every item the user did not train on.
+            candidates:
+              c.negatives.length > 0
+                ? [...c.negatives].map((i) => data.itemIds[i]!)
+                : data.itemIds.filter((_, i) => i !== c.heldOut && !seen.has(i)),
+          };
+        })
       : undefined;
     const trained = await trainNeuMF(
       interactions,

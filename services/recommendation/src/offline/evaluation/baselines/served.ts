@@ -50,7 +50,8 @@ export function servedModel(settings: RecommenderSettings): ModelSpec {
       const { data, catalog } = context;
       const neumf = await context.trained("neumf");
       const started = performance.now();
-      const products: CatalogProduct[] = catalog.map((p) => ({ ...p, categories: [...p.categories] }) as CatalogProduct);
+      // The evaluation's catalog is the MovieLens catalog the service imports (CatalogProduct rows).
+      const products = catalog as readonly CatalogProduct[];
       const events: Engagement[] = [...data.train]
         .sort((a, b) => -newestFirst(a, b))
         .map((e) => ({ userId: e.userId, productId: e.productId, kind: "rate", value: e.rating }));
