@@ -98,12 +98,19 @@ describe("fault: any one process is killed (SIGKILL) under load and the supervis
         `kill ${name}: first answers ${JSON.stringify(first.byCode)}, slowest ${first.maxMs} ms; back ${restart.readyAt - killedAt} ms after the kill; ` +
           `${probes} ${probe} reads meanwhile, failed: ${probeFailures.length}`,
       );
-      // Failures are clean (UNAVAILABLE from Envoy or from a peer that is down), never a hang or INTERNAL.
-      // A call in flight on the connection to Envoy when Envoy is killed sees the connection reset,
-      // which connect-node reports as ABORTED (ECONNRESET, its node-error.js); a call after the kill
-      // is refused (ECONNREFUSED, UNAVAILABLE). Both are retried below and counted once.
-      const clean = name === "envoy" ? ["OK", "UNAVAILABLE", "ABORTED"] : ["OK", "UNAVAILABLE"];
-      expect(Object.keys(first.byCode).filter((code) => !clean.includes(code))).toEqual([]);
+      // Failures are clean (UNAVAILABLE from Envoy or from a peer that is down), never a hang or a
+      // server's INTERNAL. Two transport-level endings of a call in flight at the kill are as clean:
+      // - the connection to Envoy reset when Envoy itself is killed, which connect-node reports as
+      //   ABORTED (ECONNRESET, its node-error.js); a call after the kill is refused (UNAVAILABLE);
+      // - the killed service's response cut after Envoy forwarded its headers: Envoy can then only
+      //   reset the stream, which connect-node reports as INTERNAL "http/2 stream closed with error
+      //   code …" (connectErrorFromH2ResetCode), or the stream ends without trailers ("missing
+      //   trailer"). Seen once in about 2,400 calls killed mid-flight.
+      // All of them are retried below and counted once.
+      const cutInFlight = (o: { code: string; message?: string | undefined }) =>
+        (name === "envoy" && o.code === "ABORTED") || (o.code === "INTERNAL" && /http\/2 stream closed with error code|missing trailer/.test(o.message ?? ""));
+      const unclean = outcomes.filter((o) => o.code !== "OK" && o.code !== "UNAVAILABLE" && !cutInFlight(o));
+      expect(unclean.map((o) => `${o.code}: ${o.message ?? ""}`)).toEqual([]);
       expect(probeFailures).toEqual([]);
 
       // The killed service answers again, and the client's retries get every event accepted.
